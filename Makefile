@@ -1,0 +1,32 @@
+# Fresh clone -> virtualenv -> demo or full test suite. Only python3 (3.10+) is needed beforehand.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --constraint constraints.txt
+
+.PHONY: demo test bench clean
+
+demo: $(VENV)/.core
+	$(BIN)/rft score examples/spec.yaml examples/data.jsonl -o examples/scores.jsonl
+
+test: $(VENV)/.all
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.core
+	$(BIN)/python benchmarks/string_check_throughput.py
+	$(BIN)/python benchmarks/composition_overhead.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.core: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.all: $(VENV)/bin/python pyproject.toml constraints.txt plugins/rft-jsonschema/pyproject.toml
+	$(PIP) -e '.[all,dev]' -e plugins/rft-jsonschema
+	touch $@ $(VENV)/.core
+
+clean:
+	rm -rf $(VENV) examples/scores.jsonl

@@ -1,0 +1,108 @@
+"""What the text graders share: input/reference templates, normalisation and answer extraction."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import regex
+from pydantic import Field, field_validator
+
+from rft_core import GradeError, GraderConfig, Status, TemplateField
+from rft_core.types import Item, Sample
+
+__all__ = ["TextComparisonConfig", "compile_pattern", "search_with_timeout"]
+
+
+class TextComparisonConfig(GraderConfig):
+    """Config of a grader that compares the sample's text with a reference."""
+
+    input: TemplateField = Field(
+        default="{{ sample.output_text }}", description="Template for the text being graded."
+    )
+    reference: TemplateField = Field(description="Template for the text to compare against, e.g. {{ item.answer }}.")
+    extract: str | None = Field(
+        default=None,
+        description="Regex pulling the answer out of the input; the last match wins, its first group if it has one. "
+        "No match gives status parse_error.",
+    )
+    strip: bool = Field(default=False, description="Trim whitespace at both ends of input and reference.")
+    casefold: bool = Field(default=False, description="Compare case-insensitively (str.casefold).")
+    nfkc: bool = Field(default=False, description="Unicode NFKC normalisation (full-width forms, ligatures).")
+    collapse_whitespace: bool = Field(default=False, description="Turn every run of whitespace into one space.")
+    regex_timeout: float = Field(default=1.0, gt=0, description="Seconds a regex may run before the grade times out.")
+    max_input_chars: int = Field(
+        default=1_000_000, gt=0, description="Longer inputs get status parse_error instead of being graded."
+    )
+
+    @field_validator("extract")
+    @classmethod
+    def _extract_compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            compile_pattern(pattern, ValueError)
+        return pattern
+
+    def normalise(self, text: str) -> str:
+        if self.nfkc:
+            text = unicodedata.normalize("NFKC", text)
+        if self.casefold:
+            text = text.casefold()
+        if self.collapse_whitespace:
+            text = " ".join(text.split())
+        elif self.strip:
+            text = text.strip()
+        return text
+
+    def texts(self, sample: Sample, item: Item, normalise_reference: bool = True) -> tuple[str, str]:
+        """The normalised (input, reference) pair, with the answer extracted when asked."""
+        text = self.input.render(sample, item)
+        if len(text) > self.max_input_chars:
+            raise GradeError(
+                f"input has {len(text):,} characters, over max_input_chars={self.max_input_chars:,}",
+                status=Status.PARSE_ERROR,
+                code="sample_parse_error",
+            )
+        if self.extract is not None:
+            text = self.extract_answer(text)
+        reference = self.reference.render(sample, item)
+        return self.normalise(text), self.normalise(reference) if normalise_reference else reference
+
+    def extract_answer(self, text: str) -> str:
+        pattern = compile_pattern(self.extract or "", GradeError)
+        last = None
+        for last in finditer_with_timeout(pattern, text, self.regex_timeout):
+            pass
+        if last is None:
+            raise GradeError(
+                f"extract pattern {self.extract!r} found no answer in the input",
+                status=Status.PARSE_ERROR,
+                code="sample_parse_error",
+            )
+        return last.group(1) if pattern.groups else last.group(0)
+
+
+def compile_pattern(pattern: str, error: type[Exception], flags: int = 0) -> regex.Pattern:
+    """Compile a regex (cached by the regex module), raising ``error`` with the reason if invalid."""
+    try:
+        return regex.compile(pattern, flags)
+    except regex.error as exc:
+        raise error(f"invalid regex {pattern!r}: {exc}") from None
+
+
+def search_with_timeout(pattern: regex.Pattern, text: str, timeout: float, full: bool = False) -> bool:
+    """Whether the pattern matches (anywhere, or the whole text); a timeout becomes status timeout."""
+    try:
+        match = pattern.fullmatch(text, timeout=timeout) if full else pattern.search(text, timeout=timeout)
+    except TimeoutError:
+        raise _regex_timeout(pattern, timeout) from None
+    return match is not None
+
+
+def finditer_with_timeout(pattern: regex.Pattern, text: str, timeout: float):
+    try:
+        yield from pattern.finditer(text, timeout=timeout)
+    except TimeoutError:
+        raise _regex_timeout(pattern, timeout) from None
+
+
+def _regex_timeout(pattern: regex.Pattern, timeout: float) -> GradeError:
+    return GradeError(f"regex {pattern.pattern!r} ran over {timeout}s", status=Status.TIMEOUT, code="timeout_error")

@@ -1,0 +1,64 @@
+"""``text_similarity``: OpenAI's similarity grader. Metrics arrive one by one; fuzzy_match is here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from rft_core import Grader, GraderConfig, Result, TemplateField, hookimpl
+from rft_core.types import Item, Sample
+
+from .fuzzy_match import similarity
+
+OpenAIMetric = Literal[
+    "fuzzy_match", "bleu", "gleu", "meteor", "cosine", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"
+]
+SUPPORTED_METRICS = ("fuzzy_match",)
+
+
+class TextSimilarity(Grader):
+    """OpenAI's text_similarity: the similarity score of input to reference is the reward.
+
+    ``fuzzy_match`` is rapidfuzz's ``fuzz.ratio`` (normalised Indel similarity) on
+    the texts as rendered, in [0, 1]. ``pass_threshold`` does not change the
+    reward; it sets ``metadata["passed"]`` and the pass rate in reports.
+
+    >>> TextSimilarity(reference="{{ item.answer }}", evaluation_metric="fuzzy_match").grade("colour", {"answer": "color"}).reward
+    0.9090909090909091
+    """
+
+    type = "text_similarity"
+
+    class Config(GraderConfig):
+        input: TemplateField = Field(default="{{ sample.output_text }}", description="Template for the text graded.")
+        reference: TemplateField = Field(description="Template for the reference text.")
+        evaluation_metric: OpenAIMetric = Field(
+            default="fuzzy_match", description=f"Similarity metric; supported now: {', '.join(SUPPORTED_METRICS)}."
+        )
+        pass_threshold: float | None = Field(
+            default=None, description="A score at or above it counts as passing (reported, not applied to the reward)."
+        )
+
+        @field_validator("evaluation_metric")
+        @classmethod
+        def _supported(cls, metric: str) -> str:
+            if metric not in SUPPORTED_METRICS:
+                raise ValueError(
+                    f"evaluation_metric {metric!r} is not supported yet (supported: {', '.join(SUPPORTED_METRICS)}); "
+                    "use fuzzy_match, or a fuzzy_match grader with another rapidfuzz metric"
+                )
+            return metric
+
+    config: Config
+
+    def evaluate(self, sample: Sample, item: Item) -> Result:
+        text = self.config.input.render(sample, item)
+        score = similarity("ratio", "none", text, self.config.reference.render(sample, item))
+        threshold = self.config.pass_threshold
+        return Result(score, metadata={"passed": score >= threshold} if threshold is not None else {})
+
+
+@hookimpl
+def register_graders(register):
+    register(TextSimilarity)

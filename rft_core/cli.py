@@ -1,0 +1,152 @@
+"""The ``rft`` command line: translates arguments into library calls and errors into messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from .data import read_tasks
+from .errors import RftError
+from .registry import default_registry
+from .report import Summary
+from .runner import run
+from .spec import load_spec
+from .types import Sample
+
+FLUSH_EVERY = 200
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except RftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rft", description="Open, local graders for reinforcement fine-tuning.")
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    graders = commands.add_parser("graders", help="list the grader types: type, plugin, description")
+    graders.set_defaults(handler=_graders)
+
+    plugins = commands.add_parser("plugins", help="print the loaded plugins as JSON")
+    plugins.set_defaults(handler=_plugins)
+
+    validate = commands.add_parser("validate", help="check a spec and report every problem")
+    validate.add_argument("spec", type=Path)
+    validate.set_defaults(handler=_validate)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of specs (for editors)")
+    schema.set_defaults(handler=_schema)
+
+    score = commands.add_parser("score", help="score a JSONL file of model outputs")
+    score.add_argument("spec", type=Path)
+    score.add_argument("data", type=Path)
+    score.add_argument("-o", "--output", type=Path, help="write output rows here (default: stdout)")
+    score.add_argument("--fail-fast", action="store_true", help="stop at the first row that errors")
+    score.add_argument(
+        "--pass-threshold", type=float, help="reward at or above which a sample passes "
+        "(default: the spec's pass_threshold, else 1.0)"
+    )
+    score.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    score.set_defaults(handler=_score)
+
+    run_one = commands.add_parser("run", help="grade one sample and print the result as JSON")
+    run_one.add_argument("spec", type=Path)
+    run_one.add_argument("--sample", required=True, help="the model output text")
+    run_one.add_argument("--item", default="{}", help="the dataset row as a JSON object")
+    run_one.set_defaults(handler=_run)
+    return parser
+
+
+def _graders(args: argparse.Namespace) -> int:
+    rows = [(name, entry.plugin, entry.cls.summary()) for name, entry in default_registry()]
+    widths = [max(len(row[column]) for row in rows + [("type", "plugin", "")]) for column in range(2)]
+    print(f"{'type'.ljust(widths[0])}  {'plugin'.ljust(widths[1])}  description")
+    for name, plugin, summary in rows:
+        print(f"{name.ljust(widths[0])}  {plugin.ljust(widths[1])}  {summary}")
+    return 0
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    from .plugins import make_plugin_manager, plugin_info
+
+    print(json.dumps(plugin_info(make_plugin_manager()), indent=2))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    grader = load_spec(args.spec)
+    children = grader.children()
+    detail = f" with {len(children)} sub-graders: {', '.join(children)}" if children else ""
+    print(f"{args.spec}: ok ({grader.type}{detail})")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .schema import spec_schema
+
+    print(json.dumps(spec_schema(default_registry()), indent=2))
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    grader = load_spec(args.spec)
+    if not args.data.is_file():
+        raise RftError(f"{args.data}: data file not found")
+    threshold = args.pass_threshold
+    if threshold is None:
+        threshold = getattr(grader.config, "pass_threshold", None) or 1.0
+    summary = Summary(threshold)
+    total_rows = _count_rows(args.data)
+    output = open(args.output, "w", encoding="utf-8") if args.output else nullcontext(sys.stdout)
+    with output as out, tqdm(total=total_rows, unit="row", disable=args.no_progress or None, file=sys.stderr) as bar:
+        last_index = -1
+        for count, scored in enumerate(run(grader, read_tasks(args.data), fail_fast=args.fail_fast), start=1):
+            out.write(json.dumps(scored.to_row(), ensure_ascii=False) + "\n")
+            summary.add(scored.task.index, scored.result)
+            if scored.task.index != last_index:
+                bar.update(scored.task.index - last_index)
+                last_index = scored.task.index
+            if count % FLUSH_EVERY == 0:
+                out.flush()
+    print(summary.render(), file=sys.stderr)
+    return 0
+
+
+def _count_rows(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _run(args: argparse.Namespace) -> int:
+    grader = load_spec(args.spec)
+    try:
+        item: Any = json.loads(args.item)
+    except json.JSONDecodeError as exc:
+        raise RftError(f"--item is not valid JSON: {exc}") from None
+    if not isinstance(item, dict):
+        raise RftError("--item must be a JSON object, e.g. '{\"answer\": \"paris\"}'")
+    result = grader.grade(Sample(args.sample), item)
+    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

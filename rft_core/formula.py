@@ -1,0 +1,213 @@
+"""``calculate_output`` formulas in OpenAI's grammar, parsed here and never eval'd.
+
+Grammar: numbers, variables (grader keys), ``+ - * /``, ``^`` (power, right
+associative, binding tighter than unary minus), parentheses and the functions
+``min max abs floor ceil exp sqrt log`` (natural log).
+
+Arithmetic rules: ``x / 0`` is 0 (so a ratio with nothing to count scores 0);
+``sqrt`` of a negative, ``log`` of a non-positive number and overflow raise
+ArithmeticError (overflow included), which a composite reports as status ``error``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+from .errors import FormulaError
+
+__all__ = ["Formula"]
+
+Compiled = Callable[[Mapping[str, float]], float]
+
+_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\S))")
+_MAX_LENGTH = 10_000
+
+
+def _divide(a: float, b: float) -> float:
+    return a / b if b != 0 else 0.0
+
+
+def _power(a: float, b: float) -> float:
+    result = a**b
+    if isinstance(result, complex):
+        raise ArithmeticError(f"{a} ^ {b} is not a real number")
+    return float(result)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0:
+        raise ArithmeticError(f"sqrt of negative number {x}")
+    return math.sqrt(x)
+
+
+def _log(x: float) -> float:
+    if x <= 0:
+        raise ArithmeticError(f"log of non-positive number {x}")
+    return math.log(x)
+
+
+_BINARY: dict[str, Callable[[float, float], float]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": _divide,
+    "^": _power,
+}
+_FUNCTIONS: dict[str, tuple[Callable[..., float], int | None]] = {
+    "min": (min, None),
+    "max": (max, None),
+    "abs": (abs, 1),
+    "floor": (lambda x: float(math.floor(x)), 1),
+    "ceil": (lambda x: float(math.ceil(x)), 1),
+    "exp": (math.exp, 1),
+    "sqrt": (_sqrt, 1),
+    "log": (_log, 1),
+}
+
+
+class Formula:
+    """A parsed formula. ``Formula("0.5 * a + 0.5 * b").evaluate({"a": 1, "b": 0}) == 0.5``."""
+
+    __slots__ = ("text", "variables", "_positions", "_compiled")
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str) or not text.strip():
+            raise FormulaError(str(text), 0, "the formula is empty")
+        if len(text) > _MAX_LENGTH:
+            raise FormulaError(text[:40] + "...", 0, f"the formula is longer than {_MAX_LENGTH} characters")
+        self.text = text
+        self._positions: dict[str, int] = {}
+        parser = _Parser(text, self._positions)
+        try:
+            self._compiled = parser.parse()
+        except RecursionError:
+            raise FormulaError(text, 0, "the formula is nested too deeply") from None
+        self.variables = frozenset(self._positions)
+
+    def check_variables(self, known: Iterable[str]) -> None:
+        """Raise FormulaError at the first variable that is not in ``known``."""
+        known = set(known)
+        for name, position in sorted(self._positions.items(), key=lambda pair: pair[1]):
+            if name not in known:
+                choices = ", ".join(sorted(known)) or "none"
+                raise FormulaError(self.text, position, f"unknown variable {name!r} (graders: {choices})")
+
+    def evaluate(self, values: Mapping[str, float]) -> float:
+        """The formula's value; raises ArithmeticError for sqrt/log domain errors and overflow."""
+        result = self._compiled(values)
+        if math.isnan(result) or math.isinf(result):
+            raise ArithmeticError(f"the formula {self.text!r} gave {result}")
+        return float(result)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _Parser:
+    """Recursive descent over the token list, producing nested closures."""
+
+    def __init__(self, text: str, positions: dict[str, int]) -> None:
+        self.text = text
+        self.positions = positions
+        self.tokens: list[tuple[str, str, int]] = []
+        position = 0
+        while position < len(text):
+            match = _TOKEN.match(text, position)
+            if match is None:  # only trailing whitespace is left
+                break
+            number, name, symbol = match.groups()
+            start = match.start(match.lastindex or 0)
+            kind = "number" if number else "name" if name else "symbol"
+            self.tokens.append((kind, number or name or symbol, start))
+            position = match.end()
+        self.index = 0
+
+    def parse(self) -> Compiled:
+        compiled = self.expression()
+        if self.index < len(self.tokens):
+            _, value, position = self.tokens[self.index]
+            raise FormulaError(self.text, position, f"unexpected {value!r}")
+        return compiled
+
+    def peek(self) -> tuple[str, str, int] | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def take_symbol(self, *symbols: str) -> str | None:
+        token = self.peek()
+        if token is not None and token[0] == "symbol" and token[1] in symbols:
+            self.index += 1
+            return token[1]
+        return None
+
+    def expect(self, symbol: str) -> None:
+        if self.take_symbol(symbol) is None:
+            token = self.peek()
+            position, found = (token[2], repr(token[1])) if token else (len(self.text), "the end")
+            raise FormulaError(self.text, position, f"expected {symbol!r}, found {found}")
+
+    def binary(self, operand: Callable[[], Compiled], symbols: tuple[str, ...]) -> Compiled:
+        left = operand()
+        while (symbol := self.take_symbol(*symbols)) is not None:
+            left = _apply(_BINARY[symbol], left, operand())
+        return left
+
+    def expression(self) -> Compiled:
+        return self.binary(self.term, ("+", "-"))
+
+    def term(self) -> Compiled:
+        return self.binary(self.unary, ("*", "/"))
+
+    def unary(self) -> Compiled:
+        if self.take_symbol("-") is not None:
+            operand = self.unary()
+            return lambda values: -operand(values)
+        if self.take_symbol("+") is not None:
+            return self.unary()
+        return self.power()
+
+    def power(self) -> Compiled:
+        base = self.atom()
+        if self.take_symbol("^") is not None:
+            return _apply(_power, base, self.unary())
+        return base
+
+    def atom(self) -> Compiled:
+        token = self.peek()
+        if token is None:
+            raise FormulaError(self.text, len(self.text), "the formula ends too early")
+        kind, value, position = token
+        self.index += 1
+        if kind == "number":
+            constant = float(value)
+            return lambda values: constant
+        if kind == "name":
+            if self.take_symbol("(") is not None:
+                return self.call(value, position)
+            if value in _FUNCTIONS:
+                raise FormulaError(self.text, position, f"{value} is a function: write {value}(...)")
+            self.positions.setdefault(value, position)
+            return lambda values: float(values[value])
+        if value == "(":
+            inner = self.expression()
+            self.expect(")")
+            return inner
+        raise FormulaError(self.text, position, f"unexpected {value!r}")
+
+    def call(self, name: str, position: int) -> Compiled:
+        if name not in _FUNCTIONS:
+            known = ", ".join(_FUNCTIONS)
+            raise FormulaError(self.text, position, f"unknown function {name!r} (functions: {known})")
+        function, arity = _FUNCTIONS[name]
+        arguments = [self.expression()]
+        while self.take_symbol(",") is not None:
+            arguments.append(self.expression())
+        self.expect(")")
+        if arity is not None and len(arguments) != arity:
+            raise FormulaError(self.text, position, f"{name} takes {arity} argument, got {len(arguments)}")
+        return lambda values: function(*(argument(values) for argument in arguments))
+
+
+def _apply(operation: Callable[[float, float], float], left: Compiled, right: Compiled) -> Compiled:
+    return lambda values: operation(left(values), right(values))

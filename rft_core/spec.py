@@ -1,0 +1,247 @@
+"""Load a YAML or JSON spec into a Grader, reporting every problem at once with path and line.
+
+A spec's root is one grader object (OpenAI grader JSON is valid as-is). Optional
+spec-level keys beside it: ``rft`` (format version, 1), ``description``,
+``requires`` (plugin distributions the spec needs) and ``defaults`` (field
+values given to every grader that has the field and does not set it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import SpecError, SpecIssue
+from .grader import Grader, child_fields
+from .registry import Registry, default_registry
+
+__all__ = ["SPEC_KEYS", "load_spec", "read_spec_file"]
+
+SPEC_KEYS = ("rft", "description", "requires", "defaults")
+FORMAT_VERSION = 1
+
+Path_ = tuple[str | int, ...]
+
+
+def load_spec(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> Grader:
+    """Build the grader a spec describes.
+
+    Args:
+        source: a path to a ``.yaml``/``.yml``/``.json`` file, or the spec as a mapping.
+        registry: grader types to use; the default one loads the installed plugins.
+
+    Returns:
+        The root Grader. Raises SpecError listing every problem found.
+
+    >>> load_spec({"type": "string_check", "input": "{{ sample.output_text }}",
+    ...            "reference": "{{ item.answer }}", "operation": "eq"}).grade("4", {"answer": "4"}).reward
+    1.0
+    """
+    if isinstance(source, Mapping):
+        document, lines, name = dict(source), {}, None
+    else:
+        document, lines = read_spec_file(source)
+        name = str(source)
+    return _Builder(registry or default_registry(), lines, name).build_document(document)
+
+
+def read_spec_file(path: str | Path) -> tuple[Any, dict[Path_, int]]:
+    """Parse a spec file; returns its value and the line of every key and list entry."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([SpecIssue((), "file not found")], str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([SpecIssue((), f"cannot read the file: {exc}")], str(path)) from None
+    try:
+        if path.suffix.lower() == ".json":
+            value = json.loads(text)
+        else:
+            value = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError([SpecIssue((), f"JSON syntax error: {exc.msg}", exc.lineno)], str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        raise SpecError([SpecIssue((), f"YAML syntax error: {problem}", line)], str(path)) from None
+    return value, _line_map(text)
+
+
+def _line_map(text: str) -> dict[Path_, int]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:  # valid JSON that YAML 1.1 rejects: no line numbers, nothing lost
+        return {}
+    lines: dict[Path_, int] = {}
+    stack: list[tuple[Path_, yaml.Node]] = [((), root)] if root is not None else []
+    while stack:
+        path, node = stack.pop()
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                child = (*path, key_node.value)
+                lines[child] = key_node.start_mark.line + 1
+                stack.append((child, value_node))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(((*path, index), item) for index, item in enumerate(node.value))
+    return lines
+
+
+class _Builder:
+    """Walks a spec document, building graders and collecting every issue."""
+
+    def __init__(self, registry: Registry, lines: dict[Path_, int], source: str | None) -> None:
+        self.registry = registry
+        self.lines = lines
+        self.source = source
+        self.issues: list[SpecIssue] = []
+        self.defaults: dict[str, Any] = {}
+        self.requires: list[str] = []
+
+    def report(self, path: Path_, message: str) -> None:
+        line = None
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                break
+        self.issues.append(SpecIssue(path, message, line))
+
+    def build_document(self, document: Any) -> Grader:
+        if document is None or document == {}:
+            self.report((), "the spec is empty: it needs a grader, e.g. `type: string_check`")
+        elif not isinstance(document, dict):
+            self.report((), f"the spec must be a mapping (a grader object), not {_kind(document)}")
+        else:
+            grader = self.build_root(dict(document))
+            if not self.issues:
+                assert grader is not None
+                return grader
+        raise SpecError(self.issues, self.source)
+
+    def build_root(self, document: dict[str, Any]) -> Grader | None:
+        version = document.pop("rft", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            self.report(("rft",), f"unsupported format version {version!r}: this rft-graders reads rft: 1")
+        description = document.pop("description", None)
+        if description is not None and not isinstance(description, str):
+            self.report(("description",), "description must be a string")
+        self.requires = self.check_requires(document.pop("requires", []))
+        self.defaults = self.check_defaults(document.pop("defaults", {}))
+        return self.build(document, ())
+
+    def check_requires(self, requires: Any) -> list[str]:
+        if isinstance(requires, str):
+            requires = [requires]
+        if not isinstance(requires, list) or not all(isinstance(name, str) for name in requires):
+            self.report(("requires",), "requires must be a list of plugin distribution names")
+            return []
+        return requires
+
+    def check_defaults(self, defaults: Any) -> dict[str, Any]:
+        if not isinstance(defaults, dict):
+            self.report(("defaults",), "defaults must be a mapping of field name to value")
+            return {}
+        known = {name for _, entry in self.registry for name in entry.cls.Config.model_fields}
+        for key in defaults:
+            if key not in known:
+                self.report(("defaults", key), f"no grader type has a field {key!r}{_did_you_mean(key, known)}")
+        return defaults
+
+    def build(self, node: Any, path: Path_) -> Grader | None:
+        if not isinstance(node, dict):
+            self.report(path, f"a grader must be a mapping with a `type`, not {_kind(node)}")
+            return None
+        type_name = node.get("type")
+        if type_name is None:
+            self.report(path, f"missing `type`; known types: {', '.join(self.registry.names())}")
+            return None
+        entry = self.registry.get(type_name) if isinstance(type_name, str) else None
+        if entry is None:
+            self.report((*path, "type"), self.unknown_type_message(type_name))
+            return None
+        config_class = entry.cls.Config
+        fields = {key: value for key, value in self.defaults.items() if key in config_class.model_fields}
+        fields.update(node)
+        issues_before = len(self.issues)
+        composite_fields = child_fields(config_class)
+        for field_name in composite_fields:
+            if field_name in fields:
+                fields[field_name] = self.build_children(fields[field_name], (*path, field_name))
+        children_failed = len(self.issues) > issues_before
+        try:
+            config = config_class.model_validate(fields)
+        except ValidationError as exc:
+            for error in exc.errors():
+                if children_failed and error["loc"][:1] and error["loc"][0] in composite_fields:
+                    continue  # a sub-grader that failed to build was already reported
+                self.report((*path, *error["loc"]), _explain(error, config_class))
+            return None
+        if children_failed:
+            return None
+        try:
+            return entry.cls(config)
+        except Exception as exc:  # noqa: BLE001 - a grader's own check becomes a spec issue
+            self.report(path, f"{type_name}: {exc}")
+            return None
+
+    def build_children(self, children: Any, path: Path_) -> Any:
+        if not isinstance(children, dict):
+            return children  # the config's own validation reports the wrong type
+        built = {}
+        for key, child in children.items():
+            if isinstance(child, dict) and "name" not in child:
+                child = {**child, "name": str(key)}
+            built[key] = self.build(child, (*path, key))
+        return built
+
+    def unknown_type_message(self, type_name: Any) -> str:
+        message = f"unknown grader type {type_name!r}{_did_you_mean(str(type_name), self.registry.names())}"
+        message += f"; known types: {', '.join(self.registry.names())}"
+        for distribution in self.requires:
+            if not _installed(distribution):
+                message += f"; this spec requires {distribution!r}, which is not installed: pip install {distribution}"
+            else:
+                message += f"; {distribution!r} is installed: check that RFT_LOAD_PLUGINS includes it"
+        return message
+
+
+def _explain(error: Mapping[str, Any], config_class: type) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    field_name = str(loc[-1]) if loc else ""
+    fields = config_class.model_fields
+    if kind == "extra_forbidden":
+        return f"unknown field {field_name!r}{_did_you_mean(field_name, fields)}; fields: {', '.join(fields)}"
+    if kind == "missing" and len(loc) == 1 and field_name in fields:
+        description = fields[field_name].description
+        return f"missing required field {field_name!r}" + (f" ({description})" if description else "")
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return message
+
+
+def _did_you_mean(name: str, choices: Any) -> str:
+    matches = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True

@@ -1,0 +1,171 @@
+"""OpenAI-style templates: ``{{ item.answer }}``, ``{{ sample.output_json.a[0].b }}``.
+
+Only the ``item`` and ``sample`` namespaces exist. Strings render as they are,
+other values as compact JSON. A missing variable raises TemplateError
+(``invalid_variable``) naming the template and the path; it never renders empty.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+from .errors import TemplateError
+from .types import Item, Sample
+
+__all__ = ["Template", "TemplateField"]
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
+_SEGMENT = re.compile(r"""\.\s*([^.\[\]\s]+)|\[\s*(-?\d+)\s*\]|\[\s*"([^"]*)"\s*\]|\[\s*'([^']*)'\s*\]""")
+_HEAD = re.compile(r"\s*(item|sample)\b")
+_SAMPLE_FIELDS = ("output_text", "output_json", "output_tools", "choices")
+
+
+class _Variable:
+    __slots__ = ("namespace", "steps", "path")
+
+    def __init__(self, namespace: str, steps: tuple[str | int, ...], path: str) -> None:
+        self.namespace = namespace
+        self.steps = steps
+        self.path = path
+
+
+class Template:
+    """A compiled template; build with ``Template(text)``, render with ``render(sample, item)``."""
+
+    __slots__ = ("text", "_parts", "_single")
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"a template must be a string, not {type(text).__name__}")
+        self.text = text
+        parts: list[str | _Variable] = []
+        position = 0
+        for match in _PLACEHOLDER.finditer(text):
+            if match.start() > position:
+                parts.append(text[position : match.start()])
+            parts.append(_compile_variable(match.group(1)))
+            position = match.end()
+        if position < len(text):
+            parts.append(text[position:])
+        self._parts = tuple(parts)
+        self._single = parts[0] if len(parts) == 1 and isinstance(parts[0], _Variable) else None
+
+    @property
+    def variables(self) -> list[str]:
+        """The paths this template reads, e.g. ``["item.answer"]``."""
+        return [part.path for part in self._parts if isinstance(part, _Variable)]
+
+    def resolve(self, sample: Sample, item: Item) -> Any:
+        """The raw value when the template is exactly one variable, else the rendered string."""
+        if self._single is not None:
+            return self._lookup(self._single, sample, item)
+        return self.render(sample, item)
+
+    def render(self, sample: Sample, item: Item) -> str:
+        """The template with every variable replaced by its value."""
+        if self._single is None and len(self._parts) == 1:
+            return self._parts[0]  # type: ignore[return-value]
+        return "".join(
+            part if isinstance(part, str) else _to_text(self._lookup(part, sample, item)) for part in self._parts
+        )
+
+    def _lookup(self, variable: _Variable, sample: Sample, item: Item) -> Any:
+        if variable.namespace == "item":
+            value: Any = item
+            steps = variable.steps
+        else:
+            value = getattr(sample, variable.steps[0])
+            steps = variable.steps[1:]
+        for step in steps:
+            value = _step(value, step, self.text, variable.path)
+        return value
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Template({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Template) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def _compile_variable(source: str) -> _Variable:
+    head = _HEAD.match(source)
+    if head is None:
+        raise ValueError(
+            f"template variable {{{{{source}}}}} must start with 'item' or 'sample' "
+            "(e.g. {{ item.answer }} or {{ sample.output_text }})"
+        )
+    steps: list[str | int] = []
+    position = head.end()
+    rest = source.rstrip()
+    while position < len(rest):
+        match = _SEGMENT.match(rest, position)
+        if match is None:
+            raise ValueError(f"cannot read template variable {{{{{source}}}}} at {rest[position:]!r}")
+        name, index, double_quoted, single_quoted = match.groups()
+        if index is not None:
+            steps.append(int(index))
+        else:
+            steps.append(next(part for part in (name, double_quoted, single_quoted) if part is not None))
+        position = match.end()
+    namespace = head.group(1)
+    if namespace == "sample":
+        if not steps or steps[0] not in _SAMPLE_FIELDS:
+            raise ValueError(
+                f"template variable {{{{{source}}}}}: a sample has {', '.join(_SAMPLE_FIELDS)}"
+            )
+    return _Variable(namespace, tuple(steps), source.strip())
+
+
+def _step(value: Any, step: str | int, template: str, path: str) -> Any:
+    if isinstance(value, Mapping):
+        key: Any = step if step in value else str(step)
+        if key not in value:
+            raise TemplateError(template, path, f"no key {step!r} (keys: {_preview(list(value))})")
+        return value[key]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if not isinstance(step, int):
+            raise TemplateError(template, path, f"{step!r} is not a list index (the value is a list)")
+        if not -len(value) <= step < len(value):
+            raise TemplateError(template, path, f"index {step} out of range (list has {len(value)} items)")
+        return value[step]
+    kind = "null" if value is None else type(value).__name__
+    raise TemplateError(template, path, f"cannot look up {step!r} in a {kind}")
+
+
+def _preview(keys: list[Any]) -> str:
+    shown = ", ".join(map(str, keys[:10]))
+    return shown + (", ..." if len(keys) > 10 else "") if keys else "none"
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _as_template(value: Any) -> Template:
+    if isinstance(value, Template):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected a template string, got {type(value).__name__}")
+    return Template(value)
+
+
+TemplateField = Annotated[
+    Template,
+    BeforeValidator(_as_template),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": "Template, e.g. {{ item.answer }}"}),
+]
+"""A config field holding a template: validated and compiled when the spec loads."""

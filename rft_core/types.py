@@ -1,0 +1,152 @@
+"""The data every grader reads and returns: Sample, Item, Status and Result."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = ["Item", "Result", "Sample", "Status"]
+
+Item = Mapping[str, Any]
+"""The dataset row a sample answers: every field but the sample's."""
+
+_UNPARSED = object()
+
+
+class Status(str, Enum):
+    """How a grade ended. Only ``ok`` means the reward judged the sample."""
+
+    OK = "ok"
+    NOT_APPLICABLE = "not_applicable"
+    PARSE_ERROR = "parse_error"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Sample:
+    """One model output, shaped like OpenAI's grader ``sample``.
+
+    ``output_json`` is parsed from ``output_text`` on first use when the row
+    does not provide it; text that is not a JSON object or array gives ``None``.
+    """
+
+    __slots__ = ("output_text", "_output_json", "output_tools", "choices")
+
+    def __init__(
+        self,
+        output_text: str = "",
+        output_json: Any = _UNPARSED,
+        output_tools: list | None = None,
+        choices: list | None = None,
+    ) -> None:
+        self.output_text = output_text
+        self._output_json = output_json
+        self.output_tools = output_tools if output_tools is not None else []
+        self.choices = choices if choices is not None else []
+
+    @property
+    def output_json(self) -> Any:
+        if self._output_json is _UNPARSED:
+            self._output_json = _parse_json(self.output_text)
+        return self._output_json
+
+    @classmethod
+    def coerce(cls, value: Sample | Mapping[str, Any] | str) -> Sample:
+        """Build a Sample from a Sample, a plain string or an OpenAI-style mapping."""
+        if isinstance(value, Sample):
+            return value
+        if isinstance(value, str):
+            return cls(value)
+        if not isinstance(value, Mapping):
+            raise TypeError(f"a sample must be a string or a mapping, not {type(value).__name__}")
+        unknown = set(value) - {"output_text", "output_json", "output_tools", "choices"}
+        if unknown:
+            raise ValueError(
+                f"unknown sample field(s) {sorted(unknown)}; "
+                "a sample has output_text, output_json, output_tools, choices"
+            )
+        text = value.get("output_text", "")
+        if not isinstance(text, str):
+            raise TypeError(f"sample.output_text must be a string, not {type(text).__name__}")
+        return cls(
+            text,
+            value.get("output_json", _UNPARSED),
+            value.get("output_tools"),
+            value.get("choices"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "output_text": self.output_text,
+            "output_json": self.output_json,
+            "output_tools": self.output_tools,
+            "choices": self.choices,
+        }
+
+    def __repr__(self) -> str:
+        text = self.output_text if len(self.output_text) <= 60 else self.output_text[:57] + "..."
+        return f"Sample(output_text={text!r})"
+
+
+def _parse_json(text: str) -> Any:
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "[{":
+        return None
+    try:
+        return json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+
+
+@dataclass(slots=True)
+class Result:
+    """The outcome of one grade.
+
+    Non-``ok`` results carry reward 0.0 by default and keep their status, so a
+    report or trainer can tell "wrong" from "could not grade".
+    """
+
+    reward: float
+    status: Status = Status.OK
+    reason: str | None = None
+    sub_rewards: dict[str, Result] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    @classmethod
+    def failure(cls, status: Status, reason: str, code: str | None = None, **metadata: Any) -> Result:
+        """A non-ok result with reward 0.0; ``code`` is an OpenAI-style error flag."""
+        if code is not None:
+            metadata["error_code"] = code
+        return cls(0.0, Status(status), reason, {}, metadata)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view; sub-results nest the same way."""
+        out: dict[str, Any] = {"reward": self.reward, "status": self.status.value, "reason": self.reason}
+        if self.sub_rewards:
+            out["sub_rewards"] = {name: sub.to_dict() for name, sub in self.sub_rewards.items()}
+        if self.metadata:
+            out["metadata"] = self.metadata
+        return out
+
+    def error_codes(self) -> dict[str, str]:
+        """Every error code in this result's tree, keyed by the path of the grader that raised it."""
+        codes: dict[str, str] = {}
+        self._collect_errors("", codes)
+        return codes
+
+    def _collect_errors(self, prefix: str, codes: dict[str, str]) -> None:
+        code = self.metadata.get("error_code")
+        if code is not None:
+            codes[prefix or "."] = code
+        for name, sub in self.sub_rewards.items():
+            sub._collect_errors(f"{prefix}.{name}" if prefix else name, codes)
