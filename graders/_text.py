@@ -77,7 +77,9 @@ class TextComparisonConfig(GraderConfig):
                 status=Status.PARSE_ERROR,
                 code="sample_parse_error",
             )
-        return last.group(1) if pattern.groups else last.group(0)
+        if pattern.groups:
+            return last.group(1) or ""  # a group that took no part in the match captured nothing
+        return last.group(0)
 
 
 def compile_pattern(pattern: str, error: type[Exception], flags: int = 0) -> regex.Pattern:
