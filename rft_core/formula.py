@@ -56,8 +56,8 @@ _BINARY: dict[str, Callable[[float, float], float]] = {
     "^": _power,
 }
 _FUNCTIONS: dict[str, tuple[Callable[..., float], int | None]] = {
-    "min": (min, None),
-    "max": (max, None),
+    "min": (lambda *arguments: min(arguments), None),  # min(x) of one argument is x
+    "max": (lambda *arguments: max(arguments), None),
     "abs": (abs, 1),
     "floor": (lambda x: float(math.floor(x)), 1),
     "ceil": (lambda x: float(math.ceil(x)), 1),
