@@ -125,6 +125,8 @@ def _build_children(value: dict[str, Any]) -> dict[str, Grader]:
     for key, child in value.items():
         if not isinstance(child, (Grader, Mapping)):
             raise ValueError(f"sub-grader {key!r} must be a grader object, not {type(child).__name__}")
+        if isinstance(child, Mapping) and "name" not in child:
+            child = {**child, "name": str(key)}  # as the spec loader does: the name defaults to the key
         built[key] = child if isinstance(child, Grader) else load_spec(child)
     return built
 
