@@ -22,16 +22,18 @@ _SPEC_KEYS_SCHEMA = {
 def spec_schema(registry: Registry) -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) accepting every spec the registry can build."""
     entries = list(registry)
-    _, top = models_json_schema(
+    refs, top = models_json_schema(
         [(entry.cls.Config, "validation") for _, entry in entries], ref_template="#/$defs/{model}"
     )
     definitions: dict[str, Any] = top.get("$defs", {})
+    # Every grader's class is called Config, so pydantic names their definitions by
+    # module path; look each one up through the ref pydantic returned for it.
+    config_keys = [refs[(entry.cls.Config, "validation")]["$ref"].rsplit("/", 1)[-1] for _, entry in entries]
     grader_refs = []
     root_variants = []
-    for type_name, entry in entries:
-        config_name = entry.cls.Config.__name__
+    for (type_name, entry), config_key in zip(entries, config_keys):
         key = f"grader_{type_name}"
-        schema = definitions.pop(config_name) if config_name in definitions else entry.cls.Config.model_json_schema()
+        schema = copy.deepcopy(definitions[config_key])
         schema["title"] = type_name
         schema["description"] = entry.cls.summary()
         schema["properties"]["type"] = {"const": type_name, "description": "The grader type."}
@@ -41,6 +43,8 @@ def spec_schema(registry: Registry) -> dict[str, Any]:
         root = copy.deepcopy(schema)
         root["properties"].update(_SPEC_KEYS_SCHEMA)
         root_variants.append(root)
+    for config_key in config_keys:
+        definitions.pop(config_key, None)
     definitions["Grader"] = {"oneOf": grader_refs}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
