@@ -148,10 +148,11 @@ class _Parser:
             raise FormulaError(self.text, position, f"expected {symbol!r}, found {found}")
 
     def binary(self, operand: Callable[[], Compiled], symbols: tuple[str, ...]) -> Compiled:
-        left = operand()
+        first = operand()
+        rest: list[tuple[Callable[[float, float], float], Compiled]] = []
         while (symbol := self.take_symbol(*symbols)) is not None:
-            left = _apply(_BINARY[symbol], left, operand())
-        return left
+            rest.append((_BINARY[symbol], operand()))
+        return _chain(first, rest) if rest else first
 
     def expression(self) -> Compiled:
         return self.binary(self.term, ("+", "-"))
@@ -211,3 +212,15 @@ class _Parser:
 
 def _apply(operation: Callable[[float, float], float], left: Compiled, right: Compiled) -> Compiled:
     return lambda values: operation(left(values), right(values))
+
+
+def _chain(first: Compiled, rest: list[tuple[Callable[[float, float], float], Compiled]]) -> Compiled:
+    """A left-associative run such as ``a + b - c``, evaluated in a loop: a long one cannot overflow the stack."""
+
+    def evaluate(values: Mapping[str, float]) -> float:
+        result = first(values)
+        for operation, operand in rest:
+            result = operation(result, operand(values))
+        return result
+
+    return evaluate
