@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from functools import cached_property, partial
 
 import regex
 from pydantic import Field, field_validator
 
-from rft_core import GradeError, GraderConfig, Status, TemplateField
+from rft_core import GradeError, Grader, GraderConfig, Status, TemplateField
 from rft_core.types import Item, Sample
 
-__all__ = ["TextComparisonConfig", "compile_pattern", "search_with_timeout"]
+__all__ = ["TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
 
 
 class TextComparisonConfig(GraderConfig):
@@ -41,45 +43,70 @@ class TextComparisonConfig(GraderConfig):
             compile_pattern(pattern, ValueError)
         return pattern
 
+
+class TextInputs:
+    """The behaviour a TextComparisonConfig describes, prepared once per grader."""
+
+    __slots__ = ("config", "steps", "pattern")
+
+    def __init__(self, config: TextComparisonConfig) -> None:
+        self.config = config
+        steps: list[Callable[[str], str]] = []
+        if config.nfkc:
+            steps.append(partial(unicodedata.normalize, "NFKC"))
+        if config.casefold:
+            steps.append(str.casefold)
+        if config.collapse_whitespace:
+            steps.append(lambda text: " ".join(text.split()))
+        elif config.strip:
+            steps.append(str.strip)
+        self.steps = tuple(steps)
+        self.pattern = compile_pattern(config.extract, ValueError) if config.extract is not None else None
+
     def normalise(self, text: str) -> str:
-        if self.nfkc:
-            text = unicodedata.normalize("NFKC", text)
-        if self.casefold:
-            text = text.casefold()
-        if self.collapse_whitespace:
-            text = " ".join(text.split())
-        elif self.strip:
-            text = text.strip()
+        """Apply nfkc, casefold, then collapse_whitespace or strip, as configured."""
+        for step in self.steps:
+            text = step(text)
         return text
 
     def texts(self, sample: Sample, item: Item, normalise_reference: bool = True) -> tuple[str, str]:
         """The normalised (input, reference) pair, with the answer extracted when asked."""
-        text = self.input.render(sample, item)
-        if len(text) > self.max_input_chars:
+        config = self.config
+        text = config.input.render(sample, item)
+        if len(text) > config.max_input_chars:
             raise GradeError(
-                f"input has {len(text):,} characters, over max_input_chars={self.max_input_chars:,}",
+                f"input has {len(text):,} characters, over max_input_chars={config.max_input_chars:,}",
                 status=Status.PARSE_ERROR,
                 code="sample_parse_error",
             )
-        if self.extract is not None:
+        if self.pattern is not None:
             text = self.extract_answer(text)
-        reference = self.reference.render(sample, item)
+        reference = config.reference.render(sample, item)
         return self.normalise(text), self.normalise(reference) if normalise_reference else reference
 
     def extract_answer(self, text: str) -> str:
-        pattern = compile_pattern(self.extract or "", GradeError)
+        """The last match of ``extract`` (its first group if it has one); none is a parse_error."""
+        assert self.pattern is not None
         last = None
-        for last in finditer_with_timeout(pattern, text, self.regex_timeout):
+        for last in finditer_with_timeout(self.pattern, text, self.config.regex_timeout):
             pass
         if last is None:
             raise GradeError(
-                f"extract pattern {self.extract!r} found no answer in the input",
+                f"extract pattern {self.pattern.pattern} found no answer in the input",
                 status=Status.PARSE_ERROR,
                 code="sample_parse_error",
             )
-        if pattern.groups:
-            return last.group(1) or ""  # a group that took no part in the match captured nothing
-        return last.group(0)
+        return last.group(1) if self.pattern.groups else last.group(0)
+
+
+class TextGrader(Grader):
+    """Base of graders configured by a TextComparisonConfig."""
+
+    config: TextComparisonConfig
+
+    @cached_property
+    def inputs(self) -> TextInputs:
+        return TextInputs(self.config)
 
 
 def compile_pattern(pattern: str, error: type[Exception], flags: int = 0) -> regex.Pattern:

@@ -9,10 +9,10 @@ from pydantic import Field
 from rapidfuzz import fuzz, utils
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from rft_core import Grader, Result, hookimpl
+from rft_core import Result, hookimpl
 from rft_core.types import Item, Sample
 
-from ._text import TextComparisonConfig
+from ._text import TextComparisonConfig, TextGrader
 
 Metric = Literal[
     "ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio", "levenshtein", "jaro_winkler"
@@ -37,7 +37,7 @@ def similarity(metric: str, processor: str, text: str, reference: str) -> float:
     return SCORERS[metric](text, reference, PROCESSORS[processor])
 
 
-class FuzzyMatch(Grader):
+class FuzzyMatch(TextGrader):
     """Fuzzy similarity (rapidfuzz) of the sample to a reference, as a continuous or pass/fail reward.
 
     ``processor: default`` lower-cases and drops non-alphanumeric characters
@@ -63,7 +63,7 @@ class FuzzyMatch(Grader):
     config: Config
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
-        text, reference = self.config.texts(sample, item)
+        text, reference = self.inputs.texts(sample, item)
         score = similarity(self.config.metric, self.config.processor, text, reference)
         threshold = self.config.pass_threshold
         if threshold is None:

@@ -7,15 +7,15 @@ from typing import Literal
 import regex
 from pydantic import Field
 
-from rft_core import GradeError, Grader, Result, hookimpl
+from rft_core import GradeError, Result, hookimpl
 from rft_core.types import Item, Sample
 
-from ._text import TextComparisonConfig, compile_pattern, search_with_timeout
+from ._text import TextComparisonConfig, TextGrader, compile_pattern, search_with_timeout
 
 Operation = Literal["eq", "ne", "like", "ilike", "regex", "fullmatch", "startswith", "endswith"]
 
 
-class StringCheck(Grader):
+class StringCheck(TextGrader):
     """Exact string comparison: eq, ne, like, ilike (OpenAI), regex, fullmatch, startswith, endswith.
 
     Reward 1.0 when the check holds, else 0.0. ``like`` is "reference occurs in
@@ -35,7 +35,7 @@ class StringCheck(Grader):
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
         is_pattern = self.config.operation in ("regex", "fullmatch")
-        text, reference = self.config.texts(sample, item, normalise_reference=not is_pattern)
+        text, reference = self.inputs.texts(sample, item, normalise_reference=not is_pattern)
         return Result(1.0 if self.check(text, reference) else 0.0)
 
     def check(self, text: str, reference: str) -> bool:

@@ -146,6 +146,8 @@ def child_fields(config_class: type[GraderConfig]) -> list[str]:
 
 
 def _coerce_item(item: Item | None) -> Item:
+    if type(item) is dict:
+        return item
     if item is None:
         return {}
     if not isinstance(item, Mapping):

@@ -37,7 +37,7 @@ class _Variable:
 class Template:
     """A compiled template; build with ``Template(text)``, render with ``render(sample, item)``."""
 
-    __slots__ = ("text", "_parts", "_single")
+    __slots__ = ("text", "_parts", "_single", "render")
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
@@ -54,6 +54,7 @@ class Template:
             parts.append(text[position:])
         self._parts = tuple(parts)
         self._single = parts[0] if len(parts) == 1 and isinstance(parts[0], _Variable) else None
+        self.render = self._choose_renderer()
 
     @property
     def variables(self) -> list[str]:
@@ -66,10 +67,19 @@ class Template:
             return self._lookup(self._single, sample, item)
         return self.render(sample, item)
 
-    def render(self, sample: Sample, item: Item) -> str:
-        """The template with every variable replaced by its value."""
-        if self._single is None and len(self._parts) == 1:
-            return self._parts[0]  # type: ignore[return-value]
+    def _choose_renderer(self):
+        """The fastest correct ``render(sample, item) -> str`` for this template's shape."""
+        if not self._parts:
+            return lambda sample, item: ""
+        if self._single is not None:
+            single = self._single
+            return lambda sample, item: _to_text(self._lookup(single, sample, item))
+        if len(self._parts) == 1:
+            constant = self._parts[0]
+            return lambda sample, item: constant
+        return self._render_parts
+
+    def _render_parts(self, sample: Sample, item: Item) -> str:
         return "".join(
             part if isinstance(part, str) else _to_text(self._lookup(part, sample, item)) for part in self._parts
         )
@@ -128,6 +138,8 @@ def _compile_variable(source: str) -> _Variable:
 
 
 def _step(value: Any, step: str | int, template: str, path: str) -> Any:
+    if type(value) is dict and step in value:  # the common case, without ABC checks
+        return value[step]
     if isinstance(value, Mapping):
         key: Any = step if step in value else str(step)
         if key not in value:

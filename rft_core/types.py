@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -104,7 +103,6 @@ def _parse_json(text: str) -> Any:
         return None
 
 
-@dataclass(slots=True)
 class Result:
     """The outcome of one grade.
 
@@ -112,11 +110,38 @@ class Result:
     report or trainer can tell "wrong" from "could not grade".
     """
 
-    reward: float
-    status: Status = Status.OK
-    reason: str | None = None
-    sub_rewards: dict[str, Result] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("reward", "status", "reason", "sub_rewards", "metadata")
+
+    def __init__(
+        self,
+        reward: float,
+        status: Status = Status.OK,
+        reason: str | None = None,
+        sub_rewards: dict[str, Result] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.reward = reward
+        self.status = status
+        self.reason = reason
+        self.sub_rewards = {} if sub_rewards is None else sub_rewards
+        self.metadata = {} if metadata is None else metadata
+
+    def __repr__(self) -> str:
+        fields = f"reward={self.reward!r}, status={self.status.value!r}"
+        if self.reason is not None:
+            fields += f", reason={self.reason!r}"
+        if self.sub_rewards:
+            fields += f", sub_rewards={self.sub_rewards!r}"
+        if self.metadata:
+            fields += f", metadata={self.metadata!r}"
+        return f"Result({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,34 @@
+"""A reproducible corpus of (output_text, answer) pairs shared by the benchmarks."""
+
+from __future__ import annotations
+
+import random
+
+ANSWERS = ["Paris", "Amazon", "Au", "George Orwell", "Mars", "Pacific Ocean", "Leonardo da Vinci", "300000 km/s"]
+WRONG = ["Lyon", "Nile", "Ag", "Aldous Huxley", "Jupiter", "Atlantic Ocean", "Michelangelo", "150000 km/s"]
+
+
+def pairs(count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``count`` (model answer, reference) pairs: about half right, some with case and spacing noise."""
+    rng = random.Random(seed)
+    corpus = []
+    for _ in range(count):
+        index = rng.randrange(len(ANSWERS))
+        reference = ANSWERS[index]
+        answer = reference if rng.random() < 0.5 else WRONG[index]
+        if rng.random() < 0.3:
+            answer = f"  {answer.upper()} "
+        corpus.append((answer, reference))
+    return corpus
+
+
+def best_rate(function, count: int, repeats: int = 5) -> float:
+    """Calls per second of ``function()`` (which does ``count`` units of work), best of ``repeats``."""
+    import time
+
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return count / best
