@@ -107,6 +107,9 @@ class Template:
     def __hash__(self) -> int:
         return hash(self.text)
 
+    def __reduce__(self) -> tuple[type[Template], tuple[str]]:
+        return (Template, (self.text,))  # the compiled renderer is a closure: rebuild, don't pickle it
+
 
 def _compile_variable(source: str) -> _Variable:
     head = _HEAD.match(source)
