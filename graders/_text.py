@@ -96,7 +96,9 @@ class TextInputs:
                 status=Status.PARSE_ERROR,
                 code="sample_parse_error",
             )
-        return last.group(1) if self.pattern.groups else last.group(0)
+        if self.pattern.groups:
+            return last.group(1) or ""  # a group that took no part in the match captured nothing
+        return last.group(0)
 
 
 class TextGrader(Grader):
