@@ -92,7 +92,7 @@ class TextInputs:
             pass
         if last is None:
             raise GradeError(
-                f"extract pattern {self.pattern.pattern} found no answer in the input",
+                f"extract pattern {self.pattern.pattern!r} found no answer in the input",
                 status=Status.PARSE_ERROR,
                 code="sample_parse_error",
             )
