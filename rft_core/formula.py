@@ -12,14 +12,20 @@ ArithmeticError (overflow included), which a composite reports as status ``error
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .errors import FormulaError
 
 __all__ = ["Formula"]
 
-Compiled = Callable[[Mapping[str, float]], float]
+Node = tuple[Any, ...]
+"""Parsed formula: ("num", x) ("var", name) ("neg", node) ("pow", base, exponent)
+("chain", first, ((symbol, node), ...)) for a left-associative run, ("call", name, (node, ...))."""
+Scalar = Callable[[Mapping[str, float]], float]
+Column = Callable[[Mapping[str, list[float]], int], list[float]]
 
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\S))")
 _MAX_LENGTH = 10_000
@@ -49,9 +55,9 @@ def _log(x: float) -> float:
 
 
 _BINARY: dict[str, Callable[[float, float], float]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
     "/": _divide,
     "^": _power,
 }
@@ -68,9 +74,13 @@ _FUNCTIONS: dict[str, tuple[Callable[..., float], int | None]] = {
 
 
 class Formula:
-    """A parsed formula. ``Formula("0.5 * a + 0.5 * b").evaluate({"a": 1, "b": 0}) == 0.5``."""
+    """A parsed formula. ``Formula("0.5 * a + 0.5 * b").evaluate({"a": 1, "b": 0}) == 0.5``.
 
-    __slots__ = ("text", "variables", "_positions", "_compiled")
+    ``evaluate`` computes one value; ``evaluate_columns`` computes a whole batch
+    at once from one list of values per variable.
+    """
+
+    __slots__ = ("text", "variables", "_positions", "_scalar", "_column")
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str) or not text.strip():
@@ -79,9 +89,10 @@ class Formula:
             raise FormulaError(text[:40] + "...", 0, f"the formula is longer than {_MAX_LENGTH} characters")
         self.text = text
         self._positions: dict[str, int] = {}
-        parser = _Parser(text, self._positions)
         try:
-            self._compiled = parser.parse()
+            tree = _Parser(text, self._positions).parse()
+            self._scalar = _compile_scalar(tree)
+            self._column = _compile_column(tree)
         except RecursionError:
             raise FormulaError(text, 0, "the formula is nested too deeply") from None
         self.variables = frozenset(self._positions)
@@ -96,17 +107,24 @@ class Formula:
 
     def evaluate(self, values: Mapping[str, float]) -> float:
         """The formula's value; raises ArithmeticError for sqrt/log domain errors and overflow."""
-        result = self._compiled(values)
-        if math.isnan(result) or math.isinf(result):
+        result = self._scalar(values)
+        if not math.isfinite(result):
             raise ArithmeticError(f"the formula {self.text!r} gave {result}")
         return float(result)
+
+    def evaluate_columns(self, columns: Mapping[str, list[float]], size: int) -> list[float]:
+        """The formula's value for each of ``size`` rows; raises like ``evaluate`` if any row would."""
+        results = self._column(columns, size)
+        if not all(map(math.isfinite, results)):
+            raise ArithmeticError(f"the formula {self.text!r} gave a non-finite value")
+        return [float(result) for result in results]
 
     def __str__(self) -> str:
         return self.text
 
 
 class _Parser:
-    """Recursive descent over the token list, producing nested closures."""
+    """Recursive descent over the token list, producing a tree of tuples (see ``Node``)."""
 
     def __init__(self, text: str, positions: dict[str, int]) -> None:
         self.text = text
@@ -124,12 +142,12 @@ class _Parser:
             position = match.end()
         self.index = 0
 
-    def parse(self) -> Compiled:
-        compiled = self.expression()
+    def parse(self) -> Node:
+        tree = self.expression()
         if self.index < len(self.tokens):
             _, value, position = self.tokens[self.index]
             raise FormulaError(self.text, position, f"unexpected {value!r}")
-        return compiled
+        return tree
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -147,80 +165,125 @@ class _Parser:
             position, found = (token[2], repr(token[1])) if token else (len(self.text), "the end")
             raise FormulaError(self.text, position, f"expected {symbol!r}, found {found}")
 
-    def binary(self, operand: Callable[[], Compiled], symbols: tuple[str, ...]) -> Compiled:
+    def chain(self, operand: Callable[[], Node], symbols: tuple[str, ...]) -> Node:
+        """A left-associative run kept flat, so a long one cannot overflow the stack."""
         first = operand()
-        rest: list[tuple[Callable[[float, float], float], Compiled]] = []
+        rest = []
         while (symbol := self.take_symbol(*symbols)) is not None:
-            rest.append((_BINARY[symbol], operand()))
-        return _chain(first, rest) if rest else first
+            rest.append((symbol, operand()))
+        return ("chain", first, tuple(rest)) if rest else first
 
-    def expression(self) -> Compiled:
-        return self.binary(self.term, ("+", "-"))
+    def expression(self) -> Node:
+        return self.chain(self.term, ("+", "-"))
 
-    def term(self) -> Compiled:
-        return self.binary(self.unary, ("*", "/"))
+    def term(self) -> Node:
+        return self.chain(self.unary, ("*", "/"))
 
-    def unary(self) -> Compiled:
+    def unary(self) -> Node:
         if self.take_symbol("-") is not None:
-            operand = self.unary()
-            return lambda values: -operand(values)
+            return ("neg", self.unary())
         if self.take_symbol("+") is not None:
             return self.unary()
         return self.power()
 
-    def power(self) -> Compiled:
+    def power(self) -> Node:
         base = self.atom()
         if self.take_symbol("^") is not None:
-            return _apply(_power, base, self.unary())
+            return ("pow", base, self.unary())
         return base
 
-    def atom(self) -> Compiled:
+    def atom(self) -> Node:
         token = self.peek()
         if token is None:
             raise FormulaError(self.text, len(self.text), "the formula ends too early")
         kind, value, position = token
         self.index += 1
         if kind == "number":
-            constant = float(value)
-            return lambda values: constant
+            return ("num", float(value))
         if kind == "name":
             if self.take_symbol("(") is not None:
                 return self.call(value, position)
             if value in _FUNCTIONS:
                 raise FormulaError(self.text, position, f"{value} is a function: write {value}(...)")
             self.positions.setdefault(value, position)
-            return lambda values: float(values[value])
+            return ("var", value)
         if value == "(":
             inner = self.expression()
             self.expect(")")
             return inner
         raise FormulaError(self.text, position, f"unexpected {value!r}")
 
-    def call(self, name: str, position: int) -> Compiled:
+    def call(self, name: str, position: int) -> Node:
         if name not in _FUNCTIONS:
             known = ", ".join(_FUNCTIONS)
             raise FormulaError(self.text, position, f"unknown function {name!r} (functions: {known})")
-        function, arity = _FUNCTIONS[name]
+        arity = _FUNCTIONS[name][1]
         arguments = [self.expression()]
         while self.take_symbol(",") is not None:
             arguments.append(self.expression())
         self.expect(")")
         if arity is not None and len(arguments) != arity:
             raise FormulaError(self.text, position, f"{name} takes {arity} argument, got {len(arguments)}")
+        return ("call", name, tuple(arguments))
+
+
+def _compile_scalar(node: Node) -> Scalar:
+    """Closures computing one value from ``{variable: value}``."""
+    kind = node[0]
+    if kind == "num":
+        constant = node[1]
+        return lambda values: constant
+    if kind == "var":
+        name = node[1]
+        return lambda values: values[name]
+    if kind == "neg":
+        operand = _compile_scalar(node[1])
+        return lambda values: -operand(values)
+    if kind == "pow":
+        base, exponent = _compile_scalar(node[1]), _compile_scalar(node[2])
+        return lambda values: _power(base(values), exponent(values))
+    if kind == "call":
+        function = _FUNCTIONS[node[1]][0]
+        arguments = [_compile_scalar(argument) for argument in node[2]]
         return lambda values: function(*(argument(values) for argument in arguments))
+    first = _compile_scalar(node[1])
+    rest = [(_BINARY[symbol], _compile_scalar(operand)) for symbol, operand in node[2]]
 
-
-def _apply(operation: Callable[[float, float], float], left: Compiled, right: Compiled) -> Compiled:
-    return lambda values: operation(left(values), right(values))
-
-
-def _chain(first: Compiled, rest: list[tuple[Callable[[float, float], float], Compiled]]) -> Compiled:
-    """A left-associative run such as ``a + b - c``, evaluated in a loop: a long one cannot overflow the stack."""
-
-    def evaluate(values: Mapping[str, float]) -> float:
+    def chain(values: Mapping[str, float]) -> float:
         result = first(values)
         for operation, operand in rest:
             result = operation(result, operand(values))
         return result
 
-    return evaluate
+    return chain
+
+
+def _compile_column(node: Node) -> Column:
+    """Closures computing a list of values from ``{variable: [value per row]}`` with C-level maps."""
+    kind = node[0]
+    if kind == "num":
+        constant = node[1]
+        return lambda columns, size: [constant] * size
+    if kind == "var":
+        name = node[1]
+        return lambda columns, size: columns[name]
+    if kind == "neg":
+        operand = _compile_column(node[1])
+        return lambda columns, size: list(map(operator.neg, operand(columns, size)))
+    if kind == "pow":
+        base, exponent = _compile_column(node[1]), _compile_column(node[2])
+        return lambda columns, size: list(map(_power, base(columns, size), exponent(columns, size)))
+    if kind == "call":
+        function = _FUNCTIONS[node[1]][0]
+        arguments = [_compile_column(argument) for argument in node[2]]
+        return lambda columns, size: list(map(function, *(argument(columns, size) for argument in arguments)))
+    first = _compile_column(node[1])
+    rest = [(_BINARY[symbol], _compile_column(operand)) for symbol, operand in node[2]]
+
+    def chain(columns: Mapping[str, list[float]], size: int) -> list[float]:
+        result = first(columns, size)
+        for operation, operand in rest:
+            result = list(map(operation, result, operand(columns, size)))
+        return result
+
+    return chain
