@@ -57,7 +57,7 @@ class TextInputs:
         if config.casefold:
             steps.append(str.casefold)
         if config.collapse_whitespace:
-            steps.append(lambda text: " ".join(text.split()))
+            steps.append(_collapse_whitespace)
         elif config.strip:
             steps.append(str.strip)
         self.steps = tuple(steps)
@@ -99,6 +99,10 @@ class TextInputs:
         if self.pattern.groups:
             return last.group(1) or ""  # a group that took no part in the match captured nothing
         return last.group(0)
+
+
+def _collapse_whitespace(text: str) -> str:
+    return " ".join(text.split())
 
 
 class TextGrader(Grader):
