@@ -122,6 +122,9 @@ class Formula:
     def __str__(self) -> str:
         return self.text
 
+    def __reduce__(self) -> tuple[type[Formula], tuple[str]]:
+        return Formula, (self.text,)  # the compiled evaluators are closures: rebuild them from the text
+
 
 class _Parser:
     """Recursive descent over the token list, producing a tree of tuples (see ``Node``)."""
