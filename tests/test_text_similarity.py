@@ -1,0 +1,156 @@
+"""Tests for graders/text_similarity.py."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+from rapidfuzz import fuzz
+
+from graders.text_similarity import TextSimilarity
+from rft_core import SpecError, Status, load_spec
+
+
+def spec(**fields) -> dict:
+    return {"type": "text_similarity", "reference": "{{ item.reference }}", "evaluation_metric": "fuzzy_match", **fields}
+
+
+FUZZY_CASES = [
+    # identical texts
+    ("Paris", "Paris"),
+    # case counts: no processing, unlike fuzzy_match's default
+    ("Paris", "paris"),
+    # punctuation counts too
+    ("Hello, World!", "hello world"),
+    # a spelling variant
+    ("colour", "color"),
+    # nothing in common
+    ("abc", "xyz"),
+    # an empty answer
+    ("", "Paris"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"), FUZZY_CASES, ids=["identical", "case", "punctuation", "spelling", "disjoint", "empty"]
+)
+def test_fuzzy_match_is_rapidfuzz_ratio(registry, text, reference):
+    result = load_spec(spec(), registry=registry).grade(text, {"reference": reference})
+    assert result.status is Status.OK
+    assert result.reward == pytest.approx(fuzz.ratio(text, reference) / 100)
+
+
+def test_fuzzy_match_does_not_lowercase():
+    # rapidfuzz with its default processor would give 1.0 here
+    assert TextSimilarity(reference="paris").grade("PARIS").reward == 0.0
+
+
+@pytest.mark.parametrize(
+    ("threshold", "passed"),
+    [
+        # 10/11 = 0.909 reaches 0.9
+        (0.9, True),
+        # but not 0.95
+        (0.95, False),
+        # exactly at the threshold passes
+        (10 / 11, True),
+    ],
+    ids=["pass", "fail", "at_threshold"],
+)
+def test_pass_threshold_sets_passed_but_not_the_reward(registry, threshold, passed):
+    result = load_spec(spec(pass_threshold=threshold), registry=registry).grade("colour", {"reference": "color"})
+    assert result.reward == pytest.approx(10 / 11)
+    assert result.metadata == {"passed": passed}
+
+
+def test_without_pass_threshold_there_is_no_passed():
+    assert TextSimilarity(reference="color").grade("colour").metadata == {}
+
+
+def test_metric_defaults_to_fuzzy_match():
+    assert TextSimilarity(reference="x").config.evaluation_metric == "fuzzy_match"
+
+
+@pytest.mark.parametrize(
+    "metric", ["bleu", "gleu", "meteor", "cosine", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"]
+)
+def test_other_openai_metrics_are_not_supported_yet(registry, metric):
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec(evaluation_metric=metric), registry=registry)
+    [issue] = caught.value.issues
+    assert issue.path == ("evaluation_metric",)
+    assert issue.message == (
+        f"evaluation_metric {metric!r} is not supported yet (supported: fuzzy_match); "
+        "use fuzzy_match, or a fuzzy_match grader with another rapidfuzz metric"
+    )
+
+
+def test_unknown_metric_lists_the_openai_choices(registry):
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec(evaluation_metric="jaccard"), registry=registry)
+    message = caught.value.issues[0].message
+    for metric in ("fuzzy_match", "bleu", "gleu", "meteor", "cosine", "rouge_1", "rouge_l"):
+        assert f"'{metric}'" in message
+
+
+def test_normalisation_options_are_not_fields(registry):
+    # text_similarity keeps OpenAI's fields; fuzzy_match has the normalisation options
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec(casefold=True), registry=registry)
+    [issue] = caught.value.issues
+    assert issue.message == "unknown field 'casefold'; fields: type, name, input, reference, evaluation_metric, pass_threshold"
+
+
+def test_missing_reference_is_a_spec_error(registry):
+    with pytest.raises(SpecError) as caught:
+        load_spec({"type": "text_similarity"}, registry=registry)
+    [issue] = caught.value.issues
+    assert issue.path == ("reference",)
+    assert issue.message.startswith("missing required field 'reference'")
+
+
+def test_missing_variable_is_an_invalid_variable_error(registry):
+    result = load_spec(spec(), registry=registry).grade("x", {"answer": "x"})
+    assert result.status is Status.ERROR
+    assert result.reason == (
+        "invalid_variable: item.reference in template '{{ item.reference }}': no key 'reference' (keys: answer)"
+    )
+    assert result.metadata["error_code"] == "invalid_variable_error"
+
+
+OPENAI_TEXT_SIMILARITY = """
+{
+  "type": "text_similarity",
+  "name": "Example text similarity grader",
+  "input": "{{sample.output_text}}",
+  "reference": "{{item.reference_answer}}",
+  "pass_threshold": 0.8,
+  "evaluation_metric": "fuzzy_match"
+}
+"""
+
+
+def test_openai_json_config_works_unchanged(registry):
+    grader = load_spec(json.loads(OPENAI_TEXT_SIMILARITY), registry=registry)
+    assert grader.name == "Example text similarity grader"
+    result = grader.grade({"output_text": "John Smith"}, {"reference_answer": "Jon Smith"})
+    assert result.reward == pytest.approx(fuzz.ratio("John Smith", "Jon Smith") / 100)
+    assert result.metadata == {"passed": True}
+
+
+def test_reads_output_json(registry):
+    grader = load_spec(spec(input="{{ sample.output_json.name }}"), registry=registry)
+    assert grader.grade('{"name": "Ada"}', {"reference": "Ada"}).reward == 1.0
+
+
+def test_docstring_example():
+    grader = TextSimilarity(reference="{{ item.answer }}", evaluation_metric="fuzzy_match")
+    assert grader.grade("colour", {"answer": "color"}).reward == 0.9090909090909091
+
+
+def test_pickle_round_trip_after_use(registry):
+    grader = load_spec(spec(pass_threshold=0.9), registry=registry)
+    before = grader.grade("colour", {"reference": "color"})
+    copy = pickle.loads(pickle.dumps(grader))
+    assert copy.grade("colour", {"reference": "color"}) == before
