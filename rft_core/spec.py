@@ -219,7 +219,7 @@ def _explain(error: Mapping[str, Any], config_class: type) -> str:
     loc = error["loc"]
     field_name = str(loc[-1]) if loc else ""
     fields = config_class.model_fields
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and len(loc) == 1:
         return f"unknown field {field_name!r}{_did_you_mean(field_name, fields)}; fields: {', '.join(fields)}"
     if kind == "missing" and len(loc) == 1 and field_name in fields:
         description = fields[field_name].description
