@@ -9,7 +9,7 @@ from functools import cached_property, partial
 import regex
 from pydantic import Field, field_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Status, TemplateField
+from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField
 from rft_core.types import Item, Sample
 
 __all__ = ["TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
@@ -47,10 +47,11 @@ class TextComparisonConfig(GraderConfig):
 class TextInputs:
     """The behaviour a TextComparisonConfig describes, prepared once per grader."""
 
-    __slots__ = ("config", "steps", "pattern")
+    __slots__ = ("config", "steps", "pattern", "normalise_reference")
 
-    def __init__(self, config: TextComparisonConfig) -> None:
+    def __init__(self, config: TextComparisonConfig, normalise_reference: bool = True) -> None:
         self.config = config
+        self.normalise_reference = normalise_reference
         steps: list[Callable[[str], str]] = []
         if config.nfkc:
             steps.append(partial(unicodedata.normalize, "NFKC"))
@@ -69,20 +70,38 @@ class TextInputs:
             text = step(text)
         return text
 
-    def texts(self, sample: Sample, item: Item, normalise_reference: bool = True) -> tuple[str, str]:
+    def texts(self, sample: Sample, item: Item) -> tuple[str, str]:
         """The normalised (input, reference) pair, with the answer extracted when asked."""
         config = self.config
-        text = config.input.render(sample, item)
-        if len(text) > config.max_input_chars:
-            raise GradeError(
-                f"input has {len(text):,} characters, over max_input_chars={config.max_input_chars:,}",
-                status=Status.PARSE_ERROR,
-                code="sample_parse_error",
-            )
+        text = self.checked_length(config.input.render(sample, item))
         if self.pattern is not None:
             text = self.extract_answer(text)
         reference = config.reference.render(sample, item)
-        return self.normalise(text), self.normalise(reference) if normalise_reference else reference
+        return self.normalise(text), self.normalise(reference) if self.normalise_reference else reference
+
+    def texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str]]:
+        """``texts`` for a batch, normalising whole columns; raises if any row fails."""
+        config = self.config
+        texts = config.input.render_batch(samples, items)
+        if texts:
+            self.checked_length(max(texts, key=len))
+        if self.pattern is not None:
+            texts = [self.extract_answer(text) for text in texts]
+        references = config.reference.render_batch(samples, items)
+        for step in self.steps:
+            texts = list(map(step, texts))
+            if self.normalise_reference:
+                references = list(map(step, references))
+        return texts, references
+
+    def checked_length(self, text: str) -> str:
+        if len(text) > self.config.max_input_chars:
+            raise GradeError(
+                f"input has {len(text):,} characters, over max_input_chars={self.config.max_input_chars:,}",
+                status=Status.PARSE_ERROR,
+                code="sample_parse_error",
+            )
+        return text
 
     def extract_answer(self, text: str) -> str:
         """The last match of ``extract`` (its first group if it has one); none is a parse_error."""
@@ -106,13 +125,31 @@ def _collapse_whitespace(text: str) -> str:
 
 
 class TextGrader(Grader):
-    """Base of graders configured by a TextComparisonConfig."""
+    """Base of graders that compare the input text with a reference: one pair to one reward.
+
+    Subclasses implement ``compare(text, reference) -> Result`` (and may vectorise
+    ``compare_batch``); grading one sample and the batch path both come from here.
+    """
 
     config: TextComparisonConfig
+    reference_is_pattern = False
 
     @cached_property
     def inputs(self) -> TextInputs:
-        return TextInputs(self.config)
+        return TextInputs(self.config, normalise_reference=not self.reference_is_pattern)
+
+    def compare(self, text: str, reference: str) -> Result:
+        raise NotImplementedError
+
+    def compare_batch(self, texts: list[str], references: list[str]) -> list[Result]:
+        """``compare`` for whole columns; override when the comparison vectorises."""
+        return list(map(self.compare, texts, references))
+
+    def evaluate(self, sample: Sample, item: Item) -> Result:
+        return self.compare(*self.inputs.texts(sample, item))
+
+    def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
+        return self.compare_batch(*self.inputs.texts_batch(samples, items))
 
 
 def compile_pattern(pattern: str, error: type[Exception], flags: int = 0) -> regex.Pattern:

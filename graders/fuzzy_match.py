@@ -10,7 +10,6 @@ from rapidfuzz import fuzz, utils
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from rft_core import Result, hookimpl
-from rft_core.types import Item, Sample
 
 from ._text import TextComparisonConfig, TextGrader
 
@@ -18,23 +17,24 @@ Metric = Literal[
     "ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio", "levenshtein", "jaro_winkler"
 ]
 
-# Each scorer maps (a, b, processor) to a similarity in [0, 1].
-SCORERS: dict[str, Callable[..., float]] = {
-    "ratio": lambda a, b, processor: fuzz.ratio(a, b, processor=processor) / 100.0,
-    "partial_ratio": lambda a, b, processor: fuzz.partial_ratio(a, b, processor=processor) / 100.0,
-    "token_sort_ratio": lambda a, b, processor: fuzz.token_sort_ratio(a, b, processor=processor) / 100.0,
-    "token_set_ratio": lambda a, b, processor: fuzz.token_set_ratio(a, b, processor=processor) / 100.0,
-    "WRatio": lambda a, b, processor: fuzz.WRatio(a, b, processor=processor) / 100.0,
-    "QRatio": lambda a, b, processor: fuzz.QRatio(a, b, processor=processor) / 100.0,
-    "levenshtein": lambda a, b, processor: Levenshtein.normalized_similarity(a, b, processor=processor),
-    "jaro_winkler": lambda a, b, processor: JaroWinkler.normalized_similarity(a, b, processor=processor),
+# metric -> (rapidfuzz scorer, the scale its result is divided by to land in [0, 1])
+SCORERS: dict[str, tuple[Callable[..., float], float]] = {
+    "ratio": (fuzz.ratio, 100.0),
+    "partial_ratio": (fuzz.partial_ratio, 100.0),
+    "token_sort_ratio": (fuzz.token_sort_ratio, 100.0),
+    "token_set_ratio": (fuzz.token_set_ratio, 100.0),
+    "WRatio": (fuzz.WRatio, 100.0),
+    "QRatio": (fuzz.QRatio, 100.0),
+    "levenshtein": (Levenshtein.normalized_similarity, 1.0),
+    "jaro_winkler": (JaroWinkler.normalized_similarity, 1.0),
 }
 PROCESSORS: dict[str, Callable[[str], str] | None] = {"default": utils.default_process, "none": None}
 
 
 def similarity(metric: str, processor: str, text: str, reference: str) -> float:
     """The ``metric`` similarity of two strings in [0, 1] after the named processor."""
-    return SCORERS[metric](text, reference, PROCESSORS[processor])
+    scorer, scale = SCORERS[metric]
+    return scorer(text, reference, processor=PROCESSORS[processor]) / scale
 
 
 class FuzzyMatch(TextGrader):
@@ -62,9 +62,18 @@ class FuzzyMatch(TextGrader):
 
     config: Config
 
-    def evaluate(self, sample: Sample, item: Item) -> Result:
-        text, reference = self.inputs.texts(sample, item)
-        score = similarity(self.config.metric, self.config.processor, text, reference)
+    def compare(self, text: str, reference: str) -> Result:
+        return self.reward(similarity(self.config.metric, self.config.processor, text, reference))
+
+    def compare_batch(self, texts: list[str], references: list[str]) -> list[Result]:
+        scorer, scale = SCORERS[self.config.metric]
+        processor = PROCESSORS[self.config.processor]
+        scores = [scorer(text, reference, processor=processor) / scale for text, reference in zip(texts, references)]
+        if self.config.pass_threshold is None:
+            return [Result(score) for score in scores]
+        return list(map(self.reward, scores))
+
+    def reward(self, score: float) -> Result:
         threshold = self.config.pass_threshold
         if threshold is None:
             return Result(score)

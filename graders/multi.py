@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import operator
+from itertools import repeat
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema, field_validator, model_validator
@@ -13,6 +16,7 @@ from rft_core.formula import Formula
 from rft_core.grader import run_sync
 from rft_core.types import Item, Sample
 
+_status = attrgetter("status")
 FAILED = (Status.ERROR, Status.TIMEOUT, Status.PARSE_ERROR)  # most severe first
 
 
@@ -105,18 +109,33 @@ class Multi(Grader):
         super().__init__(config, **fields)
         self.graders: dict[str, Grader] = self.config.graders
         self.weights = self.config.weights or dict.fromkeys(self.graders, 1.0)
+        self._async = any(grader.is_async() for grader in self.graders.values())
 
     def is_async(self) -> bool:
-        return any(grader.is_async() for grader in self.graders.values())
+        return self._async
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
-        if self.is_async():
+        if self._async:
             return run_sync(self.aevaluate(sample, item))
         return self.combine({key: grader.grade(sample, item) for key, grader in self.graders.items()})
 
     async def aevaluate(self, sample: Sample, item: Item) -> Result:
         results = await asyncio.gather(*(grader.agrade(sample, item) for grader in self.graders.values()))
         return self.combine(dict(zip(self.graders, results)))
+
+    def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
+        """Each sub-grader grades the whole batch; when all are ok the formula runs column-wise."""
+        columns = {key: grader.grade_batch(samples, items) for key, grader in self.graders.items()}
+        rows = [dict(zip(columns, row)) for row in zip(*columns.values())]
+        if all(set(map(_status, column)) == {Status.OK} for column in columns.values()):
+            rewards = {key: [result.reward for result in column] for key, column in columns.items()}
+            try:
+                totals = self.calculate_columns(rewards, len(rows))
+            except ArithmeticError:
+                pass  # row by row below, so the error lands on the rows that caused it
+            else:
+                return [Result(total, Status.OK, None, row) for total, row in zip(totals, rows)]
+        return list(map(self.combine, rows))
 
     def combine(self, results: dict[str, Result]) -> Result:
         """The composite result of the sub-results, following the rules in the class docstring."""
@@ -131,7 +150,7 @@ class Multi(Grader):
                 worst = next(status for status in FAILED if status in statuses)
                 return Result(0.0, worst, reason, results)
             reason = f"counted as 0: {reason}"
-        values = {key: result.reward if result.ok else 0.0 for key, result in results.items()}
+        values = {key: result.reward if result.status is Status.OK else 0.0 for key, result in results.items()}
         try:
             reward = self.calculate(values, results)
         except ArithmeticError as exc:
@@ -146,6 +165,18 @@ class Multi(Grader):
         if total_weight == 0:
             return 0.0
         return sum(values[key] * self.weights.get(key, 0.0) for key in applicable) / total_weight
+
+    def calculate_columns(self, columns: dict[str, list[float]], size: int) -> list[float]:
+        """``calculate`` for a batch in which every component is ok."""
+        if self.config.calculate_output is not None:
+            return self.config.calculate_output.evaluate_columns(columns, size)
+        total_weight = sum(self.weights.get(key, 0.0) for key in columns)
+        if total_weight == 0:
+            return [0.0] * size
+        sums: list[float] = [0] * size  # type: ignore[list-item]  # the same int start as sum()
+        for key, column in columns.items():
+            sums = list(map(operator.add, sums, map(operator.mul, column, repeat(self.weights.get(key, 0.0)))))
+        return [value / total_weight for value in sums]
 
 
 @hookimpl

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Literal
 
 import regex
 from pydantic import Field
 
 from rft_core import GradeError, Result, hookimpl
-from rft_core.types import Item, Sample
 
 from ._text import TextComparisonConfig, TextGrader, compile_pattern, search_with_timeout
 
@@ -33,28 +34,35 @@ class StringCheck(TextGrader):
 
     config: Config
 
-    def evaluate(self, sample: Sample, item: Item) -> Result:
-        is_pattern = self.config.operation in ("regex", "fullmatch")
-        text, reference = self.inputs.texts(sample, item, normalise_reference=not is_pattern)
+    def __init__(self, config: Config | None = None, /, **fields: object) -> None:
+        super().__init__(config, **fields)
+        self.reference_is_pattern = self.config.operation in ("regex", "fullmatch")
+        self.check = getattr(self, f"_{self.config.operation}", None) or CHECKS[self.config.operation]
+
+    def compare(self, text: str, reference: str) -> Result:
         return Result(1.0 if self.check(text, reference) else 0.0)
 
-    def check(self, text: str, reference: str) -> bool:
-        operation = self.config.operation
-        if operation == "eq":
-            return text == reference
-        if operation == "ne":
-            return text != reference
-        if operation == "like":
-            return reference in text
-        if operation == "ilike":
-            return reference.casefold() in text.casefold()
-        if operation == "startswith":
-            return text.startswith(reference)
-        if operation == "endswith":
-            return text.endswith(reference)
+    def compare_batch(self, texts: list[str], references: list[str]) -> list[Result]:
+        return [Result(1.0 if hit else 0.0) for hit in map(self.check, texts, references)]
+
+    def _regex(self, text: str, reference: str, full: bool = False) -> bool:
         flags = regex.IGNORECASE if self.config.casefold else 0
         pattern = compile_pattern(reference, GradeError, flags)
-        return search_with_timeout(pattern, text, self.config.regex_timeout, full=operation == "fullmatch")
+        return search_with_timeout(pattern, text, self.config.regex_timeout, full=full)
+
+    def _fullmatch(self, text: str, reference: str) -> bool:
+        return self._regex(text, reference, full=True)
+
+
+# (text, reference) -> whether the check holds, for the operations that need no regex.
+CHECKS: dict[str, Callable[[str, str], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "like": operator.contains,
+    "ilike": lambda text, reference: reference.casefold() in text.casefold(),
+    "startswith": str.startswith,
+    "endswith": str.endswith,
+}
 
 
 @hookimpl

@@ -112,7 +112,9 @@ def _score(args: argparse.Namespace) -> int:
         raise RftError(f"{args.data}: data file not found")
     threshold = args.pass_threshold
     if threshold is None:
-        threshold = getattr(grader.config, "pass_threshold", None) or 1.0
+        threshold = getattr(grader.config, "pass_threshold", None)
+    if threshold is None:
+        threshold = 1.0
     summary = Summary(threshold)
     total_rows = _count_rows(args.data)
     output = open(args.output, "w", encoding="utf-8") if args.output else nullcontext(sys.stdout)

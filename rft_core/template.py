@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from operator import attrgetter, itemgetter
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -78,6 +79,22 @@ class Template:
             constant = self._parts[0]
             return lambda sample, item: constant
         return self._render_parts
+
+    def render_batch(self, samples: Sequence[Sample], items: Sequence[Item]) -> list[str]:
+        """``render`` for many rows; a plain one-step variable is read with a C-level getter.
+
+        Raises on the first row that cannot render (TemplateError, or KeyError/TypeError
+        from the fast path); callers then render row by row to attribute the failure.
+        """
+        single = self._single
+        if single is not None and len(single.steps) == 1 and isinstance(single.steps[0], str):
+            if single.namespace == "sample":
+                values = list(map(attrgetter(single.steps[0]), samples))
+            else:
+                values = list(map(itemgetter(single.steps[0]), items))
+            return [value if type(value) is str else _to_text(value) for value in values]
+        render = self.render
+        return [render(sample, item) for sample, item in zip(samples, items)]
 
     def _render_parts(self, sample: Sample, item: Item) -> str:
         return "".join(
