@@ -62,7 +62,8 @@ def run(grader: Grader, tasks: Iterable[Task], *, fail_fast: bool = False) -> It
         scored = (_grade_one(grader, task) for task in tasks)
     for item in scored:
         if fail_fast and item.result.status is Status.ERROR:
-            raise RunAborted(f"row {item.task.index} (line {item.task.line}): {item.result.reason}")
+            where = f"row {item.task.index}" + (f" (line {item.task.line})" if item.task.line is not None else "")
+            raise RunAborted(f"{where}: {item.result.reason}")
         yield item
 
 
