@@ -18,7 +18,7 @@ from .types import Result, Status
 
 __all__ = ["RunAborted", "Scored", "run", "score"]
 
-ASYNC_BATCH = 64
+BATCH_SIZE = 256
 
 
 class RunAborted(RftError):
@@ -55,36 +55,29 @@ class Scored:
 
 
 def run(grader: Grader, tasks: Iterable[Task], *, fail_fast: bool = False) -> Iterator[Scored]:
-    """Grade each task in order. Unreadable tasks give status error; ``fail_fast`` raises instead."""
-    if grader.is_async():
-        scored: Iterable[Scored] = _run_batched(grader, tasks)
-    else:
-        scored = (_grade_one(grader, task) for task in tasks)
-    for item in scored:
-        if fail_fast and item.result.status is Status.ERROR:
-            where = f"row {item.task.index}" + (f" (line {item.task.line})" if item.task.line is not None else "")
-            raise RunAborted(f"{where}: {item.result.reason}")
-        yield item
-
-
-def _grade_one(grader: Grader, task: Task) -> Scored:
-    if task.error is not None:
-        return Scored(task, Result.failure(Status.ERROR, task.error, "sample_parse_error"), 0.0)
-    start = time.perf_counter()
-    result = grader.grade(task.sample, task.item)  # type: ignore[arg-type]
-    return Scored(task, result, time.perf_counter() - start)
-
-
-def _run_batched(grader: Grader, tasks: Iterable[Task]) -> Iterator[Scored]:
-    """Async graders grade a batch concurrently; each task is charged the batch's mean time."""
+    """Grade tasks in order, a batch at a time (``grade_batch``: concurrent for async graders,
+    column-wise for CPU ones). Unreadable tasks give status error; ``fail_fast`` raises instead.
+    """
     iterator = iter(tasks)
-    while batch := list(itertools.islice(iterator, ASYNC_BATCH)):
-        good = [task for task in batch if task.error is None]
-        start = time.perf_counter()
-        results = iter(grader.grade_batch([t.sample for t in good], [t.item for t in good]))
-        seconds = (time.perf_counter() - start) / max(len(good), 1)
-        for task in batch:
-            yield _grade_one(grader, task) if task.error is not None else Scored(task, next(results), seconds)
+    while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+        for scored in _grade_batch(grader, batch):
+            if fail_fast and scored.result.status is Status.ERROR:
+                where = f"row {scored.task.index}" + (f" (line {scored.task.line})" if scored.task.line is not None else "")
+                raise RunAborted(f"{where}: {scored.result.reason}")
+            yield scored
+
+
+def _grade_batch(grader: Grader, batch: list[Task]) -> Iterator[Scored]:
+    """Each task is charged the batch's mean time per sample."""
+    good = [task for task in batch if task.error is None]
+    start = time.perf_counter()
+    results = iter(grader.grade_batch([task.sample for task in good], [task.item for task in good]))
+    seconds = (time.perf_counter() - start) / max(len(good), 1)
+    for task in batch:
+        if task.error is not None:
+            yield Scored(task, Result.failure(Status.ERROR, task.error, "sample_parse_error"), 0.0)
+        else:
+            yield Scored(task, next(results), seconds)
 
 
 def score(

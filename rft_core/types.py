@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 __all__ = ["Item", "Result", "Sample", "Status"]
@@ -13,6 +14,8 @@ Item = Mapping[str, Any]
 """The dataset row a sample answers: every field but the sample's."""
 
 _UNPARSED = object()
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""The shared, read-only default of a Result's sub_rewards and metadata."""
 
 
 class Status(str, Enum):
@@ -108,6 +111,9 @@ class Result:
 
     Non-``ok`` results carry reward 0.0 by default and keep their status, so a
     report or trainer can tell "wrong" from "could not grade".
+
+    Results are made millions of times, so an unset ``sub_rewards`` or ``metadata``
+    is one shared read-only empty mapping: pass a dict to have one to fill.
     """
 
     __slots__ = ("reward", "status", "reason", "sub_rewards", "metadata")
@@ -117,14 +123,14 @@ class Result:
         reward: float,
         status: Status = Status.OK,
         reason: str | None = None,
-        sub_rewards: dict[str, Result] | None = None,
-        metadata: dict[str, Any] | None = None,
+        sub_rewards: Mapping[str, Result] = EMPTY,
+        metadata: Mapping[str, Any] = EMPTY,
     ) -> None:
         self.reward = reward
         self.status = status
         self.reason = reason
-        self.sub_rewards = {} if sub_rewards is None else sub_rewards
-        self.metadata = {} if metadata is None else metadata
+        self.sub_rewards = sub_rewards
+        self.metadata = metadata
 
     def __repr__(self) -> str:
         fields = f"reward={self.reward!r}, status={self.status.value!r}"
