@@ -105,9 +105,12 @@ class Grader:
         if self.is_async():
             return run_sync(self._agrade_all(samples, items))
         try:
-            return self.evaluate_batch(_coerce_samples(samples), _coerce_items(items))
+            results = self.evaluate_batch(_coerce_samples(samples), _coerce_items(items))
+            if len(results) == len(samples):  # a short or long batch would misalign every later row
+                return results
         except Exception:  # noqa: BLE001 - one by one, each failure lands on its own sample
-            return [self.grade(sample, item) for sample, item in zip(samples, items)]
+            pass
+        return [self.grade(sample, item) for sample, item in zip(samples, items)]
 
     async def _agrade_all(self, samples: Sequence[Any], items: Sequence[Item | None]) -> list[Result]:
         return list(await asyncio.gather(*(self.agrade(s, i) for s, i in zip(samples, items))))
