@@ -1,0 +1,130 @@
+"""JSON Schema loading, checking and validation, hardened for untrusted instances.
+
+Two keywords are replaced: ``pattern`` runs with the ``regex`` module under a
+timeout, and ``uniqueItems`` hashes elements instead of jsonschema's
+quadratic fallback for arrays of objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import regex
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+from jsonschema.validators import extend, validator_for
+
+from rft_core import GradeError, Status
+
+from ._json import json_key, preview
+
+__all__ = ["ERRORS_SHOWN", "SchemaFile", "check_schema", "compile_validator", "describe_errors", "load_schema_file"]
+
+ERRORS_SHOWN = 3
+_MESSAGE_CHARS = 160
+
+
+class SchemaFile:
+    """A schema read from a JSON file at load time; ``path`` is as the spec gave it."""
+
+    __slots__ = ("path", "schema")
+
+    def __init__(self, path: str, schema: dict[str, Any] | bool) -> None:
+        self.path = path
+        self.schema = schema
+
+    def __str__(self) -> str:
+        return self.path
+
+
+def load_schema_file(value: Any) -> SchemaFile:
+    """Read and check a schema file (relative paths start from the working directory)."""
+    if isinstance(value, SchemaFile):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ValueError("schema_file must be a path to a JSON file")
+    path = Path(value)
+    where = f"schema file {value!r}" + ("" if path.is_absolute() else f" (resolved to {path.resolve()})")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"{where} not found; relative paths start from the working directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{where} cannot be read: {exc}") from None
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    try:
+        check_schema(schema)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return SchemaFile(value, schema)
+
+
+def check_schema(schema: Any) -> dict[str, Any] | bool:
+    """Check a schema against its draft's metaschema; raise ValueError saying where it is wrong."""
+    if not isinstance(schema, (dict, bool)):
+        raise ValueError(f"a JSON Schema is an object or a boolean, not {type(schema).__name__}")
+    validator_class = _validator_class(schema)
+    if validator_class is None:
+        raise ValueError(f"unsupported $schema {schema['$schema']!r}; omit it to use draft 2020-12")
+    try:
+        validator_class.check_schema(schema)
+    except SchemaError as exc:
+        raise ValueError(f"invalid JSON Schema at {exc.json_path}: {_shorten(exc.message)}") from None
+    return schema
+
+
+def compile_validator(schema: dict[str, Any] | bool, regex_timeout: float) -> Validator:
+    """A validator for a checked schema, reused for every grade."""
+    base = _validator_class(schema)
+
+    def pattern(validator: Any, expression: str, instance: Any, _schema: Any):
+        if not validator.is_type(instance, "string"):
+            return
+        try:
+            found = regex.search(expression, instance, timeout=regex_timeout)
+        except TimeoutError:
+            raise GradeError(
+                f"schema pattern {expression!r} ran over regex_timeout={regex_timeout}s",
+                status=Status.TIMEOUT,
+                code="timeout_error",
+            ) from None
+        if found is None:
+            yield ValidationError(f"{preview(instance)} does not match {expression!r}")
+
+    def unique_items(validator: Any, unique: bool, instance: Any, _schema: Any):
+        if not (unique and validator.is_type(instance, "array")):
+            return
+        seen = set()
+        for element in instance:
+            key = json_key(element)
+            if key in seen:
+                yield ValidationError(f"{preview(instance)} has non-unique elements")
+                return
+            seen.add(key)
+
+    return extend(base, {"pattern": pattern, "uniqueItems": unique_items})(schema)
+
+
+def describe_errors(validator: Validator, document: Any) -> list[str]:
+    """Up to ERRORS_SHOWN errors as ``$.path: message``, plus ``...`` when there are more."""
+    errors = list(itertools.islice(validator.iter_errors(document), ERRORS_SHOWN + 1))
+    described = [f"{error.json_path}: {_shorten(error.message)}" for error in errors[:ERRORS_SHOWN]]
+    return described + ["..."] if len(errors) > ERRORS_SHOWN else described
+
+
+def _validator_class(schema: dict[str, Any] | bool) -> Any:
+    """The draft named by ``$schema`` (None if unknown), else draft 2020-12."""
+    if isinstance(schema, dict) and isinstance(schema.get("$schema"), str):
+        return validator_for(schema, default=None)
+    return Draft202012Validator
+
+
+def _shorten(message: str) -> str:
+    return message if len(message) <= _MESSAGE_CHARS else message[: _MESSAGE_CHARS - 3] + "..."
