@@ -11,6 +11,7 @@ ArithmeticError (overflow included), which a composite reports as status ``error
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 import re
@@ -103,7 +104,9 @@ class Formula:
         for name, position in sorted(self._positions.items(), key=lambda pair: pair[1]):
             if name not in known:
                 choices = ", ".join(sorted(known)) or "none"
-                raise FormulaError(self.text, position, f"unknown variable {name!r} (graders: {choices})")
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise FormulaError(self.text, position, f"unknown variable {name!r} (graders: {choices}){hint}")
 
     def evaluate(self, values: Mapping[str, float]) -> float:
         """The formula's value; raises ArithmeticError for sqrt/log domain errors and overflow."""

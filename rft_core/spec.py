@@ -176,16 +176,13 @@ class _Builder:
         for field_name in composite_fields:
             if field_name in fields:
                 fields[field_name] = self.build_children(fields[field_name], (*path, field_name))
-        children_failed = len(self.issues) > issues_before
         try:
             config = config_class.model_validate(fields)
         except ValidationError as exc:
             for error in exc.errors():
-                if children_failed and error["loc"][:1] and error["loc"][0] in composite_fields:
-                    continue  # a sub-grader that failed to build was already reported
                 self.report((*path, *error["loc"]), _explain(error, config_class))
             return None
-        if children_failed:
+        if len(self.issues) > issues_before:  # a sub-grader failed to build
             return None
         try:
             return entry.cls(config)
@@ -200,7 +197,8 @@ class _Builder:
         for key, child in children.items():
             if isinstance(child, dict) and "name" not in child:
                 child = {**child, "name": str(key)}
-            built[key] = self.build(child, (*path, key))
+            grader = self.build(child, (*path, key))
+            built[key] = grader if grader is not None else _UNBUILT
         return built
 
     def unknown_type_message(self, type_name: Any) -> str:
@@ -212,6 +210,18 @@ class _Builder:
             else:
                 message += f"; {distribution!r} is installed: check that RFT_LOAD_PLUGINS includes it"
         return message
+
+
+class _Unbuilt(Grader):
+    """Stands in for a sub-grader that failed to build, so checks on its siblings still run."""
+
+    type = "unbuilt"
+
+    def evaluate(self, sample: Any, item: Any) -> Any:
+        raise AssertionError("an unbuilt sub-grader is never graded: its spec had errors")
+
+
+_UNBUILT = object.__new__(_Unbuilt)
 
 
 def _explain(error: Mapping[str, Any], config_class: type) -> str:
