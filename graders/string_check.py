@@ -54,12 +54,16 @@ class StringCheck(TextGrader):
         return self._regex(text, reference, full=True)
 
 
+def _contains_ignoring_case(text: str, reference: str) -> bool:
+    return reference.casefold() in text.casefold()
+
+
 # (text, reference) -> whether the check holds, for the operations that need no regex.
 CHECKS: dict[str, Callable[[str, str], bool]] = {
     "eq": operator.eq,
     "ne": operator.ne,
     "like": operator.contains,
-    "ilike": lambda text, reference: reference.casefold() in text.casefold(),
+    "ilike": _contains_ignoring_case,
     "startswith": str.startswith,
     "endswith": str.endswith,
 }
