@@ -245,7 +245,12 @@ def test_result_to_dict_nests_and_omits_empty_parts():
                 "status": "ok",
                 "reason": None,
                 "sub_rewards": {
-                    "c": {"reward": 0.0, "status": "timeout", "reason": "slow", "metadata": {"error_code": "timeout_error"}},
+                    "c": {
+                        "reward": 0.0,
+                        "status": "timeout",
+                        "reason": "slow",
+                        "metadata": {"error_code": "timeout_error"},
+                    },
                     "d": {"reward": 1.0, "status": "ok", "reason": None},
                 },
             },
@@ -268,8 +273,13 @@ def test_result_to_dict_nests_and_omits_empty_parts():
         (_tree(), {"a": "other_error", "b.c": "timeout_error"}),
         # a failed composite keeps its own code beside its children's
         (
-            Result(0.0, Status.ERROR, "formula", {"x": Result.failure(Status.PARSE_ERROR, "p", "sample_parse_error")},
-                   {"error_code": "formula_error"}),
+            Result(
+                0.0,
+                Status.ERROR,
+                "formula",
+                {"x": Result.failure(Status.PARSE_ERROR, "p", "sample_parse_error")},
+                {"error_code": "formula_error"},
+            ),
             {".": "formula_error", "x": "sample_parse_error"},
         ),
     ],
