@@ -22,6 +22,19 @@ def pairs(count: int, seed: int = 0) -> list[tuple[str, str]]:
     return corpus
 
 
+def samples_and_items(description: str, default_count: int) -> tuple[int, list, list[dict]]:
+    """Parse ``--samples N`` and build that many (Sample, item) pairs from ``pairs``."""
+    import argparse
+
+    from rft_core import Sample
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--samples", type=int, default=default_count)
+    count = parser.parse_args().samples
+    corpus = pairs(count)
+    return count, [Sample(text) for text, _ in corpus], [{"answer": reference} for _, reference in corpus]
+
+
 def best_rate(function, count: int, repeats: int = 5) -> float:
     """Calls per second of ``function()`` (which does ``count`` units of work), best of ``repeats``."""
     import time

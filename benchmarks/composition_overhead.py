@@ -9,17 +9,16 @@ the batch path (grade_batch, which rft score uses) are measured.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-from _corpus import best_rate, pairs  # noqa: E402
+from _corpus import best_rate, samples_and_items  # noqa: E402
 from rapidfuzz import fuzz, utils  # noqa: E402
 
-from rft_core import Sample, load_spec  # noqa: E402
+from rft_core import load_spec  # noqa: E402
 
 BATCH = 1024  # what rft score and the TRL adapter hand to grade_batch
 
@@ -48,13 +47,7 @@ def hand_written(text: str, answer: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--samples", type=int, default=100_000)
-    count = parser.parse_args().samples
-
-    corpus = pairs(count)
-    samples = [Sample(text) for text, _ in corpus]
-    items = [{"answer": reference} for _, reference in corpus]
+    count, samples, items = samples_and_items(__doc__, 100_000)
     grader = load_spec(SPEC)
 
     expected = [hand_written(s.output_text, i["answer"]) for s, i in zip(samples, items)]
