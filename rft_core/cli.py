@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `rft score ... | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,7 +121,7 @@ def _score(args: argparse.Namespace) -> int:
         threshold = 1.0
     summary = Summary(threshold)
     total_rows = _count_rows(args.data)
-    output = open(args.output, "w", encoding="utf-8") if args.output else nullcontext(sys.stdout)
+    output = _open_output(args.output) if args.output else nullcontext(sys.stdout)
     with output as out, tqdm(total=total_rows, unit="row", disable=args.no_progress or None, file=sys.stderr) as bar:
         last_index = -1
         for count, scored in enumerate(run(grader, read_tasks(args.data), fail_fast=args.fail_fast), start=1):
@@ -130,6 +134,13 @@ def _score(args: argparse.Namespace) -> int:
                 out.flush()
     print(summary.render(), file=sys.stderr)
     return 0
+
+
+def _open_output(path: Path):
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise RftError(f"{path}: cannot write the output: {exc.strerror}") from None
 
 
 def _count_rows(path: Path) -> int:

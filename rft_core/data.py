@@ -52,7 +52,7 @@ def read_tasks(path: str | Path) -> Iterator[Task]:
             except UnicodeDecodeError as exc:
                 yield _bad(index, line_number, f"invalid UTF-8 at byte {exc.start}")
             except json.JSONDecodeError as exc:
-                yield _bad(index, line_number, f"invalid JSON: {exc.msg} at column {exc.colno}")
+                yield _bad(index, line_number, f"invalid JSON at column {exc.colno}: {exc.msg.removesuffix(' at')}")
             except RecursionError:
                 yield _bad(index, line_number, "invalid JSON: nested too deeply")
             else:

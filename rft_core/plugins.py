@@ -16,6 +16,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .errors import PluginError
 
 __all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "make_plugin_manager", "plugin_info"]
 
@@ -36,7 +37,19 @@ def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
         manager.register(importlib.import_module(module_name), name=module_name)
     if load_entry_points:
         _load_entry_points(manager)
+    _check_hook_names(manager)
     return manager
+
+
+def _check_hook_names(manager: pluggy.PluginManager) -> None:
+    """A misspelt hook (``register_grader``) would silently register nothing: refuse it."""
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(
+            f"plugin {manager.get_name(exc.plugin)!r}: {exc}; "
+            "fix the hook name or leave the plugin out of RFT_LOAD_PLUGINS"
+        ) from None
 
 
 def _load_entry_points(manager: pluggy.PluginManager) -> None:

@@ -62,9 +62,14 @@ def run(grader: Grader, tasks: Iterable[Task], *, fail_fast: bool = False) -> It
     while batch := list(itertools.islice(iterator, BATCH_SIZE)):
         for scored in _grade_batch(grader, batch):
             if fail_fast and scored.result.status is Status.ERROR:
-                where = f"row {scored.task.index}" + (f" (line {scored.task.line})" if scored.task.line is not None else "")
-                raise RunAborted(f"{where}: {scored.result.reason}")
+                raise RunAborted(_where(scored.task) + str(scored.result.reason))
             yield scored
+
+
+def _where(task: Task) -> str:
+    if task.error is not None:  # an unreadable row's reason already says where it is
+        return ""
+    return f"row {task.index}" + (f" (line {task.line})" if task.line is not None else "") + ": "
 
 
 def _grade_batch(grader: Grader, batch: list[Task]) -> Iterator[Scored]:

@@ -53,6 +53,9 @@ class Template:
             position = match.end()
         if position < len(text):
             parts.append(text[position:])
+        for part in parts:
+            if isinstance(part, str) and "{{" in part:
+                raise ValueError(f"template {text!r} has a '{{{{' that is never closed with '}}}}'")
         self._parts = tuple(parts)
         self._single = parts[0] if len(parts) == 1 and isinstance(parts[0], _Variable) else None
         self.render = self._choose_renderer()

@@ -200,7 +200,7 @@ def test_score_records_a_bad_line_and_goes_on(capsys, tmp_path, spec):
     assert [row["status"] for row in rows] == ["ok", "error", "ok"]
     bad = rows[1]
     assert (bad["index"], bad["line"], bad["reward"], bad["errors"]) == (1, 2, 0.0, {".": "sample_parse_error"})
-    assert bad["reason"].startswith("line 2: invalid JSON: ")
+    assert bad["reason"].startswith("line 2: invalid JSON at column ")
     err = capsys.readouterr().err
     assert "statuses    error 1, ok 2" in err
 
@@ -209,7 +209,7 @@ def test_score_fail_fast(capsys, tmp_path, spec):
     data = _jsonl(tmp_path, json.dumps({"output_text": "a", "answer": "a"}), "[1]", json.dumps({"output_text": "b"}))
     out = tmp_path / "out.jsonl"
     assert main(["score", str(spec), str(data), "-o", str(out), "--fail-fast", "--no-progress"]) == 1
-    assert capsys.readouterr().err == "error: row 1 (line 2): line 2: a row must be a JSON object, not list\n"
+    assert capsys.readouterr().err == "error: line 2: a row must be a JSON object, not list\n"
     # what was scored before the stop is kept
     assert [row["index"] for row in _rows(out)] == [0]
 
@@ -244,6 +244,13 @@ def test_score_a_missing_data_file(capsys, tmp_path, spec):
     data = tmp_path / "nope.jsonl"
     assert main(["score", str(spec), str(data), "--no-progress"]) == 1
     assert capsys.readouterr().err == f"error: {data}: data file not found\n"
+
+
+def test_score_to_an_unwritable_place(capsys, tmp_path, spec):
+    data = _jsonl(tmp_path, json.dumps({"output_text": "x", "answer": "x"}))
+    out = tmp_path / "no" / "such" / "folder" / "out.jsonl"
+    assert main(["score", str(spec), str(data), "-o", str(out), "--no-progress"]) == 1
+    assert capsys.readouterr().err == f"error: {out}: cannot write the output: No such file or directory\n"
 
 
 def test_score_with_an_invalid_spec(capsys, tmp_path, bad_spec):

@@ -252,7 +252,7 @@ def test_read_tasks_turns_bad_lines_into_error_tasks(tmp_path):
     tasks = list(read_tasks(path))
     assert [(task.index, task.line, task.error) for task in tasks] == [
         (0, 1, None),
-        (1, 2, "line 2: invalid JSON: Expecting property name enclosed in double quotes at column 2"),
+        (1, 2, "line 2: invalid JSON at column 2: Expecting property name enclosed in double quotes"),
         (2, 3, "line 3: invalid UTF-8 at byte 17"),
         (3, 4, "line 4: a row must be a JSON object, not list"),
         (

@@ -10,6 +10,7 @@ from importlib import metadata
 import pytest
 
 from rft_core import Grader, Result, hookimpl, plugins
+from rft_core.errors import PluginError
 from rft_core.plugins import DEFAULT_PLUGINS, ENTRY_POINT_GROUP, make_plugin_manager, plugin_info
 from rft_core.registry import Registry
 
@@ -190,3 +191,22 @@ def test_plugin_info_lists_third_party_plugins_after_the_defaults(monkeypatch, e
         assert entry["hooks"] == ["register_graders"]
     # the fake distributions are not really installed: no version to report
     assert [entry["version"] for entry in info[len(DEFAULT_PLUGINS) :]] == [None, None, None]
+
+
+def test_a_misspelt_hook_is_refused_naming_the_plugin(monkeypatch):
+    typo = types.ModuleType("rft_typo")
+
+    @hookimpl
+    def register_grader(register):  # one letter short of register_graders
+        register(_grader_class("typo_grader"))
+
+    typo.register_grader = register_grader  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        plugins.metadata, "entry_points", lambda *, group: [FakeEntryPoint("rft-typo", "typo", typo)]
+    )
+    monkeypatch.delenv("RFT_LOAD_PLUGINS", raising=False)
+    with pytest.raises(PluginError) as excinfo:
+        make_plugin_manager()
+    message = str(excinfo.value)
+    assert message.startswith("plugin 'rft-typo': unknown hook 'register_grader' in plugin")
+    assert message.endswith("fix the hook name or leave the plugin out of RFT_LOAD_PLUGINS")

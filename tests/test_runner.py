@@ -136,7 +136,7 @@ def test_fail_fast_raises_run_aborted():
 def test_fail_fast_stops_at_an_unreadable_row():
     with pytest.raises(RunAborted) as excinfo:
         score(Fragile(), [{"output_text": "fine"}, [1]], fail_fast=True)
-    assert str(excinfo.value) == "row 1: row 1: a row must be a JSON object, not list"
+    assert str(excinfo.value) == "row 1: a row must be a JSON object, not list"
 
 
 def test_fail_fast_names_the_line_of_a_file_row():

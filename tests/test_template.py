@@ -156,6 +156,8 @@ def test_variables_lists_the_paths_read():
         ("{{ item.a b }}", "cannot read template variable {{ item.a b }} at ' b'"),
         ("{{ item..a }}", "cannot read template variable {{ item..a }} at '..a'"),
         ("{{ item[abc] }}", "cannot read template variable {{ item[abc] }} at '[abc]'"),
+        # an opening brace pair that is never closed is a typo, not literal text
+        ("Answer: {{ item.a", "template 'Answer: {{ item.a' has a '{{' that is never closed with '}}'"),
     ],
     ids=[
         "unknown-namespace",
@@ -165,6 +167,7 @@ def test_variables_lists_the_paths_read():
         "space",
         "double-dot",
         "unquoted-key",
+        "unclosed",
     ],
 )
 def test_bad_templates_fail_when_compiled(text, message):
