@@ -1,0 +1,403 @@
+"""What ``ranked_list`` is made of: reading a ranked list out of model output, normalising
+its items (unicode, lookalikes, aliases) and turning a rank into a reward.
+
+Every function here treats its input as untrusted: no recursion on it, no eval, patterns that
+run in linear time (the user's own ``extract`` pattern runs with a timeout elsewhere).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rft_core import GradeError, Status
+
+__all__ = [
+    "AliasFile",
+    "Normaliser",
+    "gain",
+    "items_from_text",
+    "items_from_value",
+    "load_alias_file",
+    "parse_alias_text",
+]
+
+
+def _parse_error(message: str) -> GradeError:
+    return GradeError(message, status=Status.PARSE_ERROR, code="sample_parse_error")
+
+
+# --- reading the list -----------------------------------------------------------------
+
+# "1. x", "1) x", "(1) x", "#1 x", "1: x", "Rank 1: x"  (a number followed by a digit is not a marker: "3.14")
+_NUMBERED = re.compile(r"^([ \t>]*)(?:rank\s*)?(?:\(\d{1,4}\)|#\d{1,4}[.:)]?|\d{1,4}(?:[.):\]]|\s+-)(?!\d))[ \t]*(.*)$", re.I)
+_BULLET = re.compile(r"^([ \t>]*)[-*+\u2022\u2023\u25e6\u2043\u2219\u25aa\u25cf\u00b7][ \t]+(.*)$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_FLAT_ARRAY = re.compile(r"\[[^\[\]]*\]")
+_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_PARENTHESISED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
+# what ends an item and starts its annotation: "CFTR - because", "CFTR: chloride channel", "CFTR (likely)"
+_ANNOTATION = re.compile(
+    r"\s[-\u2013\u2014]+(?:\s|$)|[(\[{:;,|]|\s(?:because|since|due to|given|which|as it|=>|->)\b|\s\u2192", re.I
+)
+_LABEL = re.compile(
+    r"^(?:the\s+|my\s+)?(?:(?:top|most\s+likely|likely|best|final|candidate|causal|ranked|differential)(?:\s+|(?=\s*[:=])))*"
+    r"(?:\d{1,4}\s+)?(?:genes?|answers?|candidates?|symbols?|diagnos[ie]s|guess(?:es)?|list|ranking)?"
+    r"(?<=\w)(?:\s*\d{1,4})?\s*[:=]\s*",
+    re.I,
+)
+_EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'`*_~<>\u201c\u201d\u2018\u2019\u00ab\u00bb"
+_SPLIT = re.compile(r"[,;\t]|\s+(?:>>?|then)\s+|\s\|\s")
+_CONJUNCTION = re.compile(r"^(?:and|or|then)\s+", re.I)
+
+
+def items_from_value(value: Any, item_field: str | None, max_chars: int) -> list[str]:
+    """The list's items from a value a template resolved to (a list, a string, a number)."""
+    if isinstance(value, str):
+        return items_from_text(value, item_field, max_chars)
+    if isinstance(value, Mapping):
+        raise _parse_error(
+            f"the input is a JSON object (keys: {_preview(value)}), not a list; point `input` at the list, "
+            "e.g. {{ sample.output_json.genes }}"
+        )
+    if isinstance(value, (list, tuple)):
+        return _items_from_list(value, item_field, max_chars)
+    if value is None or isinstance(value, bool):
+        raise _parse_error(f"the input is {json.dumps(value)}, not a list")
+    if isinstance(value, (int, float)):
+        return [str(value)]
+    raise _parse_error(f"the input is a {type(value).__name__}, not a list")
+
+
+def _items_from_list(values: list | tuple, item_field: str | None, max_chars: int) -> list[str]:
+    items: list[str] = []
+    total = 0
+    for position, value in enumerate(values, start=1):
+        if isinstance(value, Mapping) and item_field is not None:
+            if item_field not in value:
+                raise _parse_error(f"list item {position} has no field {item_field!r} (keys: {_preview(value)})")
+            value = value[item_field]
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            kind = "an object" if isinstance(value, Mapping) else "a list" if isinstance(value, (list, tuple)) else (
+                json.dumps(value) if isinstance(value, bool) else f"a {type(value).__name__}"
+            )
+            hint = "; set `item_field` to the field holding each answer" if isinstance(value, Mapping) else ""
+            raise _parse_error(f"list item {position} is {kind}, not a string{hint}")
+        text = value if isinstance(value, str) else str(value)
+        total += len(text)
+        if total > max_chars:
+            raise _parse_error(f"the list's items add up to over max_input_chars={max_chars:,} characters")
+        cleaned = clean_item(text)
+        if cleaned:
+            items.append(cleaned)
+    return items
+
+
+def items_from_text(text: str, item_field: str | None = None, max_chars: int = 1_000_000) -> list[str]:
+    """Read a ranked list out of free text: a JSON array (alone or inside prose), numbered or
+    bulleted lines, or comma/semicolon/newline separated items; prose around the list is skipped.
+    """
+    if len(text) > max_chars:
+        raise _parse_error(f"input has {len(text):,} characters, over max_input_chars={max_chars:,}")
+    stripped = text.strip()
+    if not stripped:
+        return []
+    if stripped[0] in "[{":
+        try:
+            value = json.loads(stripped)
+        except (ValueError, RecursionError):
+            value = None
+        else:
+            return items_from_value(value, item_field, max_chars) if not isinstance(value, str) else []
+    embedded = _embedded_array(stripped)
+    if embedded is not None:
+        return _items_from_list(embedded, item_field, max_chars)
+    lines = [line for line in stripped.splitlines() if not _FENCE.match(line)]
+    marked = _marked_lines(lines)
+    if marked:
+        return [item for item in map(clean_item, marked) if item]
+    items = _unmarked_items(lines)
+    if not items:
+        raise _parse_error(
+            "found no list in the input (numbered or bulleted lines, comma-separated items or a JSON array); "
+            "`extract` can pick the items out with a regex"
+        )
+    return items
+
+
+def _embedded_array(text: str) -> list | None:
+    """The first flat JSON array of at least one string inside prose (``Genes: ["A", "B"]``)."""
+    if "[" not in text or '"' not in text:
+        return None
+    for match in _FLAT_ARRAY.finditer(text):
+        candidate = match.group(0)
+        if '"' not in candidate:
+            continue
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, list) and any(isinstance(entry, str) for entry in value):
+            return value
+    return None
+
+
+def _marked_lines(lines: list[str]) -> list[str]:
+    """Bodies of numbered lines (else bulleted ones) at the outermost indentation."""
+    for pattern in (_NUMBERED, _BULLET):
+        found = []
+        for line in lines:
+            match = pattern.match(line)
+            if match is not None and match.group(2).strip():
+                found.append((len(match.group(1).expandtabs(4)), match.group(2)))
+        if found:
+            outer = min(indent for indent, _ in found)
+            return [body for indent, body in found if indent <= outer + 1]
+    return []
+
+
+def _unmarked_items(lines: list[str]) -> list[str]:
+    """Items of lines without markers: split on commas, semicolons, tabs; prose lines are skipped."""
+    items: list[str] = []
+    for line in lines:
+        line = _LABEL.sub("", line.strip(), count=1)
+        if not line or line.endswith(":"):
+            continue  # "Here are the most likely genes:" introduces the list
+        line = _PARENTHESISED.sub(" ", line)
+        for part in _SPLIT.split(line):
+            item = clean_item(_CONJUNCTION.sub("", part.strip()))
+            if item and len(item.split()) <= MAX_ITEM_WORDS:
+                items.append(item)
+    return items
+
+
+MAX_ITEM_WORDS = 4
+"""Outside a marked list or JSON, a part longer than this many words is prose, not an item."""
+
+
+def clean_item(text: str) -> str:
+    """One item without its markup and annotation: ``1. **TP53** - because ...`` -> ``TP53``."""
+    text = text.strip()
+    bold = _BOLD.search(text)
+    if bold is not None:
+        text = bold.group(1) or bold.group(2) or ""
+    text = _LABEL.sub("", text, count=1)
+    cut = _ANNOTATION.search(text)
+    if cut is not None and cut.start() > 0:
+        text = text[: cut.start()]
+    elif cut is not None:  # the item starts with punctuation, e.g. "(TP53)": drop it, keep the rest
+        text = _PARENTHESISED.sub(" ", text)
+        cut = _ANNOTATION.search(text.strip())
+        text = text.strip()[: cut.start()] if cut is not None and cut.start() > 0 else text
+    return text.strip(_EDGE_PUNCTUATION).strip()
+
+
+def _preview(value: Mapping[str, Any]) -> str:
+    keys = [str(key) for key in list(value)[:5]]
+    return ", ".join(keys) + (", ..." if len(value) > 5 else "") if keys else "none"
+
+
+# --- normalising items ------------------------------------------------------------------
+
+# Letters from other scripts that look like Latin ones, folded to the Latin letter they mimic.
+# Upper and lower case: lowercase Cyrillic "в" mimics nothing, but its capital "В" mimics "B",
+# and casefolding turns "В" into "в", so "в" folds to "b" as well.
+_LOOKALIKES = {
+    # Cyrillic
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+    "Т": "T", "У": "Y", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S", "Ԁ": "D", "Ԛ": "Q", "Ԝ": "W",
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+    "ӏ": "l", "Ӏ": "I",
+    # Greek (also how gene names are written: HNF1α is HNF1A, HNF1β is HNF1B)
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    "α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "h", "ι": "i", "κ": "k",
+    "μ": "m", "ν": "n", "ο": "o", "ρ": "p", "τ": "t", "υ": "y", "χ": "x",
+}  # fmt: skip
+_LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
+_LOOKALIKE_CHARS = frozenset(_LOOKALIKES)
+
+
+class Normaliser:
+    """Turns an item or a reference into the key it is compared by.
+
+    NFKC (full-width forms, ligatures), invisible format characters removed, lookalike
+    letters folded (or the item rejected), case folded, punctuation and whitespace removed,
+    then the alias table maps the key to its canonical one.
+    """
+
+    __slots__ = ("casefold", "punctuation", "lookalikes", "aliases")
+
+    def __init__(self, casefold: bool, ignore_punctuation: bool, lookalikes: str) -> None:
+        self.casefold = casefold
+        self.punctuation = ignore_punctuation
+        self.lookalikes = lookalikes
+        self.aliases: dict[str, str] = {}
+
+    def key(self, text: str) -> str:
+        """The comparison key before aliases ('' when nothing is left)."""
+        text = unicodedata.normalize("NFKC", text)
+        if any(unicodedata.category(char) == "Cf" for char in text):  # zero-width spaces, soft hyphens
+            text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+        if self.lookalikes == "fold":
+            text = text.translate(_LOOKALIKE_TABLE)
+        if self.casefold:
+            text = text.casefold()
+        if self.punctuation:
+            return "".join(char for char in text if char.isalnum())
+        return " ".join(text.split())
+
+    def has_lookalike(self, text: str) -> bool:
+        """Whether ``text`` mixes Latin letters with letters that mimic them (``ТР53`` in Cyrillic)."""
+        text = unicodedata.normalize("NFKC", text)
+        return any(char in _LOOKALIKE_CHARS for char in text) and any("a" <= char.lower() <= "z" or char.isdigit() for char in text)
+
+    def canonical(self, text: str) -> str:
+        key = self.key(text)
+        return self.aliases.get(key, key)
+
+    def add_aliases(self, table: Mapping[str, Iterable[str]]) -> None:
+        """Map each alias (and the canonical name itself) to the canonical key.
+
+        A canonical name always maps to itself; an alias claimed by two canonical names
+        is ambiguous and left out, so it only matches itself.
+        """
+        canonical_keys = {self.key(name) for name in table}
+        claimed: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        for name, aliases in table.items():
+            canonical = self.key(name)
+            for alias in aliases:
+                key = self.key(alias)
+                if not key or key in canonical_keys:
+                    continue
+                if claimed.get(key, canonical) != canonical:
+                    ambiguous.add(key)
+                claimed[key] = canonical
+        for key in ambiguous:
+            del claimed[key]
+        self.aliases.update(claimed)
+
+
+# --- alias tables ------------------------------------------------------------------------
+
+_HEADER_NAMES = {"symbol", "approvedsymbol", "canonical", "name", "gene", "genesymbol", "hgncsymbol", "answer"}
+_CELL_SEPARATORS = re.compile(r"\s*[|;]\s*")
+_TSV_CELL_SEPARATORS = re.compile(r"\s*[|;,]\s*")
+
+
+def parse_alias_text(text: str, kind: str) -> dict[str, list[str]]:
+    """An alias table from file text: ``json`` {canonical: [aliases]}, ``csv`` or ``tsv`` rows
+    ``canonical, alias, alias|alias...`` (the first column is the canonical name; a header row
+    whose first cell is e.g. ``symbol`` or ``Approved symbol`` is skipped, as in HGNC downloads).
+    """
+    if kind == "json":
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"is not valid JSON: {exc}") from None
+        return check_alias_mapping(value)
+    delimiter = "\t" if kind == "tsv" else ","
+    separators = _TSV_CELL_SEPARATORS if kind == "tsv" else _CELL_SEPARATORS
+    table: dict[str, list[str]] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+        if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
+            continue
+        canonical = row[0].strip()
+        if number == 1 and re.sub(r"[^a-z]", "", canonical.lower()) in _HEADER_NAMES:
+            continue
+        aliases = [alias for cell in row[1:] for alias in separators.split(cell.strip()) if alias]
+        table.setdefault(canonical, []).extend(aliases)
+    return table
+
+
+def check_alias_mapping(value: Any) -> dict[str, list[str]]:
+    """{canonical: alias or [aliases]} as {canonical: [aliases]}; anything else is a ValueError."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"an alias table maps canonical names to aliases, not a {type(value).__name__}")
+    table: dict[str, list[str]] = {}
+    for name, aliases in value.items():
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        if not isinstance(aliases, (list, tuple)) or not all(isinstance(alias, str) for alias in aliases):
+            raise ValueError(f"aliases of {name!r} must be a string or a list of strings")
+        table[str(name)] = list(aliases)
+    return table
+
+
+class AliasFile:
+    """An alias table read from a file when the spec loads; serialises back to its path."""
+
+    __slots__ = ("path", "table")
+
+    def __init__(self, path: str, table: dict[str, list[str]]) -> None:
+        self.path = path
+        self.table = table
+
+    def __str__(self) -> str:
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"AliasFile({self.path!r}, {len(self.table)} names)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AliasFile) and (other.path, other.table) == (self.path, self.table)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_KINDS = {".json": "json", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv"}
+
+
+def load_alias_file(value: Any) -> AliasFile:
+    """Read an alias file (relative paths start from the working directory)."""
+    if isinstance(value, AliasFile):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ValueError("aliases_file must be a path to a .csv, .tsv or .json file")
+    path = Path(value)
+    where = f"alias file {value!r}" + ("" if path.is_absolute() else f" (resolved to {path.resolve()})")
+    kind = _KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(f"{where}: the name must end in .csv, .tsv, .tab, .txt (tab-separated) or .json")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ValueError(f"{where} not found; relative paths start from the working directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{where} cannot be read: {exc}") from None
+    try:
+        table = parse_alias_text(text, kind)
+    except (ValueError, csv.Error) as exc:
+        raise ValueError(f"{where} {exc}" if str(exc).startswith("is ") else f"{where}: {exc}") from None
+    return AliasFile(value, table)
+
+
+# --- from rank to reward ------------------------------------------------------------------
+
+
+def gain(rank: int, schedule: str, decay: float, k: int | None, table: list[float] | None) -> float:
+    """The reward for the answer at ``rank`` (1 is first); 0 beyond the cut-off ``k``."""
+    if k is not None and rank > k:
+        return 0.0
+    if schedule == "exponential":
+        return decay ** (rank - 1)
+    if schedule == "reciprocal":
+        return 1.0 / rank
+    if schedule == "log":
+        return 1.0 / math.log2(rank + 1)
+    if schedule == "linear":
+        assert k is not None
+        return (k - rank + 1) / k
+    assert table is not None
+    return table[rank - 1] if rank <= len(table) else 0.0
