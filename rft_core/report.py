@@ -26,11 +26,51 @@ class _Mean:
         return self.total / self.count if self.count else None
 
 
+class _Ranks:
+    """Ranks reported in ``metadata["rank"]`` by one grader path: hits at 1, 5, anywhere, and 1/rank."""
+
+    __slots__ = ("top1", "top5", "found", "reciprocal")
+
+    def __init__(self) -> None:
+        self.top1 = self.top5 = self.found = 0
+        self.reciprocal = 0.0
+
+    def add(self, rank: object) -> None:
+        if type(rank) is not int or rank < 1:  # None (absent), or not a rank at all: a miss
+            return
+        self.found += 1
+        self.top5 += rank <= 5
+        self.top1 += rank == 1
+        self.reciprocal += 1.0 / rank
+
+    def to_dict(self, samples: int) -> dict[str, Any]:
+        def share(count: float) -> float | None:
+            return count / samples if samples else None
+
+        return {
+            "samples": samples,
+            "top@1": share(self.top1),
+            "top@5": share(self.top5),
+            "top@max": share(self.found),
+            "mrr": share(self.reciprocal),
+        }
+
+
+ROOT = "(root)"
+"""The key of the root grader in ``rankings``; sub-graders are keyed by their dotted path."""
+
+
 class Summary:
-    """Accumulates results: rows, samples, mean reward, pass rate, statuses, sub-grader means.
+    """Accumulates results: rows, samples, mean reward, pass rate, statuses, sub-grader means,
+    and ranking metrics.
 
     A sample passes when its status is ok and its reward is at least ``pass_threshold``.
     Means include every sample (non-ok ones count with their reward, 0.0).
+
+    Any grader (the root or a sub-grader) that puts ``rank`` in its result's metadata (1 is
+    first, ``None`` when the answer is absent) gets top@1, top@5, top@max and MRR under
+    ``rankings``. Their denominator is every sample that grader graded except the
+    ``not_applicable`` ones; a result without a rank (a parse_error, say) is a miss.
     """
 
     def __init__(self, pass_threshold: float = 1.0) -> None:
@@ -41,6 +81,8 @@ class Summary:
         self.statuses: Counter[str] = Counter()
         self.components: dict[str, _Mean] = {}
         self.component_failures: dict[str, Counter[str]] = {}
+        self.rankings: dict[str, _Ranks] = {}
+        self.applicable: Counter[str] = Counter()
 
     def add(self, row_index: int, result: Result) -> None:
         self.rows.add(row_index)
@@ -48,6 +90,7 @@ class Summary:
         self.statuses[result.status.value] += 1
         if result.status is Status.OK and result.reward >= self.pass_threshold:
             self.passed += 1
+        self._add_rank(ROOT, result)
         self._add_components("", result)
 
     def _add_components(self, prefix: str, result: Result) -> None:
@@ -56,7 +99,18 @@ class Summary:
             self.components.setdefault(path, _Mean()).add(sub.reward)
             if not sub.ok:
                 self.component_failures.setdefault(path, Counter())[sub.status.value] += 1
+            self._add_rank(path, sub)
             self._add_components(f"{path}.", sub)
+
+    def _add_rank(self, path: str, result: Result) -> None:
+        ranks = self.rankings.get(path)
+        if ranks is None and "rank" in result.metadata:
+            ranks = self.rankings[path] = _Ranks()
+        if result.status is Status.NOT_APPLICABLE:
+            return
+        self.applicable[path] += 1  # counted for every path: a parse_error before the first rank is still a miss
+        if ranks is not None:
+            ranks.add(result.metadata.get("rank"))
 
     @property
     def samples(self) -> int:
@@ -74,7 +128,12 @@ class Summary:
                 name: {"mean_reward": mean.value, "failures": dict(self.component_failures.get(name, {}))}
                 for name, mean in self.components.items()
             },
+            **({"rankings": self._rankings()} if self.rankings else {}),
         }
+
+    def _rankings(self) -> dict[str, dict[str, Any]]:
+        paths = sorted(self.rankings, key=lambda path: path != ROOT)  # the root first, then in order of appearance
+        return {path: self.rankings[path].to_dict(self.applicable[path]) for path in paths}
 
     def render(self) -> str:
         """A short plain-text table for the terminal."""
@@ -94,4 +153,14 @@ class Summary:
                 failures = self.component_failures.get(name)
                 note = "  (" + ", ".join(f"{s} {n}" for s, n in sorted(failures.items())) + ")" if failures else ""
                 lines.append(f"  {name.ljust(width)}  {mean.value:.4f}{note}")
+        if self.rankings:
+            width = max(len("rankings"), *(len(name) + 2 for name in self.rankings))
+            widths = (7, 6, 6, 7, 6)
+            header = ("samples", "top@1", "top@5", "top@max", "MRR")
+            lines.append("rankings".ljust(width) + "".join("  " + h.rjust(w) for h, w in zip(header, widths)).rstrip())
+            for name, values in self._rankings().items():
+                cells = [str(values["samples"])] + [
+                    "-" if values[key] is None else f"{values[key]:.4f}" for key in ("top@1", "top@5", "top@max", "mrr")
+                ]
+                lines.append(f"  {name}".ljust(width) + "".join("  " + c.rjust(w) for c, w in zip(cells, widths)))
         return "\n".join(lines)

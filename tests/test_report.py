@@ -126,3 +126,88 @@ def test_render_without_components():
             "statuses    ok 2",
         ]
     )
+
+
+# --- rankings: top@k and MRR from metadata["rank"] -------------------------------------------
+
+
+def _ranked(rank, reward=1.0, status=Status.OK):
+    return Result(reward, status, metadata={"rank": rank, "list_length": 5})
+
+
+def test_rankings_of_a_sub_grader():
+    summary = Summary()
+    for index, genes in enumerate(
+        [
+            _ranked(1),  # first: a hit at 1, 5 and max; 1/rank = 1
+            _ranked(2, 0.7),  # second: a hit at 5 and max; 1/2
+            _ranked(7, 0.1),  # seventh: only top@max; 1/7
+            _ranked(None, 0.0),  # absent: a miss everywhere
+            Result.failure(Status.PARSE_ERROR, "no list"),  # no rank at all: a miss, still counted
+            Result(0.0, Status.NOT_APPLICABLE),  # not applicable: left out of the denominator
+        ]
+    ):
+        summary.add(index, Result(genes.reward, sub_rewards={"genes": genes, "format": Result(1.0)}))
+    assert summary.to_dict()["rankings"] == {
+        "genes": {
+            "samples": 5,
+            "top@1": 1 / 5,
+            "top@5": 2 / 5,
+            "top@max": 3 / 5,
+            "mrr": pytest.approx((1 + 1 / 2 + 1 / 7) / 5),
+        }
+    }
+
+
+def test_rankings_of_the_root_and_nested_paths_root_first():
+    summary = Summary()
+    # the nested grader reports first, the root only from the second sample on
+    summary.add(0, Result(1.0, sub_rewards={"inner": Result(1.0, sub_rewards={"genes": _ranked(1)})}))
+    summary.add(1, Result(0.5, metadata={"rank": 3}, sub_rewards={"inner": Result(0.0, sub_rewards={"genes": _ranked(None)})}))
+    rankings = summary.to_dict()["rankings"]
+    assert list(rankings) == ["(root)", "inner.genes"]
+    # the root's first sample had no rank: a miss, not left out
+    assert rankings["(root)"] == {"samples": 2, "top@1": 0.0, "top@5": 0.5, "top@max": 0.5, "mrr": pytest.approx(1 / 6)}
+    assert rankings["inner.genes"] == {"samples": 2, "top@1": 0.5, "top@5": 0.5, "top@max": 0.5, "mrr": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("rank", "hits"),
+    [
+        (5, (0, 1, 1)),  # rank 5 is still within top@5
+        (6, (0, 0, 1)),  # rank 6 is not
+        (0, (0, 0, 0)),  # not a rank (ranks start at 1): a miss
+        (True, (0, 0, 0)),  # a bool is not a rank
+        ("1", (0, 0, 0)),  # nor is a string
+    ],
+    ids=["rank-5", "rank-6", "zero", "bool", "string"],
+)
+def test_rank_edges(rank, hits):
+    summary = Summary()
+    summary.add(0, Result(1.0, metadata={"rank": rank}))
+    values = summary.to_dict()["rankings"]["(root)"]
+    assert (values["top@1"], values["top@5"], values["top@max"]) == hits
+
+
+def test_no_rankings_without_a_rank():
+    summary = _summary()
+    assert "rankings" not in summary.to_dict()
+    assert "rankings" not in summary.render()
+
+
+def test_rankings_only_not_applicable():
+    summary = Summary()
+    summary.add(0, Result(0.0, Status.NOT_APPLICABLE, metadata={"rank": None}))
+    assert summary.to_dict()["rankings"] == {"(root)": {"samples": 0, "top@1": None, "top@5": None, "top@max": None, "mrr": None}}
+    assert summary.render().splitlines()[-1] == "  (root)        0       -       -        -       -"
+
+
+def test_render_rankings():
+    summary = Summary()
+    summary.add(0, Result(1.0, sub_rewards={"genes": _ranked(1), "format": Result(1.0)}))
+    summary.add(1, Result(0.7, sub_rewards={"genes": _ranked(2, 0.7), "format": Result(1.0)}))
+    assert summary.render().splitlines()[-3:] == [
+        "  format  1.0000",
+        "rankings  samples   top@1   top@5  top@max     MRR",
+        "  genes         2  0.5000  1.0000   1.0000  0.7500",
+    ]
