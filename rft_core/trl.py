@@ -106,8 +106,8 @@ class RewardFunction:
         available = {key: value for key, value in kwargs.items() if key not in RESERVED}
         if prompts is not None:
             available["prompt"] = prompts
-        if self.columns is None:
-            chosen = list(available)
+        if self.columns is None:  # every column; a keyword that is not one value per completion is not a column
+            chosen = [key for key, value in available.items() if _is_column(value, size)]
         else:
             missing = [column for column in self.columns if column not in available]
             if missing:
@@ -121,7 +121,7 @@ class RewardFunction:
         values = []
         for column in chosen:
             value = available[column]
-            if not isinstance(value, Sequence) or isinstance(value, (str, bytes)) or len(value) != size:
+            if not _is_column(value, size):
                 raise RftError(
                     f"reward function {self.__name__!r}: column {column!r} must hold one value per completion "
                     f"({size}), got {_describe(value)}"
@@ -378,6 +378,10 @@ def _collect(result: Result, prefix: str, index: int, size: int, columns: dict[s
             _collect(sub, f"{path}.", index, size, columns)
 
 
+def _is_column(value: Any, size: int) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) == size
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return f"{len(value)} values"
@@ -507,6 +511,9 @@ def load_dataset(data: Any, what: str = "data") -> Any:
     prepared = [_prepare_row(row, source, where) for where, row in rows]
     if not prepared:
         raise RftError(f"{source}: no rows to train on")
+    kinds = {isinstance(row["prompt"], str) for row in prepared}
+    if len(kinds) > 1:
+        raise RftError(f"{source}: some prompts are text and some chat messages; use one kind for the whole dataset")
     keys: dict[str, None] = {}
     for row in prepared:
         keys.update(dict.fromkeys(row))
