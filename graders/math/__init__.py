@@ -1,0 +1,342 @@
+"""``math``: is the final answer in the sample mathematically equal to the reference?
+
+The answer is extracted (``\\boxed{}``, "final answer is", ``#### 42``, the last LaTeX span,
+the last number), cleaned, and parsed by our own parser into a small tree that is checked
+against size caps. Numbers are compared exactly in-process; anything that needs sympy is
+compared in a worker process that is killed at the deadline. Model text is never
+evaluated: no ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, Literal
+
+import regex
+from pydantic import Field, field_validator
+
+from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
+from rft_core.types import Item, Sample
+
+from ._equiv import Options, Undecided, compare
+from ._extract import EXTRACTORS, extract, last_boxed, search_choice
+from ._parse import Caps, ParseFailure, TooComplex, clean, is_constant, parse, parse_choice
+from ._pool import get_pool
+
+__all__ = ["MathGrader", "register_graders"]
+
+Extractor = Literal["boxed", "phrase", "gsm8k", "latex", "number"]
+
+
+class MathConfig(GraderConfig):
+    input: TemplateField = Field(default="{{ sample.output_text }}", description="Template for the text being graded.")
+    reference: TemplateField = Field(
+        default="{{ item.answer }}",
+        description="Template for the reference answer. When it is exactly one variable holding a list, "
+        "each element is an acceptable reference. A GSM8K '#### 42' or a \\boxed{} in it is extracted.",
+    )
+    extract: str | None = Field(
+        default=None,
+        description="Regex that overrides the built-in extractors: the last match is the answer, its first group "
+        "if it has one. No match gives status parse_error.",
+    )
+    extractors: list[Extractor] = Field(
+        default=list(EXTRACTORS),
+        min_length=1,
+        description="Built-in extraction methods, tried in this order: boxed, phrase, gsm8k, latex, number.",
+    )
+    rel_tol: float = Field(
+        default=1e-6, ge=0, description="Relative tolerance when either side is a decimal (inexact) number."
+    )
+    abs_tol: float = Field(default=1e-9, ge=0, description="Absolute tolerance when either side is a decimal number.")
+    percent: bool = Field(
+        default=True, description="A trailing % may be ignored: 50% equals 0.5 and also 50. False: 50% equals 0.5 only."
+    )
+    symbolic: bool = Field(
+        default=True, description="Compare expressions with variables (simplify, then random points); False: numbers only."
+    )
+    multiple_choice: bool = Field(
+        default=True,
+        description="When every reference is a letter A-J (or '(B)'), grade the choice letter in the sample.",
+    )
+    partial_credit: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Reward for a wrong answer that is a number (ReFT uses 0.1); 0 means wrong is 0.",
+    )
+    timeout: float = Field(
+        default=5.0, gt=0, description="Seconds one comparison may run in a worker before it is killed (status timeout)."
+    )
+    workers: int | None = Field(
+        default=None, ge=1, description="Worker processes for sympy comparisons; null means one per CPU core."
+    )
+    worker_memory_mb: int = Field(
+        default=4096, ge=0, description="Address-space limit of each worker process in MiB (0: no limit)."
+    )
+    max_input_chars: int = Field(
+        default=1_000_000, gt=0, description="Longer sample texts get status parse_error instead of being searched."
+    )
+    max_answer_chars: int = Field(
+        default=2000, gt=0, description="Longer extracted answers get status parse_error before any parsing."
+    )
+    max_nodes: int = Field(default=400, gt=0, description="Most nodes a parsed answer may have.")
+    max_depth: int = Field(default=60, gt=0, description="Deepest nesting of brackets and operators in an answer.")
+    max_exponent: int = Field(default=1000, gt=0, description="Largest constant exponent (also in 1e999 notation).")
+    max_factorial: int = Field(default=1000, gt=0, description="Largest constant argument of n! and binomials.")
+    max_digits: int = Field(
+        default=10_000, gt=0, description="Most digits of a number literal or of a constant power such as 10^5000."
+    )
+    regex_timeout: float = Field(default=1.0, gt=0, description="Seconds the extract regex may run (status timeout).")
+
+    @field_validator("extract")
+    @classmethod
+    def _extract_compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                regex.compile(pattern)
+            except regex.error as exc:
+                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+        return pattern
+
+
+class _Pending:
+    """A comparison that needs sympy: sent to a worker, finished by ``_finish``."""
+
+    __slots__ = ("key", "request", "extracted", "method", "numeric")
+
+    def __init__(self, key: tuple, request: dict, extracted: str, method: str, numeric: bool) -> None:
+        self.key = key
+        self.request = request
+        self.extracted = extracted
+        self.method = method
+        self.numeric = numeric
+
+
+_VERDICTS: dict[tuple, dict] = {}  # (answer, references, options, caps) -> worker response
+_MAX_VERDICTS = 200_000
+
+
+class MathGrader(Grader):
+    """Mathematical equivalence of the final answer to a reference (sympy in killable workers, never eval).
+
+    Reward 1.0 when equal, 0.0 when not (or ``partial_credit`` for a wrong number).
+    Nothing extractable or parseable gives status ``parse_error``; a comparison over
+    the deadline gives status ``timeout``.
+
+    >>> MathGrader().grade("so the answer is $\\\\boxed{\\\\frac{1}{2}}$", {"answer": "0.5"}).reward
+    1.0
+    """
+
+    type = "math"
+    Config = MathConfig
+    config: MathConfig
+
+    def __init__(self, config: MathConfig | None = None, /, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        c = self.config
+        self.caps = Caps(c.max_answer_chars, c.max_nodes, c.max_depth, c.max_exponent, c.max_factorial, c.max_digits)
+        self.options = Options(c.rel_tol, c.abs_tol, c.percent, c.symbolic)
+        self.pattern = regex.compile(c.extract) if c.extract is not None else None
+        self.extractors = tuple(c.extractors)
+
+    def __getstate__(self) -> dict:
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["config"])
+
+    def is_async(self) -> bool:
+        return False  # evaluate_batch is the fast path; agrade hands the worker wait to a thread
+
+    # --- the grading steps ----------------------------------------------------------------
+
+    def references(self, sample: Sample, item: Item) -> list[str]:
+        value = self.config.reference.resolve(sample, item)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if not values:
+            raise GradeError("the reference list is empty", code="invalid_variable_error")
+        references = []
+        for reference in values:
+            text = reference if isinstance(reference, str) else str(reference)
+            if "####" in text:
+                text = text.rsplit("####", 1)[1]
+            elif "\\boxed" in text or "\\fbox" in text:
+                text = last_boxed(text) or text
+            references.append(text)
+        return references
+
+    def prepare(self, sample: Sample, item: Item) -> Result | _Pending:
+        """Everything that needs no sympy: a Result, or the request a worker must answer."""
+        text = self.config.input.render(sample, item)
+        if len(text) > self.config.max_input_chars:
+            raise _parse_error(f"input has {len(text):,} characters, over max_input_chars={self.config.max_input_chars:,}")
+        references = self.references(sample, item)
+        if self.config.multiple_choice:
+            letters = [parse_choice(reference, strict=True) for reference in references]
+            if all(letters):
+                return self._choice(text, letters)
+        extracted, method = self._extract(text)
+        answer_text = clean(extracted)
+        cleaned_refs = tuple(clean(reference) for reference in references)
+        try:
+            answer = parse(answer_text, self.caps)
+        except TooComplex as exc:
+            raise _parse_error(f"answer {_preview(extracted)} is too complex: {exc}") from None
+        except ParseFailure as exc:
+            if _plain(answer_text) in map(_plain, cleaned_refs):
+                return Result(1.0, Status.OK, None, {}, {"extracted": extracted, "method": method, "decided": "text"})
+            raise _parse_error(f"cannot parse the answer {_preview(extracted)}: {exc}") from None
+        numeric = is_constant(answer) and answer[0] not in ("list", "tuple", "set", "interval", "union", "eq")
+        key = (answer_text, cleaned_refs, self.options.key(), self.caps.key())
+        verdict = _VERDICTS.get(key)
+        if verdict is not None:
+            return self._finish_verdict(verdict, extracted, method, numeric, "cache")
+        undecided = []
+        for cleaned in cleaned_refs:
+            reference = _parse_reference(cleaned, self.caps)
+            if reference is None:  # a text reference ("Monday"): compare as text
+                if _plain(answer_text) == _plain(cleaned):
+                    return self._verdict(1.0, extracted, method, "text")
+                continue
+            try:
+                if compare(answer, reference, self.options, quick=True):
+                    return self._verdict(1.0, extracted, method, "exact")
+            except Undecided:
+                undecided.append(cleaned)
+        if not undecided:
+            return self._verdict(self._wrong(numeric), extracted, method, "exact")
+        request = {"answer": answer_text, "references": undecided, "caps": list(key[3]), "options": list(key[2])}
+        return _Pending(key, request, extracted, method, numeric)
+
+    def _extract(self, text: str) -> tuple[str, str]:
+        if self.pattern is not None:
+            last = None
+            try:
+                for last in self.pattern.finditer(text, timeout=self.config.regex_timeout):
+                    pass
+            except TimeoutError:
+                raise GradeError(
+                    f"regex {self.pattern.pattern!r} ran over {self.config.regex_timeout}s",
+                    status=Status.TIMEOUT,
+                    code="timeout_error",
+                ) from None
+            if last is None or not (last.group(1) if self.pattern.groups else last.group(0)):
+                raise _parse_error(f"extract pattern {self.pattern.pattern!r} found no answer in the input")
+            return (last.group(1) if self.pattern.groups else last.group(0)), "extract"
+        try:
+            found = extract(text, self.extractors)
+        except TimeoutError:
+            raise GradeError("answer extraction ran over its time limit", status=Status.TIMEOUT, code="timeout_error") from None
+        if found is None:
+            raise _parse_error(f"no answer found (tried {', '.join(self.extractors)})")
+        return found
+
+    def _choice(self, text: str, letters: list[str | None]) -> Result:
+        found = None
+        try:
+            extracted = extract(text, [m for m in self.extractors if m in ("boxed", "phrase")])
+        except TimeoutError:
+            extracted = None
+        if extracted is not None:
+            found = parse_choice(extracted[0])
+        if found is None:
+            found = parse_choice(text) or search_choice(text)
+        if found is None:
+            raise _parse_error("no choice letter (A-J) found in the answer")
+        reward = 1.0 if found.upper() in letters else 0.0
+        return Result(reward, Status.OK, None, {}, {"extracted": found, "method": "choice", "decided": "exact"})
+
+    def _wrong(self, numeric: bool) -> float:
+        return self.config.partial_credit if numeric else 0.0
+
+    def _verdict(self, reward: float, extracted: str, method: str, decided: str) -> Result:
+        return Result(reward, Status.OK, None, {}, {"extracted": extracted, "method": method, "decided": decided})
+
+    def _finish_verdict(self, verdict: dict, extracted: str, method: str, numeric: bool, decided: str) -> Result:
+        if verdict.get("timeout"):
+            return Result.failure(
+                Status.TIMEOUT,
+                f"the comparison of {_preview(extracted)} ran over timeout={self.config.timeout}s; the worker was killed",
+                "timeout_error",
+                extracted=extracted,
+                method=method,
+                decided=decided,
+            )
+        if "error" in verdict:
+            status = Status(verdict.get("status", "error"))
+            code = "sample_parse_error" if status is Status.PARSE_ERROR else "other_error"
+            return Result.failure(status, f"comparing {_preview(extracted)}: {verdict['error']}", code)
+        reward = 1.0 if verdict["equal"] else self._wrong(numeric)
+        return self._verdict(reward, extracted, method, decided)
+
+    def finish(self, pending: list[_Pending]) -> list[Result]:
+        """Send the pending comparisons to the worker pool (all cores at once) and make their Results."""
+        pool = get_pool(self.config.workers, self.config.worker_memory_mb)
+        verdicts = pool.run([entry.request for entry in pending], self.config.timeout)
+        results = []
+        for entry, verdict in zip(pending, verdicts):
+            if len(_VERDICTS) >= _MAX_VERDICTS:
+                _VERDICTS.clear()
+            _VERDICTS[entry.key] = verdict
+            results.append(self._finish_verdict(verdict, entry.extracted, entry.method, entry.numeric, "sympy"))
+        return results
+
+    # --- the Grader interface ---------------------------------------------------------------
+
+    def evaluate(self, sample: Sample, item: Item) -> Result:
+        prepared = self.prepare(sample, item)
+        return self.finish([prepared])[0] if isinstance(prepared, _Pending) else prepared
+
+    async def aevaluate(self, sample: Sample, item: Item) -> Result:
+        prepared = self.prepare(sample, item)
+        if isinstance(prepared, _Pending):
+            return (await asyncio.to_thread(self.finish, [prepared]))[0]
+        return prepared
+
+    def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
+        results: list[Result | None] = []
+        pending: list[_Pending] = []
+        where: list[int] = []
+        for sample, item in zip(samples, items):
+            try:
+                prepared = self.prepare(sample, item)
+            except Exception as exc:  # noqa: BLE001 - one bad row must not fail its batch
+                prepared = self._failure(exc)
+            if isinstance(prepared, _Pending):
+                where.append(len(results))
+                pending.append(prepared)
+                results.append(None)
+            else:
+                results.append(prepared)
+        if pending:
+            for index, result in zip(where, self.finish(pending)):
+                results[index] = result
+        return results  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=65536)
+def _parse_reference(text: str, caps: Caps) -> tuple | None:
+    try:
+        return parse(text, caps)
+    except ParseFailure:
+        return None
+
+
+def _plain(text: str) -> str:
+    return "".join(text.split()).casefold().replace("\\", "").replace("{", "").replace("}", "")
+
+
+def _preview(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _parse_error(message: str) -> GradeError:
+    return GradeError(message, status=Status.PARSE_ERROR, code="sample_parse_error")
+
+
+@hookimpl
+def register_graders(register):
+    register(MathGrader)

@@ -1,0 +1,317 @@
+"""Whether two parsed answers are equal: structure first, then exact numbers, then sympy.
+
+``compare(answer, reference, options, quick=True)`` decides what needs no sympy
+(numbers, structure, collections of numbers) and raises ``Undecided`` for the rest;
+``quick=False`` (in a worker process) builds sympy objects from the checked trees.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from fractions import Fraction
+
+from ._parse import exact, has_decimal, is_constant
+
+__all__ = ["Options", "Undecided", "compare", "to_sympy"]
+
+
+class Undecided(Exception):
+    """The quick path cannot tell; the pair needs sympy."""
+
+
+class Options:
+    """The comparison settings a grader's config gives."""
+
+    __slots__ = ("rel_tol", "abs_tol", "percent", "symbolic", "numeric_points")
+
+    def __init__(
+        self,
+        rel_tol: float = 1e-6,
+        abs_tol: float = 1e-9,
+        percent: bool = True,
+        symbolic: bool = True,
+        numeric_points: int = 6,
+    ) -> None:
+        self.rel_tol = rel_tol
+        self.abs_tol = abs_tol
+        self.percent = percent
+        self.symbolic = symbolic
+        self.numeric_points = numeric_points
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+
+_COLLECTIONS = ("list", "tuple", "set", "interval", "union")
+
+
+def compare(answer: tuple, reference: tuple, options: Options, quick: bool = True) -> bool:
+    """True when the answer equals the reference; raises Undecided on the quick path when sympy is needed."""
+    if answer == reference:
+        return True
+    answer_kind, reference_kind = answer[0], reference[0]
+    # equations: "x = 3" against "3"; two equations with a symbol on the left compare their right sides
+    if answer_kind == "eq" and reference_kind == "eq":
+        if answer[1][0] == "sym" and reference[1][0] == "sym":
+            return compare(answer[2], reference[2], options, quick)
+        return _equations(answer, reference, options, quick)
+    if answer_kind == "eq":
+        return answer[1][0] == "sym" and compare(answer[2], reference, options, quick)
+    if reference_kind == "eq":
+        return reference[1][0] == "sym" and compare(answer, reference[2], options, quick)
+    if reference_kind in ("set", "list", "union"):
+        items = _items(answer)
+        return items is not None and _unordered(items, _items(reference), options, quick)
+    if reference_kind == "tuple":
+        if answer_kind == "interval":
+            return _interval(answer, reference, options, quick)
+        if answer_kind not in ("tuple", "list") or len(answer[1]) != len(reference[1]):
+            return False
+        return all(compare(a, r, options, quick) for a, r in zip(answer[1], reference[1]))
+    if reference_kind == "interval":
+        return _interval(answer, reference, options, quick)
+    if answer_kind in _COLLECTIONS:
+        items = _items(answer)
+        return items is not None and len(items) == 1 and compare(items[0], reference, options, quick)
+    return _scalar(answer, reference, options, quick)
+
+
+def _items(node: tuple) -> list | None:
+    kind = node[0]
+    if kind in ("set", "list", "tuple", "union"):
+        return node[1]
+    if kind == "interval":
+        return None
+    return [node]
+
+
+def _unordered(answers: list, references: list, options: Options, quick: bool) -> bool:
+    if len(answers) != len(references):
+        # a set written with a repeated element, {1, 1, 2}: compare distinct structures
+        if len(set(map(repr, answers))) != len(set(map(repr, references))):
+            return False
+        answers = list({repr(item): item for item in answers}.values())
+        references = list({repr(item): item for item in references}.values())
+    unmatched = list(answers)
+    undecided = False
+    for reference in references:
+        for index, answer in enumerate(unmatched):
+            try:
+                if compare(answer, reference, options, quick):
+                    del unmatched[index]
+                    break
+            except Undecided:
+                undecided = True
+        else:
+            if undecided:
+                raise Undecided
+            return False
+    return True
+
+
+def _interval(answer: tuple, reference: tuple, options: Options, quick: bool) -> bool:
+    def parts(node: tuple):
+        if node[0] == "interval":
+            return node[1], node[2], node[3], node[4]
+        if node[0] == "tuple" and len(node[1]) == 2:
+            return False, node[1][0], node[1][1], False
+        return None
+
+    a, r = parts(answer), parts(reference)
+    if a is None or r is None or a[0] != r[0] or a[3] != r[3]:
+        return False
+    return compare(a[1], r[1], options, quick) and compare(a[2], r[2], options, quick)
+
+
+def _percent_forms(node: tuple, options: Options) -> list[tuple]:
+    if node[0] == "pct":
+        return [node, node[1]] if options.percent else [node]
+    return [node]
+
+
+def _scalar(answer: tuple, reference: tuple, options: Options, quick: bool) -> bool:
+    undecided = False
+    for a in _percent_forms(answer, options):
+        for r in _percent_forms(reference, options):
+            try:
+                if _scalar_equal(a, r, options, quick):
+                    return True
+            except Undecided:
+                undecided = True
+    if undecided:
+        raise Undecided
+    return False
+
+
+def _scalar_equal(answer: tuple, reference: tuple, options: Options, quick: bool) -> bool:
+    if answer == reference:
+        return True
+    a, r = exact(answer), exact(reference)
+    if a is not None and r is not None:
+        if a == r:
+            return True
+        if has_decimal(answer) or has_decimal(reference):
+            return _close(float(a), float(r), options)
+        return False
+    if quick:
+        raise Undecided
+    return _sympy_equal(answer, reference, options)
+
+
+def _close(a: float, b: float, options: Options) -> bool:
+    return math.isclose(a, b, rel_tol=options.rel_tol, abs_tol=options.abs_tol)
+
+
+# --- sympy, only in worker processes (or when the caller asks for quick=False) -----------------
+
+
+def to_sympy(node: tuple):
+    """A sympy object built directly from a checked tree: no strings are ever evaluated."""
+    import sympy
+
+    kind = node[0]
+    if kind == "num":
+        value: Fraction = node[1]
+        return sympy.Rational(value.numerator, value.denominator)
+    if kind == "sym":
+        return sympy.Symbol(node[1])
+    if kind == "const":
+        return {"pi": sympy.pi, "e": sympy.E, "inf": sympy.oo}[node[1]]
+    if kind == "add":
+        return sympy.Add(*[to_sympy(term) for term in node[1]])
+    if kind == "mul":
+        return sympy.Mul(*[to_sympy(factor) for factor in node[1]])
+    if kind == "neg":
+        return -to_sympy(node[1])
+    if kind == "div":
+        return to_sympy(node[1]) / to_sympy(node[2])
+    if kind == "pct":
+        return to_sympy(node[1]) / 100
+    if kind == "pow":
+        return sympy.Pow(to_sympy(node[1]), to_sympy(node[2]))
+    if kind == "func":
+        name, args = node[1], [to_sympy(arg) for arg in node[2]]
+        if name == "root":
+            return sympy.root(args[0], args[1])
+        if name == "logb":
+            return sympy.log(args[0], args[1])
+        if name == "binom":
+            return sympy.binomial(args[0], args[1])
+        return _SYMPY_FUNCS[name](*args)
+    raise ValueError(f"{kind} is not a scalar")
+
+
+def _sympy_funcs() -> dict:
+    import sympy
+
+    return {
+        "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec,
+        "csc": sympy.csc, "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan, "sinh": sympy.sinh,
+        "cosh": sympy.cosh, "tanh": sympy.tanh, "ln": sympy.log, "log": sympy.log, "exp": sympy.exp,
+        "sqrt": sympy.sqrt, "abs": sympy.Abs, "factorial": sympy.factorial, "floor": sympy.floor,
+        "ceiling": sympy.ceiling,
+    }  # fmt: skip
+
+
+class _LazyFuncs(dict):
+    def __missing__(self, name: str):
+        self.update(_sympy_funcs())
+        return dict.__getitem__(self, name)
+
+
+_SYMPY_FUNCS = _LazyFuncs()
+
+
+def _sympy_equal(answer: tuple, reference: tuple, options: Options) -> bool:
+    import sympy
+
+    a, r = to_sympy(answer), to_sympy(reference)
+    inexact = has_decimal(answer) or has_decimal(reference)
+    if is_constant(answer) and is_constant(reference):
+        if a == r:
+            return True
+        if a.is_infinite or r.is_infinite or a.has(sympy.zoo, sympy.nan) or r.has(sympy.zoo, sympy.nan):
+            return False
+        va, vr = complex(sympy.N(a, 30)), complex(sympy.N(r, 30))
+        if inexact:
+            return _close(va.real, vr.real, options) and _close(va.imag, vr.imag, options)
+        if abs(va - vr) > 1e-9 * max(1.0, abs(vr)):
+            return False
+        difference = sympy.N(a - r, 60)
+        return bool(abs(difference) < sympy.Float(10) ** -45 * max(1, abs(complex(vr))))
+    if not options.symbolic:
+        return False
+    difference = a - r
+    try:
+        if sympy.simplify(difference) == 0:
+            return True
+    except (TypeError, ValueError, RecursionError, ZeroDivisionError, NotImplementedError):
+        pass
+    return _numeric_check(a, r, options, inexact)
+
+
+def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
+    """Equal at every one of a few random rational points; any clear difference is a no.
+
+    The points are exact rationals, so a polynomial or rational difference is computed
+    exactly, and sympy's adaptive evalf measures any other difference without the
+    cancellation a float subtraction would suffer.
+    """
+    import sympy
+
+    symbols = sorted(a.free_symbols | r.free_symbols, key=str)
+    generator = random.Random(20240611)
+    agreed = 0
+    for _ in range(options.numeric_points * 3):
+        point = {symbol: sympy.Rational(generator.randint(5, 40), generator.choice((7, 11, 13))) for symbol in symbols}
+        try:
+            va, vr = a.subs(point), r.subs(point)
+            if va.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or vr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                continue
+            difference = complex(sympy.N(va - vr, 30, maxn=200))
+            scale = max(abs(complex(sympy.N(va, 15))), abs(complex(sympy.N(vr, 15))))
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
+            continue
+        if math.isnan(difference.real) or math.isnan(scale):
+            continue
+        if inexact:
+            if abs(difference) > max(options.rel_tol * scale, options.abs_tol):
+                return False
+        elif abs(difference) > 1e-20:  # evalf's accuracy is relative to the difference itself
+            return False
+        agreed += 1
+        if agreed >= options.numeric_points:
+            return True
+    return False
+
+
+def _equations(answer: tuple, reference: tuple, options: Options, quick: bool) -> bool:
+    """Two general equations are equal when one side-difference is a nonzero constant times the other."""
+    if quick:
+        raise Undecided
+    import sympy
+
+    a = to_sympy(answer[1]) - to_sympy(answer[2])
+    r = to_sympy(reference[1]) - to_sympy(reference[2])
+    if r == 0 or a == 0:
+        return a == r
+    try:
+        ratio = sympy.simplify(a / r)
+        if ratio.is_constant() and ratio != 0:
+            return True
+    except (TypeError, ValueError, RecursionError, ZeroDivisionError, NotImplementedError):
+        pass
+    symbols = sorted(a.free_symbols | r.free_symbols, key=str)
+    generator = random.Random(7)
+    ratios = []
+    for _ in range(options.numeric_points):
+        point = {symbol: sympy.Rational(generator.randint(5, 40), generator.choice((7, 11, 13))) for symbol in symbols}
+        try:
+            denominator = complex(sympy.N(r.subs(point), 30))
+            if abs(denominator) < 1e-12:
+                continue
+            ratios.append(complex(sympy.N(a.subs(point), 30)) / denominator)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            continue
+    return len(ratios) >= 2 and abs(ratios[0]) > 1e-12 and all(abs(x - ratios[0]) < 1e-9 * abs(ratios[0]) for x in ratios)

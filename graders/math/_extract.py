@@ -1,0 +1,117 @@
+"""Find the final answer in a model's output: boxed, phrase, GSM8K marker, LaTeX span, last number.
+
+Every pattern here is linear (no nested quantifiers over the same characters), and the
+regex module's timeout bounds each search on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import regex
+
+__all__ = ["EXTRACTORS", "extract", "last_boxed", "search_choice"]
+
+EXTRACTORS = ("boxed", "phrase", "gsm8k", "latex", "number")
+"""The default extraction order; the first method that finds something wins."""
+
+_BOXED = regex.compile(r"\\(?:boxed|fbox)\s*(\{)?")
+_PHRASE = regex.compile(
+    r"(?i)(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=|was)\s*:?\s*(?:\n\s*)?(.*)"
+)
+_GSM8K = regex.compile(r"####\s*([^\n]*)")
+_LATEX_SPAN = regex.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$([^$]+?)\$", regex.S)
+_NUMBER = regex.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?!\d)|-?\.\d+")
+_SENTENCE_END = regex.compile(r"\.\s+(?=[A-Z])|\.\s*$|\n")
+_CHOICE_IN_TEXT = regex.compile(
+    r"(?:\((?P<a>[A-J])\)|\b(?:option|choice|answer)\s*(?:is\s*)?:?\s*\(?(?P<b>[A-J])\b\)?|^\s*(?P<c>[A-J])\s*$)", regex.M
+)
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last ``\\boxed{...}`` or ``\\fbox{...}`` (braces nest), or None."""
+    found = None
+    for match in _BOXED.finditer(text, timeout=1.0):
+        if match.group(1) is None:  # \boxed 5
+            rest = text[match.end() :].lstrip()
+            token = regex.match(r"[^\s$]+", rest)
+            if token:
+                found = token.group(0)
+            continue
+        depth = 1
+        position = match.end()
+        end = len(text)
+        while position < end and depth:
+            char = text[position]
+            if char == "\\" and position + 1 < end:
+                position += 2
+                continue
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            position += 1
+        if depth == 0:
+            found = text[match.end() : position - 1]
+    return found
+
+
+def _phrase(text: str) -> str | None:
+    last = None
+    for last in _PHRASE.finditer(text, timeout=1.0):
+        pass
+    if last is None:
+        return None
+    rest = last.group(1)
+    span = _latex_span(rest.split("\n", 1)[0])
+    if span is not None:
+        return span
+    rest = _SENTENCE_END.split(rest, maxsplit=1)[0]
+    return rest.strip() or None
+
+
+def _gsm8k(text: str) -> str | None:
+    last = None
+    for last in _GSM8K.finditer(text, timeout=1.0):
+        pass
+    return last.group(1).strip() or None if last else None
+
+
+def _latex_span(text: str) -> str | None:
+    last = None
+    for last in _LATEX_SPAN.finditer(text, timeout=1.0):
+        pass
+    if last is None:
+        return None
+    return next(group for group in last.groups() if group is not None).strip() or None
+
+
+def _number(text: str) -> str | None:
+    last = None
+    for last in _NUMBER.finditer(text, timeout=1.0):
+        pass
+    return last.group(0) if last else None
+
+
+_METHODS = {"boxed": last_boxed, "phrase": _phrase, "gsm8k": _gsm8k, "latex": _latex_span, "number": _number}
+
+
+def extract(text: str, methods: Sequence[str] = EXTRACTORS) -> tuple[str, str] | None:
+    """``(answer, method)`` from the first method that finds an answer, or None."""
+    for method in methods:
+        found = _METHODS[method](text)
+        if found:
+            if method == "phrase":  # "The answer is $\boxed{5}$" and "Answer: #### 5" nest
+                found = last_boxed(found) or found
+            return found, method
+    return None
+
+
+def search_choice(text: str) -> str | None:
+    """The last choice letter written as ``(B)``, ``option B``, ``answer: B`` or alone on a line."""
+    last = None
+    for last in _CHOICE_IN_TEXT.finditer(text, timeout=1.0):
+        pass
+    if last is None:
+        return None
+    return next(group for group in last.groups() if group is not None)

@@ -1,0 +1,751 @@
+"""Our own tokenizer and recursive-descent parser for answers in LaTeX or plain math.
+
+Model text is never handed to ``eval``, ``sympify``, ``parse_expr`` or sympy's LaTeX
+parser: it becomes a small tree of tuples (below), checked against size caps before
+anything else sees it. ``_equiv`` turns a checked tree into sympy objects.
+
+Nodes (tuples, first element the kind):
+``("num", Fraction, is_decimal)``, ``("sym", name)``, ``("const", "pi"|"e"|"inf")``,
+``("add", [terms])``, ``("mul", [factors])``, ``("neg", x)``, ``("div", a, b)``,
+``("pow", base, exp)``, ``("func", name, [args])``, ``("pct", x)``, ``("eq", lhs, rhs)``,
+``("list", [items])`` (bare commas), ``("tuple", [items])``, ``("set", [items])``,
+``("interval", left_closed, a, b, right_closed)``, ``("union", [items])``, ``("letter", "B")``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from fractions import Fraction
+
+__all__ = ["Caps", "ParseFailure", "TooComplex", "approx", "clean", "exact", "parse", "parse_choice"]
+
+
+class ParseFailure(ValueError):
+    """The text is not an expression this parser reads."""
+
+
+class TooComplex(ParseFailure):
+    """The expression is over a cap (length, nodes, depth, exponent, factorial or digits)."""
+
+
+class Caps:
+    """Limits every answer is checked against before sympy sees it."""
+
+    __slots__ = ("max_chars", "max_nodes", "max_depth", "max_exponent", "max_factorial", "max_digits")
+
+    def __init__(
+        self,
+        max_chars: int = 2000,
+        max_nodes: int = 400,
+        max_depth: int = 60,
+        max_exponent: int = 1000,
+        max_factorial: int = 1000,
+        max_digits: int = 10_000,
+    ) -> None:
+        self.max_chars = max_chars
+        self.max_nodes = max_nodes
+        self.max_depth = max_depth
+        self.max_exponent = max_exponent
+        self.max_factorial = max_factorial
+        self.max_digits = max_digits
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Caps) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+
+# --- cleaning: strings in, strings out ------------------------------------------------------------
+
+_UNICODE = {
+    "\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00f7": "/", "\u22c5": "*", "\u00b7": "*",
+    "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u00b0": "^\\circ", "\u2264": "\\le ",
+    "\u2265": "\\ge ", "\u222a": "\\cup ", "\u00bd": "1/2", "\u2009": " ", "\u00a0": " ",
+}  # fmt: skip
+_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+_DROP = re.compile(
+    r"\\(?:displaystyle|textstyle|left|right|bigl|bigr|Bigl|Bigr|big|Big|biggl|biggr|bigg|Bigg|!|,|;|:|quad|qquad"
+    r"|limits|mathrm(?=\s*\{)|mathbf(?=\s*\{)|mathit(?=\s*\{)|textbf(?=\s*\{)|textit(?=\s*\{)|boldsymbol(?=\s*\{)"
+    r"|operatorname(?=\s*\{))(?![A-Za-z])|\\ |~"
+)
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree|\\circ")
+_TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal)\s*\{([^{}]*)\}")
+_OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
+_CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
+_THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d,])")
+_THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
+_FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
+_FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
+_FRAC_BRACE_DIGIT = re.compile(r"\\(d|t)?frac\s*(\{[^{}]*\})\s*(\d)")
+_SQRT_DIGIT = re.compile(r"\\sqrt\s*(\d)")
+_TRAILING_WORDS = re.compile(
+    r"(?:\s*(?<![\\A-Za-z])(?!(?:sqrt|pi|sin|cos|tan|ln|log|exp|inf|oo|or|and)\b)[A-Za-z]{2,}(?:\^\d)?\.?)+\s*$"
+)
+_EDGE_PUNCT = re.compile(r"^[\s*_`]+|[\s.,;:?*_`]+$")
+_DELIMS = re.compile(r"^\s*(?:\$\$|\$|\\\[|\\\()\s*|\s*(?:\$\$|\$|\\\]|\\\))\s*$")
+
+
+def clean(text: str) -> str:
+    """Normalise an extracted answer: delimiters, spacing commands, units, currency, separators."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], text)
+    for _ in range(3):  # "$\boxed{...}$." peels in layers
+        stripped = _DELIMS.sub("", _EDGE_PUNCT.sub("", text))
+        if stripped == text:
+            break
+        text = stripped
+    text = _TEXT.sub(lambda m: " " + m.group(1) + " ", text)
+    text = _OR_AND.sub(", ", text)
+    text = _DROP.sub(" ", text)
+    text = _DEGREES.sub("", text)
+    text = _CURRENCY.sub("", text)
+    text = text.replace("\\%", "%").replace("\\{", "\\lbrace ").replace("\\}", "\\rbrace ")
+    text = _THOUSANDS_BRACED.sub(r"\1\2", text)
+    text = _FRAC_DIGITS.sub(r"\\frac{\2}{\3}", text)
+    text = _FRAC_DIGIT_BRACE.sub(r"\\frac{\2}{", text)
+    text = _FRAC_BRACE_DIGIT.sub(r"\\frac\2{\3}", text)
+    text = _SQRT_DIGIT.sub(r"\\sqrt{\1}", text)
+    text = _TRAILING_WORDS.sub("", text)
+    text = _EDGE_PUNCT.sub("", text).strip()
+    if _THOUSANDS.search(text) and "(" not in text and "[" not in text and "lbrace" not in text:
+        text = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text)
+    return text
+
+
+# --- multiple choice --------------------------------------------------------------------------
+
+_CHOICE = re.compile(
+    r"^\s*(?:\(?\s*(?:option|choice|answer)\s*:?\s*)?[\(\[]?\s*([A-J])\s*[\)\]]?\s*(?:[.:)]\s*.*)?$", re.I | re.S
+)
+
+
+def parse_choice(text: str, strict: bool = False) -> str | None:
+    """The choice letter in ``B``, ``(B)``, ``option B``, ``B) 42``; None when there is none."""
+    text = _TEXT.sub(r"\1", unicodedata.normalize("NFKC", text)).strip().strip("$*` ")
+    if strict:
+        match = re.fullmatch(r"\(?\s*([A-J])\s*\)?", text)
+        return match.group(1) if match else None
+    match = _CHOICE.match(text)
+    if match is None:
+        return None
+    letter = match.group(1)
+    if letter.islower() and not re.search(r"(?i)option|choice|answer|\(", text[: match.end(1)]):
+        return None  # a bare lower-case "a" is a variable, not a choice
+    return letter.upper()
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:"
+    r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+(?![A-Za-z]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z]))?)"
+    r"|(?P<cmd>\\[A-Za-z]+|\\[{}|])"
+    r"|(?P<word>[A-Za-z]+)"
+    r"|(?P<op>\*\*|[-+*/^_(){}\[\],=!|%'])"
+    r")"
+)
+_FUNCS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+          "ln", "log", "exp"}  # fmt: skip
+_PLAIN_FUNCS = _FUNCS | {"sqrt", "abs", "factorial", "asin", "acos", "atan", "binomial"}
+_PLAIN_CONSTS = {"pi": ("const", "pi"), "inf": ("const", "inf"), "infty": ("const", "inf"), "oo": ("const", "inf"),
+                 "infinity": ("const", "inf")}  # fmt: skip
+_CMD_OPS = {"\\cdot": "*", "\\times": "*", "\\ast": "*", "\\div": "/", "\\lbrace": "\\{", "\\rbrace": "\\}",
+            "\\{": "\\{", "\\}": "\\}", "\\lvert": "|", "\\rvert": "|", "\\vert": "|", "\\|": "|", "\\mid": "|",
+            "\\cup": "\\cup", "\\to": "=", "\\Rightarrow": "="}  # fmt: skip
+_LETTER_CMDS = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\theta", "\\lambda", "\\mu", "\\sigma", "\\phi",
+                "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta"}  # fmt: skip
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    end = len(text.rstrip())
+    while position < end:
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise ParseFailure(f"unexpected character {text[position:].lstrip()[:1]!r}")
+        position = match.end()
+        kind = match.lastgroup
+        value = match.group(kind)
+        if kind == "op":
+            tokens.append(("op", "^" if value == "**" else value))
+        elif kind == "cmd":
+            if value in _CMD_OPS:
+                tokens.append(("op", _CMD_OPS[value]))
+            elif value in ("\\dfrac", "\\tfrac", "\\cfrac"):
+                tokens.append(("cmd", "\\frac"))
+            elif value in ("\\dbinom", "\\tbinom"):
+                tokens.append(("cmd", "\\binom"))
+            else:
+                tokens.append(("cmd", value))
+        elif kind == "word":
+            tokens.extend(_split_word(value))
+        else:
+            tokens.append(("num", value))
+    return tokens
+
+
+def _split_word(word: str) -> list[tuple[str, str]]:
+    lower = word.lower()
+    if lower in _PLAIN_FUNCS or lower in _PLAIN_CONSTS:
+        return [("word", lower)]
+    return [("word", letter) for letter in word]  # "xy" is x times y, as in LaTeX
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+_ATOM_START_OPS = {"(", "[", "{", "\\{", "|"}
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]], caps: Caps) -> None:
+        self.tokens = tokens
+        self.position = 0
+        self.caps = caps
+        self.nodes = 0
+        self.depth = 0
+        self.in_abs = 0
+
+    # helpers
+    def peek(self, offset: int = 0) -> tuple[str, str] | None:
+        index = self.position + offset
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def at(self, kind: str, value: str | None = None) -> bool:
+        token = self.peek()
+        return token is not None and token[0] == kind and (value is None or token[1] == value)
+
+    def at_op(self, *values: str) -> bool:
+        token = self.peek()
+        return token is not None and token[0] == "op" and token[1] in values
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        if token is None:
+            raise ParseFailure("unexpected end of expression")
+        self.position += 1
+        return token
+
+    def expect(self, value: str) -> None:
+        token = self.peek()
+        if token is None or token[0] != "op" or token[1] != value:
+            found = "end of expression" if token is None else repr(token[1])
+            raise ParseFailure(f"expected {value!r}, found {found}")
+        self.position += 1
+
+    def node(self, *parts) -> tuple:
+        self.nodes += 1
+        if self.nodes > self.caps.max_nodes:
+            raise TooComplex(f"expression has over max_nodes={self.caps.max_nodes} nodes")
+        return parts
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > self.caps.max_depth:
+            raise TooComplex(f"expression nests deeper than max_depth={self.caps.max_depth}")
+
+    # grammar
+    def parse(self) -> tuple:
+        if not self.tokens:
+            raise ParseFailure("empty answer")
+        result = self.sequence(closers=())
+        if self.peek() is not None:
+            raise ParseFailure(f"unexpected {self.peek()[1]!r}")
+        return result
+
+    def sequence(self, closers: tuple[str, ...]) -> tuple:
+        items = [self.equation()]
+        while self.at_op(","):
+            self.take()
+            if self.peek() is None or self.at_op(*closers):
+                break  # a trailing comma
+            items.append(self.equation())
+        return items[0] if len(items) == 1 else self.node("list", items)
+
+    def equation(self) -> tuple:
+        left = self.union()
+        if self.at_op("="):
+            self.take()
+            right = self.equation()
+            if right[0] == "eq":  # x = 2 + 1 = 3: the last side is the answer
+                return self.node("eq", left, right[2])
+            return self.node("eq", left, right)
+        return left
+
+    def union(self) -> tuple:
+        left = self.expression()
+        if not self.at_op("\\cup"):
+            return left
+        items = [left]
+        while self.at_op("\\cup"):
+            self.take()
+            items.append(self.expression())
+        return self.node("union", items)
+
+    def expression(self) -> tuple:
+        self.enter()
+        terms = [self.term()]
+        while self.at_op("+", "-"):
+            op = self.take()[1]
+            term = self.term()
+            terms.append(term if op == "+" else self.node("neg", term))
+        self.depth -= 1
+        return terms[0] if len(terms) == 1 else self.node("add", terms)
+
+    def term(self) -> tuple:
+        factors = [self.unary()]
+        while True:
+            if self.at_op("*", "/"):
+                op = self.take()[1]
+                right = self.unary()
+                if op == "/":
+                    factors = [self.node("div", _product(self, factors), right)]
+                else:
+                    factors.append(right)
+            elif self.starts_atom():
+                right = self.unary(implicit=True)
+                if len(factors) == 1 and _is_mixed_number(factors[0], right):
+                    factors = [_mixed(self, factors[0], right)]
+                else:
+                    factors.append(right)
+            else:
+                return _product(self, factors)
+
+    def starts_atom(self) -> bool:
+        token = self.peek()
+        if token is None:
+            return False
+        kind, value = token
+        if kind in ("num", "word"):
+            return True
+        if kind == "cmd":
+            return value not in ("\\le", "\\ge", "\\lt", "\\gt", "\\leq", "\\geq", "\\neq", "\\ne", "\\pm", "\\mp")
+        if value == "|":
+            return self.in_abs == 0
+        return value in _ATOM_START_OPS - {"|"}
+
+    def unary(self, implicit: bool = False) -> tuple:
+        if not implicit and self.at_op("-", "+"):
+            op = self.take()[1]
+            self.enter()
+            operand = self.unary()
+            self.depth -= 1
+            return self.node("neg", operand) if op == "-" else operand
+        return self.power()
+
+    def power(self) -> tuple:
+        base = self.postfix()
+        if self.at_op("^"):
+            self.take()
+            self.enter()
+            exponent = self.exponent()
+            self.depth -= 1
+            base = self.node("pow", base, exponent)
+            base = self.postfixes(base)
+        return base
+
+    def exponent(self) -> tuple:
+        if self.at_op("{"):
+            return self.group("{", "}")
+        if self.at_op("-", "+"):
+            op = self.take()[1]
+            operand = self.exponent()
+            return self.node("neg", operand) if op == "-" else operand
+        if self.at("num"):  # x^23 in LaTeX is x^2 * 3; plain x^23 is x^23: keep the plain reading
+            return self.atom()
+        return self.power()
+
+    def postfix(self) -> tuple:
+        return self.postfixes(self.atom())
+
+    def postfixes(self, node: tuple) -> tuple:
+        while self.at_op("!", "%", "'"):
+            op = self.take()[1]
+            if op == "'":
+                raise ParseFailure("primes (derivatives) are not supported")
+            node = self.node("func", "factorial", [node]) if op == "!" else self.node("pct", node)
+        return node
+
+    def group(self, opener: str, closer: str) -> tuple:
+        self.expect(opener)
+        self.enter()
+        inner = self.sequence(closers=(closer,))
+        self.depth -= 1
+        self.expect(closer)
+        return inner
+
+    def argument(self) -> tuple:
+        """A LaTeX macro argument: {group}, one digit, one letter or a command."""
+        if self.at_op("{"):
+            return self.group("{", "}")
+        token = self.peek()
+        if token is not None and token[0] == "num":
+            self.take()
+            return self.number(token[1])
+        return self.atom()
+
+    def atom(self) -> tuple:
+        token = self.take()
+        kind, value = token
+        if kind == "num":
+            return self.number(value)
+        if kind == "word":
+            return self.word(value)
+        if kind == "cmd":
+            return self.command(value)
+        if value == "(" or value == "[":
+            return self.bracketed(value)
+        if value == "{":
+            self.position -= 1
+            inner = self.group("{", "}")
+            return self.node("set", inner[1]) if inner[0] == "list" else inner
+        if value == "\\{":
+            self.enter()
+            if self.at_op("\\}"):
+                self.take()
+                self.depth -= 1
+                return self.node("set", [])
+            inner = self.sequence(closers=("\\}",))
+            self.depth -= 1
+            self.expect("\\}")
+            return self.node("set", inner[1] if inner[0] == "list" else [inner])
+        if value == "|":
+            self.in_abs += 1
+            self.enter()
+            inner = self.expression()
+            self.depth -= 1
+            self.in_abs -= 1
+            self.expect("|")
+            return self.node("func", "abs", [inner])
+        raise ParseFailure(f"unexpected {value!r}")
+
+    def bracketed(self, opener: str) -> tuple:
+        self.enter()
+        inner = self.sequence(closers=(")", "]"))
+        self.depth -= 1
+        closer = self.take()[1] if self.at_op(")", "]") else None
+        if closer is None:
+            raise ParseFailure(f"unclosed {opener!r}")
+        if inner[0] == "list":
+            items = inner[1]
+            if len(items) == 2 and (opener == "[" or closer == "]"):
+                return self.node("interval", opener == "[", items[0], items[1], closer == "]")
+            return self.node("tuple", items)
+        if opener != "(" or closer != ")":
+            if opener == "[" and closer == "]":
+                return inner  # [x] as grouping
+            raise ParseFailure(f"mismatched brackets {opener!r} and {closer!r}")
+        return inner
+
+    def number(self, text: str) -> tuple:
+        mantissa, _, exponent = text.lower().partition("e")
+        digits = len(mantissa) - mantissa.count(".")
+        if digits > self.caps.max_digits:
+            raise TooComplex(f"a number has over max_digits={self.caps.max_digits} digits")
+        value = Fraction(mantissa) if mantissa not in (".", "") else Fraction(0)
+        if exponent:
+            power = int(exponent)
+            if abs(power) > self.caps.max_exponent:
+                raise TooComplex(f"an exponent is over max_exponent={self.caps.max_exponent}")
+            value *= Fraction(10) ** power
+        return self.node("num", value, "." in mantissa or bool(exponent))
+
+    def word(self, value: str) -> tuple:
+        if value in _PLAIN_CONSTS:
+            return self.node(*_PLAIN_CONSTS[value])
+        if value in _PLAIN_FUNCS:
+            if not self.at_op("("):
+                if value in _FUNCS:
+                    return self.function(value)
+                raise ParseFailure(f"{value} needs parentheses")
+            self.take()
+            self.enter()
+            args = self.sequence(closers=(")",))
+            self.depth -= 1
+            self.expect(")")
+            args = args[1] if args[0] == "list" else [args]
+            name = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "binomial": "binom"}.get(value, value)
+            arity = 2 if name == "binom" else (1, 2) if name == "log" else 1
+            if len(args) not in (arity if isinstance(arity, tuple) else (arity,)):
+                raise ParseFailure(f"{value} takes {arity} argument(s)")
+            if name == "log" and len(args) == 2:
+                return self.node("func", "logb", [args[0], args[1]])
+            return self.node("func", name, args)
+        if value == "e":
+            return self.node("const", "e")
+        return self.symbol(value)
+
+    def symbol(self, name: str) -> tuple:
+        if self.at_op("_"):
+            self.take()
+            if self.at_op("{"):
+                start = self.position
+                self.group("{", "}")
+                subscript = "".join(value for _, value in self.tokens[start + 1 : self.position - 1])
+            else:
+                subscript = self.take()[1]
+            name = f"{name}_{subscript}"
+        return self.node("sym", name)
+
+    def command(self, value: str) -> tuple:
+        if value == "\\frac":
+            numerator = self.argument()
+            denominator = self.argument()
+            return self.node("div", numerator, denominator)
+        if value == "\\binom":
+            return self.node("func", "binom", [self.argument(), self.argument()])
+        if value == "\\sqrt":
+            if self.at_op("["):
+                self.take()
+                index = self.expression()
+                self.expect("]")
+                return self.node("func", "root", [self.argument(), index])
+            return self.node("func", "sqrt", [self.argument()])
+        if value == "\\pi":
+            return self.node("const", "pi")
+        if value == "\\infty":
+            return self.node("const", "inf")
+        if value in ("\\exp",) or value[1:] in _FUNCS:
+            return self.function(value[1:])
+        if value in _LETTER_CMDS:
+            return self.symbol(value[1:])
+        if value == "\\lfloor" or value == "\\lceil":
+            inner = self.expression()
+            closer = self.take()
+            if closer != ("cmd", value.replace("\\l", "\\r")):
+                raise ParseFailure(f"unclosed {value}")
+            return self.node("func", "floor" if value == "\\lfloor" else "ceiling", [inner])
+        if value in ("\\boxed", "\\fbox", "\\mathrm", "\\mathbf", "\\text", "\\mathit", "\\textbf"):
+            return self.group("{", "}")
+        raise ParseFailure(f"unsupported command {value}")
+
+    def function(self, name: str) -> tuple:
+        base = None
+        if name == "log" and self.at_op("_"):
+            self.take()
+            base = self.argument()
+        power = None
+        if self.at_op("^"):  # \sin^2 x is (\sin x)^2
+            self.take()
+            power = self.exponent()
+        if self.at_op("(") or self.at_op("{"):
+            opener = self.peek()[1]
+            argument = self.group(opener, ")" if opener == "(" else "}")
+        else:
+            argument = self.unary(implicit=True)
+        node = self.node("func", "logb", [argument, base]) if base is not None else self.node("func", name, [argument])
+        return self.node("pow", node, power) if power is not None else node
+
+
+def _product(parser: _Parser, factors: list[tuple]) -> tuple:
+    return factors[0] if len(factors) == 1 else parser.node("mul", factors)
+
+
+def _is_int_literal(node: tuple) -> bool:
+    return node[0] == "num" and not node[2] and node[1].denominator == 1
+
+
+def _is_mixed_number(left: tuple, right: tuple) -> bool:
+    whole = left[1] if left[0] == "neg" else left
+    return (
+        _is_int_literal(whole)
+        and right[0] == "div"
+        and _is_int_literal(right[1])
+        and _is_int_literal(right[2])
+        and 0 < right[1][1] < right[2][1]
+    )
+
+
+def _mixed(parser: _Parser, left: tuple, fraction: tuple) -> tuple:
+    negative = left[0] == "neg"
+    whole = left[1] if negative else left
+    value = whole[1] + fraction[1][1] / fraction[2][1]
+    number = parser.node("num", value, False)
+    return parser.node("neg", number) if negative else number
+
+
+def parse(text: str, caps: Caps | None = None) -> tuple:
+    """The tree of a cleaned answer; raises ParseFailure (or TooComplex) for what it cannot read."""
+    caps = caps or Caps()
+    if len(text) > caps.max_chars:
+        raise TooComplex(f"answer has {len(text):,} characters, over max_chars={caps.max_chars:,}")
+    if not text.isascii():
+        bad = next(char for char in text if not char.isascii())
+        raise ParseFailure(f"unsupported character {bad!r} (U+{ord(bad):04X})")
+    tree = _Parser(_tokenize(text), caps).parse()
+    check_caps(tree, caps)
+    return tree
+
+
+# --- numeric helpers and caps ---------------------------------------------------------------
+
+_FLOAT_FUNCS = {
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "arcsin": math.asin, "arccos": math.acos,
+    "arctan": math.atan, "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "ln": math.log,
+    "log": math.log, "exp": math.exp, "sqrt": math.sqrt, "abs": abs, "floor": math.floor, "ceiling": math.ceil,
+    "cot": lambda x: 1 / math.tan(x), "sec": lambda x: 1 / math.cos(x), "csc": lambda x: 1 / math.sin(x),
+}  # fmt: skip
+
+
+def is_constant(node: tuple) -> bool:
+    """True when the tree has no symbols (it denotes one number or a collection of numbers)."""
+    kind = node[0]
+    if kind == "sym":
+        return False
+    if kind in ("num", "const", "letter"):
+        return True
+    for part in node[1:]:
+        if isinstance(part, tuple) and not is_constant(part):
+            return False
+        if isinstance(part, list) and not all(is_constant(child) for child in part):
+            return False
+    return True
+
+
+def approx(node: tuple) -> float:
+    """A float value of a constant scalar tree (inf when it overflows, nan when undefined)."""
+    try:
+        return float(_approx(node))
+    except OverflowError:
+        return math.inf
+    except (ValueError, ZeroDivisionError, TypeError):
+        return math.nan
+
+
+def _approx(node: tuple) -> float:
+    kind = node[0]
+    if kind == "num":
+        return float(node[1])
+    if kind == "const":
+        return {"pi": math.pi, "e": math.e, "inf": math.inf}[node[1]]
+    if kind == "add":
+        return math.fsum(_approx(term) for term in node[1])
+    if kind == "mul":
+        product = 1.0
+        for factor in node[1]:
+            product *= _approx(factor)
+        return product
+    if kind == "neg":
+        return -_approx(node[1])
+    if kind == "div":
+        return _approx(node[1]) / _approx(node[2])
+    if kind == "pct":
+        return _approx(node[1]) / 100
+    if kind == "pow":
+        base, exponent = _approx(node[1]), _approx(node[2])
+        if abs(exponent) > 1e6:
+            raise OverflowError
+        value = math.pow(base, exponent)
+        return value
+    if kind == "func":
+        name, args = node[1], node[2]
+        values = [_approx(arg) for arg in args]
+        if name == "factorial":
+            if values[0] > 170:
+                raise OverflowError
+            return math.gamma(values[0] + 1)
+        if name == "root":
+            return math.pow(values[0], 1 / values[1])
+        if name == "logb":
+            return math.log(values[0]) / math.log(values[1])
+        if name == "binom":
+            return math.gamma(values[0] + 1) / (math.gamma(values[1] + 1) * math.gamma(values[0] - values[1] + 1))
+        return _FLOAT_FUNCS[name](values[0])
+    raise TypeError(kind)
+
+
+def check_caps(node: tuple, caps: Caps) -> None:
+    """Refuse exponents, factorials and numbers sympy would take too long to build."""
+    kind = node[0]
+    if kind == "pow":
+        base, exponent = node[1], node[2]
+        if is_constant(exponent):
+            power = approx(exponent)
+            if math.isinf(power) or abs(power) > caps.max_exponent:
+                raise TooComplex(f"an exponent is over max_exponent={caps.max_exponent}")
+            if is_constant(base):
+                magnitude = abs(approx(base))
+                if math.isinf(magnitude):
+                    raise TooComplex(f"a power is over max_digits={caps.max_digits} digits")
+                if magnitude > 1 and abs(power) * math.log10(magnitude) > caps.max_digits:
+                    raise TooComplex(f"a power is over max_digits={caps.max_digits} digits")
+        else:
+            _check_symbolic_exponent(exponent, caps)
+    elif kind == "func" and node[1] in ("factorial", "binom"):
+        argument = node[2][0]
+        if is_constant(argument):
+            value = approx(argument)
+            if not value == value or abs(value) > caps.max_factorial:
+                raise TooComplex(f"a factorial is over max_factorial={caps.max_factorial}")
+    for part in node[1:]:
+        if isinstance(part, tuple):
+            check_caps(part, caps)
+        elif isinstance(part, list):
+            for child in part:
+                check_caps(child, caps)
+
+
+def _check_symbolic_exponent(exponent: tuple, caps: Caps) -> None:
+    # x^(10^10 * y): a constant factor inside a symbolic exponent is capped too
+    for part in exponent[1:]:
+        children = part if isinstance(part, list) else [part] if isinstance(part, tuple) else []
+        for child in children:
+            if is_constant(child):
+                value = approx(child)
+                if value == value and abs(value) > caps.max_exponent:
+                    raise TooComplex(f"an exponent is over max_exponent={caps.max_exponent}")
+
+
+def exact(node: tuple) -> Fraction | None:
+    """The exact rational value of a tree built from numbers, + - * / and integer powers; else None."""
+    kind = node[0]
+    if kind == "num":
+        return node[1]
+    if kind == "neg":
+        value = exact(node[1])
+        return None if value is None else -value
+    if kind == "add" or kind == "mul":
+        values = [exact(child) for child in node[1]]
+        if any(value is None for value in values):
+            return None
+        total = values[0]
+        for value in values[1:]:
+            total = total + value if kind == "add" else total * value
+        return total
+    if kind == "div":
+        numerator, denominator = exact(node[1]), exact(node[2])
+        if numerator is None or not denominator:
+            return None
+        return numerator / denominator
+    if kind == "pow":
+        base, exponent = exact(node[1]), exact(node[2])
+        if base is None or exponent is None or exponent.denominator != 1 or (base == 0 and exponent < 0):
+            return None
+        return base**exponent.numerator  # sizes already capped by check_caps
+    if kind == "func" and node[1] == "sqrt":
+        value = exact(node[2][0])
+        if value is None or value < 0:
+            return None
+        numerator, denominator = math.isqrt(value.numerator), math.isqrt(value.denominator)
+        if numerator * numerator == value.numerator and denominator * denominator == value.denominator:
+            return Fraction(numerator, denominator)
+        return None
+    return None
+
+
+def has_decimal(node: tuple) -> bool:
+    """True when a number in the tree was written with a decimal point or exponent (an inexact value)."""
+    if node[0] == "num":
+        return node[2]
+    for part in node[1:]:
+        if isinstance(part, tuple) and has_decimal(part):
+            return True
+        if isinstance(part, list) and any(has_decimal(child) for child in part):
+            return True
+    return False

@@ -1,0 +1,84 @@
+"""The worker process: reads JSON requests on stdin, answers one JSON line each on stdout.
+
+Started by ``_pool`` as a fresh interpreter. It parses both answers again with our own
+parser (never ``sympify``), builds sympy objects from the trees and compares them.
+The parent kills it when a request overruns its deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import lru_cache
+
+__all__ = ["handle", "main"]
+
+
+def _limit_memory(megabytes: int) -> None:
+    if megabytes <= 0:
+        return
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # not on this platform: the deadline still holds
+        pass
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str, caps_key: tuple):
+    from ._parse import Caps, parse
+
+    return parse(text, Caps(*caps_key))
+
+
+def handle(request: dict) -> dict:
+    """One comparison: ``{"equal": bool}``, or ``{"error": message, "status": ...}``."""
+    from ._equiv import Options, compare
+    from ._parse import ParseFailure
+
+    caps_key = tuple(request["caps"])
+    try:
+        answer = _parsed(request["answer"], caps_key)
+        references = [_parsed(reference, caps_key) for reference in request["references"]]
+    except ParseFailure as exc:
+        return {"error": str(exc), "status": "parse_error"}
+    options = Options(*request["options"])
+    for reference in references:
+        if compare(answer, reference, options, quick=False):
+            return {"equal": True}
+    return {"equal": False}
+
+
+def main() -> None:
+    """Serve requests until stdin closes."""
+    _limit_memory(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # stray prints from libraries must not corrupt the protocol
+    sys.stdout = sys.stderr
+    import sympy  # noqa: F401 - pay the import before saying ready
+
+    from . import _equiv  # noqa: F401
+
+    out.write(b'{"ready": true}\n')
+    for line in sys.stdin.buffer:
+        try:
+            request = json.loads(line)
+        except ValueError:
+            break
+        try:
+            response = handle(request)
+        except MemoryError:
+            response = {"error": "the comparison ran out of memory", "status": "error"}
+        except RecursionError:
+            response = {"error": "the comparison recursed too deep", "status": "error"}
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which makes it a status
+            response = {"error": f"{type(exc).__name__}: {exc}", "status": "error"}
+        response["id"] = request.get("id")
+        out.write(json.dumps(response).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    main()
