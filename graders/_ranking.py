@@ -53,7 +53,7 @@ _LABEL = re.compile(
     r"(?<=\w)(?:\s*\d{1,4})?\s*[:=]\s*",
     re.I,
 )
-_EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'`*_~<>\u201c\u201d\u2018\u2019\u00ab\u00bb"
+_EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'`*_~<>()[]{}\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _SPLIT = re.compile(r"[,;\t]|\s+(?:>>?|then)\s+|\s\|\s")
 _CONJUNCTION = re.compile(r"^(?:and|or|then)\s+", re.I)
 
@@ -114,8 +114,10 @@ def items_from_text(text: str, item_field: str | None = None, max_chars: int = 1
     if stripped[0] in "[{":
         try:
             value = json.loads(stripped)
-        except (ValueError, RecursionError):
-            value = None
+        except RecursionError:
+            raise _parse_error("the input is JSON nested too deeply to read") from None
+        except ValueError:
+            pass  # "[TP53, BRCA1]" is not JSON but is a list: read on
         else:
             return items_from_value(value, item_field, max_chars) if not isinstance(value, str) else []
     embedded = _embedded_array(stripped)
@@ -172,6 +174,8 @@ def _unmarked_items(lines: list[str]) -> list[str]:
         line = _LABEL.sub("", line.strip(), count=1)
         if not line or line.endswith(":"):
             continue  # "Here are the most likely genes:" introduces the list
+        if line[0] + line[-1] in ("[]", "()", "{}"):
+            line = line[1:-1]  # "[TP53, BRCA1]" without quotes
         line = _PARENTHESISED.sub(" ", line)
         for part in _SPLIT.split(line):
             item = clean_item(_CONJUNCTION.sub("", part.strip()))

@@ -45,10 +45,11 @@ class RankedList(Grader):
     type = "ranked_list"
 
     class Config(GraderConfig):
-        input: TemplateField = Field(
-            default="{{ sample.output_text }}",
+        input: TemplateField | None = Field(
+            default=None,
             description="Template for the list: text to read a list from, or a JSON list itself "
-            "(e.g. {{ sample.output_json.genes }}).",
+            "(e.g. {{ sample.output_json.genes }}). Default: the sample's output_text, or its output_json "
+            "when output_text is empty.",
         )
         reference: TemplateField = Field(
             description="Template for the correct answer(s): a string, or a list of strings "
@@ -103,7 +104,7 @@ class RankedList(Grader):
             description="Cyrillic/Greek letters that mimic Latin ones (Cyrillic ТР53): fold them to Latin, reject "
             "the item (it matches nothing), or keep them as they are.",
         )
-        aliases: dict[str, list[str] | str] | None = Field(
+        aliases: dict[str, Any] | None = Field(
             default=None,
             description="Inline alias table: {canonical: [aliases or previous names]}, e.g. {TP53: [p53]}.",
         )
@@ -175,7 +176,12 @@ class RankedList(Grader):
 
     def items(self, sample: Sample, item: Item) -> list[str]:
         """The list as the output gives it (items cleaned, not yet normalised)."""
-        value = self.config.input.resolve(sample, item)
+        if self.config.input is not None:
+            value = self.config.input.resolve(sample, item)
+        elif sample.output_text.strip() or sample.output_json is None:
+            value = sample.output_text
+        else:
+            value = sample.output_json
         if self.pattern is not None:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
             if len(text) > self.config.max_input_chars:
