@@ -26,6 +26,7 @@ DEFAULT_PLUGINS = (
     "graders.fuzzy_match",
     "graders.text_similarity",
     "graders.multi",
+    "graders.math",
     "graders.ranked_list",
 )
 
