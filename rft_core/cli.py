@@ -6,7 +6,8 @@ import argparse
 import json
 import os
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the spec's pass_threshold, else 1.0)"
     )
     score.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    score.add_argument(
+        "--no-cache", action="store_true", help="ask model graders afresh instead of using their verdict cache "
+        "(sets RFT_NO_CACHE=1 for the run)"
+    )
     score.set_defaults(handler=_score)
 
     run_one = commands.add_parser("run", help="grade one sample and print the result as JSON")
@@ -74,6 +79,22 @@ def _parser() -> argparse.ArgumentParser:
     run_one.add_argument("--sample", required=True, help="the model output text")
     run_one.add_argument("--item", default="{}", help="the dataset row as a JSON object")
     run_one.set_defaults(handler=_run)
+
+    train = commands.add_parser("train", help="train a model with TRL (GRPO or RLOO), the spec as its reward")
+    train.add_argument("spec", type=Path)
+    train.add_argument("--model", required=True, help="model path (or hub id) to train")
+    train.add_argument("--data", required=True, type=Path, help="training rows (JSONL): a prompt and the item's fields")
+    train.add_argument("--eval-data", type=Path, help="validation rows; their rewards are logged as eval_reward")
+    train.add_argument("--trainer", choices=["grpo", "rloo"], default="grpo")
+    train.add_argument("--output-dir", type=Path, default=Path("rft-output"), help="where the trained model goes")
+    train.add_argument("--max-steps", type=int, default=100)
+    train.add_argument("--learning-rate", type=float, default=1e-6)
+    train.add_argument("--num-generations", type=int, default=8, help="completions per prompt")
+    train.add_argument("--per-device-train-batch-size", type=int, default=8)
+    train.add_argument("--max-completion-length", type=int, default=256)
+    train.add_argument("--eval-steps", type=int, help="steps between evaluations (default: max-steps / 5)")
+    train.add_argument("--report-to", default="none", help="TRL/transformers loggers, e.g. wandb (default: none)")
+    train.set_defaults(handler=_train)
     return parser
 
 
@@ -109,6 +130,28 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    if args.no_cache:
+        with _environment(RFT_NO_CACHE="1"):
+            return _score_run(args)
+    return _score_run(args)
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of a command, then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _score_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     grader = load_spec(args.spec)
@@ -158,6 +201,35 @@ def _run(args: argparse.Namespace) -> int:
         raise RftError("--item must be a JSON object, e.g. '{\"answer\": \"paris\"}'")
     result = grader.grade(Sample(args.sample), item)
     print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .trl import train
+
+    for option, path in (("--data", args.data), ("--eval-data", args.eval_data)):
+        if path is not None and not path.is_file():
+            raise RftError(f"{path}: {option} file not found")
+    grader = load_spec(args.spec)
+    trainer = train(
+        grader,
+        args.model,
+        args.data,
+        eval_data=args.eval_data,
+        trainer=args.trainer,
+        output_dir=args.output_dir,
+        max_steps=args.max_steps,
+        learning_rate=args.learning_rate,
+        num_generations=args.num_generations,
+        per_device_train_batch_size=args.per_device_train_batch_size,
+        max_completion_length=args.max_completion_length,
+        eval_steps=args.eval_steps,
+        config={"report_to": args.report_to},
+    )
+    trainer.save_model(str(args.output_dir))
+    last = {key: value for entry in trainer.state.log_history for key, value in entry.items()}
+    rewards = {key: last[key] for key in ("reward", "eval_reward") if key in last}
+    print(json.dumps({"output_dir": str(args.output_dir), "steps": trainer.state.global_step, **rewards}))
     return 0
 
 

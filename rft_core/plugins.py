@@ -27,6 +27,7 @@ DEFAULT_PLUGINS = (
     "graders.text_similarity",
     "graders.multi",
     "graders.math",
+    "graders.llm_judge",
     "graders.ranked_list",
 )
 

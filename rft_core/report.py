@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from .types import Result, Status
@@ -71,6 +72,10 @@ class Summary:
     first, ``None`` when the answer is absent) gets top@1, top@5, top@max and MRR under
     ``rankings``. Their denominator is every sample that grader graded except the
     ``not_applicable`` ones; a result without a rank (a parse_error, say) is a miss.
+
+    Token usage and cost: any result in the tree whose metadata has ``usage`` (a mapping of
+    ``prompt_tokens`` / ``completion_tokens`` / ``total_tokens``) or ``cost_usd`` is summed
+    under ``usage`` (model graders report what each call spent; cached verdicts spend nothing).
     """
 
     def __init__(self, pass_threshold: float = 1.0) -> None:
@@ -83,6 +88,8 @@ class Summary:
         self.component_failures: dict[str, Counter[str]] = {}
         self.rankings: dict[str, _Ranks] = {}
         self.applicable: Counter[str] = Counter()
+        self.usage: Counter[str] = Counter()
+        self.cost: float | None = None
 
     def add(self, row_index: int, result: Result) -> None:
         self.rows.add(row_index)
@@ -92,6 +99,22 @@ class Summary:
             self.passed += 1
         self._add_rank(ROOT, result)
         self._add_components("", result)
+        self._add_usage(result)
+
+    def _add_usage(self, result: Result) -> None:
+        metadata = result.metadata
+        if metadata:
+            usage = metadata.get("usage")
+            if isinstance(usage, Mapping):
+                for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+                    value = usage.get(key)
+                    if type(value) is int:
+                        self.usage[key] += value
+            cost = metadata.get("cost_usd")
+            if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+                self.cost = (self.cost or 0.0) + cost
+        for sub in result.sub_rewards.values():
+            self._add_usage(sub)
 
     def _add_components(self, prefix: str, result: Result) -> None:
         for name, sub in result.sub_rewards.items():
@@ -129,6 +152,13 @@ class Summary:
                 for name, mean in self.components.items()
             },
             **({"rankings": self._rankings()} if self.rankings else {}),
+            **({"usage": self._usage()} if self.usage or self.cost is not None else {}),
+        }
+
+    def _usage(self) -> dict[str, Any]:
+        return {
+            **{key: self.usage[key] for key in ("prompt_tokens", "completion_tokens", "total_tokens")},
+            **({"cost_usd": self.cost} if self.cost is not None else {}),
         }
 
     def _rankings(self) -> dict[str, dict[str, Any]]:
@@ -153,6 +183,13 @@ class Summary:
                 failures = self.component_failures.get(name)
                 note = "  (" + ", ".join(f"{s} {n}" for s, n in sorted(failures.items())) + ")" if failures else ""
                 lines.append(f"  {name.ljust(width)}  {mean.value:.4f}{note}")
+        if self.usage:
+            lines.append(
+                f"tokens      {self.usage['total_tokens']} "
+                f"(prompt {self.usage['prompt_tokens']}, completion {self.usage['completion_tokens']})"
+            )
+        if self.cost is not None:
+            lines.append(f"cost        ${self.cost:.4f}")
         if self.rankings:
             width = max(len("rankings"), *(len(name) + 2 for name in self.rankings))
             widths = (7, 6, 6, 7, 6)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from typing import Annotated, Any
 
@@ -98,6 +98,18 @@ class Template:
             return [value if type(value) is str else _to_text(value) for value in values]
         render = self.render
         return [render(sample, item) for sample, item in zip(samples, items)]
+
+    def render_marked(self, sample: Sample, item: Item, mark_sample: Callable[[str], str]) -> str:
+        """``render``, with the text of every ``sample.*`` variable passed through ``mark_sample``
+        (e.g. to delimit untrusted model output inside a judge prompt); item values render as usual."""
+        return "".join(
+            part
+            if isinstance(part, str)
+            else mark_sample(_to_text(self._lookup(part, sample, item)))
+            if part.namespace == "sample"
+            else _to_text(self._lookup(part, sample, item))
+            for part in self._parts
+        )
 
     def _render_parts(self, sample: Sample, item: Item) -> str:
         return "".join(

@@ -451,6 +451,7 @@ def train(
         "report_to": "none",
         "save_strategy": "no",
         "reward_weights": reward_weights(grader) if split else None,
+        "use_cpu": not _accelerator_available(),  # TRL's default bf16 refuses a machine without one
     }
     train_dataset = load_dataset(train_data, "train_data")
     eval_dataset = load_dataset(eval_data, "eval_data") if eval_data is not None else None
@@ -479,6 +480,13 @@ def _splittable(grader: Grader) -> bool:
     except RftError:
         return False
     return True
+
+
+def _accelerator_available() -> bool:
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
 
 
 def _trainer_classes(name: str) -> tuple[Any, Any]:

@@ -533,11 +533,13 @@ def _recorded(funcs):
 
 def _training_spec(registry: Registry) -> tuple[str, list[str]]:
     """The YAML spec of the training tests, with the optional math / ranked_list components when registered."""
+    optional = [name for name in ("math", "ranked_list") if registry.get(name) is not None]  # issues 3 and 4
+    weights = ", ".join(f"{name}: 1" for name in optional)
     spec = textwrap.dedent(
         """\
         name: tiny
         type: multi
-        weights: {format: 1, answer: 2, capital: 1, style: 1}
+        weights: {format: 1, answer: 2, capital: 1, style: 1, %s}
         graders:
           format: {type: string_check, operation: startswith, reference: "Answer:"}
           answer: {type: string_check, operation: like, reference: "{{ item.answer }}"}
@@ -549,13 +551,11 @@ def _training_spec(registry: Registry) -> tuple[str, list[str]]:
               short: {type: string_check, operation: regex, reference: "^\\\\S+( \\\\S+){0,3}$"}
               polite: {type: string_check, operation: ne, reference: "Lyon Lyon"}
         """
-    )
-    optional = []
-    if registry.get("math") is not None:  # issue 3: grade the arithmetic rows numerically too
-        fields = registry.get("math").cls.Config.model_fields
-        if "reference" in fields:
-            spec += '  math: {type: math, reference: "{{ item.answer }}"}\n'
-            optional.append("math")
+    ) % weights
+    if "math" in optional:
+        spec += '  math: {type: math, reference: "{{ item.answer }}", timeout: 10}\n'
+    if "ranked_list" in optional:
+        spec += '  ranked_list: {type: ranked_list, reference: "{{ item.answer }}"}\n'
     return spec, optional
 
 
@@ -639,7 +639,7 @@ def test_real_training_run_logs_every_component(trainer_name, chat, tiny_model, 
         for got, want in zip(logged, expected):  # TRL's mean of what we returned (NaN when no row applied)
             assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, rel=1e-5)
     # Our own metrics, through log_metric: status fractions, and the nested multi's sub-rewards.
-    assert all(steps[0][f"rewards/{name}/frac_error"] == 0.0 for name in names)
+    assert all(steps[0][f"rewards/{name}/frac_error"] == 0.0 for name in names[:4])
     assert "rewards/style/short/mean" in steps[0] and "rewards/style/polite/mean" in steps[0]
     assert "rewards/capital/frac_not_applicable" in steps[0]
 
@@ -662,14 +662,14 @@ def test_train_with_eval_data_logs_validation_rewards(tiny_model, test_registry,
         num_generations=2,
         per_device_train_batch_size=4,
         max_completion_length=6,
-        config={"use_cpu": True},
         registry=test_registry,
     )
     history = trainer.state.log_history
     evals = [entry for entry in history if "eval_reward" in entry]
     assert len(evals) == 1 and evals[0]["step"] == 2
     assert {"eval_rewards/format/mean", "eval_rewards/answer/mean", "eval_rewards/style/mean"} <= set(evals[0])
-    assert trainer.args.reward_weights == pytest.approx([0.2, 0.4, 0.2, 0.2])
+    weights = [1, 2, 1, 1] + [1] * len(_training_spec(test_registry)[1])
+    assert trainer.args.reward_weights == pytest.approx([w / sum(weights) for w in weights])
 
 
 @pytest.mark.integration
@@ -685,8 +685,38 @@ def test_train_with_a_formula_that_cannot_split_uses_one_composite_function(tiny
         num_generations=2,
         per_device_train_batch_size=4,
         max_completion_length=4,
-        config={"use_cpu": True},
     )
     assert trainer.reward_func_names == ["quiz"]
     history = trainer.state.log_history
     assert "rewards/quiz/mean" in history[0] and "rewards/quiz/format/mean" in history[0]
+
+
+# --- rft train --------------------------------------------------------------------------------------
+
+
+def test_rft_train_refuses_a_missing_data_file(tmp_path, capsys):
+    from rft_core.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(json.dumps(QUIZ))
+    assert main(["train", str(spec), "--model", "m", "--data", str(tmp_path / "nope.jsonl")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nope.jsonl'}: --data file not found\n"
+
+
+@pytest.mark.integration
+def test_rft_train_command(tiny_model, tmp_path, capsys):
+    from rft_core.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(json.dumps(QUIZ))
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in TRAIN_ROWS))
+    out = tmp_path / "trained"
+    argv = ["train", str(spec), "--model", str(tiny_model), "--data", str(data), "--eval-data", str(data)]
+    argv += ["--trainer", "rloo", "--max-steps", "2", "--num-generations", "2", "--per-device-train-batch-size", "4"]
+    argv += ["--max-completion-length", "4", "--learning-rate", "1e-3", "--output-dir", str(out)]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["output_dir"] == str(out) and summary["steps"] == 2
+    assert 0.0 <= summary["reward"] <= 1.0 and 0.0 <= summary["eval_reward"] <= 1.0
+    assert (out / "config.json").is_file()

@@ -1,0 +1,386 @@
+"""Calls to an OpenAI-compatible chat completions server: bounded, rate-limited, retried, timed out.
+
+``JudgeClient.complete(request)`` sends one request with the ``openai`` SDK's
+AsyncOpenAI (its own retries off: we retry here) and returns a ``Reply`` or
+raises ``JudgeCallError`` carrying the status to report.
+
+- In flight: at most ``max_concurrency`` requests per server and event loop (a semaphore).
+- Rate: ``requests_per_minute`` spaces requests evenly; ``tokens_per_minute`` is a
+  token bucket charged with an estimate before a request and corrected with the
+  usage the server reports. Both are shared by every loop and thread of the process.
+- Retries: 408, 409, 429, 5xx, timeouts and dropped connections are retried up to
+  ``max_retries`` times with exponential backoff and jitter; a ``Retry-After`` (or
+  ``retry-after-ms``) header is honoured instead, and pauses every request to that
+  server for as long. Other 4xx fail at once.
+- Timeout: ``timeout`` seconds per attempt, for the whole attempt (not per read).
+- Structured outputs: a 400/422 answer to a request with ``response_format`` is
+  retried once without it; if that works, the server+model is remembered as not
+  supporting structured outputs and later requests go without.
+
+The SDK is imported lazily (it is the ``judge`` extra). Each event loop gets its
+own AsyncOpenAI client (HTTP connections belong to a loop); the client is closed
+when ``asyncio.run`` shuts the loop down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from rft_core.errors import MissingDependencyError
+from rft_core.types import Status
+
+__all__ = ["ClientSettings", "JudgeCallError", "JudgeClient", "Reply", "get_client", "supports_structured"]
+
+RETRY_STATUSES = frozenset({408, 409, 429})
+MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After is capped
+CHARS_PER_TOKEN = 4  # for the tokens_per_minute estimate before the server reports usage
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """Everything about how to reach one server; equal settings share a client."""
+
+    base_url: str
+    api_key: str
+    max_concurrency: int = 16
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    timeout: float = 60.0
+    max_retries: int = 4
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+
+
+@dataclass(slots=True)
+class Reply:
+    """What the server answered, reduced to what grading and the cache need."""
+
+    content: str | None
+    refusal: str | None = None
+    finish_reason: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    model: str | None = None
+    request: dict[str, Any] = field(default_factory=dict)  # the request that got this reply
+    attempts: int = 1
+
+    def to_cache(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "refusal": self.refusal,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_cache(cls, stored: dict[str, Any], request: dict[str, Any]) -> Reply:
+        return cls(
+            stored.get("content"),
+            stored.get("refusal"),
+            stored.get("finish_reason"),
+            dict(stored.get("usage") or {}),
+            stored.get("model"),
+            request,
+            0,
+        )
+
+
+class JudgeCallError(Exception):
+    """A request that failed for good; ``status`` and ``code`` go into the Result."""
+
+    def __init__(self, message: str, *, status: Status = Status.ERROR, attempts: int = 1,
+                 http_status: int | None = None, code: str = "model_grader_server_error") -> None:
+        super().__init__(message)
+        self.status = status
+        self.attempts = attempts
+        self.http_status = http_status
+        self.code = code
+
+
+# --- what servers support -----------------------------------------------------------
+
+_no_structured: set[tuple[str, str]] = set()
+_no_structured_lock = threading.Lock()
+
+
+def supports_structured(base_url: str, model: str) -> bool:
+    """False once a server rejected response_format for this model (remembered per process)."""
+    return (base_url, model) not in _no_structured
+
+
+def _remember_no_structured(base_url: str, model: str) -> None:
+    with _no_structured_lock:
+        _no_structured.add((base_url, model))
+
+
+# --- rate limits, shared across loops and threads --------------------------------------
+
+
+class RateLimiter:
+    """Even spacing for requests/min, a token bucket for tokens/min, and a pause for Retry-After."""
+
+    def __init__(self, requests_per_minute: float | None, tokens_per_minute: float | None) -> None:
+        self.rpm = requests_per_minute
+        self.tpm = tokens_per_minute
+        self._lock = threading.Lock()
+        self._next_request = 0.0
+        self._tokens = float(tokens_per_minute or 0)
+        self._refilled = time.monotonic()
+        self._paused_until = 0.0
+
+    async def acquire(self, tokens: int) -> None:
+        while True:
+            wait = self._try_acquire(tokens)
+            if wait <= 0:
+                return
+            await asyncio.sleep(min(wait, 60.0))
+
+    def _try_acquire(self, tokens: int) -> float:
+        with self._lock:
+            now = time.monotonic()
+            wait = self._paused_until - now
+            if wait <= 0 and self.rpm:
+                wait = self._next_request - now
+            if wait <= 0 and self.tpm:
+                self._refill(now)
+                needed = min(float(tokens), self.tpm)  # a request bigger than a minute's budget waits for a full bucket
+                if self._tokens < needed:
+                    wait = (needed - self._tokens) / (self.tpm / 60.0)
+            if wait > 0:
+                return wait
+            if self.rpm:
+                self._next_request = max(self._next_request, now) + 60.0 / self.rpm
+            if self.tpm:
+                self._tokens -= tokens
+            return 0.0
+
+    def _refill(self, now: float) -> None:
+        assert self.tpm
+        self._tokens = min(self.tpm, self._tokens + (now - self._refilled) * self.tpm / 60.0)
+        self._refilled = now
+
+    def settle(self, estimated: int, actual: int) -> None:
+        """Correct the bucket once the server has reported the real token count."""
+        if self.tpm and actual:
+            with self._lock:
+                self._tokens -= actual - estimated
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+# --- one client per (settings, event loop) ----------------------------------------------
+
+_limiters: dict[tuple[str, str], RateLimiter] = {}
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ClientSettings, JudgeClient]] = (
+    weakref.WeakKeyDictionary()
+)
+_registry_lock = threading.Lock()
+
+
+def get_client(settings: ClientSettings) -> JudgeClient:
+    """The client for these settings in the running event loop (made on first use)."""
+    loop = asyncio.get_running_loop()
+    with _registry_lock:
+        clients = _per_loop.setdefault(loop, {})
+        client = clients.get(settings)
+        if client is None:
+            limiter_key = (settings.base_url, settings.api_key)
+            limiter = _limiters.get(limiter_key)
+            if limiter is None or (limiter.rpm, limiter.tpm) != (settings.requests_per_minute, settings.tokens_per_minute):
+                limiter = _limiters[limiter_key] = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
+            client = clients[settings] = JudgeClient(settings, limiter)
+    return client
+
+
+async def _close_at_shutdown(client: Any):
+    """An async generator whose ``finally`` closes the client: ``asyncio.run`` (and any loop
+    that calls ``shutdown_asyncgens``) finalises it before the loop closes."""
+    try:
+        yield
+    finally:
+        await client.close()
+
+
+class JudgeClient:
+    """Sends requests for one server within one event loop."""
+
+    def __init__(self, settings: ClientSettings, limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.limiter = limiter
+        self.semaphore = asyncio.Semaphore(settings.max_concurrency)
+        self.inflight: dict[str, asyncio.Future] = {}  # cache key -> the reply being fetched (dedup)
+        self._sdk: Any = None
+        self._closer: Any = None
+
+    async def _client(self) -> Any:
+        if self._sdk is None:
+            try:
+                import openai
+            except ImportError:
+                raise MissingDependencyError("openai", "judge", "score_model and label_model") from None
+            self._sdk = openai.AsyncOpenAI(
+                base_url=self.settings.base_url,
+                api_key=self.settings.api_key,
+                max_retries=0,  # we retry, honouring Retry-After and our own limits
+                timeout=self.settings.timeout,
+            )
+            self._closer = _close_at_shutdown(self._sdk)
+            await self._closer.__anext__()
+        return self._sdk
+
+    async def complete(self, request: dict[str, Any], structured_fallback: bool = True) -> Reply:
+        """Send the request, retrying as the module docstring says; ``structured_fallback=False``
+        turns a rejected response_format into an error instead of a retry without it."""
+        import openai
+
+        client = await self._client()
+        settings = self.settings
+        estimated = _estimate_tokens(request)
+        attempts = 0
+        retries_left = settings.max_retries
+        dropped_format = False
+        while True:
+            attempts += 1
+            await self.limiter.acquire(estimated)
+            delay: float | None = None
+            try:
+                async with self.semaphore:
+                    response = await asyncio.wait_for(
+                        client.chat.completions.create(**_sdk_arguments(request), timeout=settings.timeout),
+                        timeout=settings.timeout,
+                    )
+                reply = _reply(response, request, attempts)
+                self.limiter.settle(estimated, reply.usage.get("total_tokens", 0))
+                if dropped_format:
+                    _remember_no_structured(settings.base_url, request["model"])
+                return reply
+            except (asyncio.TimeoutError, openai.APITimeoutError):
+                failure = JudgeCallError(
+                    f"the judge did not answer within timeout={settings.timeout:g}s "
+                    f"({attempts} attempt{'s' if attempts > 1 else ''})",
+                    status=Status.TIMEOUT, attempts=attempts, code="model_grader_server_error",
+                )
+            except openai.APIStatusError as exc:
+                status_code = exc.status_code
+                detail = _error_detail(exc)
+                if status_code in (400, 422) and "response_format" in request and structured_fallback and not dropped_format:
+                    request = {key: value for key, value in request.items() if key != "response_format"}
+                    dropped_format = True
+                    estimated = _estimate_tokens(request)
+                    continue  # not a retry: the same question without structured outputs
+                failure = JudgeCallError(
+                    f"the judge server answered HTTP {status_code}: {detail}", attempts=attempts, http_status=status_code
+                )
+                if status_code not in RETRY_STATUSES and status_code < 500:
+                    raise failure from None
+                delay = _retry_after(exc)
+                if delay is not None:
+                    self.limiter.pause(delay)
+            except openai.APIConnectionError as exc:
+                failure = JudgeCallError(f"cannot reach the judge at {settings.base_url}: {exc}", attempts=attempts)
+            except openai.OpenAIError as exc:  # e.g. a 200 whose body is not a chat completion
+                raise JudgeCallError(f"unexpected reply from the judge: {type(exc).__name__}: {exc}",
+                                     attempts=attempts) from None
+            if retries_left <= 0:
+                raise failure
+            retries_left -= 1
+            if delay is None:
+                delay = _backoff(settings, attempts)
+            await asyncio.sleep(delay)
+
+
+def _sdk_arguments(request: dict[str, Any]) -> dict[str, Any]:
+    """Known keyword arguments go as such; anything else (e.g. vLLM's top_k) in extra_body."""
+    known = {"model", "messages", "temperature", "top_p", "seed", "max_tokens", "max_completion_tokens",
+             "reasoning_effort", "response_format", "stop", "presence_penalty", "frequency_penalty", "n"}
+    arguments = {key: value for key, value in request.items() if key in known}
+    extra = {key: value for key, value in request.items() if key not in known}
+    if extra:
+        arguments["extra_body"] = extra
+    return arguments
+
+
+def _reply(response: Any, request: dict[str, Any], attempts: int) -> Reply:
+    choices = getattr(response, "choices", None) or []
+    if not choices:
+        return Reply(None, None, None, _usage(response), getattr(response, "model", None), request, attempts)
+    choice = choices[0]
+    message = choice.message
+    return Reply(
+        message.content if isinstance(message.content, str) else None,
+        getattr(message, "refusal", None),
+        choice.finish_reason,
+        _usage(response),
+        getattr(response, "model", None),
+        request,
+        attempts,
+    )
+
+
+def _usage(response: Any) -> dict[str, int]:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return {}
+    out = {}
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        value = getattr(usage, name, None)
+        if isinstance(value, int):
+            out[name] = value
+    return out
+
+
+def _estimate_tokens(request: dict[str, Any]) -> int:
+    chars = sum(len(message.get("content") or "") for message in request.get("messages", []))
+    completion = request.get("max_completion_tokens") or request.get("max_tokens") or 0
+    return chars // CHARS_PER_TOKEN + int(completion)
+
+
+def _backoff(settings: ClientSettings, attempts: int) -> float:
+    """Exponential backoff with jitter: half to all of initial * 2^(attempt-1), capped."""
+    ceiling = min(settings.backoff_max, settings.backoff_initial * 2 ** (attempts - 1))
+    return ceiling * random.uniform(0.5, 1.0)
+
+
+def _retry_after(exc: Any) -> float | None:
+    """Seconds from a ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date) header."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if headers is None:
+        return None
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            return min(max(float(milliseconds) / 1000, 0.0), MAX_RETRY_AFTER)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _error_detail(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return inner["message"][:500]
+        if isinstance(inner, str):
+            return inner[:500]
+    return str(getattr(exc, "message", exc))[:500]
