@@ -237,11 +237,13 @@ class RankedList(Grader):
         reward, reason = self.score(ranks, best, list(named.values()), length)
         notes = []
         config = self.config
-        if config.max_items is not None and length > config.max_items and reward > 0:
+        if config.max_items is not None and length > config.max_items:
             reward *= 1.0 - config.too_long_penalty
             notes.append(f"{length} items, over max_items={config.max_items}: reward x{1.0 - config.too_long_penalty:g}")
-        elif config.max_items is not None and length > config.max_items:
-            notes.append(f"{length} items, over max_items={config.max_items}")
+            if config.too_long_penalty == 1.0 and best is not None:
+                # a rejected list ranks nothing: top@k in the summary must not count stuffed lists as hits
+                metadata["rank"] = None
+                metadata["rank_before_guard"] = best
         if duplicates and config.duplicate_penalty and reward > 0:
             reward = max(0.0, reward - duplicates * config.duplicate_penalty)
             notes.append(f"{duplicates} duplicate(s): -{duplicates * config.duplicate_penalty:g}")

@@ -369,7 +369,10 @@ def test_max_items(build, fields, text, reward):
 def test_stuffed_list_reason(build):
     result = build().grade(STUFFED, GENE)
     assert result.reason == "TP53 at rank 1 of 301; 301 items, over max_items=20: reward x0"
-    assert result.metadata == {"rank": 1, "list_length": 301, "duplicates": 0}
+    # a rejected list ranks nothing (so top@k does not count it), but says where the answer was
+    assert result.metadata == {"rank": None, "list_length": 301, "duplicates": 0, "rank_before_guard": 1}
+    # with a partial penalty the list is graded, and ranked
+    assert build(too_long_penalty=0.5).grade(STUFFED, GENE).metadata["rank"] == 1
 
 
 def test_stuffing_never_beats_a_short_right_answer(build):
