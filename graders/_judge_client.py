@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import os
 import random
+import ssl
 import threading
 import time
 import weakref
@@ -227,12 +229,16 @@ class JudgeClient:
                 import openai
             except ImportError:
                 raise MissingDependencyError("openai", "judge", "score_model and label_model") from None
-            self._sdk = openai.AsyncOpenAI(
-                base_url=self.settings.base_url,
-                api_key=self.settings.api_key,
-                max_retries=0,  # we retry, honouring Retry-After and our own limits
-                timeout=self.settings.timeout,
-            )
+            arguments: dict[str, Any] = {
+                "base_url": self.settings.base_url,
+                "api_key": self.settings.api_key,
+                "max_retries": 0,  # we retry, honouring Retry-After and our own limits
+                "timeout": self.settings.timeout,
+            }
+            http_client = _http_client(openai)
+            if http_client is not None:
+                arguments["http_client"] = http_client
+            self._sdk = openai.AsyncOpenAI(**arguments)
             self._closer = _close_at_shutdown(self._sdk)
             await self._closer.__anext__()
         return self._sdk
@@ -255,7 +261,9 @@ class JudgeClient:
             try:
                 async with self.semaphore:
                     response = await asyncio.wait_for(
-                        client.chat.completions.create(**_sdk_arguments(request), timeout=settings.timeout),
+                        client.post(
+                            "/chat/completions", cast_to=object, body=request, options={"timeout": settings.timeout}
+                        ),
                         timeout=settings.timeout,
                     )
                 reply = _reply(response, request, attempts)
@@ -298,44 +306,60 @@ class JudgeClient:
             await asyncio.sleep(delay)
 
 
-def _sdk_arguments(request: dict[str, Any]) -> dict[str, Any]:
-    """Known keyword arguments go as such; anything else (e.g. vLLM's top_k) in extra_body."""
-    known = {"model", "messages", "temperature", "top_p", "seed", "max_tokens", "max_completion_tokens",
-             "reasoning_effort", "response_format", "stop", "presence_penalty", "frequency_penalty", "n"}
-    arguments = {key: value for key, value in request.items() if key in known}
-    extra = {key: value for key, value in request.items() if key not in known}
-    if extra:
-        arguments["extra_body"] = extra
-    return arguments
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _http_client(openai: Any) -> Any:
+    """The SDK's default async HTTP client with one process-wide TLS context: building a
+    context costs ~70 ms, and every event loop needs its own client."""
+    global _ssl_context
+    factory = getattr(openai, "DefaultAsyncHttpxClient", None)
+    if factory is None:
+        return None
+    if _ssl_context is None:
+        _ssl_context = ssl.create_default_context(
+            cafile=os.environ.get("SSL_CERT_FILE") or None, capath=os.environ.get("SSL_CERT_DIR") or None
+        )
+    try:
+        return factory(verify=_ssl_context)
+    except TypeError:  # an SDK whose client takes other arguments: let it build its own
+        return None
 
 
 def _reply(response: Any, request: dict[str, Any], attempts: int) -> Reply:
-    choices = getattr(response, "choices", None) or []
-    if not choices:
-        return Reply(None, None, None, _usage(response), getattr(response, "model", None), request, attempts)
+    """A Reply from the Chat Completions JSON body; anything else is an error."""
+    if not isinstance(response, dict):
+        raise JudgeCallError(f"unexpected reply from the judge: not a JSON object: {str(response)[:200]!r}",
+                             attempts=attempts)
+    usage = _usage(response.get("usage"))
+    model = response.get("model") if isinstance(response.get("model"), str) else None
+    choices = response.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return Reply(None, None, None, usage, model, request, attempts)
     choice = choices[0]
-    message = choice.message
+    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    content = message.get("content")
+    refusal = message.get("refusal")
+    finish_reason = choice.get("finish_reason")
     return Reply(
-        message.content if isinstance(message.content, str) else None,
-        getattr(message, "refusal", None),
-        choice.finish_reason,
-        _usage(response),
-        getattr(response, "model", None),
+        content if isinstance(content, str) else None,
+        refusal if isinstance(refusal, str) and refusal else None,
+        finish_reason if isinstance(finish_reason, str) else None,
+        usage,
+        model,
         request,
         attempts,
     )
 
 
-def _usage(response: Any) -> dict[str, int]:
-    usage = getattr(response, "usage", None)
-    if usage is None:
+def _usage(usage: Any) -> dict[str, int]:
+    if not isinstance(usage, dict):
         return {}
-    out = {}
-    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
-        value = getattr(usage, name, None)
-        if isinstance(value, int):
-            out[name] = value
-    return out
+    return {
+        name: usage[name]
+        for name in ("prompt_tokens", "completion_tokens", "total_tokens")
+        if type(usage.get(name)) is int
+    }
 
 
 def _estimate_tokens(request: dict[str, Any]) -> int:
