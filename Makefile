@@ -4,9 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --constraint constraints.txt
 
-.PHONY: demo test bench clean
+.PHONY: demo demo-trivia test bench clean
 
 demo: $(VENV)/.core
+	$(BIN)/rft score examples/gene_ranking/spec.yaml examples/gene_ranking/data.jsonl -o examples/gene_ranking/scores.jsonl
+
+demo-trivia: $(VENV)/.core
 	$(BIN)/rft score examples/spec.yaml examples/data.jsonl -o examples/scores.jsonl
 
 test: $(VENV)/.all
@@ -29,4 +32,4 @@ $(VENV)/.all: $(VENV)/bin/python pyproject.toml constraints.txt plugins/rft-json
 	touch $@ $(VENV)/.core
 
 clean:
-	rm -rf $(VENV) examples/scores.jsonl
+	rm -rf $(VENV) examples/scores.jsonl examples/gene_ranking/scores.jsonl

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 
 from graders._ranking import Normaliser, gain, items_from_text, load_alias_file, parse_alias_text
 from graders.ranked_list import RankedList
 from rft_core import SpecError, Status, load_spec
+from rft_core.data import read_tasks
+from rft_core.report import Summary
+from rft_core.runner import run
 
 GENE = {"gene": "TP53"}
 
@@ -543,3 +547,46 @@ def test_pickles_and_batches(build):
 
 def test_docstring_example():
     assert RankedList(reference="{{ item.gene }}").grade("1. BRCA2\n2. TP53 (p53)", GENE).reward == 0.7
+
+
+# --- the gene-ranking example (the default demo) ------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "gene_ranking"
+
+
+def test_gene_ranking_example(registry, monkeypatch):
+    monkeypatch.chdir(EXAMPLE.parent.parent)  # the spec's alias file path is relative to the repository root
+    grader = load_spec(EXAMPLE / "spec.yaml", registry=registry)
+    summary = Summary()
+    by_kind: dict[int, list] = {}
+    for scored in run(grader, read_tasks(EXAMPLE / "data.jsonl")):
+        summary.add(scored.task.index, scored.result)
+        by_kind.setdefault(scored.task.sample_index, []).append(scored.result)
+    # 0: the causal gene first, as a numbered list: full marks in every case
+    assert {result.reward for result in by_kind[0]} == {1.0}
+    # 1: second: 0.7
+    assert {result.reward for result in by_kind[1]} == {0.7}
+    # 2: absent: 0, and ranked nothing
+    assert {(result.reward, result.sub_rewards["genes"].metadata["rank"]) for result in by_kind[2]} == {(0.0, None)}
+    # 3: 82 genes with the causal one first: 0, and not a top@1 hit
+    stuffed = {(result.reward, result.sub_rewards["genes"].metadata["rank"]) for result in by_kind[3]}
+    assert stuffed == {(0.0, None)}
+    numbers = summary.to_dict()
+    assert (numbers["rows"], numbers["samples"], numbers["statuses"]) == (22, 110, {"ok": 110})
+    assert numbers["mean_reward"] == pytest.approx(0.4725, abs=1e-4)
+    assert numbers["components"]["genes"] == {"mean_reward": pytest.approx(0.4879, abs=1e-4), "failures": {"parse_error": 3}}
+    assert numbers["rankings"] == {
+        "genes": {
+            "samples": 110,
+            "top@1": pytest.approx(35 / 110),  # 22 right-first + 13 of the rotating extras
+            "top@5": pytest.approx(63 / 110),
+            "top@max": pytest.approx(63 / 110),
+            "mrr": pytest.approx(0.4409, abs=1e-4),
+        }
+    }
+
+
+def test_gene_ranking_aliases_cover_every_causal_gene():
+    table = load_alias_file(str(EXAMPLE / "aliases.tsv")).table
+    genes = {gene for line in (EXAMPLE / "data.jsonl").read_text().splitlines() for gene in json.loads(line)["genes"]}
+    assert genes <= set(table)
