@@ -37,7 +37,9 @@ def _parse_error(message: str) -> GradeError:
 # --- reading the list -----------------------------------------------------------------
 
 # "1. x", "1) x", "(1) x", "#1 x", "1: x", "Rank 1: x"  (a number followed by a digit is not a marker: "3.14")
-_NUMBERED = re.compile(r"^([ \t>]*)(?:rank\s*)?(?:\(\d{1,4}\)|#\d{1,4}[.:)]?|\d{1,4}(?:[.):\]]|\s+-)(?!\d))[ \t]*(.*)$", re.I)
+_NUMBERED = re.compile(
+    r"^([ \t>]*)(?:rank\s*)?(?:\((\d{1,4})\)|#(\d{1,4})[.:)]?|(\d{1,4})(?:[.):\]]|\s+-)(?!\d))[ \t]*(.*)$", re.I
+)
 _BULLET = re.compile(r"^([ \t>]*)[-*+\u2022\u2023\u25e6\u2043\u2219\u25aa\u25cf\u00b7][ \t]+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _FLAT_ARRAY = re.compile(r"\[[^\[\]]*\]")
@@ -53,7 +55,7 @@ _LABEL = re.compile(
     r"(?<=\w)(?:\s*\d{1,4})?\s*[:=]\s*",
     re.I,
 )
-_EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'`*_~<>()[]{}\u201c\u201d\u2018\u2019\u00ab\u00bb"
+_EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'`*_~<>()[]{}|\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _SPLIT = re.compile(r"[,;\t]|\s+(?:>>?|then)\s+|\s\|\s")
 _CONJUNCTION = re.compile(r"^(?:and|or|then)\s+", re.I)
 
@@ -124,6 +126,9 @@ def items_from_text(text: str, item_field: str | None = None, max_chars: int = 1
     if embedded is not None:
         return _items_from_list(embedded, item_field, max_chars)
     lines = [line for line in stripped.splitlines() if not _FENCE.match(line)]
+    table = _table_items(lines)
+    if table:
+        return table
     marked = _marked_lines(lines)
     if marked:
         return [item for item in map(clean_item, marked) if item]
@@ -154,17 +159,72 @@ def _embedded_array(text: str) -> list | None:
 
 
 def _marked_lines(lines: list[str]) -> list[str]:
-    """Bodies of numbered lines (else bulleted ones) at the outermost indentation."""
-    for pattern in (_NUMBERED, _BULLET):
-        found = []
-        for line in lines:
-            match = pattern.match(line)
-            if match is not None and match.group(2).strip():
-                found.append((len(match.group(1).expandtabs(4)), match.group(2)))
-        if found:
-            outer = min(indent for indent, _ in found)
-            return [body for indent, body in found if indent <= outer + 1]
+    """Bodies of numbered lines (else bulleted ones) at the outermost indentation.
+
+    When the numbering starts again at 1 (numbered reasoning steps, then the ranking), the
+    last numbered run is the list: answers come at the end. Otherwise the numbers are not read:
+    the order in the text is the ranking.
+    """
+    numbered = []
+    for line in lines:
+        match = _NUMBERED.match(line)
+        if match is not None and match.group(5).strip():
+            number = int(match.group(2) or match.group(3) or match.group(4))
+            numbered.append((_indent(match.group(1)), number, match.group(5)))
+    if numbered:
+        outer = min(indent for indent, _, _ in numbered)
+        runs: list[list[str]] = []
+        previous = 0
+        for indent, number, body in numbered:
+            if indent > outer + 1:
+                continue
+            if not runs or (number <= 1 < previous):  # a new list starts at 1 (a misnumbered one goes on)
+                runs.append([])
+            runs[-1].append(body)
+            previous = number
+        return runs[-1]
+    bulleted = []
+    for line in lines:
+        match = _BULLET.match(line)
+        if match is not None and match.group(2).strip():
+            bulleted.append((_indent(match.group(1)), match.group(2)))
+    if bulleted:
+        outer = min(indent for indent, _ in bulleted)
+        return [body for indent, body in bulleted if indent <= outer + 1]
     return []
+
+
+_TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_TABLE_RULE = re.compile(r"^[\s|:\-]+$")
+_RANK_CELL = re.compile(r"^(?:rank\s*)?#?\d{1,4}[.)]?$", re.I)
+
+
+def _table_items(lines: list[str]) -> list[str]:
+    """A markdown table's rows, in order: in each, the first cell that is not a rank number.
+
+    The header row (the row above the ``|---|`` rule) is skipped.
+    """
+    rows = [(number, match.group(1)) for number, line in enumerate(lines) if (match := _TABLE_ROW.match(line))]
+    rules = {number for number, cells in rows if _TABLE_RULE.match(cells)}
+    if not rules:
+        return []
+    headers = {number - 1 for number in rules}
+    items = []
+    for number, cells in rows:
+        if number in rules or number in headers:
+            continue
+        for cell in cells.split("|"):
+            cell = cell.strip()
+            if cell and not _RANK_CELL.match(cell):
+                item = clean_item(cell)
+                if item:
+                    items.append(item)
+                break
+    return items
+
+
+def _indent(prefix: str) -> int:
+    return len(prefix.expandtabs(4))
 
 
 def _unmarked_items(lines: list[str]) -> list[str]:
@@ -240,13 +300,17 @@ class Normaliser:
     then the alias table maps the key to its canonical one.
     """
 
-    __slots__ = ("casefold", "punctuation", "lookalikes", "aliases")
+    __slots__ = ("casefold", "punctuation", "lookalikes", "aliases", "ignore_words")
 
-    def __init__(self, casefold: bool, ignore_punctuation: bool, lookalikes: str) -> None:
+    def __init__(
+        self, casefold: bool, ignore_punctuation: bool, lookalikes: str, ignore_words: Iterable[str] = ()
+    ) -> None:
         self.casefold = casefold
         self.punctuation = ignore_punctuation
         self.lookalikes = lookalikes
         self.aliases: dict[str, str] = {}
+        self.ignore_words: frozenset[str] = frozenset()
+        self.ignore_words = frozenset(self._word(word) for word in ignore_words)
 
     def key(self, text: str) -> str:
         """The comparison key before aliases ('' when nothing is left)."""
@@ -257,9 +321,17 @@ class Normaliser:
             text = text.translate(_LOOKALIKE_TABLE)
         if self.casefold:
             text = text.casefold()
+        if self.ignore_words:
+            text = " ".join(word for word in text.split() if self._word(word) not in self.ignore_words)
         if self.punctuation:
             return "".join(char for char in text if char.isalnum())
         return " ".join(text.split())
+
+    def _word(self, word: str) -> str:
+        word = unicodedata.normalize("NFKC", word).strip(_EDGE_PUNCTUATION)
+        if self.lookalikes == "fold":
+            word = word.translate(_LOOKALIKE_TABLE)
+        return word.casefold() if self.casefold else word
 
     def has_lookalike(self, text: str) -> bool:
         """Whether ``text`` mixes Latin letters with letters that mimic them (``ТР53`` in Cyrillic)."""

@@ -104,6 +104,11 @@ class RankedList(Grader):
             description="Cyrillic/Greek letters that mimic Latin ones (Cyrillic ТР53): fold them to Latin, reject "
             "the item (it matches nothing), or keep them as they are.",
         )
+        ignore_words: list[str] = Field(
+            default_factory=list,
+            description="Words dropped from items and references before comparing, e.g. [the, gene]: "
+            "'the CFTR gene' is CFTR.",
+        )
         aliases: dict[str, Any] | None = Field(
             default=None,
             description="Inline alias table: {canonical: [aliases or previous names]}, e.g. {TP53: [p53]}.",
@@ -165,7 +170,7 @@ class RankedList(Grader):
     def __init__(self, config: Config | None = None, /, **fields: Any) -> None:
         super().__init__(config, **fields)
         config = self.config
-        self.normaliser = Normaliser(config.casefold, config.ignore_punctuation, config.lookalikes)
+        self.normaliser = Normaliser(config.casefold, config.ignore_punctuation, config.lookalikes, config.ignore_words)
         if config.aliases_file is not None:
             self.normaliser.add_aliases(config.aliases_file.table)
         if config.aliases is not None:

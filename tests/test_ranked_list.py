@@ -46,6 +46,14 @@ def build(registry):
         ("1. TP53\n   - explains the sarcoma\n   - and the young onset\n2. BRCA1", ["TP53", "BRCA1"]),
         # numbered lines win over bullets elsewhere in the text
         ("- reasoning: sarcoma at 30\n1. TP53\n2. BRCA1", ["TP53", "BRCA1"]),
+        # numbered reasoning steps, then the ranking: the numbering starts again, the last run is the list
+        ("Findings:\n1. Salty sweat\n2. Lung infections\n\nRanking:\n1. CFTR\n2. SCNN1B", ["CFTR", "SCNN1B"]),
+        # a misnumbered list is one list, in text order
+        ("1. TP53\n3. BRCA1\n2. ATM", ["TP53", "BRCA1", "ATM"]),
+        # markdown's "1." on every line
+        ("1. TP53\n1. BRCA1", ["TP53", "BRCA1"]),
+        # a markdown table: header skipped, the first cell that is not a rank number
+        ("| Rank | Gene | Why |\n|---|---|---|\n| 1 | **TP53** | sarcoma |\n| 2 | BRCA1 (maybe) | breast |", ["TP53", "BRCA1"]),
         # bulleted lines, several bullet characters
         ("* TP53\n• BRCA1\n+ ATM", ["TP53", "BRCA1", "ATM"]),
         # "(1)", "#2", "Rank 3:" markers
@@ -76,6 +84,10 @@ def build(registry):
         "numbered-annotated",
         "sub-bullets",
         "numbered-over-bullets",
+        "restarted-numbering",
+        "misnumbered",
+        "all-ones",
+        "markdown-table",
         "bullets",
         "other-markers",
         "separated-with-label",
@@ -173,6 +185,8 @@ def test_unreadable_lists_are_parse_errors(build, text, reason):
         ({}, "TP\u200b53", 1.0, 1),
         # lookalikes kept: Cyrillic ТР53 is not TP53
         ({"lookalikes": "keep"}, "ТР53", 0.0, None),
+        # ignore_words: "the TP53 gene" is TP53
+        ({"ignore_words": ["the", "gene"]}, "1. the BRCA1 gene\n2. The TP53 gene", 0.7, 2),
         # Greek alpha folds: HNF1α is HNF1A
         ({}, "HNF1α", 0.0, None),
     ],
@@ -200,6 +214,7 @@ def test_unreadable_lists_are_parse_errors(build, text, reason):
         "cyrillic-folded",
         "zero-width",
         "cyrillic-kept",
+        "ignore-words",
         "greek-not-tp53",
     ],
 )
