@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -133,34 +132,32 @@ class RewardFunction:
     def finish(self, results: list[Result], kwargs: Mapping[str, Any]) -> list[float | None]:
         """Log what TRL lets us log, and turn results into rewards."""
         if self.log and results:
-            log_metric = kwargs.get("log_metric")
-            if callable(log_metric):
-                self.log_metrics(results, log_metric)
-            log_extra = kwargs.get("log_extra")
-            if callable(log_extra):
-                self.log_extras(results, log_extra)
+            log_metric, log_extra = kwargs.get("log_metric"), kwargs.get("log_extra")
+            if callable(log_metric) or callable(log_extra):
+                self.report(results, log_metric if callable(log_metric) else None, log_extra if callable(log_extra) else None)
         return [None if result.status is _NA else float(result.reward) for result in results]
 
-    def log_metrics(self, results: list[Result], log_metric: Any) -> None:
-        """``rewards/<name>/frac_<status>`` for each failure status (every batch, zeros included, so
-        TRL's per-step average is over all batches) and ``rewards/<name>/<path>/mean`` per sub-reward."""
-        counts = Counter(result.status for result in results)
-        size = len(results)
-        for status in LOGGED_STATUSES:
-            log_metric(f"rewards/{self.__name__}/frac_{status.value}", counts.get(status, 0) / size)
+    def report(self, results: list[Result], log_metric: Any, log_extra: Any) -> None:
+        """Through ``log_metric``: ``rewards/<name>/frac_<status>`` for each failure status (every
+        batch, zeros included, so TRL's per-step average is over all batches) and
+        ``rewards/<name>/<path>/mean`` for each sub-reward (over the rows it applies to).
+        Through ``log_extra`` (TRL's completions table): ``<name>/status`` and ``<name>/<path>``."""
+        name = self.__name__
+        statuses = [result.status for result in results]
+        if log_metric is not None:
+            size = len(statuses)
+            for status in LOGGED_STATUSES:
+                log_metric(f"rewards/{name}/frac_{status.value}", statuses.count(status) / size)
+        if log_extra is not None:
+            log_extra(f"{name}/status", [status.value for status in statuses])
         for path, column in sub_reward_columns(results).items():
-            applicable = [result.reward for result in column if result is not None and result.status is not _NA]
-            if applicable:
-                log_metric(f"rewards/{self.__name__}/{path}/mean", sum(applicable) / len(applicable))
-
-    def log_extras(self, results: list[Result], log_extra: Any) -> None:
-        """Per-completion columns in TRL's completions table: the status and each sub-reward."""
-        log_extra(f"{self.__name__}/status", [result.status.value for result in results])
-        for path, column in sub_reward_columns(results).items():
-            log_extra(
-                f"{self.__name__}/{path}",
-                [None if result is None or result.status is _NA else result.reward for result in column],
-            )
+            rewards = [None if sub is None or sub.status is _NA else sub.reward for sub in column]
+            if log_metric is not None:
+                applicable = [reward for reward in rewards if reward is not None]
+                if applicable:
+                    log_metric(f"rewards/{name}/{path}/mean", sum(applicable) / len(applicable))
+            if log_extra is not None:
+                log_extra(f"{name}/{path}", rewards)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.__name__!r} grading with {self.grader!r}>"
@@ -358,24 +355,18 @@ def _tool_call(call: Any) -> Any:
     return dict(call)
 
 
-def sub_reward_columns(results: list[Result]) -> dict[str, list[Result | None]]:
+def sub_reward_columns(results: Sequence[Result | None], prefix: str = "") -> dict[str, list[Result | None]]:
     """Every sub-result in the batch by dotted path, one entry per result (None where absent)."""
+    keys: dict[str, None] = {}
+    for result in results:
+        if result is not None and result.sub_rewards:
+            keys.update(dict.fromkeys(result.sub_rewards))
     columns: dict[str, list[Result | None]] = {}
-    for index, result in enumerate(results):
-        if result.sub_rewards:
-            _collect(result, "", index, len(results), columns)
+    for key in keys:
+        column = [None if result is None else result.sub_rewards.get(key) for result in results]
+        columns[prefix + key] = column
+        columns.update(sub_reward_columns(column, f"{prefix}{key}."))
     return columns
-
-
-def _collect(result: Result, prefix: str, index: int, size: int, columns: dict[str, list[Result | None]]) -> None:
-    for key, sub in result.sub_rewards.items():
-        path = f"{prefix}{key}"
-        column = columns.get(path)
-        if column is None:
-            column = columns[path] = [None] * size
-        column[index] = sub
-        if sub.sub_rewards:
-            _collect(sub, f"{path}.", index, size, columns)
 
 
 def _is_column(value: Any, size: int) -> bool:

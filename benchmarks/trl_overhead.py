@@ -1,0 +1,184 @@
+"""The TRL adapter's cost: reward functions against calling the graders directly, and reward time in a GRPO step.
+
+1. Overhead: ``reward_funcs(spec)`` called the way TRL calls it (completion strings, one list per
+   dataset column, trainer_state, log_metric, log_extra) against ``grader.grade_batch`` on the same
+   completions with the items already built. Same rewards checked first. Target (issue 7): <= 10%.
+2. A tiny GRPO run (random 2-layer Llama, CPU): seconds spent in the reward functions as a share
+   of the training time.
+
+Run: python benchmarks/trl_overhead.py [--samples N] [--batch B] [--steps S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+os.environ.setdefault("RFT_LOAD_PLUGINS", "")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from _corpus import pairs  # noqa: E402
+
+from rft_core import Sample, load_spec  # noqa: E402
+from rft_core.trl import reward_funcs, reward_weights  # noqa: E402
+
+SPEC = {
+    "name": "trivia",
+    "type": "multi",
+    "calculate_output": "0.1 * format + 0.7 * exact + 0.2 * close",
+    "graders": {
+        "format": {"type": "string_check", "operation": "regex", "reference": "(?m)^Answer: .+$"},
+        "exact": {"type": "string_check", "extract": "Answer:\\s*(.+)", "reference": "{{ item.answer }}", "casefold": True},
+        "close": {"type": "fuzzy_match", "metric": "token_set_ratio", "extract": "Answer:\\s*(.+)", "reference": "{{ item.answer }}"},
+    },
+}
+
+
+def best_seconds(function, repeats: int = 7) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def overhead(count: int, batch: int) -> None:
+    corpus = pairs(count)
+    completions = [f"Let me think.\nAnswer: {text}" for text, _ in corpus]
+    answers = [answer for _, answer in corpus]
+    prompts = [f"Question {index}?" for index in range(count)]
+    items = [{"answer": answer, "prompt": prompt} for answer, prompt in zip(answers, prompts)]
+    samples = [Sample(text) for text in completions]  # for the lower bound: Samples built outside the timing
+    grader = load_spec(SPEC)
+    (composite,) = reward_funcs(grader)
+    (quiet,) = reward_funcs(grader, log=False)
+    split = reward_funcs(grader, split=True)
+
+    def trl_kwargs(start: int) -> dict:
+        end = start + batch
+        return {
+            "prompts": prompts[start:end],
+            "completions": completions[start:end],
+            "completion_ids": None,
+            "answer": answers[start:end],
+            "trainer_state": None,
+            "log_metric": lambda name, value: None,  # TRL appends to a list; the cost is ours to measure
+            "log_extra": lambda column, values: None,
+        }
+
+    direct = [r.reward for s in range(0, count, batch) for r in grader.grade_batch(completions[s : s + batch], items[s : s + batch])]
+    adapted = [x for start in range(0, count, batch) for x in composite(**trl_kwargs(start))]
+    if direct != adapted:
+        raise SystemExit("the adapter and the grader disagree: not the same work")
+
+    starts = range(0, count, batch)
+    children = list(grader.children().values())
+    def each_batch(call):  # results are dropped batch by batch, as a trainer does: no growing heap for the GC
+        def run() -> None:
+            for start in starts:
+                call(start)
+
+        return run
+
+    variants = {
+        "base": each_batch(lambda s: grader.grade_batch(completions[s : s + batch], items[s : s + batch])),
+        "prebuilt": each_batch(lambda s: grader.grade_batch(samples[s : s + batch], items[s : s + batch])),
+        "ours": each_batch(lambda s: composite(**trl_kwargs(s))),
+        "quiet": each_batch(lambda s: quiet(**trl_kwargs(s))),
+        "direct_split": each_batch(lambda s: [g.grade_batch(completions[s : s + batch], items[s : s + batch]) for g in children]),
+        "split": each_batch(lambda s: [f(**trl_kwargs(s)) for f in split]),
+    }
+    best = dict.fromkeys(variants, float("inf"))
+    for _ in range(7):  # interleaved, so a busy machine slows every variant alike
+        for key, function in variants.items():
+            best[key] = min(best[key], best_seconds(function, repeats=1))
+    base, prebuilt, ours, ours_quiet, direct_split, ours_split = best.values()
+    print(f"completions                             {count:,} in batches of {batch} (identical rewards)")
+    print(f"grader.grade_batch(completions, items)  {count / base:,.0f} completions/s   (baseline)")
+    print(f"composite reward function, logging     {count / ours:,.0f} completions/s   overhead {ours / base - 1:+.1%} (target <= +10%)")
+    print(f"composite reward function, log=False   {count / ours_quiet:,.0f} completions/s   overhead {ours_quiet / base - 1:+.1%}")
+    print(f"split: 3 functions vs 3 grade_batch    overhead {ours_split / direct_split - 1:+.1%}")
+    print(f"lower bound: Samples built untimed     {count / prebuilt:,.0f} completions/s   "
+          f"composite function vs it {ours / prebuilt - 1:+.1%}")
+
+
+def tiny_grpo(steps: int) -> None:
+    import logging
+
+    import torch
+    import transformers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rft_core.trl import load_dataset
+
+    transformers.logging.set_verbosity_error()
+    logging.getLogger("trl").setLevel(logging.ERROR)
+    torch.manual_seed(0)
+    words = ["Answer:", "Paris", "Lyon", "Amazon", "Nile", "Au", "Ag", "is", "the"]
+    vocab = {token: index for index, token in enumerate(["<unk>", "<pad>", "<eos>", *words])}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    backend.decoder = decoders.WordPiece(cleanup=False)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>")
+    config = LlamaConfig(
+        vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=2, max_position_embeddings=128, pad_token_id=1, eos_token_id=2, bos_token_id=None,
+    )
+    rows = [{"prompt": f"Question {i}", "answer": answer} for i, (_, answer) in enumerate(pairs(64))]
+
+    class Timed:
+        def __init__(self, func):
+            self.func, self.__name__, self.seconds = func, func.__name__, 0.0
+
+        def __call__(self, **kwargs):
+            start = time.perf_counter()
+            try:
+                return self.func(**kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory() as directory:
+        LlamaForCausalLM(config).save_pretrained(directory)
+        tokenizer.save_pretrained(directory)
+        funcs = [Timed(f) for f in reward_funcs(SPEC, split=True)]
+        args = GRPOConfig(
+            output_dir=os.path.join(directory, "out"), max_steps=steps, per_device_train_batch_size=16, num_generations=4,
+            max_completion_length=8, logging_steps=1, report_to="none", save_strategy="no", use_cpu=True,
+            reward_weights=reward_weights(SPEC), disable_tqdm=True,
+        )
+        trainer = GRPOTrainer(model=directory, reward_funcs=funcs, args=args, train_dataset=load_dataset(rows))
+        trainer.remove_callback(transformers.PrinterCallback)  # keep the figures readable
+        start = time.perf_counter()
+        trainer.train()
+        total = time.perf_counter() - start
+    reward_seconds = sum(f.seconds for f in funcs)
+    print(f"tiny GRPO run                           {steps} steps x 16 completions, {total:.2f} s of training")
+    print(f"time in the reward functions            {reward_seconds * 1000:.1f} ms = {reward_seconds / total:.2%} of training time "
+          f"({reward_seconds / steps * 1000:.2f} ms per step)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=64, help="completions per reward call (TRL's generation batch)")
+    parser.add_argument("--steps", type=int, default=3, help="steps of the tiny GRPO run (0 skips it)")
+    args = parser.parse_args()
+    overhead(args.samples, args.batch)
+    if args.steps:
+        try:
+            import trl  # noqa: F401
+        except ImportError:
+            print("tiny GRPO run                         skipped: pip install 'rft-graders[trl]'")
+            return
+        tiny_grpo(args.steps)
+
+
+if __name__ == "__main__":
+    main()
