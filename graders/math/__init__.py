@@ -284,6 +284,10 @@ class MathGrader(Grader):
             results.append(self._finish_verdict(verdict, entry.extracted, entry.method, entry.numeric, "sympy"))
         return results
 
+    def warm_up(self) -> None:
+        """Start the worker processes now rather than on the first comparison that needs sympy."""
+        get_pool(self.config.workers, self.config.worker_memory_mb).warm()
+
     # --- the Grader interface ---------------------------------------------------------------
 
     def evaluate(self, sample: Sample, item: Item) -> Result:

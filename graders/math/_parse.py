@@ -76,6 +76,7 @@ _DROP = re.compile(
 )
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree|\\circ")
 _TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal)\s*\{([^{}]*)\}")
+_MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
 _THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d,])")
@@ -101,6 +102,7 @@ def clean(text: str) -> str:
             break
         text = stripped
     text = _TEXT.sub(lambda m: " " + m.group(1) + " ", text)
+    text = _MEMBER.sub("", text)
     text = _OR_AND.sub(", ", text)
     text = _DROP.sub(" ", text)
     text = _DEGREES.sub("", text)

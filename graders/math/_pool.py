@@ -149,6 +149,15 @@ class WorkerPool:
             self.started += 1
             return _Worker(self.memory_mb)  # the count is unchanged: one out, one in
 
+    def warm(self) -> None:
+        """Start every worker and wait until each has imported sympy (so later deadlines are pure work)."""
+        held = self._checkout(self.size, block=True)
+        try:
+            while not all(worker.ready for worker in held):
+                self._wait(held, [], _STARTUP_TIMEOUT, short=False)
+        finally:
+            self._checkin(held)
+
     # --- running -------------------------------------------------------------------------
 
     def run(self, requests: list[dict], timeout: float) -> list[dict]:

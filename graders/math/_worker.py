@@ -52,16 +52,28 @@ def handle(request: dict) -> dict:
     return {"equal": False}
 
 
+_WARM_UP = [  # sympy initialises much lazily: pay for it before the first deadline starts
+    ("(y+2)^2", "y^2+4y+4"), ("\\sin^2 y+\\cos^2 y", "1"), ("\\sqrt{18}", "3\\sqrt{2}"), ("2^{1/3}", "\\sqrt[3]{2}"),
+    ("\\frac{1}{y+1}", "(y+1)^{-1}"), ("\\log_2 8", "3"), ("e^{y}", "y"), ("\\pi/6", "0.5236"), ("2y+2=4", "y+1=2"),
+]
+
+
+def _warm_up() -> None:
+    from ._parse import Caps
+
+    caps = list(Caps().key())
+    for answer, reference in _WARM_UP:
+        handle({"answer": answer, "references": [reference], "caps": caps, "options": [1e-6, 1e-9, True, True, 6]})
+    _parsed.cache_clear()
+
+
 def main() -> None:
     """Serve requests until stdin closes."""
     _limit_memory(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries must not corrupt the protocol
     sys.stdout = sys.stderr
-    import sympy  # noqa: F401 - pay the import before saying ready
-
-    from . import _equiv  # noqa: F401
-
+    _warm_up()
     out.write(b'{"ready": true}\n')
     for line in sys.stdin.buffer:
         try:
