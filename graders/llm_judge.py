@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -27,7 +28,7 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.types import Item, Sample
 
 from ._judge_cache import cache_disabled_by_env, get_cache, request_key
-from ._judge_client import ClientSettings, JudgeCallError, Reply, get_client, supports_structured
+from ._judge_client import ClientSettings, JudgeCallError, Reply, get_client, run_in_background, supports_structured
 from ._verdict import Verdict, label_verdict, looks_like_refusal, score_verdict
 
 __all__ = ["JudgeConfig", "LabelModel", "Message", "SamplingParams", "ScoreModel", "is_reasoning_model"]
@@ -262,6 +263,16 @@ class _Judge(Grader):
         return request
 
     # --- grading ----------------------------------------------------------------------
+
+    def evaluate(self, sample: Sample, item: Item) -> Result:
+        """Sync callers share one background event loop, so connections outlive a call."""
+        return run_in_background(self.aevaluate(sample, item))
+
+    def grade_batch(self, samples: Sequence[Any], items: Sequence[Item | None]) -> list[Result]:
+        """The batch's judgments run concurrently (within max_concurrency) on the background loop."""
+        if len(samples) != len(items):
+            raise ValueError(f"grade_batch got {len(samples)} samples but {len(items)} items")
+        return run_in_background(self._agrade_all(samples, items))
 
     async def aevaluate(self, sample: Sample, item: Item) -> Result:
         messages = self.render_messages(sample, item)

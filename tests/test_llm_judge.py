@@ -15,7 +15,7 @@ from judge_server import JudgeServer, Reply, completion, error  # noqa: E402
 
 from rft_core import SpecError, Status, load_spec  # noqa: E402
 from rft_core.cli import main as rft_main  # noqa: E402
-from graders import _judge_cache  # noqa: E402
+from graders import _judge_cache, _judge_client  # noqa: E402
 from graders.llm_judge import DEFAULT_SEED, delimit_sample, is_reasoning_model  # noqa: E402
 
 FAST = {"timeout": 2.0, "max_retries": 2, "retry_backoff": 0.01, "retry_backoff_max": 0.05}
@@ -32,6 +32,14 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("RFT_NO_CACHE", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+
+@pytest.fixture(params=["default", "httpx"])
+def transport(request, monkeypatch):
+    """Fault tests run with the default transport (aiohttp when installed) and with plain httpx."""
+    if request.param == "httpx":
+        monkeypatch.setattr(_judge_client, "_aiohttp_installed", lambda: False)
+    return request.param
 
 
 @pytest.fixture
@@ -206,7 +214,7 @@ def test_structured_output_never_sends_no_response_format(server):
 # --- faults: retries, Retry-After, timeouts, dropped connections ----------------------------
 
 
-def test_429_with_retry_after_is_honoured(server):
+def test_429_with_retry_after_is_honoured(server, transport):
     server.script = lambda body, number: error(429, "slow down", {"Retry-After": "0.3"}) if number == 0 else verdict(1)
     result = load_spec(score_spec(server)).grade("a", {"answer": "b"})
     assert result.ok and result.reward == 1.0
@@ -216,13 +224,13 @@ def test_429_with_retry_after_is_honoured(server):
     assert server.requests[0] == server.requests[1]
 
 
-def test_500s_are_retried_then_succeed(server):
+def test_500s_are_retried_then_succeed(server, transport):
     server.script = lambda body, number: error(500 + number, "boom") if number < 2 else verdict(0.5)
     result = load_spec(score_spec(server)).grade("a", {"answer": "b"})
     assert (result.reward, result.status, result.metadata["attempts"]) == (0.5, Status.OK, 3)
 
 
-def test_persistent_500s_give_error_after_the_retries(server):
+def test_persistent_500s_give_error_after_the_retries(server, transport):
     server.script = lambda body, number: error(503, "overloaded")
     result = load_spec(score_spec(server)).grade("a", {"answer": "b"})
     assert (result.reward, result.status) == (0.0, Status.ERROR)
@@ -239,7 +247,7 @@ def test_client_errors_are_not_retried(server, status):
     assert result.status is Status.ERROR and server.count == 1
 
 
-def test_slow_replies_time_out(server):
+def test_slow_replies_time_out(server, transport):
     server.script = lambda body, number: verdict(1) if number >= 5 else Reply(verdict(1).body, delay=0.6)
     result = load_spec(score_spec(server, timeout=0.15, max_retries=1)).grade("a", {"answer": "b"})
     assert (result.reward, result.status) == (0.0, Status.TIMEOUT)
@@ -247,26 +255,26 @@ def test_slow_replies_time_out(server):
     assert server.count == 2
 
 
-def test_a_slow_first_reply_is_retried(server):
+def test_a_slow_first_reply_is_retried(server, transport):
     server.script = lambda body, number: Reply(verdict(1).body, delay=0.6) if number == 0 else verdict(0.8)
     result = load_spec(score_spec(server, timeout=0.15)).grade("a", {"answer": "b"})
     assert (result.reward, result.status) == (0.8, Status.OK)
 
 
-def test_dropped_connections_are_retried(server):
+def test_dropped_connections_are_retried(server, transport):
     server.script = lambda body, number: Reply(drop=True) if number < 2 else verdict(0.3)
     result = load_spec(score_spec(server)).grade("a", {"answer": "b"})
     assert (result.reward, result.status, server.count) == (0.3, Status.OK, 3)
 
 
-def test_always_dropped_is_an_error(server):
+def test_always_dropped_is_an_error(server, transport):
     server.script = lambda body, number: Reply(drop=True)
     result = load_spec(score_spec(server, max_retries=1)).grade("a", {"answer": "b"})
     assert result.status is Status.ERROR and result.reason.startswith("cannot reach the judge at http://127.0.0.1:")
     assert server.count == 2
 
 
-def test_unreachable_server_is_an_error(tmp_path):
+def test_unreachable_server_is_an_error(transport):
     grader = load_spec({"type": "score_model", "model": "m", "input": SCORE_INPUT, **FAST, "max_retries": 0,
                         "base_url": "http://127.0.0.1:9/v1"})
     result = grader.grade("a", {"answer": "b"})
@@ -276,7 +284,7 @@ def test_unreachable_server_is_an_error(tmp_path):
 # --- concurrency, dedup, rate limits ---------------------------------------------------------
 
 
-def test_batches_run_concurrently_within_max_concurrency(server):
+def test_batches_run_concurrently_within_max_concurrency(server, transport):
     server.script = lambda body, number: Reply(verdict(1).body, delay=0.15)
     grader = load_spec(score_spec(server, max_concurrency=4))
     results = grader.grade_batch([f"answer {n}" for n in range(12)], [{"answer": "x"}] * 12)
