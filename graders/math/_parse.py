@@ -709,9 +709,9 @@ def exact(node: tuple) -> Fraction | None:
     kind = node[0]
     if kind == "num":
         return node[1]
-    if kind == "neg":
+    if kind == "neg" or kind == "pct":
         value = exact(node[1])
-        return None if value is None else -value
+        return None if value is None else -value if kind == "neg" else value / 100
     if kind == "add" or kind == "mul":
         values = [exact(child) for child in node[1]]
         if any(value is None for value in values):

@@ -1,0 +1,180 @@
+"""Tests for graders/math/_parse.py: cleaning, tokenizing, parsing, caps, exact values."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from graders.math._parse import Caps, ParseFailure, TooComplex, approx, clean, exact, parse, parse_choice
+
+CLEAN_CASES = [
+    # math delimiters and trailing punctuation
+    ("dollars", "$\\frac{1}{2}$.", "\\frac{1}{2}"),
+    ("display", "\\[ x \\]", "x"),
+    ("inline_parens", "\\(x+1\\)", "x+1"),
+    # Markdown bold
+    ("bold", "**73**", "73"),
+    # units and words after a number
+    ("words", "42 apples", "42"),
+    ("text_unit", "5\\text{ cm}", "5"),
+    ("unit_squared", "12 cm^2", "12"),
+    # currency and thousands separators
+    ("currency", "\\$1,234.50", "1234.50"),
+    ("braced_thousands", "2{,}220", "2220"),
+    ("tuple_keeps_commas", "(1,000, 2)", "(1,000, 2)"),
+    # spacing commands and \left \right
+    ("left_right", "\\left( 1, 2 \\right)", "( 1, 2  )"),
+    # degrees and percent
+    ("degrees", "30^\\circ", "30"),
+    ("percent", "50\\%", "50%"),
+    # \dfrac12 and \sqrt2 shorthand
+    ("frac_digits", "\\dfrac12", "\\frac{1}{2}"),
+    ("sqrt_digit", "\\sqrt2", "\\sqrt{2}"),
+    # "or" lists and membership
+    ("or_list", "x=1 \\text{ or } x=2", "x=1, x=2"),
+    ("membership", "x \\in [1, 2]", "[1, 2]"),
+    # Unicode: minus sign, pi, full-width digits
+    ("unicode", "\u22123\u03c0", "-3\\pi"),
+    ("fullwidth", "\uff14\uff12", "42"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CLEAN_CASES], ids=[c[0] for c in CLEAN_CASES])
+def test_clean(text, expected):
+    assert clean(text) == expected
+
+
+VALUE_CASES = [
+    # integers, decimals, fractions
+    ("integer", "42", Fraction(42)),
+    ("decimal", "0.25", Fraction(1, 4)),
+    ("leading_dot", ".5", Fraction(1, 2)),
+    ("frac", "\\frac{3}{4}", Fraction(3, 4)),
+    ("dfrac_tfrac", "\\dfrac{1}{2} + \\tfrac{1}{2}", Fraction(1)),
+    ("plain_division", "3/4", Fraction(3, 4)),
+    # mixed numbers, negative too
+    ("mixed", "2\\frac{1}{2}", Fraction(5, 2)),
+    ("mixed_negative", "-2\\frac{1}{2}", Fraction(-5, 2)),
+    # powers, both notations, and scientific notation
+    ("caret", "2^{10}", Fraction(1024)),
+    ("double_star", "2**10", Fraction(1024)),
+    ("negative_exponent", "2^{-2}", Fraction(1, 4)),
+    ("sci_latex", "1.5 \\times 10^{3}", Fraction(1500)),
+    ("sci_e", "1.5e3", Fraction(1500)),
+    ("sci_negative", "2.5E-2", Fraction(1, 40)),
+    # operators
+    ("cdot_div", "6 \\cdot 2 \\div 3", Fraction(4)),
+    ("precedence", "1 + 2 * 3 ^ 2", Fraction(19)),
+    ("unary_minus", "-(3 - 5)", Fraction(2)),
+    ("implicit_product", "2(3+1)", Fraction(8)),
+    # perfect square roots are rational
+    ("sqrt_perfect", "\\sqrt{\\frac{9}{4}}", Fraction(3, 2)),
+    ("sqrt_plain", "sqrt(16)", Fraction(4)),
+    # groups
+    ("braces_group", "{2+3}", Fraction(5)),
+    ("boxed_in_answer", "\\boxed{7}", Fraction(7)),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), [c[1:] for c in VALUE_CASES], ids=[c[0] for c in VALUE_CASES])
+def test_exact_values(text, value):
+    assert exact(parse(text)) == value
+
+
+TREE_CASES = [
+    # symbols, subscripts, constants
+    ("symbol", "x", ("sym", "x")),
+    ("subscript", "x_{12}", ("sym", "x_12")),
+    ("greek", "\\theta", ("sym", "theta")),
+    ("pi", "\\pi", ("const", "pi")),
+    ("plain_pi", "pi", ("const", "pi")),
+    ("e", "e", ("const", "e")),
+    ("infinity", "\\infty", ("const", "inf")),
+    # functions
+    ("sqrt_n", "\\sqrt[3]{8}", ("func", "root", [("num", Fraction(8), False), ("num", Fraction(3), False)])),
+    ("log_base", "\\log_2 8", ("func", "logb", [("num", Fraction(8), False), ("num", Fraction(2), False)])),
+    ("abs_bars", "|x|", ("func", "abs", [("sym", "x")])),
+    ("factorial", "5!", ("func", "factorial", [("num", Fraction(5), False)])),
+    ("percent", "50%", ("pct", ("num", Fraction(50), False))),
+    # equations and collections
+    ("equation", "x = 3", ("eq", ("sym", "x"), ("num", Fraction(3), False))),
+    ("chain_keeps_last", "x = 1 + 2 = 3", ("eq", ("sym", "x"), ("num", Fraction(3), False))),
+    ("tuple", "(1, 2)", ("tuple", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
+    ("set", "\\{1, 2\\}", ("set", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
+    ("interval", "[1, 2)", ("interval", True, ("num", Fraction(1), False), ("num", Fraction(2), False), False)),
+    ("bare_list", "1, 2", ("list", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
+]
+
+
+@pytest.mark.parametrize(("text", "tree"), [c[1:] for c in TREE_CASES], ids=[c[0] for c in TREE_CASES])
+def test_trees(text, tree):
+    assert parse(text) == tree
+
+
+FAILURE_CASES = [
+    # Python, not math
+    ("python_call", "__import__('os')", ParseFailure, "unexpected '_'"),
+    ("dunder", "().__class__", ParseFailure, "unexpected character '.'"),
+    # unsupported LaTeX
+    ("matrix", "\\begin{pmatrix}1\\end{pmatrix}", ParseFailure, "unsupported command \\begin"),
+    ("inequality", "x \\le 3", ParseFailure, "unexpected '\\\\le'"),
+    ("unclosed", "(1 + 2", ParseFailure, "unclosed '('"),
+    ("empty", "", ParseFailure, "empty answer"),
+    # non-ASCII that NFKC does not map
+    ("arabic_digits", "\u0664\u0662", ParseFailure, "U+0664"),
+    # caps
+    ("too_long", "1" * 3000, TooComplex, "over max_chars=2,000"),
+    ("too_deep", "(" * 80 + "1" + ")" * 80, TooComplex, "max_depth=60"),
+    ("too_many_nodes", "+".join(["x"] * 500), TooComplex, "max_nodes=400"),
+    ("power_tower", "10^{10^{10^{10}}}", TooComplex, "max_exponent=1000"),
+    ("big_power", "(10^{20})^{999}", TooComplex, "max_digits=10000"),
+    ("sci_exponent", "1e5000", TooComplex, "max_exponent=1000"),
+    ("factorial", "(10^{6})!", TooComplex, "max_factorial=1000"),
+    ("binomial", "\\binom{10^{9}}{3}", TooComplex, "max_factorial=1000"),
+    ("symbolic_exponent_factor", "x^{10^{9} y}", TooComplex, "max_exponent=1000"),
+]
+
+
+@pytest.mark.parametrize(("text", "error", "message"), [c[1:] for c in FAILURE_CASES], ids=[c[0] for c in FAILURE_CASES])
+def test_failures(text, error, message):
+    with pytest.raises(error) as raised:
+        parse(text)
+    assert message in str(raised.value)
+
+
+def test_caps_are_configurable():
+    assert exact(parse("2^{2000}", Caps(max_exponent=5000))) == 2**2000
+    with pytest.raises(TooComplex):
+        parse("x^{20}", Caps(max_exponent=10))
+
+
+def test_caps_compare_by_value():
+    assert Caps() == Caps() and hash(Caps()) == hash(Caps())
+    assert Caps(max_nodes=5) != Caps()
+
+
+def test_approx_overflows_to_inf_and_undefined_to_nan():
+    assert approx(parse("\\frac{\\pi}{2}")) == pytest.approx(1.5707963)
+    assert approx(parse("10^{400}")) == float("inf")
+    assert approx(parse("\\frac{1}{0}")) != approx(parse("\\frac{1}{0}"))  # nan
+
+
+CHOICE_CASES = [
+    # letters in the forms models write them
+    ("bare", "B", False, "B"),
+    ("parenthesised", "(B)", False, "B"),
+    ("option", "option C", False, "C"),
+    ("with_text", "D) 42", False, "D"),
+    ("text_macro", "\\text{(A)}", False, "A"),
+    # a lower-case bare letter is a variable
+    ("lower_bare", "b", False, None),
+    # strict: only the letter itself (how references are read)
+    ("strict_rejects_text", "B is right", True, None),
+    ("strict_parenthesised", "(E)", True, "E"),
+]
+
+
+@pytest.mark.parametrize(("text", "strict", "letter"), [c[1:] for c in CHOICE_CASES], ids=[c[0] for c in CHOICE_CASES])
+def test_parse_choice(text, strict, letter):
+    assert parse_choice(text, strict=strict) == letter
