@@ -720,3 +720,56 @@ def test_rft_train_command(tiny_model, tmp_path, capsys):
     assert summary["output_dir"] == str(out) and summary["steps"] == 2
     assert 0.0 <= summary["reward"] <= 1.0 and 0.0 <= summary["eval_reward"] <= 1.0
     assert (out / "config.json").is_file()
+
+
+@pytest.mark.integration
+def test_real_training_run_with_an_async_llm_judge(tiny_model, registry, tmp_path, monkeypatch):
+    """A score_model judge (against a local scripted server) is an async reward function TRL awaits."""
+    if registry.get("score_model") is None:
+        pytest.skip("the score_model grader is not registered")
+    import trl
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from judge_server import JudgeServer, completion
+
+    monkeypatch.setenv("RFT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+    def script(body, number):
+        text = json.dumps(body["messages"][-1]["content"])
+        return completion(json.dumps({"steps": [], "result": 1 if "Paris" in text else 0}), delay=0.05)
+
+    with JudgeServer(script, lifetime=60) as server:
+        spec = {
+            "type": "multi",
+            "weights": {"judge": 1, "exact": 1},
+            "graders": {
+                "judge": {
+                    "type": "score_model",
+                    "model": "judge-model",
+                    "input": [{"role": "user", "content": "Is '{{ sample.output_text }}' the answer to {{ item.prompt }}?"}],
+                    "base_url": server.base_url,
+                    "timeout": 5.0,
+                    "cache": False,
+                },
+                "exact": {"type": "string_check", "operation": "like", "reference": "{{ item.answer }}"},
+            },
+        }
+        funcs = reward_funcs(spec, split=True, registry=registry)
+        assert [type(f) for f in funcs] == [AsyncRewardFunction, RewardFunction]
+        recorders = _recorded(funcs)
+        args = trl.GRPOConfig(
+            output_dir=str(tmp_path / "out"), max_steps=2, per_device_train_batch_size=4, num_generations=2,
+            max_completion_length=6, logging_steps=1, report_to="none", save_strategy="no", use_cpu=True,
+            reward_weights=reward_weights(spec, registry=registry),
+        )
+        trainer = trl.GRPOTrainer(model=str(tiny_model), reward_funcs=recorders, args=args, train_dataset=load_dataset(TRAIN_ROWS))
+        trainer.train()
+        judged = [reward for _, rewards in recorders[0].calls for reward in rewards]
+        completions = [c for kwargs, _ in recorders[0].calls for c in kwargs["completions"]]
+        assert server.count == len(completions) == 8  # one request per completion
+        assert server.max_in_flight > 1  # the batch's requests overlapped
+        assert judged == [1.0 if "Paris" in c else 0.0 for c in completions]
+    steps = [entry for entry in trainer.state.log_history if "reward" in entry]
+    assert len(steps) == 2 and all("rewards/judge/mean" in entry and "rewards/exact/mean" in entry for entry in steps)
+    assert all(entry["rewards/judge/frac_error"] == 0.0 for entry in steps)
