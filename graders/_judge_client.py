@@ -45,6 +45,7 @@ __all__ = [
     "JudgeClient",
     "Reply",
     "get_client",
+    "on_background_loop",
     "run_in_background",
     "supports_structured",
 ]
@@ -248,8 +249,7 @@ class _BackgroundLoop:
 _background: _BackgroundLoop | None = None
 
 
-def run_in_background(coroutine: Any) -> Any:
-    """Run a coroutine on the process's judge loop (started on first use, again after a fork) and wait."""
+def _background_loop() -> _BackgroundLoop:
     global _background
     with _registry_lock:
         if _background is None or _background.pid != os.getpid():
@@ -257,8 +257,22 @@ def run_in_background(coroutine: Any) -> Any:
             if len(_atexit_registered) == 0:
                 atexit.register(_close_background)
                 _atexit_registered.append(True)
-        background = _background
-    return background.run(coroutine)
+        return _background
+
+
+def run_in_background(coroutine: Any) -> Any:
+    """Run a coroutine on the process's judge loop (started on first use, again after a fork) and wait."""
+    return _background_loop().run(coroutine)
+
+
+async def on_background_loop(coroutine: Any) -> Any:
+    """Await a coroutine that runs on the judge loop, from any event loop. Every judgment runs
+    there, so ``max_concurrency`` and the rate limits bound the whole process, whichever loops
+    (TRL's, a composite's, ``asyncio.run`` in a thread) ask."""
+    background = _background_loop()
+    if asyncio.get_running_loop() is background.loop:
+        return await coroutine
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, background.loop))
 
 
 _atexit_registered: list[bool] = []

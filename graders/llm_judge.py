@@ -28,7 +28,15 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.types import Item, Sample
 
 from ._judge_cache import cache_disabled_by_env, get_cache, request_key
-from ._judge_client import ClientSettings, JudgeCallError, Reply, get_client, run_in_background, supports_structured
+from ._judge_client import (
+    ClientSettings,
+    JudgeCallError,
+    Reply,
+    get_client,
+    on_background_loop,
+    run_in_background,
+    supports_structured,
+)
 from ._verdict import Verdict, label_verdict, looks_like_refusal, score_verdict
 
 __all__ = ["JudgeConfig", "LabelModel", "Message", "SamplingParams", "ScoreModel", "is_reasoning_model"]
@@ -266,7 +274,7 @@ class _Judge(Grader):
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
         """Sync callers share one background event loop, so connections outlive a call."""
-        return run_in_background(self.aevaluate(sample, item))
+        return run_in_background(self._judge_one(sample, item))
 
     def grade_batch(self, samples: Sequence[Any], items: Sequence[Item | None]) -> list[Result]:
         """The batch's judgments run concurrently (within max_concurrency) on the background loop."""
@@ -275,6 +283,10 @@ class _Judge(Grader):
         return run_in_background(self._agrade_all(samples, items))
 
     async def aevaluate(self, sample: Sample, item: Item) -> Result:
+        """Judge one sample; the request runs on the process's judge loop, whichever loop awaits it."""
+        return await on_background_loop(self._judge_one(sample, item))
+
+    async def _judge_one(self, sample: Sample, item: Item) -> Result:
         messages = self.render_messages(sample, item)
         settings = self.settings()
         client = get_client(settings)

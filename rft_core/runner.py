@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from .types import Result, Status
 __all__ = ["RunAborted", "Scored", "run", "score"]
 
 BATCH_SIZE = 256
+LOOKAHEAD = 2  # batches in flight at once for async graders
 
 
 class RunAborted(RftError):
@@ -59,11 +63,40 @@ def run(grader: Grader, tasks: Iterable[Task], *, fail_fast: bool = False) -> It
     column-wise for CPU ones). Unreadable tasks give status error; ``fail_fast`` raises instead.
     """
     iterator = iter(tasks)
-    while batch := list(itertools.islice(iterator, BATCH_SIZE)):
-        for scored in _grade_batch(grader, batch):
+    batches = iter(lambda: list(itertools.islice(iterator, BATCH_SIZE)), [])
+    graded = _graded_ahead(grader, batches) if grader.is_async() else (_grade_batch(grader, b) for b in batches)
+    for scored_batch in graded:
+        for scored in scored_batch:
             if fail_fast and scored.result.status is Status.ERROR:
                 raise RunAborted(_where(scored.task) + str(scored.result.reason))
             yield scored
+
+
+def _graded_ahead(grader: Grader, batches: Iterator[list[Task]]) -> Iterator[list[Scored]]:
+    """Async graders (I/O, e.g. LLM judges): the next batch is already being graded while this one
+    finishes, so requests stay in flight across batch boundaries. Results still come in order."""
+    pending: deque[Future[list[Scored]]] = deque()
+    for batch in batches:
+        pending.append(_in_thread(lambda batch=batch: list(_grade_batch(grader, batch))))
+        if len(pending) == LOOKAHEAD:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _in_thread(function: Any) -> Future[Any]:
+    """Run ``function`` in a daemon thread (an interrupted run exits without waiting for it)."""
+    future: Future[Any] = Future()
+
+    def target() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(function())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller of result()
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name="rft-batch", daemon=True).start()
+    return future
 
 
 def _where(task: Task) -> str:

@@ -293,6 +293,50 @@ def test_batches_run_concurrently_within_max_concurrency(server, transport):
     assert server.max_in_flight == 4
 
 
+def test_max_concurrency_bounds_every_loop_and_thread_together(server):
+    """agrade from two threads, each with its own event loop: one process-wide bound."""
+    import asyncio
+    import threading
+
+    server.script = lambda body, number: Reply(verdict(1).body, delay=0.1)
+    grader = load_spec(score_spec(server, max_concurrency=3, cache=False))
+    rewards = []
+
+    def worker(offset):
+        async def main():
+            return await asyncio.gather(*(grader.agrade(f"s{offset + n}", {"answer": "x"}) for n in range(6)))
+
+        rewards.extend(result.reward for result in asyncio.run(main()))
+
+    threads = [threading.Thread(target=worker, args=(offset,)) for offset in (0, 100)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert rewards == [1.0] * 12
+    assert server.max_in_flight == 3
+
+
+def test_rft_score_path_keeps_order_across_overlapping_batches(server):
+    """The runner grades the next batch of 256 while this one finishes; rows still come out in order."""
+    import re
+
+    from rft_core.data import Task
+    from rft_core.runner import run
+
+    def script(body, number):
+        index = int(re.search(r"answer (\d+)<", body["messages"][-1]["content"]).group(1))
+        return verdict(index / 1000)
+
+    server.script = script
+    grader = load_spec(score_spec(server, max_concurrency=16))
+    tasks = [Task(index=n, sample=__import__("rft_core").Sample(f"answer {n}"), item={"answer": "x"})
+             for n in range(300)]
+    rewards = [scored.result.reward for scored in run(grader, tasks)]
+    assert rewards == [n / 1000 for n in range(300)]
+    assert server.count == 300 and server.max_in_flight <= 16
+
+
 def test_identical_judgments_in_flight_share_one_request(server):
     server.script = lambda body, number: Reply(verdict(0.5).body, delay=0.1)
     grader = load_spec(score_spec(server, cache=False))
