@@ -135,15 +135,27 @@ class JudgeCache:
 
 
 _caches: dict[Path, JudgeCache] = {}
+_by_setting: dict[tuple[str | None, ...], JudgeCache] = {}
 _caches_lock = threading.Lock()
 
 
 def get_cache(cache_dir: str | Path | None) -> JudgeCache:
     """The process-wide cache object for a directory (default: ``default_cache_dir()``)."""
+    environ = os.environ
+    setting = (
+        None if cache_dir is None else str(cache_dir),
+        environ.get("RFT_CACHE_DIR"),
+        environ.get("XDG_CACHE_HOME"),
+        environ.get("HOME"),
+    )
+    cache = _by_setting.get(setting)  # called once per judgment: skip the path work when nothing changed
+    if cache is not None:
+        return cache
     directory = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     path = (directory / CACHE_FILE).absolute()
     with _caches_lock:
         cache = _caches.get(path)
         if cache is None:
             cache = _caches[path] = JudgeCache(path)
+        _by_setting[setting] = cache
         return cache

@@ -160,6 +160,19 @@ class _Judge(Grader):
     config: JudgeConfig
     verdict_word: ClassVar[str]
 
+    def __init__(self, config: JudgeConfig | None = None, /, **fields: Any) -> None:
+        super().__init__(config, **fields)
+        # Fixed by the config: built once, not per judgment.
+        self._instructions = self.instructions_text()
+        self._sampling = self.sampling()
+        self._response_format = self.response_format()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"])
+
     # --- the request ----------------------------------------------------------------
 
     def render_messages(self, sample: Sample, item: Item) -> list[dict[str, str]]:
@@ -172,7 +185,7 @@ class _Judge(Grader):
 
         messages = []
         if config.instructions:
-            messages.append({"role": "system", "content": self.instructions_text()})
+            messages.append({"role": "system", "content": self._instructions})
         for message in config.input:
             messages.append({"role": message.role, "content": message.content.render_marked(sample, item, mark)})
         if marked[0] > config.max_sample_chars:
@@ -264,10 +277,10 @@ class _Judge(Grader):
         )
 
     def build_request(self, messages: list[dict[str, str]], base_url: str) -> dict[str, Any]:
-        request: dict[str, Any] = {"model": self.config.model, "messages": messages, **self.sampling()}
+        request: dict[str, Any] = {"model": self.config.model, "messages": messages, **self._sampling}
         mode = self.config.structured_output
         if mode == "always" or (mode == "auto" and supports_structured(base_url, self.config.model)):
-            request["response_format"] = self.response_format()
+            request["response_format"] = self._response_format
         return request
 
     # --- grading ----------------------------------------------------------------------
