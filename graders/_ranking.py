@@ -56,7 +56,7 @@ _LABEL = re.compile(
     re.I,
 )
 _EDGE_PUNCTUATION = " \t\r\n.,;:!?\"'`*_~<>()[]{}|\u201c\u201d\u2018\u2019\u00ab\u00bb"
-_SPLIT = re.compile(r"[,;\t]|\s+(?:>>?|then)\s+|\s\|\s")
+_SPLIT = re.compile(r"[,;\t]|(?<!\s)\s+(?:>>?|then)\s|\s\|\s")  # (?<!\s): one try per run of spaces, not n^2
 _CONJUNCTION = re.compile(r"^(?:and|or|then)\s+", re.I)
 
 

@@ -429,6 +429,10 @@ def test_stuffing_never_beats_a_short_right_answer(build):
         ('[" ' * 50_000, Status.PARSE_ERROR, 0.0),
         # many colons, dashes and parentheses on one line
         ("TP53" + " - (" * 100_000, Status.OK, 1.0),
+        # a long run of spaces between two items (a separator pattern once backtracked over it: n^2)
+        ("TP53" + " " * 300_000 + "then BRCA1", Status.OK, 1.0),
+        # a markdown-table-like line of 300,000 cells
+        ("| " * 300_000, Status.PARSE_ERROR, 0.0),
     ],
     ids=[
         "10k-text",
@@ -441,6 +445,8 @@ def test_stuffing_never_beats_a_short_right_answer(build):
         "number",
         "unclosed-brackets",
         "annotation-soup",
+        "space-run",
+        "pipes",
     ],
 )
 def test_hostile_input(build, sample, status, reward):
