@@ -261,8 +261,14 @@ def _background_loop() -> _BackgroundLoop:
 
 
 def run_in_background(coroutine: Any) -> Any:
-    """Run a coroutine on the process's judge loop (started on first use, again after a fork) and wait."""
-    return _background_loop().run(coroutine)
+    """Run a coroutine on the process's judge loop (started on first use, again after a fork) and wait.
+    Called from the judge loop's own thread (which must not block), it runs on a fresh loop instead."""
+    background = _background_loop()
+    if threading.current_thread() is background.thread:
+        from rft_core.grader import run_sync
+
+        return run_sync(coroutine)
+    return background.run(coroutine)
 
 
 async def on_background_loop(coroutine: Any) -> Any:

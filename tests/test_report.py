@@ -211,3 +211,23 @@ def test_render_rankings():
         "rankings  samples   top@1   top@5  top@max     MRR",
         "  genes         2  0.5000  1.0000   1.0000  0.7500",
     ]
+
+
+def test_usage_and_cost_are_summed_over_the_result_tree():
+    judge = Result(1.0, metadata={"usage": {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12},
+                                  "cost_usd": 0.5})
+    cached = Result(1.0, metadata={"cached": True})  # no usage: spent nothing
+    summary = Summary()
+    summary.add(0, Result(1.0, sub_rewards={"a": judge, "b": cached}))
+    summary.add(1, judge)
+    assert summary.to_dict()["usage"] == {"prompt_tokens": 20, "completion_tokens": 4, "total_tokens": 24,
+                                          "cost_usd": 1.0}
+    rendered = summary.render()
+    assert "tokens      24 (prompt 20, completion 4)" in rendered
+    assert "cost        $1.0000" in rendered
+
+
+def test_no_usage_without_model_graders():
+    summary = Summary()
+    summary.add(0, Result(1.0))
+    assert "usage" not in summary.to_dict() and "tokens" not in summary.render()
