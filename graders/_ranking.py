@@ -367,15 +367,21 @@ class Normaliser:
 
 # --- alias tables ------------------------------------------------------------------------
 
-_HEADER_NAMES = {"symbol", "approvedsymbol", "canonical", "name", "gene", "genesymbol", "hgncsymbol", "answer"}
+_CANONICAL_COLUMNS = ("symbol", "approvedsymbol", "hgncsymbol", "genesymbol", "canonical", "gene", "name", "answer")
+_ALIAS_COLUMN = re.compile(r"alias|prev|synonym|other|old")
 _CELL_SEPARATORS = re.compile(r"\s*[|;]\s*")
 _TSV_CELL_SEPARATORS = re.compile(r"\s*[|;,]\s*")
 
 
 def parse_alias_text(text: str, kind: str) -> dict[str, list[str]]:
-    """An alias table from file text: ``json`` {canonical: [aliases]}, ``csv`` or ``tsv`` rows
-    ``canonical, alias, alias|alias...`` (the first column is the canonical name; a header row
-    whose first cell is e.g. ``symbol`` or ``Approved symbol`` is skipped, as in HGNC downloads).
+    """An alias table from file text: ``json`` {canonical: [aliases]}, or ``csv``/``tsv`` rows.
+
+    Without a header, the first column is the canonical name and the others its aliases. A
+    header row is recognised by a column named like ``symbol`` or ``Approved symbol``: that
+    column is the canonical name, and the columns named like ``alias...``/``prev...``
+    (``alias_symbol``, ``Previous symbols``) hold the aliases (every other column when none
+    is), so HGNC's downloads, custom or complete set, work as they are. Several aliases in a
+    cell are separated by ``|`` or ``;`` (in a TSV also ``,``).
     """
     if kind == "json":
         try:
@@ -386,15 +392,38 @@ def parse_alias_text(text: str, kind: str) -> dict[str, list[str]]:
     delimiter = "\t" if kind == "tsv" else ","
     separators = _TSV_CELL_SEPARATORS if kind == "tsv" else _CELL_SEPARATORS
     table: dict[str, list[str]] = {}
-    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
+    canonical_column, alias_columns = 0, None  # None: every other column
+    first = True
+    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
-        canonical = row[0].strip()
-        if number == 1 and re.sub(r"[^a-z]", "", canonical.lower()) in _HEADER_NAMES:
+        if first:
+            first = False
+            header = _header(row)
+            if header is not None:
+                canonical_column, alias_columns = header
+                continue
+        if canonical_column >= len(row) or not row[canonical_column].strip():
             continue
-        aliases = [alias for cell in row[1:] for alias in separators.split(cell.strip()) if alias]
+        canonical = row[canonical_column].strip()
+        columns = alias_columns if alias_columns is not None else [
+            number for number in range(len(row)) if number != canonical_column
+        ]
+        cells = [row[number].strip() for number in columns if number < len(row)]
+        aliases = [alias for cell in cells for alias in separators.split(cell) if alias]
         table.setdefault(canonical, []).extend(aliases)
     return table
+
+
+def _header(row: list[str]) -> tuple[int, list[int] | None] | None:
+    """(canonical column, alias columns) when ``row`` is a header row, else None."""
+    names = [re.sub(r"[^a-z]", "", cell.lower()) for cell in row]
+    for wanted in _CANONICAL_COLUMNS:
+        if wanted in names:
+            canonical = names.index(wanted)
+            aliases = [number for number, name in enumerate(names) if number != canonical and _ALIAS_COLUMN.search(name)]
+            return canonical, aliases or None
+    return None
 
 
 def check_alias_mapping(value: Any) -> dict[str, list[str]]:

@@ -115,8 +115,9 @@ class RankedList(Grader):
         )
         aliases_file: AliasFileField | None = Field(
             default=None,
-            description="Alias table file (.csv, .tsv or .json; relative to the working directory): first column "
-            "the canonical name, the others aliases (several per cell separated by | or ;).",
+            description="Alias table file (.csv, .tsv or .json; relative to the working directory): the canonical "
+            "name in the first column (or a column headed symbol), aliases in the others (or those headed "
+            "alias.../prev...), several per cell separated by | or ;.",
         )
         extract: str | None = Field(
             default=None,

@@ -488,12 +488,17 @@ def test_lookalikes_of_a_gene_symbol(build, lookalike):
         # HGNC-style TSV with a header; pipes and commas within cells
         ("tsv", "Approved symbol\tAlias symbols\tPrevious symbols\nTP53\tp53, LFS1\t\nCFTR\tABCC7|CF\tMRP7\n",
          {"TP53": ["p53", "LFS1"], "CFTR": ["ABCC7", "CF", "MRP7"]}),
+        # HGNC's complete set: hgnc_id first, symbol later, quoted pipe-separated alias and previous symbols
+        ("tsv", 'hgnc_id\tsymbol\tname\talias_symbol\tprev_symbol\n'
+         'HGNC:11998\tTP53\ttumor protein p53\t"p53|LFS1"\t\n'
+         'HGNC:1884\tCFTR\tCF transmembrane conductance regulator\t"ABCC7|MRP7"\tCF\n',
+         {"TP53": ["p53", "LFS1"], "CFTR": ["ABCC7", "MRP7", "CF"]}),
         # CSV without a header, comments and blank lines skipped
         ("csv", "# genes\nTP53,p53\n\nFBN1,MFS1;WMS\n", {"TP53": ["p53"], "FBN1": ["MFS1", "WMS"]}),
         # JSON: a string or a list of aliases
         ("json", '{"TP53": "p53", "FBN1": ["MFS1"]}', {"TP53": ["p53"], "FBN1": ["MFS1"]}),
     ],
-    ids=["hgnc-tsv", "csv", "json"],
+    ids=["hgnc-tsv", "hgnc-complete-set", "csv", "json"],
 )
 def test_parse_alias_text(kind, text, table):
     assert parse_alias_text(text, kind) == table
