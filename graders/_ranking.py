@@ -336,7 +336,9 @@ class Normaliser:
     def has_lookalike(self, text: str) -> bool:
         """Whether ``text`` mixes Latin letters with letters that mimic them (``ТР53`` in Cyrillic)."""
         text = unicodedata.normalize("NFKC", text)
-        return any(char in _LOOKALIKE_CHARS for char in text) and any("a" <= char.lower() <= "z" or char.isdigit() for char in text)
+        if not any(char in _LOOKALIKE_CHARS for char in text):
+            return False
+        return any("a" <= char.lower() <= "z" or char.isdigit() for char in text)
 
     def canonical(self, text: str) -> str:
         key = self.key(text)
@@ -421,7 +423,9 @@ def _header(row: list[str]) -> tuple[int, list[int] | None] | None:
     for wanted in _CANONICAL_COLUMNS:
         if wanted in names:
             canonical = names.index(wanted)
-            aliases = [number for number, name in enumerate(names) if number != canonical and _ALIAS_COLUMN.search(name)]
+            aliases = [
+                number for number, name in enumerate(names) if number != canonical and _ALIAS_COLUMN.search(name)
+            ]
             return canonical, aliases or None
     return None
 

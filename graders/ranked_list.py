@@ -196,7 +196,8 @@ class RankedList(Grader):
                     status=Status.PARSE_ERROR,
                     code="sample_parse_error",
                 )
-            return [self._extracted(match) for match in finditer_with_timeout(self.pattern, text, self.config.regex_timeout)]
+            matches = finditer_with_timeout(self.pattern, text, self.config.regex_timeout)
+            return [self._extracted(match) for match in matches]
         return items_from_value(value, self.config.item_field, self.config.max_input_chars)
 
     def _extracted(self, match: regex.Match) -> str:
@@ -245,7 +246,8 @@ class RankedList(Grader):
         config = self.config
         if config.max_items is not None and length > config.max_items:
             reward *= 1.0 - config.too_long_penalty
-            notes.append(f"{length} items, over max_items={config.max_items}: reward x{1.0 - config.too_long_penalty:g}")
+            kept = 1.0 - config.too_long_penalty
+            notes.append(f"{length} items, over max_items={config.max_items}: reward x{kept:g}")
             if config.too_long_penalty == 1.0 and best is not None:
                 # a rejected list ranks nothing: top@k in the summary must not count stuffed lists as hits
                 metadata["rank"] = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import pickle
 from pathlib import Path
@@ -610,6 +611,13 @@ def test_gene_ranking_example(registry, monkeypatch):
             "mrr": pytest.approx(0.4409, abs=1e-4),
         }
     }
+
+
+def test_gene_ranking_data_is_what_make_data_writes():
+    spec = importlib.util.spec_from_file_location("make_data", EXAMPLE / "make_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (EXAMPLE / "data.jsonl").read_text(encoding="utf-8").splitlines() == module.lines()
 
 
 def test_gene_ranking_aliases_cover_every_causal_gene():

@@ -121,7 +121,9 @@ PROMPT = (
 )
 
 EVERY_GENE = sorted({gene for case in CASES for gene in (*case[3], *case[4])})
-CYRILLIC = str.maketrans({"A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "O": "О", "P": "Р", "T": "Т", "X": "Х"})
+CYRILLIC = str.maketrans(  # Latin capitals -> the Cyrillic letters that look the same
+    {"A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "O": "О", "P": "Р", "T": "Т", "X": "Х"}
+)
 
 
 def completions(number: int, genes: list[str], differential: list[str], alias: str) -> list[str]:
@@ -160,18 +162,26 @@ def completions(number: int, genes: list[str], differential: list[str], alias: s
     return outputs
 
 
-def main() -> None:
-    path = Path(__file__).with_name("data.jsonl")
-    with path.open("w", encoding="utf-8") as out:
-        for number, (case_id, disorder, case, genes, differential, alias) in enumerate(CASES):
-            row = {
+def lines() -> list[str]:
+    """The JSONL lines of data.jsonl."""
+    return [
+        json.dumps(
+            {
                 "id": case_id,
                 "disorder": disorder,
                 "prompt": PROMPT.format(case=case),
                 "genes": genes,
                 "completions": completions(number, genes, differential, alias),
-            }
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            },
+            ensure_ascii=False,
+        )
+        for number, (case_id, disorder, case, genes, differential, alias) in enumerate(CASES)
+    ]
+
+
+def main() -> None:
+    path = Path(__file__).with_name("data.jsonl")
+    path.write_text("".join(line + "\n" for line in lines()), encoding="utf-8")
     print(f"wrote {len(CASES)} cases to {path}")
 
 
