@@ -289,6 +289,7 @@ _LOOKALIKES = {
     "μ": "m", "ν": "n", "ο": "o", "ρ": "p", "τ": "t", "υ": "y", "χ": "x",
 }  # fmt: skip
 _LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
+_ASCII_PUNCTUATION = re.compile(r"[^0-9a-zA-Z]+")
 _LOOKALIKE_CHARS = frozenset(_LOOKALIKES)
 
 
@@ -300,7 +301,7 @@ class Normaliser:
     then the alias table maps the key to its canonical one.
     """
 
-    __slots__ = ("casefold", "punctuation", "lookalikes", "aliases", "ignore_words")
+    __slots__ = ("casefold", "punctuation", "lookalikes", "aliases", "ignore_words", "_cache")
 
     def __init__(
         self, casefold: bool, ignore_punctuation: bool, lookalikes: str, ignore_words: Iterable[str] = ()
@@ -311,19 +312,23 @@ class Normaliser:
         self.aliases: dict[str, str] = {}
         self.ignore_words: frozenset[str] = frozenset()
         self.ignore_words = frozenset(self._word(word) for word in ignore_words)
+        self._cache: dict[str, str] = {}
 
     def key(self, text: str) -> str:
         """The comparison key before aliases ('' when nothing is left)."""
-        text = unicodedata.normalize("NFKC", text)
-        if any(unicodedata.category(char) == "Cf" for char in text):  # zero-width spaces, soft hyphens
-            text = "".join(char for char in text if unicodedata.category(char) != "Cf")
-        if self.lookalikes == "fold":
-            text = text.translate(_LOOKALIKE_TABLE)
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text)
+            if any(unicodedata.category(char) == "Cf" for char in text):  # zero-width spaces, soft hyphens
+                text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+            if self.lookalikes == "fold":
+                text = text.translate(_LOOKALIKE_TABLE)
         if self.casefold:
             text = text.casefold()
         if self.ignore_words:
             text = " ".join(word for word in text.split() if self._word(word) not in self.ignore_words)
         if self.punctuation:
+            if text.isascii():
+                return _ASCII_PUNCTUATION.sub("", text)
             return "".join(char for char in text if char.isalnum())
         return " ".join(text.split())
 
@@ -341,8 +346,25 @@ class Normaliser:
         return any("a" <= char.lower() <= "z" or char.isdigit() for char in text)
 
     def canonical(self, text: str) -> str:
+        """The key after aliases; short texts (the usual items) are cached."""
+        found = self._cache.get(text)
+        if found is not None:
+            return found
         key = self.key(text)
-        return self.aliases.get(key, key)
+        key = self.aliases.get(key, key)
+        if len(text) <= 64:
+            if len(self._cache) >= 100_000:
+                self._cache.clear()
+            self._cache[text] = key
+        return key
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__ if name != "_cache"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._cache = {}
 
     def add_aliases(self, table: Mapping[str, Iterable[str]]) -> None:
         """Map each alias (and the canonical name itself) to the canonical key.
@@ -365,6 +387,7 @@ class Normaliser:
         for key in ambiguous:
             del claimed[key]
         self.aliases.update(claimed)
+        self._cache.clear()
 
 
 # --- alias tables ------------------------------------------------------------------------
