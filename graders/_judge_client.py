@@ -348,11 +348,11 @@ class JudgeClient:
             try:
                 async with self.semaphore:
                     started = time.monotonic()
-                    response = await asyncio.wait_for(
+                    response = await _within(
+                        settings.timeout,
                         client.post(
                             "/chat/completions", cast_to=object, body=request, options={"timeout": settings.timeout}
                         ),
-                        timeout=settings.timeout,
                     )
                 reply = _reply(response, request, attempts)
                 self.limiter.settle(estimated, reply.usage.get("total_tokens", 0))
@@ -436,6 +436,15 @@ def _aiohttp_installed() -> bool:
     except ImportError:
         return False
     return True
+
+
+async def _within(seconds: float, awaitable: Any) -> Any:
+    """Await with a deadline for the whole attempt (the SDK's timeout is per read);
+    ``asyncio.timeout`` where there is one, as it costs no extra task per request."""
+    if hasattr(asyncio, "timeout"):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, timeout=seconds)
 
 
 def _reply(response: Any, request: dict[str, Any], attempts: int) -> Reply:

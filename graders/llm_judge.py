@@ -321,7 +321,11 @@ class _Judge(Grader):
                 return Result.failure(exc.status, str(exc), exc.code, **metadata)
         result = self.judge(reply, fresh=fresh, cached=stored is not None)
         if fresh and cache is not None and result.status is Status.OK:
-            cache.put(request_key(settings.base_url, reply.request), self.config.model, reply.to_cache())
+            stored_reply = reply.to_cache()
+            cache.put(key, self.config.model, stored_reply)
+            if reply.request is not request:  # answered without response_format: the next process asks
+                sent_key = request_key(settings.base_url, reply.request)  # with it first, and both must hit
+                cache.put(sent_key, self.config.model, stored_reply)
         return result
 
     async def _fetch(self, client: Any, key: str, request: dict[str, Any], fallback: bool) -> tuple[Reply, bool]:

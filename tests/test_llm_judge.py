@@ -195,6 +195,18 @@ def test_server_without_structured_outputs_falls_back_and_is_remembered(server):
     assert ["response_format" in body for body in server.requests] == [True, False, False]
 
 
+def test_fallback_verdicts_are_cached_for_the_next_process(server):
+    def script(body, number):
+        return error(400, "response_format is not supported") if "response_format" in body else completion("0.6")
+
+    server.script = script
+    load_spec(score_spec(server)).grade("a", {"answer": "b"})
+    _judge_client._no_structured.clear()  # as in a new process: the server's answer is forgotten
+    again = load_spec(score_spec(server)).grade("a", {"answer": "b"})
+    assert (again.reward, again.metadata["cached"]) == (0.6, True)
+    assert server.count == 2  # the first grade's 400 and its retry; nothing for the second
+
+
 def test_structured_output_always_does_not_fall_back(server):
     server.script = lambda body, number: error(400, "response_format is not supported")
     result = load_spec(score_spec(server, structured_output="always")).grade("a", {"answer": "b"})
@@ -349,10 +361,10 @@ def test_identical_judgments_in_flight_share_one_request(server):
 
 def test_requests_per_minute_spaces_requests(server):
     server.script = lambda body, number: verdict(1)
-    grader = load_spec(score_spec(server, requests_per_minute=300, cache=False))  # one per 0.2 s
+    grader = load_spec(score_spec(server, requests_per_minute=200, cache=False))  # one per 0.3 s
     grader.grade_batch(["a", "b", "c"], [{"answer": "x"}] * 3)
     assert server.count == 3
-    assert server.times[2] - server.times[0] >= 0.3  # two 0.2 s intervals, less arrival jitter
+    assert server.times[2] - server.times[0] >= 0.3  # two 0.3 s intervals, with room for arrival jitter
 
 
 def test_agrade_from_a_running_loop(server):
