@@ -81,6 +81,10 @@ class Reply:
     model: str | None = None
     request: dict[str, Any] = field(default_factory=dict)  # the request that got this reply
     attempts: int = 1
+    structured: bool | None = None  # from the cache: whether the stored reply answered a response_format
+
+    def was_structured(self) -> bool:
+        return self.structured if self.structured is not None else "response_format" in self.request
 
     def to_cache(self) -> dict[str, Any]:
         return {
@@ -89,6 +93,7 @@ class Reply:
             "finish_reason": self.finish_reason,
             "usage": self.usage,
             "model": self.model,
+            "structured": self.was_structured(),
         }
 
     @classmethod
@@ -101,6 +106,7 @@ class Reply:
             stored.get("model"),
             request,
             0,
+            stored.get("structured"),
         )
 
 

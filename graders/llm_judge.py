@@ -356,7 +356,7 @@ class _Judge(Grader):
         metadata: dict[str, Any] = {
             "model": reply.model or config.model,
             "cached": cached,
-            "structured": "response_format" in reply.request,
+            "structured": reply.was_structured(),
         }
         if fresh:
             metadata["attempts"] = reply.attempts

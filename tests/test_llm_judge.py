@@ -203,7 +203,7 @@ def test_fallback_verdicts_are_cached_for_the_next_process(server):
     load_spec(score_spec(server)).grade("a", {"answer": "b"})
     _judge_client._no_structured.clear()  # as in a new process: the server's answer is forgotten
     again = load_spec(score_spec(server)).grade("a", {"answer": "b"})
-    assert (again.reward, again.metadata["cached"]) == (0.6, True)
+    assert (again.reward, again.metadata["cached"], again.metadata["structured"]) == (0.6, True, False)
     assert server.count == 2  # the first grade's 400 and its retry; nothing for the second
 
 
