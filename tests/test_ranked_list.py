@@ -624,3 +624,31 @@ def test_gene_ranking_aliases_cover_every_causal_gene():
     table = load_alias_file(str(EXAMPLE / "aliases.tsv")).table
     genes = {gene for line in (EXAMPLE / "data.jsonl").read_text().splitlines() for gene in json.loads(line)["genes"]}
     assert genes <= set(table)
+
+
+def test_the_docs_page_example(registry, monkeypatch):
+    monkeypatch.chdir(EXAMPLE.parent.parent)
+    grader = load_spec(
+        {
+            "type": "ranked_list",
+            "name": "genes",
+            "reference": "{{ item.gene }}",
+            "schedule": "exponential",
+            "decay": 0.7,
+            "max_items": 10,
+            "aliases_file": "examples/gene_ranking/aliases.tsv",
+        },
+        registry=registry,
+    )
+    stuffed = "\n".join(["TP53"] + [f"GENE{n}" for n in range(299)])
+    expected = [
+        ("1. TP53\n2. BRCA1", 1.0, {"rank": 1, "list_length": 2, "duplicates": 0}),
+        ("Most likely: BRCA1 (family history), p53", 0.7, {"rank": 2, "list_length": 2, "duplicates": 0}),
+        ('["BRCA1", "ATM"]', 0.0, {"rank": None, "list_length": 2, "duplicates": 0}),
+        (stuffed, 0.0, {"rank": None, "rank_before_guard": 1, "list_length": 300, "duplicates": 0}),
+        ("", 0.0, {"rank": None, "list_length": 0, "duplicates": 0}),
+    ]
+    for text, reward, metadata in expected:
+        result = grader.grade(text, GENE)
+        assert (result.status, result.reward, result.metadata) == (Status.OK, reward, metadata), text[:40]
+    assert grader.grade(stuffed, GENE).reason == "TP53 at rank 1 of 300; 300 items, over max_items=10: reward x0"
