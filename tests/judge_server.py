@@ -3,7 +3,7 @@
 ``JudgeServer(script)`` listens on a free port in a background thread. For every
 ``POST /v1/chat/completions`` it records the request (``requests``: the parsed
 JSON bodies, ``headers``) and asks ``script(body, number)`` what to do, where
-``number`` counts requests from 0. The script returns a ``Reply``: a JSON answer
+``number`` counts requests from 0 (``tls=`` a server-side SSLContext serves https). The script returns a ``Reply``: a JSON answer
 (status, body, headers, delay before answering) or ``drop=True`` to close the
 connection without answering. ``completion(content)`` builds an OpenAI-shaped
 200 body. The server stops itself after ``lifetime`` seconds at the latest.
@@ -75,7 +75,7 @@ Script = Callable[[dict[str, Any], int], Reply]
 class JudgeServer:
     """The server; use as a context manager or call ``start``/``stop``."""
 
-    def __init__(self, script: Script | None = None, lifetime: float = 120.0) -> None:
+    def __init__(self, script: Script | None = None, lifetime: float = 120.0, tls: Any = None) -> None:
         self.script: Script = script or (lambda body, number: completion('{"steps": [], "result": 1}'))
         self.lifetime = lifetime
         self.requests: list[dict[str, Any]] = []
@@ -86,8 +86,10 @@ class JudgeServer:
         self.max_in_flight = 0  # most requests being answered at once
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _handler(self))
+        if tls is not None:  # an ssl.SSLContext for the server side: https
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.port = self._httpd.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.base_url = f"{'https' if tls is not None else 'http'}://127.0.0.1:{self.port}/v1"
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._timer = threading.Timer(lifetime, self.stop)
         self._timer.daemon = True

@@ -293,6 +293,44 @@ def test_unreachable_server_is_an_error(transport):
     assert result.status is Status.ERROR and result.metadata["error_code"] == "model_grader_server_error"
 
 
+@pytest.fixture
+def tls_server(tmp_path):
+    """An https judge on 127.0.0.1 with a self-signed certificate (made with the openssl CLI)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with JudgeServer(lambda body, number: verdict(0.9), lifetime=60, tls=context) as running:
+        running.cert = cert
+        yield running
+
+
+def test_https_with_a_trusted_certificate(tls_server, transport, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.cert))
+    monkeypatch.setattr(_judge_client, "_ssl_context", None)  # built again, from SSL_CERT_FILE
+    result = load_spec(score_spec(tls_server)).grade("a", {"answer": "x"})
+    assert (result.reward, result.status) == (0.9, Status.OK)
+    assert tls_server.base_url.startswith("https://")
+
+
+def test_https_with_an_untrusted_certificate_is_an_error(tls_server, transport, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setattr(_judge_client, "_ssl_context", None)
+    result = load_spec(score_spec(tls_server, max_retries=0)).grade("a", {"answer": "x"})
+    assert result.status is Status.ERROR and result.reason.startswith("cannot reach the judge at https://")
+    assert tls_server.count == 0  # nothing was sent over an unverified connection
+
+
 # --- concurrency, dedup, rate limits ---------------------------------------------------------
 
 
