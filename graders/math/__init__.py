@@ -179,6 +179,11 @@ class MathGrader(Grader):
             if all(letters):
                 return self._choice(text, letters)
         extracted, method = self._extract(text)
+        if len(extracted) > self.config.max_answer_chars:
+            raise _parse_error(
+                f"answer {_preview(extracted)} has {len(extracted):,} characters, "
+                f"over max_answer_chars={self.config.max_answer_chars:,}"
+            )
         answer_text = clean(extracted)
         cleaned_refs = tuple(clean(reference) for reference in references)
         try:

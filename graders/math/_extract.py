@@ -20,7 +20,8 @@ _PHRASE = regex.compile(
     r"(?i)(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=|was)\s*:?\s*(?:\n\s*)?(.*)"
 )
 _GSM8K = regex.compile(r"####\s*([^\n]*)")
-_LATEX_SPAN = regex.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$([^$]+?)\$", regex.S)
+_DELIMITER = regex.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)|(?<!\\)\$")
+_CLOSER_OF = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
 _NUMBER = regex.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?!\d)|-?\.\d+")
 _SENTENCE_END = regex.compile(r"\.\s+(?=[A-Z])|\.\s*$|\n")
 _CHOICE_IN_TEXT = regex.compile(
@@ -83,12 +84,20 @@ def _gsm8k(text: str) -> str | None:
 
 
 def _latex_span(text: str) -> str | None:
+    """The last complete $...$, $$...$$, \\[...\\] or \\(...\\) span: one linear pass over the delimiters."""
     last = None
-    for last in _LATEX_SPAN.finditer(text, timeout=1.0):
-        pass
-    if last is None:
-        return None
-    return next(group for group in last.groups() if group is not None).strip() or None
+    opener = None  # (closing delimiter expected, content start)
+    for match in _DELIMITER.finditer(text, timeout=1.0):
+        token = match.group(0)
+        if opener is None:
+            if token in _CLOSER_OF:
+                opener = (_CLOSER_OF[token], match.end())
+        elif token == opener[0]:
+            content = text[opener[1] : match.start()].strip()
+            if content:
+                last = content
+            opener = None
+    return last
 
 
 def _number(text: str) -> str | None:

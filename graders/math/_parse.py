@@ -663,7 +663,16 @@ def _approx(node: tuple) -> float:
 
 
 def check_caps(node: tuple, caps: Caps) -> None:
-    """Refuse exponents, factorials and numbers sympy would take too long to build."""
+    """Refuse exponents, factorials and numbers sympy (or ``exact``) would take too long to build.
+
+    Children are checked first, so the exact value of a checked subtree is cheap to compute.
+    """
+    for part in node[1:]:
+        if isinstance(part, tuple):
+            check_caps(part, caps)
+        elif isinstance(part, list):
+            for child in part:
+                check_caps(child, caps)
     kind = node[0]
     if kind == "pow":
         base, exponent = node[1], node[2]
@@ -671,12 +680,8 @@ def check_caps(node: tuple, caps: Caps) -> None:
             power = approx(exponent)
             if math.isinf(power) or abs(power) > caps.max_exponent:
                 raise TooComplex(f"an exponent is over max_exponent={caps.max_exponent}")
-            if is_constant(base):
-                magnitude = abs(approx(base))
-                if math.isinf(magnitude):
-                    raise TooComplex(f"a power is over max_digits={caps.max_digits} digits")
-                if magnitude > 1 and abs(power) * math.log10(magnitude) > caps.max_digits:
-                    raise TooComplex(f"a power is over max_digits={caps.max_digits} digits")
+            if is_constant(base) and _power_digits(base, power) > caps.max_digits:
+                raise TooComplex(f"a power is over max_digits={caps.max_digits} digits")
         else:
             _check_symbolic_exponent(exponent, caps)
     elif kind == "func" and node[1] in ("factorial", "binom"):
@@ -685,12 +690,24 @@ def check_caps(node: tuple, caps: Caps) -> None:
             value = approx(argument)
             if not value == value or abs(value) > caps.max_factorial:
                 raise TooComplex(f"a factorial is over max_factorial={caps.max_factorial}")
-    for part in node[1:]:
-        if isinstance(part, tuple):
-            check_caps(part, caps)
-        elif isinstance(part, list):
-            for child in part:
-                check_caps(child, caps)
+
+
+def _power_digits(base: tuple, power: float) -> float:
+    """About how many digits base^power has (numerator or denominator); inf when unknown."""
+    if power != power:
+        return 0.0
+    value = exact(base)
+    if value is not None:
+        if value == 0:
+            return 0.0
+        size = max(value.numerator.bit_length(), value.denominator.bit_length()) * 0.30103
+        return abs(power) * size
+    magnitude = abs(approx(base))
+    if magnitude != magnitude:
+        return 0.0
+    if magnitude == 0 or math.isinf(magnitude):
+        return math.inf  # underflowed or overflowed a float: far too big either way
+    return abs(power) * abs(math.log10(magnitude))
 
 
 def _check_symbolic_exponent(exponent: tuple, caps: Caps) -> None:
