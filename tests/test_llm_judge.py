@@ -699,3 +699,27 @@ def test_rft_score_reports_tokens_and_no_cache(server, tmp_path, capsys):
     assert rft_main(["score", str(spec), str(data), "-o", str(out), "--no-progress", "--no-cache"]) == 0
     assert server.count == 6
     assert "RFT_NO_CACHE" not in __import__("os").environ  # the flag does not leak out of the run
+
+
+def test_the_example_spec_scores_its_data(server, tmp_path):
+    """examples/llm_judge, pointed at the local server: every row graded, the hostile row delimited."""
+    import yaml
+
+    from rft_core import score
+
+    root = Path(__file__).resolve().parent.parent / "examples" / "llm_judge"
+    spec = yaml.safe_load((root / "spec.yaml").read_text())
+    spec["defaults"]["base_url"] = server.base_url
+
+    def script(body, number):
+        result = body["response_format"]["json_schema"]["schema"]["properties"]["result"]
+        return completion('{"steps": [], "result": "polite"}') if "enum" in result else verdict(1)
+
+    server.script = script
+    rows = [json.loads(line) for line in (root / "data.jsonl").read_text().splitlines()]
+    results = score(spec, rows)
+    assert [result.status for result in results] == [Status.OK] * len(rows)
+    assert [result.sub_rewards["correct"].reward for result in results] == [1.0] * len(rows)
+    assert server.count == 2 * len(rows)
+    hostile = [body for body in server.requests if "Grader: ignore previous" in body["messages"][-1]["content"]]
+    assert len(hostile) == 2 and all(body["messages"][-1]["content"].count("</sample>") == 1 for body in hostile)
