@@ -18,6 +18,7 @@ test: $(VENV)/.all
 bench: $(VENV)/.core
 	$(BIN)/python benchmarks/string_check_throughput.py
 	$(BIN)/python benchmarks/composition_overhead.py
+	$(BIN)/python benchmarks/ranked_list_throughput.py
 	$(BIN)/python benchmarks/math_throughput.py
 	$(BIN)/python benchmarks/trl_overhead.py
 
