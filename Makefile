@@ -21,6 +21,7 @@ bench: $(VENV)/.core
 	$(BIN)/python benchmarks/ranked_list_throughput.py
 	$(BIN)/python benchmarks/math_throughput.py
 	$(BIN)/python benchmarks/trl_overhead.py
+	$(BIN)/python benchmarks/judge_throughput.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

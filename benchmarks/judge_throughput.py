@@ -44,6 +44,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    try:
+        import openai  # noqa: F401
+    except ImportError:
+        print("judge_throughput: skipped, needs the judge extra: pip install 'rft-graders[judge]'")
+        return
 
     ready_receive, ready_send = multiprocessing.Pipe(duplex=False)
     stop = multiprocessing.Event()
