@@ -290,13 +290,17 @@ class RankedList(Grader):
             if best is None:
                 return 0.0, f"no reference in the list ({length} items)"
             reward = self.gain(best)
-            return reward, f"{references[ranks.index(best)]} at rank {best} of {length}"
+            return reward, f"{_short(references[ranks.index(best)])} at rank {best} of {length}"
         ideal = sum(self.gain(rank) for rank in range(1, len(ranks) + 1))
         actual = sum(self.gain(rank) for rank in ranks if rank is not None)
         reward = actual / ideal if ideal > 0 else 0.0
         found = sum(rank is not None for rank in ranks)
         shown = ", ".join("-" if rank is None else str(rank) for rank in ranks)
         return reward, f"{found} of {len(ranks)} references in the list (ranks {shown}); NDCG {_fmt(reward)}"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _fmt(value: float) -> str:

@@ -458,6 +458,9 @@ def test_hostile_input(build, sample, status, reward):
 def test_a_megabyte_reference(build):
     result = build().grade("TP53", {"gene": "X" * 1_000_000})
     assert (result.status, result.reward) == (Status.OK, 0.0)
+    # found, it is named in the reason, shortened
+    result = build(input="{{ item.gene }}").grade("", {"gene": "X" * 500_000})
+    assert (result.reward, result.reason) == (1.0, "X" * 77 + "... at rank 1 of 1")
 
 
 @pytest.mark.parametrize(
