@@ -34,7 +34,7 @@ RESERVED = frozenset(
 
 LOGGED_STATUSES = (Status.PARSE_ERROR, Status.TIMEOUT, Status.ERROR, Status.NOT_APPLICABLE)
 _NA = Status.NOT_APPLICABLE
-_OK = Status.OK
+_VALUES = {status: status.value for status in Status}
 
 Spec = Grader | str | Path | Mapping[str, Any]
 
@@ -98,7 +98,7 @@ class RewardFunction:
         """The samples and items of one call."""
         if completions is None:
             raise TypeError(f"reward function {self.__name__!r} needs completions=[...]")
-        return to_samples(completions), self.items(prompts, len(completions), kwargs)
+        return _LAST.samples(completions), self.items(prompts, len(completions), kwargs)
 
     def items(self, prompts: Sequence[Any] | None, size: int, kwargs: Mapping[str, Any]) -> list[dict[str, Any]]:
         """One item per completion, from the dataset columns (and the prompt, as ``prompt``)."""
@@ -126,8 +126,8 @@ class RewardFunction:
                     f"({size}), got {_describe(value)}"
                 )
             values.append(value)
-        keys = [self.rename.get(column, column) for column in chosen]
-        return [dict(zip(keys, row)) for row in zip(*values)]
+        keys = tuple(self.rename.get(column, column) for column in chosen)
+        return _LAST.items(keys, values)
 
     def finish(self, results: list[Result], kwargs: Mapping[str, Any]) -> list[float | None]:
         """Log what TRL lets us log, and turn results into rewards."""
@@ -149,7 +149,7 @@ class RewardFunction:
             for status in LOGGED_STATUSES:
                 log_metric(f"rewards/{name}/frac_{status.value}", statuses.count(status) / size)
         if log_extra is not None:
-            log_extra(f"{name}/status", [status.value for status in statuses])
+            log_extra(f"{name}/status", list(map(_VALUES.__getitem__, statuses)))
         for path, column in sub_reward_columns(results).items():
             rewards = [None if sub is None or sub.status is _NA else sub.reward for sub in column]
             if log_metric is not None:
@@ -310,9 +310,48 @@ def _wrap(grader: Grader, name: str, options: dict[str, Any], max_concurrency: i
 # --- completions -> samples ---------------------------------------------------------------
 
 
+class _LastBatch:
+    """The samples and items of the last batch, reused by the next function TRL calls with it.
+
+    TRL hands every reward function the same lists; with ``split=True`` the functions would
+    each rebuild them. A batch is reused only when it is the same list objects with the same
+    elements (compared with a copy taken then), and samples only for string completions, so a
+    changed batch is never served stale. Each entry is one tuple, swapped in one assignment.
+    """
+
+    def __init__(self) -> None:
+        self._samples: tuple[Any, ...] = (None, None, None)
+        self._items: tuple[Any, ...] = ((), (), (), None)
+
+    def samples(self, completions: Sequence[Any]) -> list[Sample]:
+        ref, copy, samples = self._samples
+        if ref is completions and copy == completions:
+            return samples
+        samples = to_samples(completions)
+        if set(map(type, completions)) <= {str}:  # strings cannot change under us
+            self._samples = (completions, list(completions), samples)
+        return samples
+
+    def items(self, keys: tuple[str, ...], values: list[Sequence[Any]]) -> list[dict[str, Any]]:
+        last_keys, refs, copies, items = self._items
+        if (
+            last_keys == keys
+            and len(refs) == len(values)
+            and all(ref is value for ref, value in zip(refs, values))
+            and all(copy == value for copy, value in zip(copies, values))
+        ):
+            return items
+        items = [dict(zip(keys, row)) for row in zip(*values)]
+        self._items = (keys, tuple(values), tuple(map(list, values)), items)
+        return items
+
+
+_LAST = _LastBatch()
+
+
 def to_samples(completions: Sequence[Any]) -> list[Sample]:
     """Samples from TRL completions: strings, or chat completions (lists of messages)."""
-    if all(type(completion) is str for completion in completions):
+    if set(map(type, completions)) <= {str}:
         return list(map(Sample, completions))
     return [to_sample(completion) for completion in completions]
 
@@ -357,10 +396,10 @@ def _tool_call(call: Any) -> Any:
 
 def sub_reward_columns(results: Sequence[Result | None], prefix: str = "") -> dict[str, list[Result | None]]:
     """Every sub-result in the batch by dotted path, one entry per result (None where absent)."""
-    keys: dict[str, None] = {}
+    keys: dict[str, Any] = {}
     for result in results:
         if result is not None and result.sub_rewards:
-            keys.update(dict.fromkeys(result.sub_rewards))
+            keys.update(result.sub_rewards)  # only the keys are used
     columns: dict[str, list[Result | None]] = {}
     for key in keys:
         column = [None if result is None else result.sub_rewards.get(key) for result in results]

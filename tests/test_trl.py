@@ -247,6 +247,30 @@ def test_grade_batch_is_called_once_per_batch():
     assert len(Capture.seen) == 1 and len(Capture.seen[0][0]) == 3
 
 
+def test_functions_called_with_the_same_batch_share_its_samples_and_items():
+    Capture.seen = []
+    first, second = RewardFunction(Capture()), RewardFunction(Capture(), name="again")
+    kwargs = {"prompts": ["p1", "p2"], "completions": ["a", "b"], "answer": ["A", "B"]}
+    first(**kwargs)
+    second(**kwargs)  # TRL passes every function the same lists
+    (samples_1, items_1), (samples_2, items_2) = Capture.seen
+    assert samples_1[0] is samples_2[0] and items_1[0] is items_2[0]
+
+
+def test_a_batch_changed_in_place_is_graded_again():
+    (func,) = reward_funcs(QUIZ)
+    completions, answer = ["Answer: Paris"], ["Paris"]
+    assert func(completions=completions, answer=answer) == [pytest.approx(1.0)]
+    completions[0] = "Paris"
+    assert func(completions=completions, answer=answer) == [pytest.approx(0.8)]
+    answer[0] = "Lyon"
+    assert func(completions=completions, answer=answer) == [pytest.approx(0.0)]
+    chat = [[{"role": "assistant", "content": "Answer: Lyon"}]]
+    assert func(completions=chat, answer=answer) == [pytest.approx(1.0)]
+    chat[0][0]["content"] = "Paris"  # a message edited in place: chat samples are never reused
+    assert func(completions=chat, answer=answer) == [pytest.approx(0.0)]
+
+
 def test_a_missing_column_names_the_columns_there_are():
     func = RewardFunction(Capture(), columns=["solution"])
     with pytest.raises(RftError) as raised:
