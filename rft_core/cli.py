@@ -211,7 +211,19 @@ def _train(args: argparse.Namespace) -> int:
         if path is not None and not path.is_file():
             raise RftError(f"{path}: {option} file not found")
     grader = load_spec(args.spec)
-    trainer = train(
+    try:
+        trainer = _train_with(train, grader, args)
+    except ValueError as exc:  # TRL's config checks, e.g. a batch size num_generations does not divide
+        raise RftError(f"rft train ({args.trainer}): {exc}") from None
+    trainer.save_model(str(args.output_dir))
+    last = {key: value for entry in trainer.state.log_history for key, value in entry.items()}
+    rewards = {key: last[key] for key in ("reward", "eval_reward") if key in last}
+    print(json.dumps({"output_dir": str(args.output_dir), "steps": trainer.state.global_step, **rewards}))
+    return 0
+
+
+def _train_with(train: Any, grader: Any, args: argparse.Namespace) -> Any:
+    return train(
         grader,
         args.model,
         args.data,
@@ -226,11 +238,6 @@ def _train(args: argparse.Namespace) -> int:
         eval_steps=args.eval_steps,
         config={"report_to": args.report_to},
     )
-    trainer.save_model(str(args.output_dir))
-    last = {key: value for entry in trainer.state.log_history for key, value in entry.items()}
-    rewards = {key: last[key] for key in ("reward", "eval_reward") if key in last}
-    print(json.dumps({"output_dir": str(args.output_dir), "steps": trainer.state.global_step, **rewards}))
-    return 0
 
 
 if __name__ == "__main__":

@@ -727,6 +727,20 @@ def test_rft_train_refuses_a_missing_data_file(tmp_path, capsys):
     assert capsys.readouterr().err == f"error: {tmp_path / 'nope.jsonl'}: --data file not found\n"
 
 
+def test_rft_train_reports_trl_config_errors(tmp_path, capsys):
+    pytest.importorskip("trl")
+    from rft_core.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(json.dumps(QUIZ))
+    data = tmp_path / "train.jsonl"
+    data.write_text(json.dumps(TRAIN_ROWS[0]) + "\n")
+    argv = ["train", str(spec), "--model", str(tmp_path / "no-model"), "--data", str(data)]
+    assert main(argv + ["--num-generations", "3", "--per-device-train-batch-size", "4"]) == 1
+    last_line = capsys.readouterr().err.splitlines()[-1]  # transformers may warn before
+    assert last_line == "error: rft train (grpo): generation_batch_size (4) must be divisible by num_generations (3)."
+
+
 @pytest.mark.integration
 def test_rft_train_command(tiny_model, tmp_path, capsys):
     from rft_core.cli import main
