@@ -250,6 +250,8 @@ class _BackgroundLoop:
             pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        if not self.thread.is_alive():
+            self.loop.close()
 
 
 _background: _BackgroundLoop | None = None
