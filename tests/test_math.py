@@ -84,6 +84,11 @@ CASES = [
     ("choice_reference_parenthesised", "Answer: D", "(D)", 1.0),
     # text references
     ("text_reference", r"\boxed{\text{Monday}}", r"\text{Monday}", 1.0),
+    ("text_reference_wrong", r"\boxed{\text{Tuesday}}", r"\text{Monday}", 0.0),
+    # a product of letters is not a number with a unit
+    ("product_not_unit", r"\boxed{2ab}", "2", 0.0),
+    # prose after the answer in a phrase
+    ("phrase_then_prose", "The answer is 5 because she had 3 left.", "5", 1.0),
     # several references, GSM8K and MATH solutions as references
     ("reference_list", "#### 42", ["41", "42"], 1.0),
     ("reference_gsm8k_solution", "so 72", "48 + 24 = 72\n#### 72", 1.0),

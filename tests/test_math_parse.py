@@ -17,6 +17,9 @@ CLEAN_CASES = [
     ("bold", "**73**", "73"),
     # units and words after a number
     ("words", "42 apples", "42"),
+    ("prose_after_number", "5 because she had 3 left", "5"),
+    ("product_kept", "2ab", "2ab"),
+    ("text_only_kept", "\\text{Monday}", "Monday"),
     ("text_unit", "5\\text{ cm}", "5"),
     ("unit_squared", "12 cm^2", "12"),
     # currency and thousands separators
@@ -114,10 +117,14 @@ def test_trees(text, tree):
 
 FAILURE_CASES = [
     # Python, not math
-    ("python_call", "__import__('os')", ParseFailure, "unexpected '_'"),
-    ("dunder", "().__class__", ParseFailure, "unexpected character '.'"),
+    ("python_call", "__import__('os')", ParseFailure, "'import' is a word, not math"),
+    ("dunder", "().__class__", ParseFailure, "'class' is a word, not math"),
     # unsupported LaTeX
-    ("matrix", "\\begin{pmatrix}1\\end{pmatrix}", ParseFailure, "unsupported command \\begin"),
+    ("matrix", "\\begin{pmatrix}1\\end{pmatrix}", ParseFailure, "'pmatrix' is a word, not math"),
+    ("matrix_short", "\\begin{a}", ParseFailure, "unsupported command \\begin"),
+    ("two_numbers", "1.2.3", ParseFailure, "unexpected '.3'"),
+    # words are text, not products of one-letter symbols
+    ("word", "Monday", ParseFailure, "'Monday' is a word, not math"),
     ("inequality", "x \\le 3", ParseFailure, "unexpected '\\\\le'"),
     ("unclosed", "(1 + 2", ParseFailure, "unclosed '('"),
     ("empty", "", ParseFailure, "empty answer"),

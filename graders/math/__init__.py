@@ -192,7 +192,9 @@ class MathGrader(Grader):
             raise _parse_error(f"answer {_preview(extracted)} is too complex: {exc}") from None
         except ParseFailure as exc:
             if _plain(answer_text) in map(_plain, cleaned_refs):
-                return Result(1.0, Status.OK, None, {}, {"extracted": extracted, "method": method, "decided": "text"})
+                return self._verdict(1.0, extracted, method, "text")
+            if all(_parse_reference(cleaned, self.caps) is None for cleaned in cleaned_refs):
+                return self._verdict(0.0, extracted, method, "text")  # text against text: a real "no"
             raise _parse_error(f"cannot parse the answer {_preview(extracted)}: {exc}") from None
         numeric = is_constant(answer) and answer[0] not in ("list", "tuple", "set", "interval", "union", "eq")
         key = (answer_text, cleaned_refs, self.options.key(), self.caps.key())
@@ -335,7 +337,10 @@ def _parse_reference(text: str, caps: Caps) -> tuple | None:
 
 
 def _plain(text: str) -> str:
-    return "".join(text.split()).casefold().replace("\\", "").replace("{", "").replace("}", "")
+    """The text form of an answer that is not math ("Monday", "\\text{(C)}"): no spaces, braces, case."""
+    text = "".join(text.split()).casefold()
+    text = regex.sub(r"\\(?:text|mbox|textbf|mathrm|mathbf)", "", text)
+    return text.replace("\\", "").replace("{", "").replace("}", "")
 
 
 def _preview(text: str) -> str:

@@ -75,7 +75,7 @@ _DROP = re.compile(
     r"|operatorname(?=\s*\{))(?![A-Za-z])|\\ |~"
 )
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree|\\circ")
-_TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal)\s*\{([^{}]*)\}")
+_TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal|mathrm)\s*\{([^{}]*)\}")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
@@ -85,9 +85,13 @@ _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
 _FRAC_BRACE_DIGIT = re.compile(r"\\(d|t)?frac\s*(\{[^{}]*\})\s*(\d)")
 _SQRT_DIGIT = re.compile(r"\\sqrt\s*(\d)")
-_TRAILING_WORDS = re.compile(
-    r"(?:\s*(?<![\\A-Za-z])(?!(?:sqrt|pi|sin|cos|tan|ln|log|exp|inf|oo|or|and)\b)[A-Za-z]{2,}(?:\^\d)?\.?)+\s*$"
+_KNOWN_WORDS = (
+    "sqrt|pi|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|asin|acos|atan|sinh|cosh|tanh|ln|log|exp|inf|infty"
+    "|infinity|oo|abs|factorial|binomial|or|and"
 )
+# words after a number: "42 apples", "5 cm^2", "12 square units" (only after whitespace, so 2ab stays a product)
+_TRAILING_WORDS = re.compile(rf"(?:\s+(?!(?:{_KNOWN_WORDS})\b)[A-Za-z]{{2,}}(?:\^\d)?\.?)+\s*$")
+_WORD = re.compile(rf"(?<![\\A-Za-z])(?!(?:{_KNOWN_WORDS})(?![A-Za-z]))[A-Za-z]{{3,}}")
 _EDGE_PUNCT = re.compile(r"^[\s*_`]+|[\s.,;:?*_`]+$")
 _DELIMS = re.compile(r"^\s*(?:\$\$|\$|\\\[|\\\()\s*|\s*(?:\$\$|\$|\\\]|\\\))\s*$")
 
@@ -113,7 +117,12 @@ def clean(text: str) -> str:
     text = _FRAC_DIGIT_BRACE.sub(r"\\frac{\2}{", text)
     text = _FRAC_BRACE_DIGIT.sub(r"\\frac\2{\3}", text)
     text = _SQRT_DIGIT.sub(r"\\sqrt{\1}", text)
-    text = _TRAILING_WORDS.sub("", text)
+    words = _TRAILING_WORDS.search(text)
+    if words is not None and any(char.isdigit() for char in text[: words.start()]):
+        text = text[: words.start()]
+    word = _WORD.search(text)  # "5 because she had 3 left": the answer ends where the prose starts
+    if word is not None and any(char.isdigit() for char in text[: word.start()]):
+        text = text[: word.start()]
     text = _EDGE_PUNCT.sub("", text).strip()
     if _THOUSANDS.search(text) and "(" not in text and "[" not in text and "lbrace" not in text:
         text = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text)
@@ -310,7 +319,7 @@ class _Parser:
                     factors = [self.node("div", _product(self, factors), right)]
                 else:
                     factors.append(right)
-            elif self.starts_atom():
+            elif self.starts_atom() and not (self.at("num") and factors[-1][0] == "num"):  # "1.2.3", "2 3"
                 right = self.unary(implicit=True)
                 if len(factors) == 1 and _is_mixed_number(factors[0], right):
                     factors = [_mixed(self, factors[0], right)]
@@ -580,6 +589,9 @@ def parse(text: str, caps: Caps | None = None) -> tuple:
     if not text.isascii():
         bad = next(char for char in text if not char.isascii())
         raise ParseFailure(f"unsupported character {bad!r} (U+{ord(bad):04X})")
+    word = _WORD.search(text)
+    if word is not None:  # "Monday", "because": text, not a product of single-letter symbols
+        raise ParseFailure(f"{word.group(0)!r} is a word, not math")
     tree = _Parser(_tokenize(text), caps).parse()
     check_caps(tree, caps)
     return tree
