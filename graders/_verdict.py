@@ -20,14 +20,19 @@ MAX_REPLY_CHARS = 200_000  # longer replies are cut before parsing (the verdict 
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+# Every pattern is linear in the reply: no two unbounded runs can trade characters (no nested
+# or adjacent \s*), and captured text is bounded, so a hostile reply cannot make parsing slow.
+_GAP = r"[ \t]{0,20}"  # spaces between a keyword, its colon and its value
 _SCORE_LINE = re.compile(
-    rf"""(?:\bresult|\bfinal\s+score|\bscore|\brating|\bgrade)\**\s*["']?\s*[:=]\s*\**\s*({_NUMBER})(?:\s*/\s*({_NUMBER}))?""",
+    rf"""(?:\bresult|\bfinal {{1,3}}score|\bscore|\brating|\bgrade)\**{_GAP}["']?[:=]{_GAP}\**{_GAP}({_NUMBER})"""
+    rf"""(?:{_GAP}/{_GAP}({_NUMBER}))?""",
     re.I,
 )
-_BARE_NUMBER = re.compile(rf"^\s*\**\s*({_NUMBER})\s*\**\s*\.?\s*$")
+_BARE_NUMBER = re.compile(rf"({_NUMBER})\.?")
 _LABEL_LINE = re.compile(
-    r"""(?:\bresult|\blabel|\banswer|\bverdict|\bclassification|\bcategory)\**\s*["']?\s*[:=]\s*\**\s*["'`]?([^"'`\n*]+?)["'`]?\s*\**\s*(?:[.,;]|$)""",
-    re.I | re.M,
+    rf"""(?:\bresult|\blabel|\banswer|\bverdict|\bclassification|\bcategory)\**{_GAP}["']?[:=]{_GAP}\**{_GAP}["'`]?"""
+    r"""([^"'`\n*.,;]{1,100})""",
+    re.I,
 )
 _REFUSAL = re.compile(
     r"^\s*(?:i'?m sorry|i am sorry|sorry,|i can(?:no|')t|i cannot|i'?m (?:not able|unable)|i am (?:not able|unable)"
@@ -117,7 +122,7 @@ def score_verdict(text: str | None) -> Verdict | None:
         number = _as_number(matches[-1][0])
         if number is not None:
             return Verdict(number, False)
-    bare = _BARE_NUMBER.match(text)
+    bare = _BARE_NUMBER.fullmatch(text.strip().strip("*").strip())
     if bare:
         number = _as_number(bare.group(1))
         if number is not None:

@@ -100,3 +100,24 @@ def test_no_label_verdict(text):
 )
 def test_looks_like_refusal(text, refusal):
     assert looks_like_refusal(text) is refusal
+
+
+HOSTILE = {
+    "label_lines": "label: aaaa " * 30000 + "*x",  # was quadratic with an unbounded lazy capture
+    "score_words": "score: " * 30000 + "x",
+    "score_spaces": "score" + " " * 200_000 + "x",  # adjacent whitespace runs must not trade characters
+    "star_spaces": "result**" + " \t" * 100_000 + "*" * 1000,
+    "braces": "{" * 200_000,
+    "nested_open": '{"a": ' * 30000,
+    "fences": "```json\n{" * 20000,
+    "bare_spaces": " " * 100_000 + "*" * 100_000 + "1x",
+    "label_mentions": "correct incorrect " * 10000,
+}
+
+
+@pytest.mark.parametrize("text", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_replies_parse_in_linear_time_and_fail_closed(text):
+    """Megabyte-scale replies built to make regexes backtrack: each is read in milliseconds
+    (a quadratic pattern would take minutes here) and none yields a verdict."""
+    assert score_verdict(text) is None
+    assert label_verdict(text, LABELS) is None
