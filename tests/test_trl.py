@@ -812,3 +812,18 @@ def test_real_training_run_with_an_async_llm_judge(tiny_model, registry, tmp_pat
     steps = [entry for entry in trainer.state.log_history if "reward" in entry]
     assert len(steps) == 2 and all("rewards/judge/mean" in entry and "rewards/exact/mean" in entry for entry in steps)
     assert all(entry["rewards/judge/frac_error"] == 0.0 for entry in steps)
+
+
+@pytest.mark.integration
+def test_the_example_script_trains(tiny_model, tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_DATASETS_CACHE": str(tmp_path / "cache")}
+    command = [sys.executable, "examples/train_grpo.py", "--model", str(tiny_model), "--max-steps", "1"]
+    completed = subprocess.run(
+        [*command, "--output-dir", str(tmp_path / "out")], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "'rewards/exact/mean'" in completed.stdout + completed.stderr
+    assert (tmp_path / "out" / "config.json").is_file()
