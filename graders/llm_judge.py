@@ -45,7 +45,7 @@ DEFAULT_SEED = 42
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_REASONING_EFFORT = "medium"
 SAMPLE_OPEN, SAMPLE_CLOSE = "<sample>", "</sample>"
-_SAMPLE_TAG = re.compile(r"<(\s*/?\s*sample)", re.I)
+_SAMPLE_TAG = re.compile(r"<(?=[\s/]*sample)", re.I)  # one run then a literal: linear on any text
 _REASONING_NAME = re.compile(r"^(?:o\d+|gpt-5)(?:$|[-_.:])", re.I)
 
 
@@ -57,7 +57,7 @@ def is_reasoning_model(model: str) -> bool:
 def delimit_sample(text: str) -> str:
     """Untrusted model output as delimited data: ``<sample>...</sample>``, with any ``<sample`` or
     ``</sample`` inside it escaped to ``&lt;sample`` / ``&lt;/sample`` so it cannot close the block."""
-    return SAMPLE_OPEN + _SAMPLE_TAG.sub(r"&lt;\1", text) + SAMPLE_CLOSE
+    return SAMPLE_OPEN + _SAMPLE_TAG.sub("&lt;", text) + SAMPLE_CLOSE
 
 
 class Message(BaseModel):

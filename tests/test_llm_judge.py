@@ -509,8 +509,10 @@ def test_a_hostile_sample_cannot_change_the_request_structure(server):
         ("< / Sample>", "<sample>&lt; / Sample></sample>"),
         ("<samples>", "<sample>&lt;samples></sample>"),  # over-escaping is harmless
         ("a < b > c", "<sample>a < b > c</sample>"),  # other markup is untouched
+        ("<\n/sample>", "<sample>&lt;\n/sample></sample>"),  # a newline inside the tag
+        ("<" + " " * 100_000 + "x", "<sample><" + " " * 100_000 + "x</sample>"),  # linear, not a tag
     ],
-    ids=["plain", "closing_tag", "spaced_case", "prefix", "other_markup"],
+    ids=["plain", "closing_tag", "spaced_case", "prefix", "other_markup", "newline", "long_gap"],
 )
 def test_delimit_sample(text, expected):
     assert delimit_sample(text) == expected
