@@ -177,7 +177,7 @@ def to_sympy(node: tuple):
     if kind == "sym":
         return sympy.Symbol(node[1])
     if kind == "const":
-        return {"pi": sympy.pi, "e": sympy.E, "inf": sympy.oo}[node[1]]
+        return {"pi": sympy.pi, "e": sympy.E, "inf": sympy.oo, "i": sympy.I}[node[1]]
     if kind == "add":
         return sympy.Add(*[to_sympy(term) for term in node[1]])
     if kind == "mul":
@@ -251,8 +251,18 @@ def _sympy_equal(answer: tuple, reference: tuple, options: Options) -> bool:
     return _numeric_check(a, r, options, inexact)
 
 
+def _random_point(generator: random.Random, symbols: list) -> dict:
+    """Exact rationals of both signs, away from 0 (so sqrt(x^2) and x differ, as they do for x < 0)."""
+    import sympy
+
+    return {
+        symbol: sympy.Rational(generator.choice((1, -1)) * generator.randint(5, 40), generator.choice((7, 11, 13)))
+        for symbol in symbols
+    }
+
+
 def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
-    """Equal at every one of a few random rational points; any clear difference is a no.
+    """Equal at every one of a few random rational points (both signs); any clear difference is a no.
 
     The points are exact rationals, so a polynomial or rational difference is computed
     exactly, and sympy's adaptive evalf measures any other difference without the
@@ -264,7 +274,7 @@ def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
     generator = random.Random(20240611)
     agreed = 0
     for _ in range(options.numeric_points * 3):
-        point = {symbol: sympy.Rational(generator.randint(5, 40), generator.choice((7, 11, 13))) for symbol in symbols}
+        point = _random_point(generator, symbols)
         try:
             va, vr = a.subs(point), r.subs(point)
             if va.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or vr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
@@ -306,7 +316,7 @@ def _equations(answer: tuple, reference: tuple, options: Options, quick: bool) -
     generator = random.Random(7)
     ratios = []
     for _ in range(options.numeric_points):
-        point = {symbol: sympy.Rational(generator.randint(5, 40), generator.choice((7, 11, 13))) for symbol in symbols}
+        point = _random_point(generator, symbols)
         try:
             denominator = complex(sympy.N(r.subs(point), 30))
             if abs(denominator) < 1e-12:

@@ -5,7 +5,7 @@ parser: it becomes a small tree of tuples (below), checked against size caps bef
 anything else sees it. ``_equiv`` turns a checked tree into sympy objects.
 
 Nodes (tuples, first element the kind):
-``("num", Fraction, is_decimal)``, ``("sym", name)``, ``("const", "pi"|"e"|"inf")``,
+``("num", Fraction, is_decimal)``, ``("sym", name)``, ``("const", "pi"|"e"|"inf"|"i")``,
 ``("add", [terms])``, ``("mul", [factors])``, ``("neg", x)``, ``("div", a, b)``,
 ``("pow", base, exp)``, ``("func", name, [args])``, ``("pct", x)``, ``("eq", lhs, rhs)``,
 ``("list", [items])`` (bare commas), ``("tuple", [items])``, ``("set", [items])``,
@@ -488,8 +488,8 @@ class _Parser:
             if name == "log" and len(args) == 2:
                 return self.node("func", "logb", [args[0], args[1]])
             return self.node("func", name, args)
-        if value == "e":
-            return self.node("const", "e")
+        if value == "e" or value == "i":  # Euler's number and the imaginary unit
+            return self.node("const", value)
         return self.symbol(value)
 
     def symbol(self, name: str) -> tuple:
@@ -637,7 +637,7 @@ def _approx(node: tuple) -> float:
     if kind == "num":
         return float(node[1])
     if kind == "const":
-        return {"pi": math.pi, "e": math.e, "inf": math.inf}[node[1]]
+        return {"pi": math.pi, "e": math.e, "inf": math.inf, "i": 1j}[node[1]]
     if kind == "add":
         return math.fsum(_approx(term) for term in node[1])
     if kind == "mul":
@@ -689,7 +689,7 @@ def check_caps(node: tuple, caps: Caps) -> None:
     if kind == "pow":
         base, exponent = node[1], node[2]
         if is_constant(exponent):
-            power = approx(exponent)
+            power = _size(exponent)
             if math.isinf(power) or abs(power) > caps.max_exponent:
                 raise TooComplex(f"an exponent is over max_exponent={caps.max_exponent}")
             if is_constant(base) and _power_digits(base, power) > caps.max_digits:
@@ -702,6 +702,16 @@ def check_caps(node: tuple, caps: Caps) -> None:
             value = approx(argument)
             if not value == value or abs(value) > caps.max_factorial:
                 raise TooComplex(f"a factorial is over max_factorial={caps.max_factorial}")
+
+
+def _size(node: tuple) -> float:
+    """|value| of a constant tree, complex values included (inf on overflow, nan when undefined)."""
+    try:
+        return abs(complex(_approx(node)))
+    except OverflowError:
+        return math.inf
+    except (ValueError, ZeroDivisionError, TypeError):
+        return math.nan
 
 
 def _power_digits(base: tuple, power: float) -> float:
