@@ -167,11 +167,21 @@ _HAND = [
     (r"\$ 32,348", r"$\boxed{\$32,348}$", True),
     (r"11\sqrt2", r"$\boxed{11\sqrt{2}}$", True),
     (r"90^\circ", r"$\boxed{90}$", True),
+    (r"-1", r"Using Euler's formula, $\boxed{e^{i\pi}}$.", True),
+    (r"5", r"$\boxed{(1+2i)(1-2i)}$", True),
+    (r"0.3", r"$\boxed{0.1+0.2}$", True),
+    (r"\frac{1}{2}", r"$\boxed{\cos(\pi/3)}$", True),
+    (r"120", r"$\boxed{5!}$", True),
+    (r"18", r"Total: \$18.00", True),
+    (r"y = 2x + 1", r"$\boxed{2x - y + 1 = 0}$", True),
+    (r"3", r"The answer is 3 because 1 + 2 = 3.", True),
+    (r"12", r"The answer is 13.", False),
+    (r"\frac{2}{3}", r"$\boxed{0.67}$", False),
 ]
 
 
 def corpus(seed: int = 0) -> list[tuple[str, str, bool]]:
-    """(reference, model output, equal?) triples: 560 rows, about three quarters right."""
+    """(reference, model output, equal?) triples: 570 rows, about three quarters right."""
     rng = random.Random(seed)
     return _gsm8k(rng, 230) + _math_style(rng, 200) + _long_cot(rng, 100) + list(_HAND)
 
