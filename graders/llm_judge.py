@@ -183,11 +183,16 @@ class _Judge(Grader):
             marked[0] += len(text)
             return delimit_sample(text) if config.delimit_sample else text
 
-        messages = []
+        messages = [
+            {"role": message.role, "content": message.content.render_marked(sample, item, mark)}
+            for message in config.input
+        ]
         if config.instructions:
-            messages.append({"role": "system", "content": self._instructions})
-        for message in config.input:
-            messages.append({"role": message.role, "content": message.content.render_marked(sample, item, mark)})
+            # One system message, not two in a row: some chat templates (Mistral, Gemma) refuse that.
+            if messages[0]["role"] in ("system", "developer"):
+                messages[0]["content"] = f"{self._instructions}\n\n{messages[0]['content']}"
+            else:
+                messages.insert(0, {"role": "system", "content": self._instructions})
         if marked[0] > config.max_sample_chars:
             raise GradeError(
                 f"the sample is {marked[0]} characters, over max_sample_chars={config.max_sample_chars}",
