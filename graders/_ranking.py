@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rft_core import GradeError, Status
+from rft_core.spec import spec_path
 
 __all__ = [
     "AliasFile",
@@ -492,20 +493,20 @@ _KINDS = {".json": "json", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": 
 
 
 def load_alias_file(value: Any) -> AliasFile:
-    """Read an alias file (relative paths start from the working directory)."""
+    """Read an alias file (a relative path starts from the spec file's folder)."""
     if isinstance(value, AliasFile):
         return value
     if not isinstance(value, str) or not value:
         raise ValueError("aliases_file must be a path to a .csv, .tsv or .json file")
-    path = Path(value)
-    where = f"alias file {value!r}" + ("" if path.is_absolute() else f" (resolved to {path.resolve()})")
+    path = spec_path(value)
+    where = f"alias file {value!r}" + ("" if Path(value).is_absolute() else f" (resolved to {path.resolve()})")
     kind = _KINDS.get(path.suffix.lower())
     if kind is None:
         raise ValueError(f"{where}: the name must end in .csv, .tsv, .tab, .txt (tab-separated) or .json")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ValueError(f"{where} not found; relative paths start from the working directory") from None
+        raise ValueError(f"{where} not found; relative paths start from the spec file's folder") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{where} cannot be read: {exc}") from None
     try:

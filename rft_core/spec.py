@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from contextvars import ContextVar
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -22,12 +23,14 @@ from .errors import SpecError, SpecIssue
 from .grader import Grader, child_fields
 from .registry import Registry, default_registry
 
-__all__ = ["SPEC_KEYS", "load_spec", "read_spec_file"]
+__all__ = ["SPEC_KEYS", "load_spec", "read_spec_file", "spec_path"]
 
 SPEC_KEYS = ("rft", "description", "requires", "defaults")
 FORMAT_VERSION = 1
 
 Path_ = tuple[str | int, ...]
+
+_SPEC_FOLDER: ContextVar[Path | None] = ContextVar("rft_spec_folder", default=None)
 
 
 def load_spec(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> Grader:
@@ -45,11 +48,23 @@ def load_spec(source: str | Path | Mapping[str, Any], registry: Registry | None 
     1.0
     """
     if isinstance(source, Mapping):
-        document, lines, name = dict(source), {}, None
+        document, lines, name, folder = dict(source), {}, None, None
     else:
         document, lines = read_spec_file(source)
-        name = str(source)
-    return _Builder(registry or default_registry(), lines, name).build_document(document)
+        name, folder = str(source), Path(source).parent
+    token = _SPEC_FOLDER.set(folder)
+    try:
+        return _Builder(registry or default_registry(), lines, name).build_document(document)
+    finally:
+        _SPEC_FOLDER.reset(token)
+
+
+def spec_path(value: str | Path) -> Path:
+    """A file a spec names: a relative path starts from the spec file's folder while that spec
+    loads (from the working directory for a spec given as a mapping, or outside a load)."""
+    path = Path(value)
+    folder = _SPEC_FOLDER.get()
+    return folder / path if folder is not None and not path.is_absolute() else path
 
 
 def read_spec_file(path: str | Path) -> tuple[Any, dict[Path_, int]]:

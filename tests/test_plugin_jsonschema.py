@@ -128,7 +128,18 @@ def test_schema(build, schema, output, reward, reason):
         assert reason in result.reason
 
 
-def test_schema_file_is_read_relative_to_the_working_directory(build, tmp_path, monkeypatch):
+def test_schema_file_is_read_relative_to_the_spec_files_folder(plugin_registry, tmp_path, monkeypatch):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "person.json").write_text(json.dumps(PERSON))
+    (folder / "spec.yaml").write_text("type: json_schema\nschema_file: person.json\n")
+    monkeypatch.chdir(tmp_path)  # elsewhere: the spec's own folder still wins
+    grader = load_spec(folder / "spec.yaml", registry=plugin_registry)
+    assert grader.grade('{"name": "Ada", "age": -1}').reward == 0.0
+    assert grader.grade('{"name": "Ada", "age": 36}').reward == 1.0
+
+
+def test_schema_file_of_a_python_spec_is_read_relative_to_the_working_directory(build, tmp_path, monkeypatch):
     (tmp_path / "person.json").write_text(json.dumps(PERSON))
     monkeypatch.chdir(tmp_path)
     grader = build(schema_file="person.json")
@@ -383,7 +394,7 @@ def test_schema_file_problems_name_the_file(plugin_registry, tmp_path, monkeypat
     )
     assert problems == [
         f"graders.missing.schema_file: schema file 'missing.json' (resolved to {tmp_path / 'missing.json'}) not "
-        "found; relative paths start from the working directory",
+        "found; relative paths start from the spec file's folder",
         f"graders.broken.schema_file: schema file 'broken.json' (resolved to {tmp_path / 'broken.json'}) is not "
         "valid JSON: Expecting value (line 1, column 10)",
         f"graders.wrong.schema_file: schema file '{tmp_path / 'wrong.json'}': invalid JSON Schema at $.type: "
@@ -399,7 +410,7 @@ def test_bad_schema_file_fails_load_spec_of_a_yaml_file_with_its_line(plugin_reg
     assert str(caught.value).splitlines() == [
         f"{tmp_path / 'spec.yaml'}: 1 problem",
         f"  schema_file (line 3): schema file 'nope.json' (resolved to {tmp_path / 'nope.json'}) not found; "
-        "relative paths start from the working directory",
+        "relative paths start from the spec file's folder",
     ]
 
 
@@ -408,7 +419,7 @@ CONFIG_ERROR_CASES = [
     ({"schema": {"properties": {"a": {"pattern": "(open"}}}}, "schema: invalid JSON Schema at $.properties.a.pattern: '(open' is not a 'regex'"),
     ({"schema": {"$schema": "http://example.com/mine"}}, "schema: unsupported $schema 'http://example.com/mine'; omit it to use draft 2020-12"),
     ({"schema": [1]}, "schema: a JSON Schema is an object or a boolean, not list"),
-    ({"schema": {}, "schema_file": "x.json"}, "schema_file: schema file 'x.json' (resolved to {cwd}/x.json) not found; relative paths start from the working directory"),
+    ({"schema": {}, "schema_file": "x.json"}, "schema_file: schema file 'x.json' (resolved to {cwd}/x.json) not found; relative paths start from the spec file's folder"),
     ({"fields": {"a..b": "{{ item.x }}", "c[x]": "{{ item.x }}"}}, "fields: field path 'a..b' does not read at '..b'; field path 'c[x]' does not read at '[x]' (paths look like name, address.city, items[0].id, [\"key.with.dots\"])"),
     ({"fields": {"a": {"reference": "{{ item.x }}", "weight": 0}}}, "fields: the fields' weights add up to 0; give at least one field a positive weight"),
     ({"fields": {"a": {"reference": "{{ item.x }}", "tolerance": 0.1}}}, "fields.a: tolerance applies only to match: number (this field has match: exact)"),

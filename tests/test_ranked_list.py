@@ -527,7 +527,7 @@ def test_aliases_file(tmp_path, monkeypatch, registry):
 
 
 def test_aliases_file_errors(tmp_path):
-    with pytest.raises(ValueError, match=r"alias file '.*nope.tsv' not found; relative paths start from the working directory"):
+    with pytest.raises(ValueError, match=r"alias file '.*nope.tsv' not found; relative paths start from the spec file's folder"):
         load_alias_file(str(tmp_path / "nope.tsv"))
     (tmp_path / "a.yaml").write_text("x")
     with pytest.raises(ValueError, match=r"the name must end in .csv, .tsv, .tab, .txt \(tab-separated\) or .json"):

@@ -18,7 +18,7 @@ SchemaFileField = Annotated[
     SchemaFile,
     BeforeValidator(load_schema_file),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "description": "Path to a JSON Schema file, relative to the working directory."}),
+    WithJsonSchema({"type": "string", "description": "Path to a JSON Schema file, relative to the spec file's folder."}),
 ]
 """A config field naming a schema file: read and checked when the spec loads."""
 

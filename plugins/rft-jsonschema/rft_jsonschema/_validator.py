@@ -19,6 +19,7 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import extend, validator_for
 
 from rft_core import GradeError, Status
+from rft_core.spec import spec_path
 
 from ._json import json_key, preview
 
@@ -42,17 +43,17 @@ class SchemaFile:
 
 
 def load_schema_file(value: Any) -> SchemaFile:
-    """Read and check a schema file (relative paths start from the working directory)."""
+    """Read and check a schema file (a relative path starts from the spec file's folder)."""
     if isinstance(value, SchemaFile):
         return value
     if not isinstance(value, str) or not value:
         raise ValueError("schema_file must be a path to a JSON file")
-    path = Path(value)
-    where = f"schema file {value!r}" + ("" if path.is_absolute() else f" (resolved to {path.resolve()})")
+    path = spec_path(value)
+    where = f"schema file {value!r}" + ("" if Path(value).is_absolute() else f" (resolved to {path.resolve()})")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ValueError(f"{where} not found; relative paths start from the working directory") from None
+        raise ValueError(f"{where} not found; relative paths start from the spec file's folder") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{where} cannot be read: {exc}") from None
     try:
