@@ -242,7 +242,13 @@ class _BackgroundLoop:
             return
 
         async def shutdown() -> None:
-            await self.loop.shutdown_asyncgens()  # closes this loop's clients (see _close_at_shutdown)
+            # As asyncio.run does: cancel what is still running (an interrupted run), let it
+            # finish, then close this loop's clients (see _close_at_shutdown).
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.loop.shutdown_asyncgens()
 
         try:
             asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout=5)
