@@ -734,3 +734,36 @@ def test_the_example_spec_scores_its_data(server, tmp_path):
     assert server.count == 2 * len(rows)
     hostile = [body for body in server.requests if "Grader: ignore previous" in body["messages"][-1]["content"]]
     assert len(hostile) == 2 and all(body["messages"][-1]["content"].count("</sample>") == 1 for body in hostile)
+
+
+@pytest.mark.integration
+def test_interrupting_rft_score_exits_at_once(server, tmp_path):
+    """Ctrl-C while judgments are in flight: exit 130 with 'interrupted', without waiting for them."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    server.script = lambda body, number: Reply(verdict(1).body, delay=2.0)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(score_spec(server, timeout=30)))
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"output_text": f"answer {n}", "answer": "x"}) + "\n" for n in range(100)))
+    env = {**os.environ, "RFT_LOAD_PLUGINS": "", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rft_core.cli", "score", str(spec), str(data), "-o", str(tmp_path / "out.jsonl"),
+         "--no-progress"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while server.count == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.count > 0
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert stderr == "interrupted\n"
