@@ -4,7 +4,7 @@
 AsyncOpenAI (its own retries off: we retry here) and returns a ``Reply`` or
 raises ``JudgeCallError`` carrying the status to report.
 
-- In flight: at most ``max_concurrency`` requests per server and event loop (a semaphore).
+- In flight: at most ``max_concurrency`` requests per server settings (a semaphore per client).
 - Rate: ``requests_per_minute`` spaces requests evenly; ``tokens_per_minute`` is a
   token bucket charged with an estimate before a request and corrected with the
   usage the server reports. Both are shared by every loop and thread of the process.
@@ -17,9 +17,15 @@ raises ``JudgeCallError`` carrying the status to report.
   retried once without it; if that works, the server+model is remembered as not
   supporting structured outputs and later requests go without.
 
-The SDK is imported lazily (it is the ``judge`` extra). Each event loop gets its
-own AsyncOpenAI client (HTTP connections belong to a loop); the client is closed
-when ``asyncio.run`` shuts the loop down.
+Event loops: every judgment runs on one event loop in a background thread
+(``run_in_background`` for sync callers, ``on_background_loop`` from any other loop),
+so connections, semaphores and limits are shared by the whole process and outlive a
+batch. Clients are made per loop all the same (HTTP connections belong to a loop)
+and closed when their loop shuts down (``asyncio.run``, or the background loop at exit).
+
+The SDK is imported lazily (it is the ``judge`` extra); requests go through the SDK's
+``post`` with the request body as built (the typed ``chat.completions.create`` spends
+milliseconds per call transforming it), on the SDK's aiohttp transport when installed.
 """
 
 from __future__ import annotations
