@@ -16,6 +16,7 @@ import asyncio
 import json
 import random
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ RESERVED = frozenset(
 
 LOGGED_STATUSES = (Status.PARSE_ERROR, Status.TIMEOUT, Status.ERROR, Status.NOT_APPLICABLE)
 _NA = Status.NOT_APPLICABLE
-_VALUES = {status: status.value for status in Status}
+_status_of = attrgetter("status")
 
 Spec = Grader | str | Path | Mapping[str, Any]
 
@@ -143,13 +144,15 @@ class RewardFunction:
         ``rewards/<name>/<path>/mean`` for each sub-reward (over the rows it applies to).
         Through ``log_extra`` (TRL's completions table): ``<name>/status`` and ``<name>/<path>``."""
         name = self.__name__
-        statuses = [result.status for result in results]
+        statuses = list(map(_status_of, results))
+        size = len(statuses)
+        all_ok = statuses.count(Status.OK) == size
         if log_metric is not None:
-            size = len(statuses)
-            for status in LOGGED_STATUSES:
-                log_metric(f"rewards/{name}/frac_{status.value}", statuses.count(status) / size)
-        if log_extra is not None:
-            log_extra(f"{name}/status", list(map(_VALUES.__getitem__, statuses)))
+            for status, metric in zip(LOGGED_STATUSES, self._metric_names(name)):
+                log_metric(metric, 0.0 if all_ok else statuses.count(status) / size)
+        if log_extra is not None:  # Enum hashing is slow: spell out the common all-ok batch
+            values = ["ok"] * size if all_ok else [status.value for status in statuses]
+            log_extra(f"{name}/status", values)
         for path, column in sub_reward_columns(results).items():
             rewards = [None if sub is None or sub.status is _NA else sub.reward for sub in column]
             if log_metric is not None:
@@ -158,6 +161,12 @@ class RewardFunction:
                     log_metric(f"rewards/{name}/{path}/mean", sum(applicable) / len(applicable))
             if log_extra is not None:
                 log_extra(f"{name}/{path}", rewards)
+
+    def _metric_names(self, name: str) -> list[str]:
+        cached = self.__dict__.get("_metrics")
+        if cached is None or cached[0] != name:  # built once per name (``__name__`` may be reassigned)
+            cached = self._metrics = (name, [f"rewards/{name}/frac_{status.value}" for status in LOGGED_STATUSES])
+        return cached[1]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.__name__!r} grading with {self.grader!r}>"
