@@ -9,7 +9,8 @@ Prints pairs/s for one core and for all cores (ours: grade_batch with 1 worker p
 one per core; math-verify: a loop in this process, then a multiprocessing pool of one process
 per core), the ratios, each side's accuracy against the corpus's ground truth, their agreement
 rate and every disagreement with the side that is right.
-Caches are cleared before every timed pass (ours: verdicts and parsed references).
+Caches are cleared before every timed pass (ours: verdicts, cleaned and parsed references; fresh
+worker processes, so no sympy cache either).
 Target (issue 3): >= 2x math-verify's single-process throughput, no loss of accuracy.
 """
 
@@ -37,6 +38,7 @@ CORES = os.cpu_count() or 1
 def _clear_caches() -> None:
     math_grader._VERDICTS.clear()
     math_grader._parse_reference.cache_clear()
+    math_grader._clean_reference.cache_clear()
 
 
 def ours(rows, workers: int) -> tuple[float, list[bool]]:

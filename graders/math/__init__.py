@@ -185,7 +185,7 @@ class MathGrader(Grader):
                 f"over max_answer_chars={self.config.max_answer_chars:,}"
             )
         answer_text = clean(extracted)
-        cleaned_refs = tuple(clean(reference) for reference in references)
+        cleaned_refs = tuple(map(_clean_reference, references))
         try:
             answer = parse(answer_text, self.caps)
         except TooComplex as exc:
@@ -326,6 +326,9 @@ class MathGrader(Grader):
             for index, result in zip(where, self.finish(pending)):
                 results[index] = result
         return results  # type: ignore[return-value]
+
+
+_clean_reference = lru_cache(maxsize=65536)(clean)  # references repeat across samples
 
 
 @lru_cache(maxsize=65536)
