@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--max-completion-length", type=int, default=256)
     train.add_argument("--eval-steps", type=int, help="steps between evaluations (default: max-steps / 5)")
     train.add_argument("--report-to", default="none", help="TRL/transformers loggers, e.g. wandb (default: none)")
+    train.add_argument(
+        "--column", action="append", dest="columns", metavar="NAME",
+        help="a dataset column to put in the item (repeat; default: every column, and the prompt)",
+    )
+    train.add_argument(
+        "--rename", action="append", default=[], metavar="COLUMN=KEY",
+        help="give a column another name in the item, e.g. solution=answer (repeat)",
+    )
     train.set_defaults(handler=_train)
     return parser
 
@@ -211,6 +219,7 @@ def _train(args: argparse.Namespace) -> int:
         if path is not None and not path.is_file():
             raise RftError(f"{path}: {option} file not found")
     grader = load_spec(args.spec)
+    _renames(args.rename)  # a malformed --rename is reported before anything loads
     try:
         trainer = _train_with(train, grader, args)
     except ValueError as exc:  # TRL's config checks, e.g. a batch size num_generations does not divide
@@ -236,8 +245,20 @@ def _train_with(train: Any, grader: Any, args: argparse.Namespace) -> Any:
         per_device_train_batch_size=args.per_device_train_batch_size,
         max_completion_length=args.max_completion_length,
         eval_steps=args.eval_steps,
+        columns=args.columns,
+        rename=_renames(args.rename),
         config={"report_to": args.report_to},
     )
+
+
+def _renames(pairs: list[str]) -> dict[str, str]:
+    renames = {}
+    for pair in pairs:
+        column, _, key = pair.partition("=")
+        if not column or not key:
+            raise RftError(f"--rename {pair!r}: write COLUMN=KEY, e.g. --rename solution=answer")
+        renames[column] = key
+    return renames
 
 
 if __name__ == "__main__":

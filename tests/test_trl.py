@@ -827,3 +827,47 @@ def test_the_example_script_trains(tiny_model, tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "'rewards/exact/mean'" in completed.stdout + completed.stderr
     assert (tmp_path / "out" / "config.json").is_file()
+
+
+def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
+    """The command holds no training logic: every option lands in rft_core.trl.train."""
+    import rft_core.trl as trl_module
+    from rft_core.cli import main
+
+    seen = {}
+
+    class FakeTrainer:
+        class state:
+            global_step = 3
+            log_history = [{"reward": 0.5}, {"eval_reward": 0.25}]
+
+        def save_model(self, path):
+            seen["saved"] = path
+
+    def fake_train(spec, model, data, **options):
+        seen.update(spec=spec, model=model, data=data, **options)
+        return FakeTrainer()
+
+    monkeypatch.setattr(trl_module, "train", fake_train)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(json.dumps(QUIZ))
+    data = tmp_path / "train.jsonl"
+    data.write_text("{}\n")
+    argv = ["train", str(spec), "--model", "m", "--data", str(data), "--trainer", "rloo", "--max-steps", "3"]
+    argv += ["--column", "solution", "--column", "prompt", "--rename", "solution=answer", "--output-dir", str(tmp_path / "o")]
+    assert main(argv) == 0
+    assert seen["model"] == "m" and seen["data"] == data and seen["trainer"] == "rloo" and seen["max_steps"] == 3
+    assert seen["columns"] == ["solution", "prompt"] and seen["rename"] == {"solution": "answer"}
+    assert seen["spec"].name == "quiz" and seen["saved"] == str(tmp_path / "o")
+    assert json.loads(capsys.readouterr().out) == {"output_dir": str(tmp_path / "o"), "steps": 3, "reward": 0.5, "eval_reward": 0.25}
+
+
+def test_rft_train_refuses_a_malformed_rename(tmp_path, capsys):
+    from rft_core.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(json.dumps(QUIZ))
+    data = tmp_path / "train.jsonl"
+    data.write_text("{}\n")
+    assert main(["train", str(spec), "--model", "m", "--data", str(data), "--rename", "solution"]) == 1
+    assert capsys.readouterr().err == "error: --rename 'solution': write COLUMN=KEY, e.g. --rename solution=answer\n"
