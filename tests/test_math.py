@@ -28,85 +28,85 @@ def grade(output: str, answer, **fields):
 
 CASES = [
     # GSM8K marker, thousands separator
-    ("gsm8k", "She has 48 + 24 = 72 clips.\n#### 72", "72", 1.0),
-    ("gsm8k_thousands", "#### 1,234", "1234", 1.0),
-    ("gsm8k_wrong", "#### 71", "72", 0.0),
+    ("gsm8k", "She has 48 + 24 = 72 clips.\n#### 72", "72", 1.0),  # the last '#### N' line of a GSM8K solution
+    ("gsm8k_thousands", "#### 1,234", "1234", 1.0),  # a thousands separator is not a tuple
+    ("gsm8k_wrong", "#### 71", "72", 0.0),  # off by one: wrong, status still ok
     # boxed, nested braces, fractions and decimals compared exactly
-    ("boxed_frac_vs_decimal", r"so $\boxed{\frac{1}{2}}$.", "0.5", 1.0),
-    ("boxed_nested", r"\boxed{\frac{\sqrt{3}}{2}}", r"\frac{\sqrt3}{2}", 1.0),
-    ("fbox", r"\fbox{7}", "7", 1.0),
-    ("dfrac_digits", r"\boxed{\dfrac12}", "1/2", 1.0),
-    ("mixed_number", r"\boxed{2\frac{1}{2}}", "5/2", 1.0),
-    ("leading_dot", r"\boxed{.5}", "1/2", 1.0),
-    ("scientific_latex", r"\boxed{1.5 \times 10^{3}}", "1500", 1.0),
-    ("scientific_e", "The answer is 1.5e3.", "1500", 1.0),
+    ("boxed_frac_vs_decimal", r"so $\boxed{\frac{1}{2}}$.", "0.5", 1.0),  # 1/2 and 0.5 are the same rational
+    ("boxed_nested", r"\boxed{\frac{\sqrt{3}}{2}}", r"\frac{\sqrt3}{2}", 1.0),  # nested braces in \boxed; \sqrt3 shorthand in the reference
+    ("fbox", r"\fbox{7}", "7", 1.0),  # \fbox is read like \boxed
+    ("dfrac_digits", r"\boxed{\dfrac12}", "1/2", 1.0),  # \dfrac12 is \frac{1}{2}
+    ("mixed_number", r"\boxed{2\frac{1}{2}}", "5/2", 1.0),  # 2\frac{1}{2} is 2 + 1/2, not 2 * 1/2
+    ("leading_dot", r"\boxed{.5}", "1/2", 1.0),  # .5 without a leading zero
+    ("scientific_latex", r"\boxed{1.5 \times 10^{3}}", "1500", 1.0),  # a \times 10^{n}
+    ("scientific_e", "The answer is 1.5e3.", "1500", 1.0),  # 1.5e3 notation, found by the phrase extractor
     # phrases, Markdown, words, units, currency
-    ("final_answer_phrase", "The final answer is 42 apples.", "42", 1.0),
-    ("answer_colon", "Reasoning...\nAnswer: 17", "17", 1.0),
-    ("markdown_bold", "The answer is **73**.", "73", 1.0),
-    ("text_unit", r"$\boxed{5\text{ cm}}$", "5", 1.0),
-    ("currency", r"The total is \$1,234.50.", "1234.5", 1.0),
-    ("degrees", r"\boxed{30^\circ}", "30", 1.0),
-    ("last_number", "First 3, then 4, so 12 in all", "12", 1.0),
-    ("latex_span", r"We get $x^2$ and finally $\frac{3}{4}$", "0.75", 1.0),
-    ("display_math", r"\[ \frac{3}{4} \]", "3/4", 1.0),
+    ("final_answer_phrase", "The final answer is 42 apples.", "42", 1.0),  # words after the number are a unit
+    ("answer_colon", "Reasoning...\nAnswer: 17", "17", 1.0),  # 'Answer:' line
+    ("markdown_bold", "The answer is **73**.", "73", 1.0),  # **73** in Markdown
+    ("text_unit", r"$\boxed{5\text{ cm}}$", "5", 1.0),  # \text{ cm} unit dropped
+    ("currency", r"The total is \$1,234.50.", "1234.5", 1.0),  # \$ and a thousands separator
+    ("degrees", r"\boxed{30^\circ}", "30", 1.0),  # ^\circ dropped
+    ("last_number", "First 3, then 4, so 12 in all", "12", 1.0),  # no marker at all: the last number
+    ("latex_span", r"We get $x^2$ and finally $\frac{3}{4}$", "0.75", 1.0),  # the last $...$ span, not the first
+    ("display_math", r"\[ \frac{3}{4} \]", "3/4", 1.0),  # \[...\] display math
     # equations, percent
-    ("equation_answer", r"\boxed{x = 3}", "3", 1.0),
-    ("equation_reference", r"\boxed{3}", "x=3", 1.0),
-    ("percent_vs_decimal", r"\boxed{50\%}", "0.5", 1.0),
-    ("percent_vs_number", r"\boxed{50\%}", "50", 1.0),
-    ("no_percent_no_scaling", r"\boxed{0.5}", "50", 0.0),
+    ("equation_answer", r"\boxed{x = 3}", "3", 1.0),  # x = 3 against 3
+    ("equation_reference", r"\boxed{3}", "x=3", 1.0),  # 3 against x = 3
+    ("percent_vs_decimal", r"\boxed{50\%}", "0.5", 1.0),  # 50% read as 0.5
+    ("percent_vs_number", r"\boxed{50\%}", "50", 1.0),  # 50% with the sign dropped
+    ("no_percent_no_scaling", r"\boxed{0.5}", "50", 0.0),  # no % sign: 0.5 is not 50
     # symbolic, in a worker
-    ("symbolic_factored", r"\boxed{(x-1)(x+1)}", "x^2-1", 1.0),
-    ("symbolic_radical", r"\boxed{\sqrt{12}}", r"2\sqrt{3}", 1.0),
-    ("symbolic_trig", r"\boxed{\sin^2 x + \cos^2 x}", "1", 1.0),
-    ("plain_math", "Answer: 2*x**2 + sqrt(2)", r"2x^2+\sqrt{2}", 1.0),
-    ("different_variables", r"\boxed{x+1}", "y+1", 0.0),
-    ("huge_power_plus_one", r"\boxed{(x+1)^{300}}", "(x+1)^{300}+1", 0.0),
-    ("equations_scaled", r"\boxed{2x + 2 = 4}", "x + 1 = 2", 1.0),
+    ("symbolic_factored", r"\boxed{(x-1)(x+1)}", "x^2-1", 1.0),  # needs sympy: expanded vs factored
+    ("symbolic_radical", r"\boxed{\sqrt{12}}", r"2\sqrt{3}", 1.0),  # sqrt(12) simplifies to 2 sqrt(3)
+    ("symbolic_trig", r"\boxed{\sin^2 x + \cos^2 x}", "1", 1.0),  # a trigonometric identity
+    ("plain_math", "Answer: 2*x**2 + sqrt(2)", r"2x^2+\sqrt{2}", 1.0),  # plain math (*, **, sqrt()) against LaTeX
+    ("different_variables", r"\boxed{x+1}", "y+1", 0.0),  # x + 1 is not y + 1
+    ("huge_power_plus_one", r"\boxed{(x+1)^{300}}", "(x+1)^{300}+1", 0.0),  # exact rational points see the +1 on a huge value
+    ("equations_scaled", r"\boxed{2x + 2 = 4}", "x + 1 = 2", 1.0),  # one equation a multiple of the other
     # points of both signs: sqrt(x^2) is |x|, not x
-    ("sqrt_square_is_not_x", r"\boxed{\sqrt{x^2}}", "x", 0.0),
-    ("sqrt_square_is_abs", r"\boxed{\sqrt{x^2}}", "|x|", 1.0),
-    ("cancelled_fraction", r"\boxed{\frac{x^2-1}{x-1}}", "x+1", 1.0),
+    ("sqrt_square_is_not_x", r"\boxed{\sqrt{x^2}}", "x", 0.0),  # differs for x < 0
+    ("sqrt_square_is_abs", r"\boxed{\sqrt{x^2}}", "|x|", 1.0),  # sqrt(x^2) is |x|
+    ("cancelled_fraction", r"\boxed{\frac{x^2-1}{x-1}}", "x+1", 1.0),  # the common factor cancels
     # i is the imaginary unit
-    ("euler_identity", r"\boxed{e^{i\pi}}", "-1", 1.0),
-    ("complex_product", r"\boxed{(1+2i)(1-2i)}", "5", 1.0),
-    ("complex_root", r"\boxed{\sqrt{-4}}", "2i", 1.0),
+    ("euler_identity", r"\boxed{e^{i\pi}}", "-1", 1.0),  # e^{i pi} = -1
+    ("complex_product", r"\boxed{(1+2i)(1-2i)}", "5", 1.0),  # (1+2i)(1-2i) = 5
+    ("complex_root", r"\boxed{\sqrt{-4}}", "2i", 1.0),  # sqrt(-4) = 2i
     # functions of constants
-    ("log_of_power", r"\boxed{\ln(e^2)}", "2", 1.0),
-    ("trig_value", r"\boxed{\cos(\pi/3)}", "1/2", 1.0),
-    ("factorial_value", r"\boxed{5!}", "120", 1.0),
-    ("binomial_value", r"\boxed{\binom{5}{2}}", "10", 1.0),
-    ("float_sum", r"\boxed{0.1+0.2}", "0.3", 1.0),
+    ("log_of_power", r"\boxed{\ln(e^2)}", "2", 1.0),  # ln(e^2) = 2
+    ("trig_value", r"\boxed{\cos(\pi/3)}", "1/2", 1.0),  # cos(pi/3) = 1/2
+    ("factorial_value", r"\boxed{5!}", "120", 1.0),  # 5! = 120
+    ("binomial_value", r"\boxed{\binom{5}{2}}", "10", 1.0),  # C(5, 2) = 10
+    ("float_sum", r"\boxed{0.1+0.2}", "0.3", 1.0),  # exact decimals: 0.1 + 0.2 is exactly 0.3
     # tolerance: decimals within rel_tol, exact numbers never
-    ("decimal_close_to_pi", r"\boxed{6.283185}", r"2\pi", 1.0),
-    ("decimal_far_from_pi", r"\boxed{3.14}", r"\pi", 0.0),
-    ("integers_exact", r"\boxed{1000001}", "1000000", 0.0),
-    ("rounded_third", r"\boxed{0.333}", "1/3", 0.0),
+    ("decimal_close_to_pi", r"\boxed{6.283185}", r"2\pi", 1.0),  # a decimal within rel_tol of 2 pi
+    ("decimal_far_from_pi", r"\boxed{3.14}", r"\pi", 0.0),  # 3.14 is outside rel_tol of pi
+    ("integers_exact", r"\boxed{1000001}", "1000000", 0.0),  # integers never get a tolerance
+    ("rounded_third", r"\boxed{0.333}", "1/3", 0.0),  # a rounded decimal is not 1/3
     # sets, tuples, intervals
-    ("set_any_order", r"\boxed{\{2, 1\}}", r"\{1,2\}", 1.0),
-    ("bare_list_any_order", r"\boxed{3, 1}", "1, 3", 1.0),
-    ("tuple_ordered", r"\boxed{(2, 1)}", "(1,2)", 0.0),
-    ("tuple_equal", r"\boxed{(1, \frac{1}{2})}", "(1, 0.5)", 1.0),
-    ("interval", r"\boxed{[1, 2)}", "[1,2)", 1.0),
-    ("interval_brackets_differ", r"\boxed{(1, 2]}", "[1,2]", 0.0),
-    ("union", r"\boxed{(5, \infty) \cup (-\infty, 0)}", r"(-\infty,0)\cup(5,\infty)", 1.0),
+    ("set_any_order", r"\boxed{\{2, 1\}}", r"\{1,2\}", 1.0),  # a set reference ignores order
+    ("bare_list_any_order", r"\boxed{3, 1}", "1, 3", 1.0),  # so does a bare list of solutions
+    ("tuple_ordered", r"\boxed{(2, 1)}", "(1,2)", 0.0),  # a tuple does not
+    ("tuple_equal", r"\boxed{(1, \frac{1}{2})}", "(1, 0.5)", 1.0),  # tuple elements compare as numbers
+    ("interval", r"\boxed{[1, 2)}", "[1,2)", 1.0),  # same half-open interval
+    ("interval_brackets_differ", r"\boxed{(1, 2]}", "[1,2]", 0.0),  # (1, 2] is not [1, 2]
+    ("union", r"\boxed{(5, \infty) \cup (-\infty, 0)}", r"(-\infty,0)\cup(5,\infty)", 1.0),  # a union of intervals ignores order
     # multiple choice
-    ("choice_parenthesised", r"\boxed{(B)}", "B", 1.0),
-    ("choice_option", "I pick option B.", "B", 1.0),
-    ("choice_wrong", "The answer is (C).", "B", 0.0),
-    ("choice_reference_parenthesised", "Answer: D", "(D)", 1.0),
+    ("choice_parenthesised", r"\boxed{(B)}", "B", 1.0),  # (B) against B
+    ("choice_option", "I pick option B.", "B", 1.0),  # 'option B' in prose
+    ("choice_wrong", "The answer is (C).", "B", 0.0),  # another letter: wrong
+    ("choice_reference_parenthesised", "Answer: D", "(D)", 1.0),  # reference written (D)
     # text references
-    ("text_reference", r"\boxed{\text{Monday}}", r"\text{Monday}", 1.0),
-    ("text_reference_wrong", r"\boxed{\text{Tuesday}}", r"\text{Monday}", 0.0),
+    ("text_reference", r"\boxed{\text{Monday}}", r"\text{Monday}", 1.0),  # a reference that is not math compares as text
+    ("text_reference_wrong", r"\boxed{\text{Tuesday}}", r"\text{Monday}", 0.0),  # text against text: wrong, status ok
     # a product of letters is not a number with a unit
-    ("product_not_unit", r"\boxed{2ab}", "2", 0.0),
+    ("product_not_unit", r"\boxed{2ab}", "2", 0.0),  # 2ab is a product, not 2 with a unit
     # prose after the answer in a phrase
-    ("phrase_then_prose", "The answer is 5 because she had 3 left.", "5", 1.0),
+    ("phrase_then_prose", "The answer is 5 because she had 3 left.", "5", 1.0),  # the answer ends where the prose starts
     # several references, GSM8K and MATH solutions as references
-    ("reference_list", "#### 42", ["41", "42"], 1.0),
-    ("reference_gsm8k_solution", "so 72", "48 + 24 = 72\n#### 72", 1.0),
-    ("reference_math_solution", r"\boxed{\frac{1}{4}}", r"We find $\boxed{\frac14}$.", 1.0),
+    ("reference_list", "#### 42", ["41", "42"], 1.0),  # any reference in a list may match
+    ("reference_gsm8k_solution", "so 72", "48 + 24 = 72\n#### 72", 1.0),  # a whole GSM8K solution as the reference
+    ("reference_math_solution", r"\boxed{\frac{1}{4}}", r"We find $\boxed{\frac14}$.", 1.0),  # a whole MATH solution (\boxed) as the reference
 ]
 
 
