@@ -105,11 +105,14 @@ def run(args: argparse.Namespace, base_url: str) -> None:
         cached_wall = time.perf_counter() - start
         assert all(s.result.metadata["cached"] for s in again)
 
-    print(f"score_model, {count} judgments, server latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"score_model, {count} judgments, server latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}"
+          f"  ({os.cpu_count()} CPUs, load average {load:.1f})")
     print(f"  ideal wall time (n x latency / concurrency)   {ideal:7.3f} s")
     print(f"  grade_batch, all at once                      {batch_wall:7.3f} s  efficiency {ideal / batch_wall:6.1%}")
+    budget = args.latency / args.concurrency * 1000
     print(f"  client CPU per judgment (grade_batch)         {batch_cpu / count * 1000:7.2f} ms "
-          f"(the ceiling is concurrency/latency = {args.concurrency / args.latency:.0f} judgments/s of CPU budget)")
+          f"(the ideal pace leaves {budget:.2f} ms per judgment on one core)")
     print(f"  rft score path (runner, batches of 256)       {runner_wall:7.3f} s  efficiency {ideal / runner_wall:6.1%}"
           "   (target >= 85%)")
     print(f"  re-score from the cache                       {cached_wall:7.3f} s  "
