@@ -42,6 +42,7 @@ from ._verdict import Verdict, label_verdict, looks_like_refusal, score_verdict
 __all__ = ["JudgeConfig", "LabelModel", "Message", "SamplingParams", "ScoreModel", "is_reasoning_model"]
 
 DEFAULT_SEED = 42
+MAX_STEPS_CHARS = 20_000  # the judge's reasoning kept in metadata["steps"]
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_REASONING_EFFORT = "medium"
 SAMPLE_OPEN, SAMPLE_CLOSE = "<sample>", "</sample>"
@@ -392,7 +393,11 @@ class _Judge(Grader):
                 {}, {**metadata, "error_code": "model_grader_parse_error"},
             )
         if verdict.steps:
-            metadata["steps"] = verdict.steps
+            steps_json = json.dumps(verdict.steps, ensure_ascii=False)
+            if len(steps_json) <= MAX_STEPS_CHARS:  # output rows carry them: keep them a readable size
+                metadata["steps"] = verdict.steps
+            else:
+                metadata["steps_omitted"] = f"{len(steps_json)} characters, over {MAX_STEPS_CHARS}"
         return self.reward(verdict, metadata)
 
     def read_verdict(self, content: str | None) -> Verdict | None:

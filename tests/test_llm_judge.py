@@ -122,6 +122,13 @@ def test_request_body_is_deterministic_openai_wire_format(server):
     assert result.metadata["structured"] is True and result.metadata["cached"] is False
 
 
+def test_huge_steps_are_left_out_of_the_metadata(server):
+    server.script = lambda body, number: verdict(1, [{"description": "x" * 30_000, "conclusion": "ok"}])
+    result = load_spec(score_spec(server)).grade("Paris", {"answer": "Paris"})
+    assert result.reward == 1.0 and "steps" not in result.metadata
+    assert result.metadata["steps_omitted"] == "30041 characters, over 20000"
+
+
 def test_instructions_can_be_left_out(server):
     server.script = lambda body, number: verdict(1)
     load_spec(score_spec(server, instructions=False, delimit_sample=False)).grade("Paris", {"answer": "Paris"})
