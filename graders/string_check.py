@@ -38,6 +38,13 @@ class StringCheck(TextGrader):
         super().__init__(config, **fields)
         self.reference_is_pattern = self.config.operation in ("regex", "fullmatch")
         self.check = getattr(self, f"_{self.config.operation}", None) or CHECKS[self.config.operation]
+        reference = self.config.reference
+        self.pattern = None  # compiled once when the pattern is a constant; a bad one fails the spec load
+        if self.reference_is_pattern and not reference.variables:
+            self.pattern = compile_pattern(reference.text, ValueError, self._flags())
+
+    def _flags(self) -> int:
+        return regex.IGNORECASE if self.config.casefold else 0
 
     def compare(self, text: str, reference: str) -> Result:
         return Result(1.0 if self.check(text, reference) else 0.0)
@@ -46,8 +53,7 @@ class StringCheck(TextGrader):
         return [Result(1.0 if hit else 0.0) for hit in map(self.check, texts, references)]
 
     def _regex(self, text: str, reference: str, full: bool = False) -> bool:
-        flags = regex.IGNORECASE if self.config.casefold else 0
-        pattern = compile_pattern(reference, GradeError, flags)
+        pattern = self.pattern or compile_pattern(reference, GradeError, self._flags())
         return search_with_timeout(pattern, text, self.config.regex_timeout, full=full)
 
     def _fullmatch(self, text: str, reference: str) -> bool:

@@ -189,6 +189,15 @@ def test_invalid_extract_regex_is_a_spec_error(registry):
     assert issue.message == "invalid regex 'Answer: (': missing ) at position 9"
 
 
+@pytest.mark.parametrize("operation", ["regex", "fullmatch"])
+def test_invalid_constant_regex_reference_is_a_spec_error(registry, operation):
+    # a pattern written in the spec itself is compiled once, when the spec loads
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec(operation=operation, reference="(unclosed"), registry=registry)
+    [issue] = caught.value.issues
+    assert issue.message == "string_check: invalid regex '(unclosed': missing ) at position 9"
+
+
 # --- failures while grading ----------------------------------------------------------------------
 
 
