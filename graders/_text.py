@@ -5,14 +5,24 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from functools import cached_property, partial
+from typing import Annotated
 
 import regex
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField
 from rft_core.types import Item, Sample
 
-__all__ = ["TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
+__all__ = ["RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
+
+
+def _compiles(pattern: str) -> str:
+    compile_pattern(pattern, ValueError)
+    return pattern
+
+
+RegexField = Annotated[str, AfterValidator(_compiles)]
+"""A config field holding a regex: a pattern that does not compile fails the spec load."""
 
 
 class TextComparisonConfig(GraderConfig):
@@ -22,7 +32,7 @@ class TextComparisonConfig(GraderConfig):
         default="{{ sample.output_text }}", description="Template for the text being graded."
     )
     reference: TemplateField = Field(description="Template for the text to compare against, e.g. {{ item.answer }}.")
-    extract: str | None = Field(
+    extract: RegexField | None = Field(
         default=None,
         description="Regex pulling the answer out of the input; the last match wins, its first group if it has one. "
         "No match gives status parse_error.",
@@ -36,12 +46,6 @@ class TextComparisonConfig(GraderConfig):
         default=1_000_000, gt=0, description="Longer inputs get status parse_error instead of being graded."
     )
 
-    @field_validator("extract")
-    @classmethod
-    def _extract_compiles(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            compile_pattern(pattern, ValueError)
-        return pattern
 
 
 class TextInputs:

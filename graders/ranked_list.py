@@ -13,7 +13,7 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.types import Item, Sample
 
 from ._ranking import AliasFile, Normaliser, check_alias_mapping, gain, items_from_value, load_alias_file
-from ._text import compile_pattern, finditer_with_timeout
+from ._text import RegexField, compile_pattern, finditer_with_timeout
 
 __all__ = ["RankedList"]
 
@@ -115,11 +115,11 @@ class RankedList(Grader):
         )
         aliases_file: AliasFileField | None = Field(
             default=None,
-            description="Alias table file (.csv, .tsv or .json; relative to the working directory): the canonical "
+            description="Alias table file (.csv, .tsv or .json; relative to the spec file's folder): the canonical "
             "name in the first column (or a column headed symbol), aliases in the others (or those headed "
             "alias.../prev...), several per cell separated by | or ;.",
         )
-        extract: str | None = Field(
+        extract: RegexField | None = Field(
             default=None,
             description="Regex whose matches, in order, are the list's items (group 1 if it has one), "
             "instead of reading the list's layout.",
@@ -132,13 +132,6 @@ class RankedList(Grader):
         max_input_chars: int = Field(
             default=1_000_000, gt=0, description="Longer inputs get status parse_error instead of being read."
         )
-
-        @field_validator("extract")
-        @classmethod
-        def _extract_compiles(cls, pattern: str | None) -> str | None:
-            if pattern is not None:
-                compile_pattern(pattern, ValueError)
-            return pattern
 
         @field_validator("aliases")
         @classmethod
