@@ -91,6 +91,8 @@ CASES = [
     ("interval", r"\boxed{[1, 2)}", "[1,2)", 1.0),  # same half-open interval
     ("interval_brackets_differ", r"\boxed{(1, 2]}", "[1,2]", 0.0),  # (1, 2] is not [1, 2]
     ("union", r"\boxed{(5, \infty) \cup (-\infty, 0)}", r"(-\infty,0)\cup(5,\infty)", 1.0),  # a union of intervals ignores order
+    ("plus_minus", r"\boxed{x = \frac{-1 \pm \sqrt{5}}{2}}", r"\frac{-1+\sqrt5}{2}, \frac{-1-\sqrt5}{2}", 1.0),  # \pm is both roots
+    ("plus_minus_one_root", r"\boxed{\pm 3}", "3", 0.0),  # both values against one: not equal
     # multiple choice
     ("choice_parenthesised", r"\boxed{(B)}", "B", 1.0),  # (B) against B
     ("choice_option", "I pick option B.", "B", 1.0),  # 'option B' in prose

@@ -187,3 +187,33 @@ CHOICE_CASES = [
 @pytest.mark.parametrize(("text", "strict", "letter"), [c[1:] for c in CHOICE_CASES], ids=[c[0] for c in CHOICE_CASES])
 def test_parse_choice(text, strict, letter):
     assert parse_choice(text, strict=strict) == letter
+
+
+PLUS_MINUS_CASES = [
+    # a \pm at the top is the list of both values
+    ("top", "1 \\pm 2", [Fraction(3), Fraction(-1)]),
+    # a leading \pm
+    ("leading", "\\pm 3", [Fraction(3), Fraction(-3)]),
+    # inside a fraction: the quadratic formula
+    ("in_fraction", "\\frac{-1 \\pm 3}{2}", [Fraction(1), Fraction(-2)]),
+    # on the right of an equation
+    ("equation", "x = \\pm 2", [Fraction(2), Fraction(-2)]),
+    # inside a set: spread into its elements
+    ("in_set", "\\{\\pm 1, 0\\}", [Fraction(1), Fraction(-1), Fraction(0)]),
+    # \mp reads as the same pair of values
+    ("mp", "2 \\mp 1", [Fraction(3), Fraction(1)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in PLUS_MINUS_CASES], ids=[c[0] for c in PLUS_MINUS_CASES])
+def test_plus_minus(text, expected):
+    tree = parse(text)
+    items = tree[2][1] if tree[0] == "eq" else tree[1]
+    assert [exact(item) for item in items] == expected
+
+
+def test_plus_minus_limits():
+    with pytest.raises(ParseFailure, match="only one"):
+        parse("1 \\pm 2 \\pm 3")
+    with pytest.raises(TooComplex, match="three"):
+        parse("\\frac{1 \\pm 1}{2 \\pm 1} + (3 \\pm 1)(4 \\pm 1)")

@@ -9,7 +9,8 @@ Nodes (tuples, first element the kind):
 ``("add", [terms])``, ``("mul", [factors])``, ``("neg", x)``, ``("div", a, b)``,
 ``("pow", base, exp)``, ``("func", name, [args])``, ``("pct", x)``, ``("eq", lhs, rhs)``,
 ``("list", [items])`` (bare commas), ``("tuple", [items])``, ``("set", [items])``,
-``("interval", left_closed, a, b, right_closed)``, ``("union", [items])``, ``("letter", "B")``.
+``("interval", left_closed, a, b, right_closed)``, ``("union", [items])``; while parsing only,
+``("pm", [plus, minus])`` for ``\\pm``, spread into a list of values before the caps are checked.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class Caps:
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00f7": "/", "\u22c5": "*", "\u00b7": "*",
     "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt", "\u00b0": "^\\circ", "\u2264": "\\le ",
-    "\u2265": "\\ge ", "\u222a": "\\cup ", "\u00bd": "1/2", "\u2009": " ", "\u00a0": " ",
+    "\u2265": "\\ge ", "\u222a": "\\cup ", "\u00b1": "\\pm ", "\u00bd": "1/2", "\u2009": " ", "\u00a0": " ",
 }  # fmt: skip
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _DROP = re.compile(
@@ -168,7 +169,7 @@ _PLAIN_CONSTS = {"pi": ("const", "pi"), "inf": ("const", "inf"), "infty": ("cons
                  "infinity": ("const", "inf")}  # fmt: skip
 _CMD_OPS = {"\\cdot": "*", "\\times": "*", "\\ast": "*", "\\div": "/", "\\lbrace": "\\{", "\\rbrace": "\\}",
             "\\{": "\\{", "\\}": "\\}", "\\lvert": "|", "\\rvert": "|", "\\vert": "|", "\\|": "|", "\\mid": "|",
-            "\\cup": "\\cup", "\\to": "=", "\\Rightarrow": "="}  # fmt: skip
+            "\\cup": "\\cup", "\\to": "=", "\\Rightarrow": "=", "\\pm": "\u00b1", "\\mp": "\u00b1"}  # fmt: skip
 _LETTER_CMDS = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\theta", "\\lambda", "\\mu", "\\sigma", "\\phi",
                 "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta"}  # fmt: skip
 
@@ -222,6 +223,7 @@ class _Parser:
         self.nodes = 0
         self.depth = 0
         self.in_abs = 0
+        self.plus_minus = False
 
     # helpers
     def peek(self, offset: int = 0) -> tuple[str, str] | None:
@@ -301,13 +303,29 @@ class _Parser:
 
     def expression(self) -> tuple:
         self.enter()
-        terms = [self.term()]
-        while self.at_op("+", "-"):
+        terms: list[tuple] = []
+        plus_minus = None  # index of the one term written with \pm or \mp
+        if self.at_op("\u00b1"):
+            self.take()
+            plus_minus = 0
+            self.plus_minus = True
+        terms.append(self.term())
+        while self.at_op("+", "-", "\u00b1"):
             op = self.take()[1]
             term = self.term()
-            terms.append(term if op == "+" else self.node("neg", term))
+            if op == "\u00b1":
+                if plus_minus is not None:
+                    raise ParseFailure("only one \\pm per expression is supported")
+                plus_minus = len(terms)
+                self.plus_minus = True
+            terms.append(self.node("neg", term) if op == "-" else term)
         self.depth -= 1
-        return terms[0] if len(terms) == 1 else self.node("add", terms)
+        if plus_minus is None:
+            return terms[0] if len(terms) == 1 else self.node("add", terms)
+        minus = list(terms)  # 1 \pm \sqrt{2} is the two values 1 + \sqrt{2} and 1 - \sqrt{2}
+        minus[plus_minus] = self.node("neg", terms[plus_minus])
+        both = [variant[0] if len(variant) == 1 else self.node("add", variant) for variant in (terms, minus)]
+        return self.node("pm", both)
 
     def term(self) -> tuple:
         factors = [self.unary()]
@@ -592,9 +610,57 @@ def parse(text: str, caps: Caps | None = None) -> tuple:
     word = _WORD.search(text)
     if word is not None:  # "Monday", "because": text, not a product of single-letter symbols
         raise ParseFailure(f"{word.group(0)!r} is a word, not math")
-    tree = _Parser(_tokenize(text), caps).parse()
+    parser = _Parser(_tokenize(text), caps)
+    tree = parser.parse()
+    if parser.plus_minus:
+        tree = _spread_plus_minus(tree)
     check_caps(tree, caps)
     return tree
+
+
+def _variants(node: tuple) -> list[tuple]:
+    """Every reading of a tree holding ``pm`` nodes: ``\\frac{-1 \\pm \\sqrt{5}}{2}`` has two."""
+    if node[0] == "pm":
+        return [variant for child in node[1] for variant in _variants(child)]
+    readings: list[list] = [[]]
+    for part in node[1:]:
+        if isinstance(part, tuple):
+            options: list = _variants(part)
+        elif isinstance(part, list):
+            options = [list(combination) for combination in _combinations([_variants(child) for child in part])]
+        else:
+            options = [part]
+        readings = [reading + [option] for reading in readings for option in options]
+        if len(readings) > 8:
+            raise TooComplex("more than three \\pm in one answer")
+    return [(node[0], *reading) for reading in readings]
+
+
+def _combinations(choices: list[list]) -> list[tuple]:
+    combinations: list[tuple] = [()]
+    for options in choices:
+        combinations = [combination + (option,) for combination in combinations for option in options]
+        if len(combinations) > 8:
+            raise TooComplex("more than three \\pm in one answer")
+    return combinations
+
+
+def _spread_plus_minus(tree: tuple) -> tuple:
+    """Turn ``\\pm`` into a list of values: at the top, on the right of an equation, or in a list or set."""
+    kind = tree[0]
+    if kind == "eq":
+        right = _variants(tree[2])
+        return ("eq", tree[1], right[0] if len(right) == 1 else ("list", right))
+    if kind in ("list", "set"):
+        items: list[tuple] = []
+        for item in tree[1]:
+            if item[0] == "eq":  # x = \pm 2, x = 0: three solutions
+                items.extend(("eq", item[1], value) for value in _variants(item[2]))
+            else:
+                items.extend(_variants(item))
+        return (kind, items)
+    variants = _variants(tree)
+    return variants[0] if len(variants) == 1 else ("list", variants)
 
 
 # --- numeric helpers and caps ---------------------------------------------------------------
