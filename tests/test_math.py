@@ -88,6 +88,9 @@ CASES = [
     ("bare_list_any_order", r"\boxed{3, 1}", "1, 3", 1.0),  # so does a bare list of solutions
     ("tuple_ordered", r"\boxed{(2, 1)}", "(1,2)", 0.0),  # a tuple does not
     ("tuple_equal", r"\boxed{(1, \frac{1}{2})}", "(1, 0.5)", 1.0),  # tuple elements compare as numbers
+    ("vector_vs_tuple", r"\boxed{\begin{pmatrix} 1 \\ -2 \end{pmatrix}}", "(1, -2)", 1.0),  # a column vector is a tuple
+    ("matrix_entries", r"\boxed{\begin{pmatrix} 2 & 0 \\ 0 & 3 \end{pmatrix}}", r"\begin{pmatrix} 2 & 0 \\ 0 & 2 \end{pmatrix}", 0.0),  # one entry differs
+    ("matrix_equal", r"\boxed{\begin{bmatrix} \frac12 & 1 \end{bmatrix}}", r"\begin{pmatrix} 0.5 & 1 \end{pmatrix}", 1.0),  # entries compare as numbers
     ("interval", r"\boxed{[1, 2)}", "[1,2)", 1.0),  # same half-open interval
     ("interval_brackets_differ", r"\boxed{(1, 2]}", "[1,2]", 0.0),  # (1, 2] is not [1, 2]
     ("union", r"\boxed{(5, \infty) \cup (-\infty, 0)}", r"(-\infty,0)\cup(5,\infty)", 1.0),  # a union of intervals ignores order
@@ -124,8 +127,8 @@ def test_equivalence(output, answer, expected):
 STATUS_CASES = [
     # nothing that looks like an answer
     ("nothing_extractable", "I am not sure.", "3", Status.PARSE_ERROR),
-    # a boxed answer our parser refuses
-    ("unparseable", r"\boxed{\begin{pmatrix}1\end{pmatrix}}", "3", Status.PARSE_ERROR),
+    # a boxed answer our parser refuses (inequalities are not read)
+    ("unparseable", r"\boxed{x \le 3}", "3", Status.PARSE_ERROR),
     # over the exponent cap: refused before sympy
     ("power_tower", r"\boxed{10^{10^{10^{10}}}}", "1", Status.PARSE_ERROR),
     # over the factorial cap

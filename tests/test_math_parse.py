@@ -107,6 +107,12 @@ TREE_CASES = [
     ("set", "\\{1, 2\\}", ("set", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
     ("interval", "[1, 2)", ("interval", True, ("num", Fraction(1), False), ("num", Fraction(2), False), False)),
     ("bare_list", "1, 2", ("list", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
+    # matrices (after clean): a column vector is a tuple, a matrix a tuple of rows
+    ("column_vector", clean("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"), ("tuple", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
+    ("matrix", clean("\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}"), ("tuple", [
+        ("tuple", [("num", Fraction(1), False), ("num", Fraction(2), False)]),
+        ("tuple", [("num", Fraction(3), False), ("num", Fraction(4), False)]),
+    ])),
 ]
 
 
@@ -120,8 +126,10 @@ FAILURE_CASES = [
     ("python_call", "__import__('os')", ParseFailure, "'import' is a word, not math"),
     ("dunder", "().__class__", ParseFailure, "'class' is a word, not math"),
     # unsupported LaTeX
-    ("matrix", "\\begin{pmatrix}1\\end{pmatrix}", ParseFailure, "'pmatrix' is a word, not math"),
-    ("matrix_short", "\\begin{a}", ParseFailure, "unsupported command \\begin"),
+    ("other_environment", "\\begin{cases}1\\end{cases}", ParseFailure, "'cases' is a word, not math"),
+    ("begin", "\\begin{a}", ParseFailure, "unsupported command \\begin"),
+    ("matrix_unclosed", "\\matrixbegin 1 & 2", ParseFailure, "unclosed matrix"),
+    ("matrix_ragged", "\\matrixbegin 1 & 2 \\\\ 3 \\matrixend", ParseFailure, "matrix rows have different lengths"),
     ("two_numbers", "1.2.3", ParseFailure, "unexpected '.3'"),
     # words are text, not products of one-letter symbols
     ("word", "Monday", ParseFailure, "'Monday' is a word, not math"),

@@ -73,7 +73,7 @@ _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _DROP = re.compile(
     r"\\(?:displaystyle|textstyle|left|right|bigl|bigr|Bigl|Bigr|big|Big|biggl|biggr|bigg|Bigg|!|,|;|:|quad|qquad"
     r"|limits|mathrm(?=\s*\{)|mathbf(?=\s*\{)|mathit(?=\s*\{)|textbf(?=\s*\{)|textit(?=\s*\{)|boldsymbol(?=\s*\{)"
-    r"|operatorname(?=\s*\{))(?![A-Za-z])|\\ |~"
+    r"|operatorname(?=\s*\{))(?![A-Za-z])|(?<!\\)\\ |~"
 )
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree|\\circ")
 _TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal|mathrm)\s*\{([^{}]*)\}")
@@ -85,6 +85,8 @@ _THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
 _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
 _FRAC_BRACE_DIGIT = re.compile(r"\\(d|t)?frac\s*(\{[^{}]*\})\s*(\d)")
+_MATRIX_BEGIN = re.compile(r"\\begin\s*\{\s*[pbB]?matrix\s*\}")
+_MATRIX_END = re.compile(r"\\end\s*\{\s*[pbB]?matrix\s*\}")
 _SQRT_DIGIT = re.compile(r"\\sqrt\s*(\d)")
 _KNOWN_WORDS = (
     "sqrt|pi|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|asin|acos|atan|sinh|cosh|tanh|ln|log|exp|inf|infty"
@@ -118,6 +120,8 @@ def clean(text: str) -> str:
     text = _FRAC_DIGIT_BRACE.sub(r"\\frac{\2}{", text)
     text = _FRAC_BRACE_DIGIT.sub(r"\\frac\2{\3}", text)
     text = _SQRT_DIGIT.sub(r"\\sqrt{\1}", text)
+    text = _MATRIX_BEGIN.sub(" \\\\matrixbegin ", text)
+    text = _MATRIX_END.sub(" \\\\matrixend ", text)
     words = _TRAILING_WORDS.search(text)
     if words is not None and any(char.isdigit() for char in text[: words.start()]):
         text = text[: words.start()]
@@ -157,9 +161,9 @@ def parse_choice(text: str, strict: bool = False) -> str | None:
 _TOKEN = re.compile(
     r"\s*(?:"
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+(?![A-Za-z]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z]))?)"
-    r"|(?P<cmd>\\[A-Za-z]+|\\[{}|])"
+    r"|(?P<cmd>\\[A-Za-z]+|\\[{}|]|\\\\)"
     r"|(?P<word>[A-Za-z]+)"
-    r"|(?P<op>\*\*|[-+*/^_(){}\[\],=!|%'])"
+    r"|(?P<op>\*\*|[-+*/^_(){}\[\],=!|%'&])"
     r")"
 )
 _FUNCS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
@@ -354,7 +358,7 @@ class _Parser:
         if kind in ("num", "word"):
             return True
         if kind == "cmd":
-            return value not in ("\\le", "\\ge", "\\lt", "\\gt", "\\leq", "\\geq", "\\neq", "\\ne", "\\pm", "\\mp")
+            return value not in ("\\matrixend", "\\\\", "\\le", "\\ge", "\\lt", "\\gt", "\\leq", "\\geq", "\\neq", "\\ne", "\\pm", "\\mp")
         if value == "|":
             return self.in_abs == 0
         return value in _ATOM_START_OPS - {"|"}
@@ -538,6 +542,8 @@ class _Parser:
             return self.node("func", "sqrt", [self.argument()])
         if value == "\\pi":
             return self.node("const", "pi")
+        if value == "\\matrixbegin":
+            return self.matrix()
         if value == "\\infty":
             return self.node("const", "inf")
         if value in ("\\exp",) or value[1:] in _FUNCS:
@@ -553,6 +559,32 @@ class _Parser:
         if value in ("\\boxed", "\\fbox", "\\mathrm", "\\mathbf", "\\text", "\\mathit", "\\textbf"):
             return self.group("{", "}")
         raise ParseFailure(f"unsupported command {value}")
+
+    def matrix(self) -> tuple:
+        """pmatrix/bmatrix: a column or row vector is a tuple; a matrix is a tuple of row tuples."""
+        self.enter()
+        rows: list[list[tuple]] = [[self.expression()]]
+        while True:
+            if self.at_op("&"):
+                self.take()
+                rows[-1].append(self.expression())
+            elif self.at("cmd", "\\\\"):
+                self.take()
+                if not self.at("cmd", "\\matrixend"):
+                    rows.append([self.expression()])
+            elif self.at("cmd", "\\matrixend"):
+                self.take()
+                break
+            else:
+                raise ParseFailure("unclosed matrix")
+        self.depth -= 1
+        if all(len(row) == 1 for row in rows):
+            return self.node("tuple", [row[0] for row in rows])
+        if len(rows) == 1:
+            return self.node("tuple", rows[0])
+        if len({len(row) for row in rows}) != 1:
+            raise ParseFailure("matrix rows have different lengths")
+        return self.node("tuple", [self.node("tuple", row) for row in rows])
 
     def function(self, name: str) -> tuple:
         base = None
