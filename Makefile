@@ -15,7 +15,7 @@ demo-trivia: $(VENV)/.core
 test: $(VENV)/.all
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.core
+bench: $(VENV)/.all
 	$(BIN)/python benchmarks/string_check_throughput.py
 	$(BIN)/python benchmarks/composition_overhead.py
 	$(BIN)/python benchmarks/ranked_list_throughput.py
