@@ -177,11 +177,16 @@ _HAND = [
     (r"3", r"The answer is 3 because 1 + 2 = 3.", True),
     (r"12", r"The answer is 13.", False),
     (r"\frac{2}{3}", r"$\boxed{0.67}$", False),
+    (r"\begin{pmatrix} 3 \\ -1 \end{pmatrix}", r"The vector is $\boxed{\begin{pmatrix} 3 \\ -1 \end{pmatrix}}$.", True),
+    (r"\frac{1 \pm \sqrt{5}}{2}", r"$x = \boxed{\frac{1 \pm \sqrt{5}}{2}}$", True),
+    # written knowing rft math does not read them (repeating decimals, inequalities): honest misses
+    (r"\frac{1}{3}", r"$\boxed{0.\overline{3}}$", True),
+    (r"(-\infty, 3)", r"$\boxed{x < 3}$", True),
 ]
 
 
 def corpus(seed: int = 0) -> list[tuple[str, str, bool]]:
-    """(reference, model output, equal?) triples: 570 rows, about three quarters right."""
+    """(reference, model output, equal?) triples: 574 rows, about three quarters right."""
     rng = random.Random(seed)
     return _gsm8k(rng, 230) + _math_style(rng, 200) + _long_cot(rng, 100) + list(_HAND)
 
