@@ -94,6 +94,11 @@ CASES = [
     ("interval", r"\boxed{[1, 2)}", "[1,2)", 1.0),  # same half-open interval
     ("interval_brackets_differ", r"\boxed{(1, 2]}", "[1,2]", 0.0),  # (1, 2] is not [1, 2]
     ("union", r"\boxed{(5, \infty) \cup (-\infty, 0)}", r"(-\infty,0)\cup(5,\infty)", 1.0),  # a union of intervals ignores order
+    ("inequality", r"\boxed{x < 3}", r"(-\infty, 3)", 1.0),  # an inequality is the interval it describes
+    ("inequality_closed", r"\boxed{x \geq 3}", r"(3, \infty)", 0.0),  # >= is closed at 3: not the open interval
+    ("double_inequality", r"\boxed{-1 < x \le 4}", r"(-1, 4]", 1.0),  # a < x <= b
+    ("inequalities_or", r"\boxed{x < 0 \text{ or } x > 5}", r"(-\infty,0)\cup(5,\infty)", 1.0),  # 'or' of two is a union
+    ("repeating_decimal", r"\boxed{0.1\overline{6}}", r"\frac{1}{6}", 1.0),  # \overline marks the repeating digits
     ("plus_minus", r"\boxed{x = \frac{-1 \pm \sqrt{5}}{2}}", r"\frac{-1+\sqrt5}{2}, \frac{-1-\sqrt5}{2}", 1.0),  # \pm is both roots
     ("plus_minus_one_root", r"\boxed{\pm 3}", "3", 0.0),  # both values against one: not equal
     # multiple choice
@@ -127,8 +132,8 @@ def test_equivalence(output, answer, expected):
 STATUS_CASES = [
     # nothing that looks like an answer
     ("nothing_extractable", "I am not sure.", "3", Status.PARSE_ERROR),
-    # a boxed answer our parser refuses (inequalities are not read)
-    ("unparseable", r"\boxed{x \le 3}", "3", Status.PARSE_ERROR),
+    # a boxed answer our parser refuses (one variable between at most two inequalities is read)
+    ("unparseable", r"\boxed{x < y < z < 3}", "3", Status.PARSE_ERROR),
     # over the exponent cap: refused before sympy
     ("power_tower", r"\boxed{10^{10^{10^{10}}}}", "1", Status.PARSE_ERROR),
     # over the factorial cap

@@ -37,6 +37,8 @@ CLEAN_CASES = [
     # "or" lists and membership
     ("or_list", "x=1 \\text{ or } x=2", "x=1, x=2"),
     ("membership", "x \\in [1, 2]", "[1, 2]"),
+    ("less_equal", "x \\leq 3", "x <= 3"),
+    ("repeating_decimal", "0.1\\overline{6}", "\\frac{1}{6}"),
     # Unicode: minus sign, pi, full-width digits
     ("unicode", "\u22123\u03c0", "-3\\pi"),
     ("fullwidth", "\uff14\uff12", "42"),
@@ -107,6 +109,11 @@ TREE_CASES = [
     ("set", "\\{1, 2\\}", ("set", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
     ("interval", "[1, 2)", ("interval", True, ("num", Fraction(1), False), ("num", Fraction(2), False), False)),
     ("bare_list", "1, 2", ("list", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
+    # inequalities in one variable are intervals
+    ("less_than", "x < 3", ("interval", False, ("neg", ("const", "inf")), ("num", Fraction(3), False), False)),
+    ("at_least", "x >= 3", ("interval", True, ("num", Fraction(3), False), ("const", "inf"), False)),
+    ("reversed", "3 > x", ("interval", False, ("neg", ("const", "inf")), ("num", Fraction(3), False), False)),
+    ("between", "1 <= x < 2", ("interval", True, ("num", Fraction(1), False), ("num", Fraction(2), False), False)),
     # matrices (after clean): a column vector is a tuple, a matrix a tuple of rows
     ("column_vector", clean("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"), ("tuple", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
     ("matrix", clean("\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}"), ("tuple", [
@@ -133,7 +140,9 @@ FAILURE_CASES = [
     ("two_numbers", "1.2.3", ParseFailure, "unexpected '.3'"),
     # words are text, not products of one-letter symbols
     ("word", "Monday", ParseFailure, "'Monday' is a word, not math"),
-    ("inequality", "x \\le 3", ParseFailure, "unexpected '\\\\le'"),
+    ("inequality_chain", "w < x < y < z", ParseFailure, "only one variable between at most two inequalities"),
+    ("inequality_constants", "2 < 3", ParseFailure, "a variable on one side"),
+    ("double_inequality_mixed", "1 < x > 3", ParseFailure, "a < x < b or a > x > b"),
     ("unclosed", "(1 + 2", ParseFailure, "unclosed '('"),
     ("empty", "", ParseFailure, "empty answer"),
     # non-ASCII that NFKC does not map

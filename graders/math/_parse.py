@@ -77,6 +77,20 @@ _DROP = re.compile(
 )
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree|\\circ")
 _TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal|mathrm)\s*\{([^{}]*)\}")
+_LESS_EQUAL = re.compile(r"\\leq?(?![A-Za-z])|\u2264|\\leqslant")
+_GREATER_EQUAL = re.compile(r"\\geq?(?![A-Za-z])|\u2265|\\geqslant")
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*\{(\d{1,20})\}")  # 0.1\overline{6} is 1/6
+
+
+def _repeating_fraction(match: re.Match) -> str:
+    whole, fixed, repeating = match.group(1) or "0", match.group(2), match.group(3)
+    if len(whole) + len(fixed) > 100:
+        return match.group(0)  # left to the parser, which refuses it
+    value = Fraction(int(whole)) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(repeating), (10 ** len(repeating) - 1) * 10 ** len(fixed))
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
@@ -110,6 +124,8 @@ def clean(text: str) -> str:
         text = stripped
     text = _TEXT.sub(lambda m: " " + m.group(1) + " ", text)
     text = _MEMBER.sub("", text)
+    text = _LESS_EQUAL.sub("<=", _GREATER_EQUAL.sub(">=", text))
+    text = _REPEATING.sub(_repeating_fraction, text)
     text = _OR_AND.sub(", ", text)
     text = _DROP.sub(" ", text)
     text = _DEGREES.sub("", text)
@@ -163,7 +179,7 @@ _TOKEN = re.compile(
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+(?![A-Za-z]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z]))?)"
     r"|(?P<cmd>\\[A-Za-z]+|\\[{}|]|\\\\)"
     r"|(?P<word>[A-Za-z]+)"
-    r"|(?P<op>\*\*|[-+*/^_(){}\[\],=!|%'&])"
+    r"|(?P<op>\*\*|[-+*/^_(){}\[\],=!|%'&<>])"
     r")"
 )
 _FUNCS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
@@ -173,7 +189,8 @@ _PLAIN_CONSTS = {"pi": ("const", "pi"), "inf": ("const", "inf"), "infty": ("cons
                  "infinity": ("const", "inf")}  # fmt: skip
 _CMD_OPS = {"\\cdot": "*", "\\times": "*", "\\ast": "*", "\\div": "/", "\\lbrace": "\\{", "\\rbrace": "\\}",
             "\\{": "\\{", "\\}": "\\}", "\\lvert": "|", "\\rvert": "|", "\\vert": "|", "\\|": "|", "\\mid": "|",
-            "\\cup": "\\cup", "\\to": "=", "\\Rightarrow": "=", "\\pm": "\u00b1", "\\mp": "\u00b1"}  # fmt: skip
+            "\\cup": "\\cup", "\\to": "=", "\\Rightarrow": "=", "\\pm": "\u00b1", "\\mp": "\u00b1",
+            "\\lt": "<", "\\gt": ">"}  # fmt: skip
 _LETTER_CMDS = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\theta", "\\lambda", "\\mu", "\\sigma", "\\phi",
                 "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta"}  # fmt: skip
 
@@ -287,6 +304,8 @@ class _Parser:
 
     def equation(self) -> tuple:
         left = self.union()
+        if self.at_op("<", ">"):
+            return self.inequality(left)
         if self.at_op("="):
             self.take()
             right = self.equation()
@@ -294,6 +313,36 @@ class _Parser:
                 return self.node("eq", left, right[2])
             return self.node("eq", left, right)
         return left
+
+    def inequality(self, left: tuple) -> tuple:
+        """x < 3, x \\ge 2, -1 < x \\le 4 (one variable) as the interval they describe."""
+        sides, ops = [left], []
+        while self.at_op("<", ">") and len(ops) < 2:
+            op = self.take()[1]
+            closed = self.at_op("=")
+            if closed:
+                self.take()
+            ops.append((op, closed))
+            sides.append(self.union())
+        if self.at_op("<", ">", "="):
+            raise ParseFailure("only one variable between at most two inequalities is supported")
+        infinity = self.node("const", "inf")
+        minus_infinity = self.node("neg", infinity)
+        if len(ops) == 2:
+            (first, first_closed), (second, second_closed) = ops
+            if first != second or sides[1][0] != "sym":
+                raise ParseFailure("a double inequality must read a < x < b or a > x > b")
+            if first == "<":
+                return self.node("interval", first_closed, sides[0], sides[2], second_closed)
+            return self.node("interval", second_closed, sides[2], sides[0], first_closed)
+        (op, closed), (a, b) = ops[0], sides
+        if a[0] != "sym" and b[0] == "sym":  # 3 > x reads as x < 3
+            a, b, op = b, a, "<" if op == ">" else ">"
+        if a[0] != "sym":
+            raise ParseFailure("an inequality must have a variable on one side")
+        if op == "<":
+            return self.node("interval", False, minus_infinity, b, closed)
+        return self.node("interval", closed, b, infinity, False)
 
     def union(self) -> tuple:
         left = self.expression()
