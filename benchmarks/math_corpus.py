@@ -3,6 +3,9 @@
 Built programmatically from templates (GSM8K-style word problems with chain-of-thought,
 MATH-style LaTeX answers written in an equivalent or a wrong form, long reasoning traces)
 plus hand-written cases. ``python benchmarks/math_corpus.py`` prints counts and a few rows.
+
+The corpus was written alongside the grader, so it leans towards what rft math reads: treat its
+accuracy figures as a regression check, not as an unbiased comparison.
 """
 
 from __future__ import annotations
@@ -179,7 +182,7 @@ _HAND = [
     (r"\frac{2}{3}", r"$\boxed{0.67}$", False),
     (r"\begin{pmatrix} 3 \\ -1 \end{pmatrix}", r"The vector is $\boxed{\begin{pmatrix} 3 \\ -1 \end{pmatrix}}$.", True),
     (r"\frac{1 \pm \sqrt{5}}{2}", r"$x = \boxed{\frac{1 \pm \sqrt{5}}{2}}$", True),
-    # written knowing rft math does not read them (repeating decimals, inequalities): honest misses
+    # added as misses of rft math (repeating decimals, inequalities); the grader reads them since
     (r"\frac{1}{3}", r"$\boxed{0.\overline{3}}$", True),
     (r"(-\infty, 3)", r"$\boxed{x < 3}$", True),
 ]
