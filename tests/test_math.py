@@ -346,3 +346,15 @@ def test_the_source_never_evaluates_strings():
     for path in Path(graders.math.__file__).parent.glob("*.py"):
         found = forbidden.findall(path.read_text())
         assert not found, f"{path.name} calls {found}"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, "", "   ", []],
+    ids=["null", "empty", "blank", "empty-list"],
+)
+def test_a_row_without_a_reference_is_not_applicable(answer):
+    # multi-task datasets: rows that carry no math answer are skipped, never scored as wrong
+    result = grade(r"\boxed{4}", answer)
+    assert result.status is Status.NOT_APPLICABLE
+    assert result.reason == "no reference answer for this row"
