@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rft_core import GradeError, Status
-from rft_core.spec import spec_path
+from rft_core.spec import read_named_file
 
 __all__ = [
     "AliasFile",
@@ -498,17 +498,10 @@ def load_alias_file(value: Any) -> AliasFile:
         return value
     if not isinstance(value, str) or not value:
         raise ValueError("aliases_file must be a path to a .csv, .tsv or .json file")
-    path = spec_path(value)
-    where = f"alias file {value!r}" + ("" if Path(value).is_absolute() else f" (resolved to {path.resolve()})")
-    kind = _KINDS.get(path.suffix.lower())
+    kind = _KINDS.get(Path(value).suffix.lower())
     if kind is None:
-        raise ValueError(f"{where}: the name must end in .csv, .tsv, .tab, .txt (tab-separated) or .json")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ValueError(f"{where} not found; relative paths start from the spec file's folder") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{where} cannot be read: {exc}") from None
+        raise ValueError(f"alias file {value!r}: the name must end in .csv, .tsv, .tab, .txt (tab-separated) or .json")
+    text, where = read_named_file(value, "alias file", encoding="utf-8-sig")
     try:
         table = parse_alias_text(text, kind)
     except (ValueError, csv.Error) as exc:

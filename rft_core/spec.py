@@ -23,7 +23,7 @@ from .errors import SpecError, SpecIssue
 from .grader import Grader, child_fields
 from .registry import Registry, default_registry
 
-__all__ = ["SPEC_KEYS", "load_spec", "read_spec_file", "spec_path"]
+__all__ = ["SPEC_KEYS", "load_spec", "read_named_file", "read_spec_file", "spec_path"]
 
 SPEC_KEYS = ("rft", "description", "requires", "defaults")
 FORMAT_VERSION = 1
@@ -65,6 +65,22 @@ def spec_path(value: str | Path) -> Path:
     path = Path(value)
     folder = _SPEC_FOLDER.get()
     return folder / path if folder is not None and not path.is_absolute() else path
+
+
+def read_named_file(value: str, what: str, encoding: str = "utf-8") -> tuple[str, str]:
+    """Read a text file a spec names (resolved by ``spec_path``).
+
+    Returns the text and ``where``, a phrase naming the file (and the path it resolved to) for
+    further messages; a missing or unreadable file raises ValueError saying so.
+    """
+    path = spec_path(value)
+    where = f"{what} {value!r}" + ("" if Path(value).is_absolute() else f" (resolved to {path.resolve()})")
+    try:
+        return path.read_text(encoding=encoding), where
+    except FileNotFoundError:
+        raise ValueError(f"{where} not found; relative paths start from the spec file's folder") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{where} cannot be read: {exc}") from None
 
 
 def read_spec_file(path: str | Path) -> tuple[Any, dict[Path_, int]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 
 import regex
@@ -19,7 +18,7 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import extend, validator_for
 
 from rft_core import GradeError, Status
-from rft_core.spec import spec_path
+from rft_core.spec import read_named_file
 
 from ._json import json_key, preview
 
@@ -48,14 +47,7 @@ def load_schema_file(value: Any) -> SchemaFile:
         return value
     if not isinstance(value, str) or not value:
         raise ValueError("schema_file must be a path to a JSON file")
-    path = spec_path(value)
-    where = f"schema file {value!r}" + ("" if Path(value).is_absolute() else f" (resolved to {path.resolve()})")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValueError(f"{where} not found; relative paths start from the spec file's folder") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{where} cannot be read: {exc}") from None
+    text, where = read_named_file(value, "schema file")
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
