@@ -35,13 +35,21 @@ def samples_and_items(description: str, default_count: int) -> tuple[int, list, 
     return count, [Sample(text) for text, _ in corpus], [{"answer": reference} for _, reference in corpus]
 
 
-def best_rate(function, count: int, repeats: int = 5) -> float:
-    """Calls per second of ``function()`` (which does ``count`` units of work), best of ``repeats``."""
+def best_rates(functions: dict, count: int, repeats: int = 7) -> dict:
+    """Units per second of each ``function()`` (each does ``count`` units of work), best of
+    ``repeats``. The functions take turns in every round, so a noisy neighbour slows them alike
+    and their ratios stay fair."""
     import time
 
-    best = float("inf")
+    best = dict.fromkeys(functions, float("inf"))
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return count / best
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: count / seconds for name, seconds in best.items()}
+
+
+def best_rate(function, count: int, repeats: int = 5) -> float:
+    """Units per second of one ``function()`` doing ``count`` units of work, best of ``repeats``."""
+    return best_rates({"only": function}, count, repeats)["only"]

@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-from _corpus import best_rate, samples_and_items  # noqa: E402
+from _corpus import best_rates, samples_and_items  # noqa: E402
 from rapidfuzz import fuzz, utils  # noqa: E402
 
 from rft_core import load_spec  # noqa: E402
@@ -70,9 +70,8 @@ def main() -> None:
         for sample, item in zip(samples, items):
             hand_written(sample.output_text, item["answer"])
 
-    one = best_rate(ours_one_by_one, count)
-    batched = best_rate(ours_batched, count)
-    base = best_rate(baseline, count)
+    rates = best_rates({"one": ours_one_by_one, "batched": ours_batched, "base": baseline}, count)
+    one, batched, base = rates["one"], rates["batched"], rates["base"]
     print(f"samples                          {count:,} (identical rewards on every sample)")
     print(f"hand-written function            {base:,.0f} samples/s")
     print(f"multi grade() one by one         {one:,.0f} samples/s   time ratio {base / one:.2f}x")
