@@ -1,4 +1,4 @@
-"""``text_similarity``: OpenAI's similarity grader. Metrics arrive one by one; fuzzy_match is here."""
+"""``text_similarity``: OpenAI's similarity grader. fuzzy_match, BLEU, GLEU and ROUGE are here."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from pydantic import Field, field_validator
 from rft_core import Grader, GraderConfig, Result, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
+from ._overlap import OVERLAP_METRICS, missing_package, overlap_score
 from .fuzzy_match import similarity
 
 OpenAIMetric = Literal[
     "fuzzy_match", "bleu", "gleu", "meteor", "cosine", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"
 ]
-SUPPORTED_METRICS = ("fuzzy_match",)
+SUPPORTED_METRICS = ("fuzzy_match", *OVERLAP_METRICS)
+UNSUPPORTED_WHY = {
+    "meteor": ": it needs nltk's WordNet data, which no maintained pip package ships and which rft never downloads "
+    "at run time",
+}
 
 
 class TextSimilarity(Grader):
@@ -23,6 +28,8 @@ class TextSimilarity(Grader):
     ``fuzzy_match`` is rapidfuzz's ``fuzz.ratio`` (normalised Indel similarity) on
     the texts as rendered, in [0, 1]. ``pass_threshold`` does not change the
     reward; it sets ``metadata["passed"]`` and the pass rate in reports.
+    ``bleu`` (sacrebleu sentence BLEU / 100), ``gleu`` (nltk sentence GLEU) and
+    ``rouge_1`` … ``rouge_5``, ``rouge_l`` (rouge-score F-measure) need the ``text`` extra.
 
     >>> TextSimilarity(reference="{{ item.answer }}", evaluation_metric="fuzzy_match").grade("colour", {"answer": "color"}).reward
     0.9090909090909091
@@ -45,8 +52,14 @@ class TextSimilarity(Grader):
         def _supported(cls, metric: str) -> str:
             if metric not in SUPPORTED_METRICS:
                 raise ValueError(
-                    f"evaluation_metric {metric!r} is not supported yet (supported: {', '.join(SUPPORTED_METRICS)}); "
+                    f"evaluation_metric {metric!r} is not supported yet{UNSUPPORTED_WHY.get(metric, '')} "
+                    f"(supported: {', '.join(SUPPORTED_METRICS)}); "
                     "use fuzzy_match, or a fuzzy_match grader with another rapidfuzz metric"
+                )
+            if metric in OVERLAP_METRICS and (package := missing_package(metric)):
+                raise ValueError(
+                    f"evaluation_metric {metric!r} needs the '{package}' package, which is not installed: "
+                    "pip install 'rft-graders[text]'"
                 )
             return metric
 
@@ -54,7 +67,12 @@ class TextSimilarity(Grader):
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
         text = self.config.input.render(sample, item)
-        score = similarity("ratio", "none", text, self.config.reference.render(sample, item))
+        reference = self.config.reference.render(sample, item)
+        metric = self.config.evaluation_metric
+        if metric in OVERLAP_METRICS:
+            score = overlap_score(metric, text, reference)
+        else:
+            score = similarity("ratio", "none", text, reference)
         threshold = self.config.pass_threshold
         return Result(score, metadata={"passed": score >= threshold} if threshold is not None else {})
 

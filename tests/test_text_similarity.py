@@ -72,18 +72,127 @@ def test_metric_defaults_to_fuzzy_match():
     assert TextSimilarity(reference="x").config.evaluation_metric == "fuzzy_match"
 
 
-@pytest.mark.parametrize(
-    "metric", ["bleu", "gleu", "meteor", "cosine", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"]
-)
-def test_other_openai_metrics_are_not_supported_yet(registry, metric):
+SUPPORTED = "fuzzy_match, bleu, gleu, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l"
+
+
+def test_meteor_is_not_supported_and_says_why(registry):
     with pytest.raises(SpecError) as caught:
-        load_spec(spec(evaluation_metric=metric), registry=registry)
+        load_spec(spec(evaluation_metric="meteor"), registry=registry)
     [issue] = caught.value.issues
     assert issue.path == ("evaluation_metric",)
     assert issue.message == (
-        f"evaluation_metric {metric!r} is not supported yet (supported: fuzzy_match); "
+        "evaluation_metric 'meteor' is not supported yet: it needs nltk's WordNet data, which no maintained pip "
+        f"package ships and which rft never downloads at run time (supported: {SUPPORTED}); "
         "use fuzzy_match, or a fuzzy_match grader with another rapidfuzz metric"
     )
+
+
+REFERENCE = "The cat is on the mat."
+OVERLAP_TEXTS = [
+    # one word differs
+    "The cat sat on the mat.",
+    # identical
+    "The cat is on the mat.",
+    # reordered words
+    "On the mat is the cat.",
+    # nothing in common
+    "Dogs bark loudly",
+    # an empty answer
+    "",
+]
+OVERLAP_IDS = ["one_word", "identical", "reordered", "disjoint", "empty"]
+
+
+@pytest.mark.parametrize("text", OVERLAP_TEXTS, ids=OVERLAP_IDS)
+def test_bleu_is_sacrebleu_sentence_bleu(registry, text):
+    sacrebleu = pytest.importorskip("sacrebleu")
+    result = load_spec(spec(evaluation_metric="bleu"), registry=registry).grade(text, {"reference": REFERENCE})
+    assert result.status is Status.OK
+    assert result.reward == pytest.approx(sacrebleu.sentence_bleu(text, [REFERENCE]).score / 100)
+
+
+@pytest.mark.parametrize("text", OVERLAP_TEXTS, ids=OVERLAP_IDS)
+def test_gleu_is_nltk_sentence_gleu(registry, text):
+    pytest.importorskip("nltk")
+    from nltk.tokenize import NLTKWordTokenizer
+    from nltk.translate.gleu_score import sentence_gleu
+
+    tokenize = NLTKWordTokenizer().tokenize
+    result = load_spec(spec(evaluation_metric="gleu"), registry=registry).grade(text, {"reference": REFERENCE})
+    assert result.reward == pytest.approx(sentence_gleu([tokenize(REFERENCE)], tokenize(text)))
+
+
+ROUGE = {"rouge_1": "rouge1", "rouge_2": "rouge2", "rouge_3": "rouge3", "rouge_4": "rouge4", "rouge_5": "rouge5",
+         "rouge_l": "rougeL"}
+
+
+@pytest.mark.parametrize("metric", list(ROUGE))
+@pytest.mark.parametrize("text", OVERLAP_TEXTS, ids=OVERLAP_IDS)
+def test_rouge_is_rouge_score_f_measure(registry, metric, text):
+    rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+    expected = rouge_scorer.RougeScorer([ROUGE[metric]]).score(REFERENCE, text)[ROUGE[metric]].fmeasure
+    result = load_spec(spec(evaluation_metric=metric), registry=registry).grade(text, {"reference": REFERENCE})
+    assert result.reward == pytest.approx(expected)
+
+
+KNOWN = [
+    # values printed by the libraries themselves for "The cat sat on the mat." against REFERENCE
+    ("bleu", 0.48892302243490086),
+    ("gleu", 0.5909090909090909),
+    ("rouge_1", 0.8333333333333334),
+    ("rouge_2", 0.6),
+    ("rouge_l", 0.8333333333333334),
+]
+
+
+@pytest.mark.parametrize(("metric", "value"), KNOWN, ids=[m for m, _ in KNOWN])
+def test_known_values(metric, value):
+    pytest.importorskip("sacrebleu")
+    pytest.importorskip("nltk")
+    pytest.importorskip("rouge_score")
+    grader = TextSimilarity(reference=REFERENCE, evaluation_metric=metric)
+    assert grader.grade("The cat sat on the mat.").reward == pytest.approx(value)
+
+
+def test_overlap_metrics_apply_pass_threshold(registry):
+    pytest.importorskip("rouge_score")
+    grader = load_spec(spec(evaluation_metric="rouge_1", pass_threshold=0.8), registry=registry)
+    result = grader.grade("The cat sat on the mat.", {"reference": REFERENCE})
+    assert result.metadata == {"passed": True}
+
+
+def test_missing_package_is_a_spec_error_with_install_advice(registry, monkeypatch):
+    import graders._overlap as overlap
+
+    real = overlap.importlib.util.find_spec
+    monkeypatch.setattr(
+        overlap.importlib.util, "find_spec", lambda name, *a: None if name == "sacrebleu" else real(name, *a)
+    )
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec(evaluation_metric="bleu"), registry=registry)
+    [issue] = caught.value.issues
+    assert issue.path == ("evaluation_metric",)
+    assert issue.message == (
+        "evaluation_metric 'bleu' needs the 'sacrebleu' package, which is not installed: pip install 'rft-graders[text]'"
+    )
+
+
+def test_missing_package_at_grade_time_is_an_error_result(monkeypatch):
+    import sys
+
+    pytest.importorskip("sacrebleu")
+    grader = TextSimilarity(reference="x", evaluation_metric="bleu")
+    monkeypatch.setitem(sys.modules, "sacrebleu", None)
+    result = grader.grade("x")
+    assert result.status is Status.ERROR
+    assert "pip install 'rft-graders[text]'" in result.reason
+
+
+def test_overlap_grader_pickles_after_use(registry):
+    pytest.importorskip("rouge_score")
+    grader = load_spec(spec(evaluation_metric="rouge_l"), registry=registry)
+    before = grader.grade("The cat sat on the mat.", {"reference": REFERENCE})
+    assert pickle.loads(pickle.dumps(grader)).grade("The cat sat on the mat.", {"reference": REFERENCE}) == before
 
 
 def test_unknown_metric_lists_the_openai_choices(registry):

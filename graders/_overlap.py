@@ -1,0 +1,76 @@
+"""N-gram overlap metrics for ``text_similarity``: BLEU (sacrebleu), GLEU (nltk), ROUGE (rouge-score).
+
+Each is imported when first used, so the core install needs none of them; a missing
+one raises :class:`~rft_core.errors.MissingDependencyError` naming the ``text`` extra.
+Every function takes the graded text and the reference and returns a score in [0, 1].
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from typing import Any
+
+from rft_core.errors import MissingDependencyError
+
+__all__ = ["OVERLAP_METRICS", "missing_package", "overlap_score"]
+
+ROUGE_TYPES = {
+    "rouge_1": "rouge1",
+    "rouge_2": "rouge2",
+    "rouge_3": "rouge3",
+    "rouge_4": "rouge4",
+    "rouge_5": "rouge5",
+    "rouge_l": "rougeL",
+}
+PACKAGES = {"bleu": ("sacrebleu", "sacrebleu"), "gleu": ("nltk", "nltk")} | {
+    metric: ("rouge_score", "rouge-score") for metric in ROUGE_TYPES
+}
+OVERLAP_METRICS = tuple(PACKAGES)
+
+
+def missing_package(metric: str) -> str | None:
+    """The pip name of the package ``metric`` needs when it is not installed, else None."""
+    module, package = PACKAGES[metric]
+    return package if importlib.util.find_spec(module) is None else None
+
+
+def overlap_score(metric: str, text: str, reference: str) -> float:
+    """The ``metric`` score of ``text`` against ``reference``, in [0, 1]."""
+    if metric == "bleu":
+        return _bleu(text, reference)
+    if metric == "gleu":
+        return _gleu(text, reference)
+    return _rouge(ROUGE_TYPES[metric]).score(reference, text)[ROUGE_TYPES[metric]].fmeasure
+
+
+def _import(metric: str, module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(PACKAGES[metric][1], "text", f"text_similarity's {metric}") from None
+
+
+def _bleu(text: str, reference: str) -> float:
+    # sentence BLEU: 13a tokenisation, exponential smoothing, effective order (sacrebleu's defaults)
+    sacrebleu = _import("bleu", "sacrebleu")
+    return sacrebleu.sentence_bleu(text, [reference]).score / 100
+
+
+def _gleu(text: str, reference: str) -> float:
+    gleu = _import("gleu", "nltk.translate.gleu_score")
+    tokenize = _word_tokenizer().tokenize
+    return gleu.sentence_gleu([tokenize(reference)], tokenize(text))
+
+
+@lru_cache(maxsize=1)
+def _word_tokenizer() -> Any:
+    # nltk's word_tokenize without its sentence splitter, which needs downloaded punkt data
+    return _import("gleu", "nltk.tokenize").NLTKWordTokenizer()
+
+
+@lru_cache(maxsize=None)
+def _rouge(rouge_type: str) -> Any:
+    metric = next(name for name, kind in ROUGE_TYPES.items() if kind == rouge_type)
+    rouge_scorer = _import(metric, "rouge_score.rouge_scorer")
+    return rouge_scorer.RougeScorer([rouge_type], use_stemmer=False)
