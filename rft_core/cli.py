@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from .data import read_tasks
 from .errors import RftError
+from .openai_compat import run_response
 from .registry import default_registry
 from .report import Summary
 from .runner import run
@@ -74,10 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     score.set_defaults(handler=_score)
 
-    run_one = commands.add_parser("run", help="grade one sample and print the result as JSON")
+    run_one = commands.add_parser(
+        "run", help="grade one sample and print the result as JSON (OpenAI's /graders/run response)"
+    )
     run_one.add_argument("spec", type=Path)
     run_one.add_argument("--sample", required=True, help="the model output text")
     run_one.add_argument("--item", default="{}", help="the dataset row as a JSON object")
+    run_one.add_argument(
+        "--format", choices=["openai", "rft"], default="openai",
+        help="openai: OpenAI's /graders/run response (default); rft: the full result with statuses and reasons",
+    )
     run_one.set_defaults(handler=_run)
 
     train = commands.add_parser("train", help="train a model with TRL (GRPO or RLOO), the spec as its reward")
@@ -207,8 +215,11 @@ def _run(args: argparse.Namespace) -> int:
         raise RftError(f"--item is not valid JSON: {exc}") from None
     if not isinstance(item, dict):
         raise RftError("--item must be a JSON object, e.g. '{\"answer\": \"paris\"}'")
+    started = time.perf_counter()
     result = grader.grade(Sample(args.sample), item)
-    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    seconds = round(time.perf_counter() - started, 6)
+    output = result.to_dict() if args.format == "rft" else run_response(grader, result, seconds)
+    print(json.dumps(output, indent=2, ensure_ascii=False))
     return 0
 
 

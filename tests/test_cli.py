@@ -266,8 +266,21 @@ def test_score_with_an_invalid_spec(capsys, tmp_path, bad_spec):
 # --- run --------------------------------------------------------------------------
 
 
-def test_run_prints_the_result(capsys, spec):
+def test_run_prints_openai_run_response(capsys, spec):
     assert main(["run", str(spec), "--sample", "Paris", "--item", '{"answer": "Paris"}']) == 0
+    response = json.loads(capsys.readouterr().out)
+    assert set(response) == {"reward", "metadata", "sub_rewards", "model_grader_token_usage_per_model"}
+    assert response["reward"] == 1.0
+    assert response["sub_rewards"] == {"exact": 1.0, "close": 1.0}
+    metadata = response["metadata"]
+    assert (metadata["name"], metadata["type"], metadata["scores"]) == ("multi", "multi", {"exact": 1.0, "close": 1.0})
+    assert not any(metadata["errors"].values())
+    assert isinstance(metadata["execution_time"], float)
+    assert (metadata["token_usage"], metadata["sampled_model_name"]) == (None, None)
+
+
+def test_run_format_rft_prints_the_result(capsys, spec):
+    assert main(["run", str(spec), "--sample", "Paris", "--item", '{"answer": "Paris"}', "--format", "rft"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["reward"], result["status"]) == (1.0, "ok")
     assert result["sub_rewards"]["exact"] == {"reward": 1.0, "status": "ok", "reason": None}
@@ -276,6 +289,10 @@ def test_run_prints_the_result(capsys, spec):
 def test_run_without_an_item(capsys, spec):
     # the spec reads item.answer, which is missing: a graded error, not a crash
     assert main(["run", str(spec), "--sample", "Paris"]) == 0
+    errors = json.loads(capsys.readouterr().out)["metadata"]["errors"]
+    assert errors["invalid_variable_error"] is True
+    assert errors["other_error"] is False
+    assert main(["run", str(spec), "--sample", "Paris", "--format", "rft"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["sub_rewards"]["exact"]["status"] == "error"
     assert result["sub_rewards"]["exact"]["reason"].startswith("invalid_variable: item.answer")
