@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "graders.math",
     "graders.llm_judge",
     "graders.ranked_list",
+    "graders.reward_model",
 )
 
 
