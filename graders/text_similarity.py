@@ -9,13 +9,14 @@ from pydantic import Field, field_validator
 from rft_core import Grader, GraderConfig, Result, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
+from ._embedding import DEFAULT_ENCODER, CosineMetric
 from ._overlap import OVERLAP_METRICS, missing_package, overlap_score
 from .fuzzy_match import similarity
 
 OpenAIMetric = Literal[
     "fuzzy_match", "bleu", "gleu", "meteor", "cosine", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"
 ]
-SUPPORTED_METRICS = ("fuzzy_match", *OVERLAP_METRICS)
+SUPPORTED_METRICS = ("fuzzy_match", *OVERLAP_METRICS, "cosine")
 UNSUPPORTED_WHY = {
     "meteor": ": it needs nltk's WordNet data, which no maintained pip package ships and which rft never downloads "
     "at run time",
@@ -30,6 +31,7 @@ class TextSimilarity(Grader):
     reward; it sets ``metadata["passed"]`` and the pass rate in reports.
     ``bleu`` (sacrebleu sentence BLEU / 100), ``gleu`` (nltk sentence GLEU) and
     ``rouge_1`` … ``rouge_5``, ``rouge_l`` (rouge-score F-measure) need the ``text`` extra.
+    ``cosine`` compares mean-pooled embeddings of a local ``embedding_model`` (the ``rm`` extra).
 
     >>> TextSimilarity(reference="{{ item.answer }}", evaluation_metric="fuzzy_match").grade("colour", {"answer": "color"}).reward
     0.9090909090909091
@@ -45,6 +47,11 @@ class TextSimilarity(Grader):
         )
         pass_threshold: float | None = Field(
             default=None, description="A score at or above it counts as passing (reported, not applied to the reward)."
+        )
+        embedding_model: str = Field(
+            default=DEFAULT_ENCODER,
+            description="cosine metric: the encoder (a saved transformers model directory or a hub id) whose "
+            "mean-pooled embeddings are compared; needs the rm extra.",
         )
 
         @field_validator("evaluation_metric")
@@ -65,12 +72,24 @@ class TextSimilarity(Grader):
 
     config: Config
 
+    def __init__(self, config: GraderConfig | None = None, /, **fields) -> None:
+        super().__init__(config, **fields)
+        cosine = self.config.evaluation_metric == "cosine"
+        self.cosine = CosineMetric(self.config.embedding_model) if cosine else None
+
+    def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
+        if self.cosine is not None:  # embed the whole batch at once
+            return self.cosine.grade_batch(self, samples, items)
+        return super().evaluate_batch(samples, items)
+
     def evaluate(self, sample: Sample, item: Item) -> Result:
         text = self.config.input.render(sample, item)
         reference = self.config.reference.render(sample, item)
         metric = self.config.evaluation_metric
         if metric in OVERLAP_METRICS:
             score = overlap_score(metric, text, reference)
+        elif self.cosine is not None:
+            score = self.cosine.score(text, reference)
         else:
             score = similarity("ratio", "none", text, reference)
         threshold = self.config.pass_threshold

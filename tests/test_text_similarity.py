@@ -72,7 +72,7 @@ def test_metric_defaults_to_fuzzy_match():
     assert TextSimilarity(reference="x").config.evaluation_metric == "fuzzy_match"
 
 
-SUPPORTED = "fuzzy_match, bleu, gleu, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l"
+SUPPORTED = "fuzzy_match, bleu, gleu, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l, cosine"
 
 
 def test_meteor_is_not_supported_and_says_why(registry):
@@ -208,7 +208,7 @@ def test_normalisation_options_are_not_fields(registry):
     with pytest.raises(SpecError) as caught:
         load_spec(spec(casefold=True), registry=registry)
     [issue] = caught.value.issues
-    assert issue.message == "unknown field 'casefold'; fields: type, name, input, reference, evaluation_metric, pass_threshold"
+    assert issue.message == "unknown field 'casefold'; fields: type, name, input, reference, evaluation_metric, pass_threshold, embedding_model"
 
 
 def test_missing_reference_is_a_spec_error(registry):
