@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .data import read_tasks
-from .errors import RftError
-from .openai_compat import run_response
+from .errors import RftError, SpecError
+from .openai_compat import export_openai, not_portable, openai_issues, run_response
 from .registry import default_registry
 from .report import Summary
 from .runner import run
@@ -55,7 +55,15 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a spec and report every problem")
     validate.add_argument("spec", type=Path)
+    validate.add_argument(
+        "--openai", action="store_true", help="also check the spec against OpenAI's graders (types, fields, no nested multi)"
+    )
     validate.set_defaults(handler=_validate)
+
+    export = commands.add_parser("export-openai", help="write a spec as OpenAI grader JSON (exit 1 if not portable)")
+    export.add_argument("spec", type=Path)
+    export.add_argument("-o", "--output", type=Path, help="write the JSON here (default: stdout)")
+    export.set_defaults(handler=_export_openai)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of specs (for editors)")
     schema.set_defaults(handler=_schema)
@@ -134,7 +142,21 @@ def _validate(args: argparse.Namespace) -> int:
     grader = load_spec(args.spec)
     children = grader.children()
     detail = f" with {len(children)} sub-graders: {', '.join(children)}" if children else ""
+    if args.openai:
+        issues = openai_issues(args.spec)
+        if issues:
+            raise SpecError(issues, not_portable(str(args.spec)))
+        detail += "; valid for OpenAI"
     print(f"{args.spec}: ok ({grader.type}{detail})")
+    return 0
+
+
+def _export_openai(args: argparse.Namespace) -> int:
+    text = json.dumps(export_openai(args.spec), indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -1,19 +1,29 @@
-"""OpenAI compatibility: results in the shape of OpenAI's ``/fine_tuning/alpha/graders/run`` response.
+"""OpenAI compatibility: OpenAI's /graders/run response shape, and specs checked against OpenAI's graders.
 
 :func:`run_response` turns one :class:`~rft_core.types.Result` into the JSON that
-OpenAI's endpoint returns, so tools written against that endpoint read ``rft run``'s
-output unchanged. Our error codes (``Result.error_codes()``) become OpenAI's error flags
-through :data:`ERROR_FLAGS`.
+OpenAI's ``/fine_tuning/alpha/graders/run`` returns, so tools written against that endpoint
+read ``rft run``'s output unchanged. Our error codes (``Result.error_codes()``) become
+OpenAI's error flags through :data:`ERROR_FLAGS`.
+
+:func:`openai_issues` lists why a spec would not run on OpenAI with the same meaning
+(``rft validate --openai``); :func:`export_openai` writes OpenAI grader JSON for a spec
+that would (``rft export-openai``).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from .errors import SpecError, SpecIssue
 from .grader import Grader
+from .registry import Registry, default_registry
+from .spec import SPEC_KEYS, load_spec, read_spec_file
 from .types import Result, Status
 
-__all__ = ["ERROR_FLAGS", "run_response"]
+__all__ = ["ERROR_FLAGS", "OPENAI_FIELDS", "OPENAI_TYPES", "export_openai", "openai_issues", "run_response"]
 
 # OpenAI's metadata.errors: every flag false and every detail null unless an error sets it.
 BOOLEAN_FLAGS = (
@@ -125,3 +135,176 @@ def _token_usage_per_model(result: Result) -> dict[str, dict[str, int]]:
                 counts[name] = counts.get(name, 0) + value
         stack.extend(current.sub_rewards.values())
     return totals
+
+
+# --- specs: what OpenAI's graders accept ------------------------------------------------------
+
+OPENAI_TYPES = ("string_check", "text_similarity", "score_model", "label_model", "python", "multi")
+
+OPENAI_FIELDS: dict[str, tuple[str, ...]] = {
+    "string_check": ("type", "name", "input", "reference", "operation"),
+    "text_similarity": ("type", "name", "input", "reference", "evaluation_metric", "pass_threshold"),
+    "score_model": ("type", "name", "model", "input", "sampling_params", "range", "pass_threshold"),
+    "label_model": ("type", "name", "model", "input", "labels", "passing_labels"),
+    "python": ("type", "name", "source", "image_tag", "pass_threshold"),
+    "multi": ("type", "name", "graders", "calculate_output"),
+}
+"""The fields of each OpenAI grader type (OpenAI's API reference)."""
+
+# Ours, OpenAI lacks them, and they change how a grade is fetched, never what it is:
+# they are dropped on export and are no reason a grader is not portable.
+OPERATIONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "score_model": (
+        "api_key_env", "structured_output", "max_concurrency", "requests_per_minute", "tokens_per_minute",
+        "timeout", "max_retries", "retry_backoff", "retry_backoff_max", "cache", "cache_dir",
+        "cost_per_million_tokens",
+    ),
+}
+OPERATIONAL_FIELDS["label_model"] = OPERATIONAL_FIELDS["score_model"]
+
+OPENAI_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("string_check", "operation"): ("eq", "ne", "like", "ilike"),
+}
+"""Fields whose values OpenAI restricts further than we do."""
+
+HINTS = {
+    "fuzzy_match": "; the nearest OpenAI grader is text_similarity with evaluation_metric fuzzy_match",
+    "llm_judge": "; the nearest OpenAI graders are score_model and label_model",
+}
+
+
+def openai_issues(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> list[SpecIssue]:
+    """Every reason the spec cannot run on OpenAI's graders as it means here, with path and line.
+
+    The spec must first be valid for rft (``load_spec`` raises SpecError otherwise). A grader is
+    portable when its type is one of OpenAI's and every field OpenAI lacks is at its default
+    (or only says how to reach a model: retries, caching, rate limits); a ``multi`` may not
+    hold another ``multi``. Spec-level ``defaults`` count as set on every grader they reach.
+    """
+    return _Checker(source, registry).check()
+
+
+def export_openai(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> dict[str, Any]:
+    """OpenAI grader JSON for a portable spec; SpecError naming every non-portable grader otherwise.
+
+    Fields OpenAI lacks are left out (each is at its default or operational, or the spec
+    would not be portable); fields OpenAI requires and the spec leaves to our defaults
+    (``name``, ``input``, ``operation``, ``evaluation_metric``) are written out.
+
+    >>> export_openai({"type": "string_check", "reference": "{{ item.answer }}", "casefold": False})
+    {'type': 'string_check', 'name': 'string_check', 'input': '{{ sample.output_text }}', 'reference': '{{ item.answer }}', 'operation': 'eq'}
+    """
+    checker = _Checker(source, registry)
+    issues = checker.check()
+    if issues:
+        raise SpecError(issues, not_portable(checker.source))
+    return checker.export(checker.root, None)
+
+
+def not_portable(source: str | None) -> str:
+    """How a SpecError of OpenAI issues names its spec."""
+    return f"{source or 'spec'} (not portable to OpenAI)"
+
+
+class _Checker:
+    def __init__(self, source: str | Path | Mapping[str, Any], registry: Registry | None) -> None:
+        self.registry = registry or default_registry()
+        load_spec(source, registry=self.registry)  # rft's own errors first
+        if isinstance(source, Mapping):
+            document, self.lines, self.source = dict(source), {}, None
+        else:
+            document, self.lines = read_spec_file(source)
+            self.source = str(source)
+        self.defaults: dict[str, Any] = document.get("defaults") or {}
+        self.root = {key: value for key, value in document.items() if key not in SPEC_KEYS}
+        self.issues: list[SpecIssue] = []
+
+    def report(self, path: tuple[str | int, ...], message: str) -> None:
+        line = next((self.lines[path[:end]] for end in range(len(path), -1, -1) if path[:end] in self.lines), None)
+        self.issues.append(SpecIssue(path, message, line))
+
+    def check(self) -> list[SpecIssue]:
+        self.check_node(self.root, (), inside_multi=False)
+        return self.issues
+
+    def fields(self, node: dict[str, Any]) -> dict[str, tuple[Any, tuple[str | int, ...] | None]]:
+        """The node's fields with where each was set: None for the node itself, else the defaults key."""
+        config_fields = self.registry.get(node["type"]).cls.Config.model_fields
+        merged = {key: (value, ("defaults", key)) for key, value in self.defaults.items() if key in config_fields}
+        merged.update({key: (value, None) for key, value in node.items()})
+        return merged
+
+    def check_node(self, node: dict[str, Any], path: tuple[str | int, ...], inside_multi: bool) -> None:
+        type_name = node["type"]
+        if type_name not in OPENAI_TYPES:
+            self.report((*path, "type"), f"{type_name!r} is not an OpenAI grader type "
+                        f"(OpenAI's: {', '.join(OPENAI_TYPES)}){HINTS.get(type_name, '')}")
+            return
+        if type_name == "multi" and inside_multi:
+            self.report((*path, "type"), "OpenAI's multi cannot hold another multi: "
+                        "write the inner graders into the outer one and combine them in its calculate_output")
+        config_fields = self.registry.get(type_name).cls.Config.model_fields
+        openai_fields = OPENAI_FIELDS[type_name]
+        operational = OPERATIONAL_FIELDS.get(type_name, ())
+        for key, (value, where) in self.fields(node).items():
+            field_path = where or (*path, key)
+            # a value from the spec's defaults is reported there, naming the grader it reaches
+            reached = f"(given to {'.'.join(map(str, path)) or 'the root grader'}) " if where else ""
+            if key in openai_fields:
+                allowed = OPENAI_VALUES.get((type_name, key))
+                if allowed is not None and value not in allowed:
+                    self.report(field_path, f"{reached}OpenAI's {type_name} has no {key} {value!r} "
+                                f"(OpenAI's: {', '.join(allowed)})")
+            elif key not in operational and not _at_default(value, config_fields[key].default):
+                self.report(field_path, reached + _extra_field_message(type_name, key, node, config_fields[key].default))
+        if type_name == "multi":
+            if node.get("calculate_output") is None and "weights" not in node:
+                self.report(path, "OpenAI's multi needs calculate_output (here the sub-graders' mean is implied): "
+                            f"write calculate_output: {_mean_formula(list(node['graders']))}")
+            for key, child in node["graders"].items():
+                self.check_node(child, (*path, "graders", key), inside_multi=True)
+
+    def export(self, node: dict[str, Any], key: str | None) -> dict[str, Any]:
+        type_name = node["type"]
+        config_fields = self.registry.get(type_name).cls.Config.model_fields
+        values = {name: value for name, (value, _) in self.fields(node).items()}
+        out: dict[str, Any] = {}
+        for name in OPENAI_FIELDS[type_name]:
+            if name == "name":
+                out["name"] = values.get("name") or key or type_name
+            elif name == "graders":
+                out["graders"] = {k: self.export(child, k) for k, child in values["graders"].items()}
+            elif name in values:
+                out[name] = values[name]
+            elif name in _FILLED.get(type_name, ()):
+                out[name] = config_fields[name].default
+        return out
+
+
+# OpenAI requires these; a spec may leave them to our defaults, so the export writes the default out
+_FILLED = {
+    "string_check": ("input", "operation"),
+    "text_similarity": ("input", "evaluation_metric"),
+}
+
+
+def _at_default(value: Any, default: Any) -> bool:
+    return value == default or (isinstance(default, tuple) and isinstance(value, list) and tuple(value) == default)
+
+
+def _extra_field_message(type_name: str, key: str, node: dict[str, Any], default: Any) -> str:
+    message = f"OpenAI's {type_name} has no field {key!r}"
+    if type_name == "multi" and key == "weights":
+        weights = node["weights"]
+        total = sum(weights.values())
+        terms = " + ".join(f"{weight:g} * {name}" for name, weight in weights.items())
+        return message + (
+            f": write calculate_output: ({terms}) / {total:g} "
+            "(unlike weights, it counts a not_applicable component as 0)"
+        )
+    shown = json.dumps(list(default) if isinstance(default, tuple) else default)
+    return message + f": leave it out or at its default ({shown})"
+
+
+def _mean_formula(keys: list[str]) -> str:
+    return f"({' + '.join(keys)}) / {len(keys)}"

@@ -146,6 +146,68 @@ def test_validate_a_missing_file(capsys, tmp_path):
     assert capsys.readouterr().err == f"error: {path}: 1 problem\n  (root): file not found\n"
 
 
+# --- validate --openai, export-openai ----------------------------------------------
+
+OPENAI_SPEC = """\
+type: multi
+graders:
+  exact:
+    type: string_check
+    reference: "{{ item.answer }}"
+  close:
+    type: text_similarity
+    reference: "{{ item.answer }}"
+calculate_output: 0.5 * exact + 0.5 * close
+"""
+
+
+def test_validate_openai_ok(capsys, tmp_path):
+    path = tmp_path / "openai.yaml"
+    path.write_text(OPENAI_SPEC, encoding="utf-8")
+    assert main(["validate", "--openai", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: ok (multi with 2 sub-graders: exact, close; valid for OpenAI)\n"
+
+
+def test_validate_openai_reports_every_violation_with_lines(capsys, spec):
+    # the spec is valid for rft, but fuzzy_match is not an OpenAI type
+    assert main(["validate", str(spec)]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--openai", str(spec)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {spec} (not portable to OpenAI): 1 problem\n"
+        "  graders.close.type (line 7): 'fuzzy_match' is not an OpenAI grader type (OpenAI's: string_check, "
+        "text_similarity, score_model, label_model, python, multi); the nearest OpenAI grader is text_similarity "
+        "with evaluation_metric fuzzy_match\n"
+    )
+
+
+def test_validate_openai_reports_rft_errors_first(capsys, bad_spec):
+    assert main(["validate", "--openai", str(bad_spec)]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {bad_spec}: 3 problems\n")
+
+
+def test_export_openai_prints_openai_json(capsys, tmp_path):
+    path = tmp_path / "openai.yaml"
+    path.write_text(OPENAI_SPEC, encoding="utf-8")
+    assert main(["export-openai", str(path)]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert exported["graders"]["close"] == {
+        "type": "text_similarity", "name": "close", "input": "{{ sample.output_text }}",
+        "reference": "{{ item.answer }}", "evaluation_metric": "fuzzy_match",
+    }
+    assert main(["export-openai", str(path), "-o", str(tmp_path / "out.json")]) == 0
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8")) == exported
+
+
+def test_export_openai_refuses_a_non_portable_spec(capsys, spec, tmp_path):
+    out = tmp_path / "out.json"
+    assert main(["export-openai", str(spec), "-o", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error: {spec} (not portable to OpenAI): 1 problem\n  graders.close.type (line 7)")
+    assert not out.exists()
+
+
 # --- score ------------------------------------------------------------------------
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rft_core import Result, Status, load_spec
-from rft_core.openai_compat import BOOLEAN_FLAGS, DETAILS, run_response
+from rft_core import Result, SpecError, Status, load_spec
+from rft_core.openai_compat import BOOLEAN_FLAGS, DETAILS, export_openai, openai_issues, run_response
 
 # --- run_response: OpenAI's /graders/run response -------------------------------------------
 
@@ -135,3 +135,189 @@ def test_token_usage_sums_the_model_graders(check):
         "gpt-4o-mini": {"prompt_tokens": 200, "completion_tokens": 40, "total_tokens": 240},
         "qwen": {"total_tokens": 7},
     }
+
+
+# --- openai_issues / export_openai: specs against OpenAI's graders ----------------------------
+
+JUDGE = {
+    "type": "score_model",
+    "model": "gpt-4o-mini",
+    "input": [{"role": "user", "content": "Score {{ sample.output_text }} against {{ item.answer }}"}],
+    "range": [0, 1],
+}
+
+
+def messages(issues) -> list[str]:
+    return [str(issue) for issue in issues]
+
+
+PORTABLE = [
+    # OpenAI's own string_check JSON
+    {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}", "reference": "{{ item.answer }}",
+     "operation": "ilike"},
+    # our extra fields at their defaults
+    {"type": "string_check", "reference": "x", "casefold": False, "strip": False},
+    # every text_similarity metric is OpenAI's
+    {"type": "text_similarity", "reference": "x", "evaluation_metric": "rouge_l", "pass_threshold": 0.5},
+    # a judge with fields that only say how to reach the model (timeouts, retries, cache)
+    {**JUDGE, "timeout": 5, "max_retries": 1, "cache": False, "max_concurrency": 2},
+    {"type": "label_model", "model": "gpt-4o", "input": [{"role": "user", "content": "{{ sample.output_text }}"}],
+     "labels": ["good", "bad"], "passing_labels": ["good"]},
+    # multi of OpenAI graders, combined by a formula
+    {"type": "multi", "graders": {"a": {"type": "string_check", "reference": "x"}, "b": JUDGE},
+     "calculate_output": "0.5 * a + 0.5 * b"},
+]
+
+
+@pytest.mark.parametrize(
+    "spec", PORTABLE, ids=["openai_string_check", "extras_at_default", "text_similarity", "judge", "label", "multi"]
+)
+def test_portable_specs_have_no_issues(registry, spec):
+    assert openai_issues(spec, registry=registry) == []
+
+
+NOT_PORTABLE = [
+    # a type OpenAI lacks, with the nearest OpenAI type
+    (
+        {"type": "fuzzy_match", "reference": "x"},
+        ["type: 'fuzzy_match' is not an OpenAI grader type (OpenAI's: string_check, text_similarity, score_model, "
+         "label_model, python, multi); the nearest OpenAI grader is text_similarity with evaluation_metric fuzzy_match"],
+    ),
+    # a field OpenAI lacks, away from its default
+    (
+        {"type": "string_check", "reference": "x", "casefold": True},
+        ["casefold: OpenAI's string_check has no field 'casefold': leave it out or at its default (false)"],
+    ),
+    # an operation OpenAI lacks
+    (
+        {"type": "string_check", "reference": "x", "operation": "startswith"},
+        ["operation: OpenAI's string_check has no operation 'startswith' (OpenAI's: eq, ne, like, ilike)"],
+    ),
+    # a judge on another server is another judge
+    (
+        {**JUDGE, "base_url": "http://localhost:8000/v1"},
+        ["base_url: OpenAI's score_model has no field 'base_url': leave it out or at its default (null)"],
+    ),
+    # weights: the formula to write instead
+    (
+        {"type": "multi", "graders": {"a": {"type": "string_check", "reference": "x"},
+                                      "b": {"type": "string_check", "reference": "y"}}, "weights": {"a": 1, "b": 3}},
+        ["weights: OpenAI's multi has no field 'weights': write calculate_output: (1 * a + 3 * b) / 4 "
+         "(unlike weights, it counts a not_applicable component as 0)"],
+    ),
+    # neither weights nor a formula: the implied mean
+    (
+        {"type": "multi", "graders": {"a": {"type": "string_check", "reference": "x"},
+                                      "b": {"type": "string_check", "reference": "y"}}},
+        ["(root): OpenAI's multi needs calculate_output (here the sub-graders' mean is implied): "
+         "write calculate_output: (a + b) / 2"],
+    ),
+    # a multi in a multi
+    (
+        {"type": "multi", "calculate_output": "inner",
+         "graders": {"inner": {"type": "multi", "calculate_output": "a",
+                               "graders": {"a": {"type": "string_check", "reference": "x", "nfkc": True}}}}},
+        ["graders.inner.type: OpenAI's multi cannot hold another multi: write the inner graders into the outer one "
+         "and combine them in its calculate_output",
+         "graders.inner.graders.a.nfkc: OpenAI's string_check has no field 'nfkc': leave it out or at its default "
+         "(false)"],
+    ),
+    # spec-level defaults count on every grader they reach, reported at the defaults key
+    (
+        {"type": "multi", "defaults": {"strip": True}, "calculate_output": "a",
+         "graders": {"a": {"type": "string_check", "reference": "x"}}},
+        ["defaults.strip: (given to graders.a) OpenAI's string_check has no field 'strip': leave it out or at its "
+         "default (false)"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    NOT_PORTABLE,
+    ids=["type", "extra_field", "operation", "base_url", "weights", "no_formula", "nested_multi", "defaults"],
+)
+def test_every_violation_is_reported_with_its_path(registry, spec, expected):
+    assert messages(openai_issues(spec, registry=registry)) == expected
+
+
+def test_a_spec_invalid_for_rft_raises_its_own_errors_first(registry):
+    with pytest.raises(SpecError) as caught:
+        openai_issues({"type": "string_check"}, registry=registry)
+    assert caught.value.issues[0].path == ("reference",)
+
+
+SPEC_FILE = """\
+type: multi
+graders:
+  exact:
+    type: string_check
+    reference: "{{ item.answer }}"
+    casefold: true
+  close:
+    type: fuzzy_match
+    reference: "{{ item.answer }}"
+calculate_output: 0.5 * exact + 0.5 * close
+"""
+
+
+def test_issues_carry_line_numbers(registry, tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC_FILE, encoding="utf-8")
+    issues = openai_issues(path, registry=registry)
+    assert [(issue.location(), issue.line) for issue in issues] == [
+        ("graders.exact.casefold (line 6)", 6),
+        ("graders.close.type (line 8)", 8),
+    ]
+
+
+def test_export_fills_what_openai_requires_and_drops_our_defaults(registry):
+    spec = {
+        "type": "multi",
+        "rft": 1,
+        "description": "not OpenAI's",
+        "graders": {
+            "exact": {"type": "string_check", "reference": "{{ item.answer }}", "casefold": False},
+            "judge": {**JUDGE, "timeout": 5, "cache": False},
+        },
+        "calculate_output": "0.5 * exact + 0.5 * judge",
+    }
+    assert export_openai(spec, registry=registry) == {
+        "type": "multi",
+        "name": "multi",
+        "graders": {
+            "exact": {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}",
+                      "reference": "{{ item.answer }}", "operation": "eq"},
+            "judge": {"type": "score_model", "name": "judge", **{k: v for k, v in JUDGE.items() if k != "type"}},
+        },
+        "calculate_output": "0.5 * exact + 0.5 * judge",
+    }
+
+
+def test_export_applies_spec_defaults(registry):
+    spec = {"type": "text_similarity", "defaults": {"pass_threshold": 0.7}, "reference": "x", "name": "sim"}
+    assert export_openai(spec, registry=registry) == {
+        "type": "text_similarity", "name": "sim", "input": "{{ sample.output_text }}", "reference": "x",
+        "evaluation_metric": "fuzzy_match", "pass_threshold": 0.7,
+    }
+
+
+def test_exported_json_grades_the_same(registry):
+    spec = {"type": "multi", "graders": {"a": {"type": "string_check", "reference": "{{ item.answer }}",
+                                             "operation": "ilike"},
+                                       "b": {"type": "text_similarity", "reference": "{{ item.answer }}"}},
+            "calculate_output": "max(a, b)"}
+    exported = export_openai(spec, registry=registry)
+    for text in ("Paris", "paris!", "Lyon"):
+        before = load_spec(spec, registry=registry).grade(text, {"answer": "PARIS"})
+        after = load_spec(exported, registry=registry).grade(text, {"answer": "PARIS"})
+        assert after.reward == before.reward
+
+
+def test_export_refuses_a_non_portable_spec_naming_each_grader(registry):
+    with pytest.raises(SpecError) as caught:
+        export_openai(NOT_PORTABLE[6][0], registry=registry)
+    assert str(caught.value).splitlines()[0] == "spec (not portable to OpenAI): 2 problems"
+    assert [issue.path for issue in caught.value.issues] == [
+        ("graders", "inner", "type"), ("graders", "inner", "graders", "a", "nfkc")
+    ]
