@@ -48,7 +48,7 @@ DETAILS = {
 ERROR_FLAGS: dict[str, str] = {flag: flag for flag in BOOLEAN_FLAGS} | {
     # a regex or grader that ran past its deadline: the reward did not come back in time
     "timeout_error": "unresponsive_reward_error",
-    # calculate_output parsed but could not be evaluated (e.g. division by zero): OpenAI has no such flag
+    # calculate_output parsed but could not be evaluated (e.g. log of 0): OpenAI has no such flag
     "formula_error": "other_error",
 }
 """Our error code -> OpenAI's flag. A code not listed here is ``other_error``."""

@@ -80,7 +80,7 @@ FLAG_CASES = [
     ("other_error", Status.ERROR, "other_error"),
     # a deadline passed: the reward did not come back
     ("timeout_error", Status.TIMEOUT, "unresponsive_reward_error"),
-    # calculate_output could not be evaluated (division by zero): OpenAI has no flag for it
+    # calculate_output could not be evaluated (log of 0): OpenAI has no flag for it
     ("formula_error", Status.ERROR, "other_error"),
     # a plugin's own code
     ("my_plugin_error", Status.ERROR, "other_error"),
