@@ -119,6 +119,20 @@ def _parser() -> argparse.ArgumentParser:
         help="give a column another name in the item, e.g. solution=answer (repeat)",
     )
     train.set_defaults(handler=_train)
+
+    train_rm = commands.add_parser(
+        "train-rm", help="train a reward model on preference pairs (TRL RewardTrainer) for the reward_model grader"
+    )
+    train_rm.add_argument("data", type=Path, help="preference pairs (JSONL): prompt, chosen, rejected")
+    train_rm.add_argument("-o", "--output-dir", type=Path, required=True, help="where the trained model goes")
+    train_rm.add_argument("--model", required=True, help="model path (or hub id) to start from")
+    train_rm.add_argument("--max-steps", type=int, default=100)
+    train_rm.add_argument("--learning-rate", type=float, default=1e-5)
+    train_rm.add_argument("--per-device-train-batch-size", type=int, default=8)
+    train_rm.add_argument("--max-length", type=int, default=1024, help="pairs longer than this (tokens) are skipped")
+    train_rm.add_argument("--seed", type=int, default=42)
+    train_rm.add_argument("--report-to", default="none", help="TRL/transformers loggers, e.g. wandb (default: none)")
+    train_rm.set_defaults(handler=_train_rm)
     return parser
 
 
@@ -261,6 +275,26 @@ def _train(args: argparse.Namespace) -> int:
     last = {key: value for entry in trainer.state.log_history for key, value in entry.items()}
     rewards = {key: last[key] for key in ("reward", "eval_reward") if key in last}
     print(json.dumps({"output_dir": str(args.output_dir), "steps": trainer.state.global_step, **rewards}))
+    return 0
+
+
+def _train_rm(args: argparse.Namespace) -> int:
+    from .reward_training import train_reward_model
+
+    trainer = train_reward_model(
+        args.data,
+        args.output_dir,
+        args.model,
+        max_steps=args.max_steps,
+        learning_rate=args.learning_rate,
+        per_device_train_batch_size=args.per_device_train_batch_size,
+        max_length=args.max_length,
+        seed=args.seed,
+        config={"report_to": args.report_to},
+    )
+    last = {key: value for entry in trainer.state.log_history for key, value in entry.items()}
+    metrics = {key: last[key] for key in ("loss", "accuracy") if key in last}
+    print(json.dumps({"output_dir": str(args.output_dir), "steps": trainer.state.global_step, **metrics}))
     return 0
 
 
