@@ -180,9 +180,13 @@ def test_missing_package_is_a_spec_error_with_install_advice(registry, monkeypat
 def test_missing_package_at_grade_time_is_an_error_result(monkeypatch):
     import sys
 
+    import graders._overlap as overlap
+
     pytest.importorskip("sacrebleu")
     grader = TextSimilarity(reference="x", evaluation_metric="bleu")
+    overlap._bleu_metric.cache_clear()  # built on first use: make this the first use
     monkeypatch.setitem(sys.modules, "sacrebleu", None)
+    monkeypatch.setitem(sys.modules, "sacrebleu.metrics", None)
     result = grader.grade("x")
     assert result.status is Status.ERROR
     assert "pip install 'rft-graders[text]'" in result.reason
