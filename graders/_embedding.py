@@ -86,6 +86,10 @@ class CosineMetric:
         self.location = locate_model(model, "embedding_model", NEEDED_FOR)
         self._encoder: Encoder | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles without the encoder (TRL may pickle reward functions); it reloads, once per process."""
+        return {**self.__dict__, "_encoder": None}
+
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:

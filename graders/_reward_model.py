@@ -72,6 +72,7 @@ class RewardModel:
         out = [0.0] * len(ids)
         pad = self.pad_id if self.pad_id is not None else 0
         with torch.inference_mode():
+            order = [index for index in order if ids[index]]  # nothing to read: left at 0.0, flagged by the grader
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 width = max(len(ids[index]) for index in chunk)

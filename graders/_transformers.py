@@ -6,6 +6,7 @@ one still import without the ``rm`` extra; a missing package raises MissingDepen
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import threading
 from typing import Any
@@ -40,8 +41,12 @@ def locate_model(value: str, what: str, needed_for: str) -> str:
     """A model a spec names: a local directory (relative to the spec file's folder) or a hub id.
 
     Returns the directory's absolute path, or the hub id when the Hub (or its local cache) has
-    it. Raises ValueError naming the path and how to fix it otherwise.
+    it. Raises ValueError naming the path and how to fix it otherwise, MissingDependencyError
+    without torch and transformers.
     """
+    for package in ("torch", "transformers"):  # found without importing: a spec loads fast
+        if importlib.util.find_spec(package) is None:
+            raise MissingDependencyError(package, "rm", needed_for)
     path = spec_path(value)
     if path.is_dir():
         if not (path / "config.json").is_file():

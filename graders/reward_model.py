@@ -114,6 +114,12 @@ class RewardModelGrader(Grader):
         reference_set = self.config.reference_set
         self.reference_rows = _reference_rows(reference_set) if reference_set is not None else None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles without the model (TRL may pickle reward functions); it reloads, once per process."""
+        state = dict(self.__dict__)
+        state.pop("loaded", None)
+        return state
+
     @cached_property
     def loaded(self) -> RewardModel:
         return load_reward_model(self.location, self.config.dtype, self.config.device)
@@ -183,10 +189,14 @@ class RewardModelGrader(Grader):
             scores = loaded.scores(ids, self.config.batch_size, self.config.label_index)
             for index, score, cut, tokens in zip(rows, scores, truncated, ids):
                 metadata = {"score": score, "tokens": len(tokens), "truncated": cut}
-                if not math.isfinite(score):
+                if not tokens:
+                    results[index] = Result.failure(
+                        Status.PARSE_ERROR, "the text has no tokens to score", "sample_parse_error", tokens=0
+                    )
+                elif not math.isfinite(score):
                     results[index] = Result.failure(Status.ERROR, f"the model gave a score of {score}", **metadata)
-                    continue
-                results[index] = Result(self.reward(score), reason=f"score {score:.4g}", metadata=metadata)
+                else:
+                    results[index] = Result(self.reward(score), reason=f"score {score:.4g}", metadata=metadata)
         return results  # type: ignore[return-value]
 
 

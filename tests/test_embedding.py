@@ -98,3 +98,13 @@ def test_missing_encoder_is_a_spec_error(registry, tmp_path):
 
 def test_other_metrics_load_no_encoder(registry):
     assert load_spec({"type": "text_similarity", "reference": "x"}, registry=registry).cosine is None
+
+
+def test_grader_pickles_without_its_encoder(tiny_encoder, registry):
+    import pickle
+
+    grader = load_spec(spec(tiny_encoder), registry=registry)
+    before = grader.grade("the cat", {"reference": "a dog"})
+    copy = pickle.loads(pickle.dumps(grader))
+    assert copy.cosine._encoder is None
+    assert copy.grade("the cat", {"reference": "a dog"}) == before

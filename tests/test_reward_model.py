@@ -242,3 +242,37 @@ def test_config_errors(tiny_rm, registry, fields, message):
     with pytest.raises(SpecError) as caught:
         load_spec(spec(tiny_rm, **fields), registry=registry)
     assert [issue.message for issue in caught.value.issues] == [message]
+
+
+def test_a_text_with_no_tokens_is_a_parse_error(tiny_rm, registry, monkeypatch):
+    grader = load_spec(spec(tiny_rm, prompt=None), registry=registry)
+    monkeypatch.setattr(grader.loaded, "with_eos", lambda text: text)  # a tokenizer without an EOS token
+    empty, scored = grader.grade_batch(["", "Paris"], [{}, {}])
+    assert (empty.status, empty.reason, empty.metadata["error_code"]) == (
+        Status.PARSE_ERROR, "the text has no tokens to score", "sample_parse_error"
+    )
+    assert scored.status is Status.OK
+
+
+def test_grader_pickles_without_its_model_and_shares_it_again(tiny_rm, registry):
+    import pickle
+
+    grader = load_spec(spec(tiny_rm), registry=registry)
+    before = grader.grade("Paris", {"prompt": "?"})
+    copy = pickle.loads(pickle.dumps(grader))
+    assert "loaded" not in copy.__dict__
+    assert copy.grade("Paris", {"prompt": "?"}) == before
+    assert copy.loaded is grader.loaded  # the process cache, not a second copy
+
+
+def test_without_torch_the_spec_error_says_which_extra(tiny_rm, registry, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec(tiny_rm), registry=registry)
+    assert [issue.message for issue in caught.value.issues] == [
+        "reward_model: the reward_model grader needs the 'torch' package, which is not installed: "
+        "pip install 'rft-graders[rm]'"
+    ]
