@@ -276,3 +276,16 @@ def test_without_torch_the_spec_error_says_which_extra(tiny_rm, registry, monkey
         "reward_model: the reward_model grader needs the 'torch' package, which is not installed: "
         "pip install 'rft-graders[rm]'"
     ]
+
+
+def test_as_a_trl_reward_function_with_conversational_prompts(tiny_chat_rm):
+    from rft_core.trl import reward_funcs
+
+    (func,) = reward_funcs({"type": "reward_model", "name": "rm", "model": str(tiny_chat_rm)})
+    prompts = [[{"role": "user", "content": "capital of France ?"}]] * 2
+    completions = [[{"role": "assistant", "content": "Paris"}], [{"role": "assistant", "content": "Lyon"}]]
+    rewards = func(prompts=prompts, completions=completions)
+    grader = load_spec({"type": "reward_model", "model": str(tiny_chat_rm)})
+    expected = [grader.grade(text, {"prompt": prompts[0]}).reward for text in ("Paris", "Lyon")]
+    assert func.__name__ == "rm"
+    assert rewards == pytest.approx(expected, abs=1e-6)
