@@ -14,7 +14,7 @@ from rft_core.spec import read_named_file
 from rft_core.types import Item, Sample
 
 from ._reward_model import NEEDED_FOR, RewardModel, load_reward_model
-from ._transformers import DTYPES, locate_model
+from ._transformers import DEVICES, DTYPES, locate_model
 
 __all__ = ["RewardModelGrader"]
 
@@ -93,7 +93,7 @@ class RewardModelGrader(Grader):
         @classmethod
         def _known_device(cls, device: str) -> str:
             base, _, number = device.partition(":")
-            if base not in ("auto", "cpu", "cuda", "mps") or (number and (base != "cuda" or not number.isdigit())):
+            if base not in DEVICES or (number and (base != "cuda" or not number.isdigit())):
                 raise ValueError(f"device {device!r} is not one of auto, cpu, cuda, cuda:N, mps")
             return device
 
