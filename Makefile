@@ -22,6 +22,7 @@ bench: $(VENV)/.all
 	$(BIN)/python benchmarks/math_throughput.py
 	$(BIN)/python benchmarks/trl_overhead.py
 	$(BIN)/python benchmarks/judge_throughput.py
+	$(BIN)/python benchmarks/reward_model_throughput.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
