@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests"))  # tiny_models
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -35,19 +36,13 @@ WORDS = "the a of to and in is it that for on with as was by capital answer city
 
 def build_model(path: Path) -> None:
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForSequenceClassification, PreTrainedTokenizerFast
+    from tiny_models import llama_config, word_tokenizer
+    from transformers import LlamaForSequenceClassification
 
     torch.manual_seed(0)
-    vocab = {token: index for index, token in enumerate(["<unk>", "<pad>", "<eos>", *WORDS])}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.decoder = decoders.WordPiece(cleanup=False)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>")
-    config = LlamaConfig(
-        vocab_size=len(vocab), hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
-        num_key_value_heads=4, max_position_embeddings=512, pad_token_id=1, eos_token_id=2, bos_token_id=None,
-        num_labels=1,
+    tokenizer = word_tokenizer(WORDS)
+    config = llama_config(
+        tokenizer, hidden_size=256, layers=4, heads=4, intermediate_size=688, max_position_embeddings=512, num_labels=1
     )
     LlamaForSequenceClassification(config).save_pretrained(path)
     tokenizer.save_pretrained(path)

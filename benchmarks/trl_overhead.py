@@ -18,6 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests"))  # tiny_models
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -116,8 +117,8 @@ def tiny_grpo(steps: int) -> None:
 
     import torch
     import transformers
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from tiny_models import llama_config, word_tokenizer
+    from transformers import LlamaForCausalLM
     from trl import GRPOConfig, GRPOTrainer
 
     from rft_core.trl import load_dataset
@@ -125,16 +126,8 @@ def tiny_grpo(steps: int) -> None:
     transformers.logging.set_verbosity_error()
     logging.getLogger("trl").setLevel(logging.ERROR)
     torch.manual_seed(0)
-    words = ["Answer:", "Paris", "Lyon", "Amazon", "Nile", "Au", "Ag", "is", "the"]
-    vocab = {token: index for index, token in enumerate(["<unk>", "<pad>", "<eos>", *words])}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.decoder = decoders.WordPiece(cleanup=False)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>")
-    config = LlamaConfig(
-        vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-        num_key_value_heads=2, max_position_embeddings=128, pad_token_id=1, eos_token_id=2, bos_token_id=None,
-    )
+    tokenizer = word_tokenizer(["Answer:", "Paris", "Lyon", "Amazon", "Nile", "Au", "Ag", "is", "the"])
+    config = llama_config(tokenizer, hidden_size=32, max_position_embeddings=128)
     rows = [{"prompt": f"Question {i}", "answer": answer} for i, (_, answer) in enumerate(pairs(64))]
 
     class Timed:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from tiny_models import llama_config, word_tokenizer
 
 from rft_core import SpecError, Status, load_spec
 
@@ -23,30 +24,11 @@ CHAT_TEMPLATE = "{% for m in messages %}{{ m['role'] }} {{ m['content'] }} {% en
 def save_tiny_classifier(path: Path, chat_template: str | None = None, seed: int = 0) -> Path:
     """A random 2-layer Llama sequence classifier (one score) with a word-level tokenizer, saved to ``path``."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForSequenceClassification, PreTrainedTokenizerFast
+    from transformers import LlamaForSequenceClassification
 
     torch.manual_seed(seed)
-    vocab = {token: index for index, token in enumerate(["<unk>", "<pad>", "<eos>", *WORDS, "user", "assistant"])}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.decoder = decoders.WordPiece(cleanup=False)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>")
-    if chat_template:
-        tokenizer.chat_template = chat_template
-    config = LlamaConfig(
-        vocab_size=len(vocab),
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        pad_token_id=vocab["<pad>"],
-        eos_token_id=vocab["<eos>"],
-        bos_token_id=None,
-        num_labels=1,
-    )
+    tokenizer = word_tokenizer([*WORDS, "user", "assistant"], chat_template)
+    config = llama_config(tokenizer, num_labels=1)
     model = LlamaForSequenceClassification(config)
     torch.nn.init.normal_(model.score.weight, std=1.0)  # spread the scores so the mappings have something to map
     model.save_pretrained(path)

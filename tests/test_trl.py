@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tiny_models import llama_config, word_tokenizer
 
 from rft_core import Grader, GraderConfig, Result, Status, load_spec
 from rft_core.errors import MissingDependencyError, RftError
@@ -499,31 +500,15 @@ def tiny_model(tmp_path_factory) -> Path:
     """
     pytest.importorskip("trl")
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import LlamaForCausalLM
 
     torch.manual_seed(0)
-    vocab = {token: index for index, token in enumerate(["<unk>", "<pad>", "<eos>", *WORDS])}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    backend.decoder = decoders.WordPiece(cleanup=False)  # joins words with spaces
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>")
-    tokenizer.chat_template = (
+    tokenizer = word_tokenizer(
+        WORDS,
         "{% for m in messages %}{{ m['role'] }} {{ m['content'] }} {% endfor %}"
-        "{% if add_generation_prompt %}assistant {% endif %}"
+        "{% if add_generation_prompt %}assistant {% endif %}",
     )
-    config = LlamaConfig(
-        vocab_size=len(vocab),
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        pad_token_id=vocab["<pad>"],
-        eos_token_id=vocab["<eos>"],
-        bos_token_id=None,
-    )
+    config = llama_config(tokenizer, max_position_embeddings=128)
     path = tmp_path_factory.mktemp("tiny-llama")
     LlamaForCausalLM(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
