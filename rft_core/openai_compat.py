@@ -50,6 +50,8 @@ ERROR_FLAGS: dict[str, str] = {flag: flag for flag in BOOLEAN_FLAGS} | {
     "timeout_error": "unresponsive_reward_error",
     # calculate_output parsed but could not be evaluated (e.g. log of 0): OpenAI has no such flag
     "formula_error": "other_error",
+    # the python grader's source did not load (a top-level exception, no callable grade)
+    "python_grader_parse_error": "python_grader_runtime_error",
 }
 """Our error code -> OpenAI's flag. A code not listed here is ``other_error``."""
 
@@ -161,6 +163,8 @@ OPERATIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     ),
 }
 OPERATIONAL_FIELDS["label_model"] = OPERATIONAL_FIELDS["score_model"]
+# the python grader's local limits and import path: how the code is run here, not what it computes
+OPERATIONAL_FIELDS["python"] = ("timeout", "memory_mb", "cpu_limit", "site_packages")
 
 OPENAI_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("string_check", "operation"): ("eq", "ne", "like", "ilike"),

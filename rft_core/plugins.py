@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "graders.llm_judge",
     "graders.ranked_list",
     "graders.reward_model",
+    "graders.python_grader",
 )
 
 

@@ -115,7 +115,7 @@ def test_names_iteration_and_length_agree(registry):
         # OpenAI's camel-less spelling
         ("textsimilarity", "text_similarity"),
         # nothing close
-        ("python", None),
+        ("javascript", None),
     ],
     ids=["string_check", "fuzzy_match", "text_similarity", "none"],
 )

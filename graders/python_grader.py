@@ -1,0 +1,343 @@
+"""``python``: OpenAI's python grader, user code's ``grade(sample, item)`` run in a sandboxed subprocess."""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from rft_core import GradeError, Result, hookimpl
+from rft_core.grader import Grader, GraderConfig
+from rft_core.types import Item, Sample, Status
+
+__all__ = ["PythonGrader"]
+
+_WORKER = str(Path(__file__).resolve().parent / "_python_worker.py")
+_STARTUP_TIMEOUT = 30.0
+RUNTIME_ERROR = "python_grader_runtime_error"
+SERVER_ERROR = "python_grader_server_error"
+PARSE_ERROR = "python_grader_parse_error"
+
+
+class PythonGrader(Grader):
+    """Runs the spec's Python ``grade(sample, item) -> float`` in a sandboxed subprocess (OpenAI's python grader).
+
+    The reward is the number ``grade`` returns. An exception, a result that is not a
+    finite number, or a crash gives status ``error`` (code ``python_grader_runtime_error``,
+    the traceback in the reason); running past ``timeout`` gives status ``timeout``.
+    The worker is reused across samples and replaced after a timeout or a crash.
+
+    >>> PythonGrader(source="def grade(sample, item):\\n    return float(sample['output_text'] == item['answer'])").grade("4", {"answer": "4"}).reward
+    1.0
+    """
+
+    type = "python"
+
+    class Config(GraderConfig):
+        source: str = Field(
+            description="Python source defining grade(sample, item) -> float. sample is a dict with "
+            "output_text, output_json, output_tools and choices; item is the dataset row.",
+        )
+        image_tag: str | None = Field(
+            default=None,
+            description="OpenAI's runtime image tag; accepted for compatibility and ignored "
+            "(rft runs the code with the local interpreter).",
+        )
+        pass_threshold: float | None = Field(
+            default=None,
+            description="When set, metadata['passed'] says whether the reward reached it; the reward is unchanged.",
+        )
+        timeout: float = Field(default=120.0, gt=0, description="Seconds of wall-clock time one grade may take.")
+        memory_mb: int = Field(
+            default=2048, ge=0, description="Address-space limit of the worker process (RLIMIT_AS) in MiB; 0: none."
+        )
+        cpu_limit: float | None = Field(
+            default=None,
+            gt=0,
+            description="CPU seconds one grade may use (RLIMIT_CPU); defaults to timeout.",
+        )
+        site_packages: bool = Field(
+            default=False,
+            description="Let the code import installed packages (numpy, ...) as well as the standard library.",
+        )
+
+        @field_validator("source")
+        @classmethod
+        def _parses(cls, source: str) -> str:
+            try:
+                tree = ast.parse(source, "<grader>")
+            except SyntaxError as exc:
+                raise ValueError(f"the python source does not parse: {exc.msg} (line {exc.lineno})") from None
+            if "grade" not in _top_level_names(tree):
+                raise ValueError("the python source defines no function grade(sample, item)")
+            return source
+
+    config: Config
+
+    def __init__(self, config: Config | None = None, /, **fields: object) -> None:
+        super().__init__(config, **fields)
+        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
+        self.started = 0  # workers ever started: tests read it to see replacements
+        _GRADERS.add(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles without the worker (TRL may pickle reward functions); a new one starts on first use."""
+        state = dict(self.__dict__)
+        state["_worker"] = None
+        state.pop("_lock")
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        _GRADERS.add(self)
+
+    def evaluate(self, sample: Sample, item: Item) -> Result:
+        return self.evaluate_batch([sample], [item])[0]
+
+    def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
+        with self._lock:  # one worker per grader: the batch runs through it in order
+            return [self._grade_one(sample, item) for sample, item in zip(samples, items)]
+
+    def close(self) -> None:
+        """Kill the worker (a new one starts on the next grade)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.kill()
+
+    # --- one grade ------------------------------------------------------------------------
+
+    def _grade_one(self, sample: Sample, item: Item) -> Result:
+        try:
+            payload = json.dumps({"sample": sample.to_dict(), "item": dict(item)}, default=_unserialisable)
+        except (TypeError, ValueError) as exc:
+            return Result.failure(Status.ERROR, f"{self.name}: the sample or item is not JSON: {exc}", RUNTIME_ERROR)
+        worker = self._ready_worker()
+        started = time.monotonic()
+        try:
+            response = worker.request(payload.encode() + b"\n", self.config.timeout)
+        except _Died as exc:
+            self.close()
+            if exc.cpu_exceeded:
+                return Result.failure(Status.TIMEOUT, f"{self.name}: grade() used more than its CPU limit", "timeout_error")
+            return Result.failure(Status.ERROR, f"{self.name}: the grader process died ({exc})", RUNTIME_ERROR)
+        except TimeoutError:
+            self.close()
+            return Result.failure(
+                Status.TIMEOUT, f"{self.name}: grade() did not return within {self.config.timeout:g}s", "timeout_error"
+            )
+        elapsed = time.monotonic() - started
+        if worker.cpu_spent() > self._cpu_limit():  # a reused worker's RLIMIT_CPU is cumulative
+            self.close()
+        if "reward" not in response:
+            return Result.failure(Status.ERROR, f"{self.name}: {response.get('error')}", RUNTIME_ERROR)
+        reward = response["reward"]
+        metadata: dict[str, Any] = {"execution_time": elapsed}
+        if self.config.pass_threshold is not None:
+            metadata["passed"] = reward >= self.config.pass_threshold
+        return Result(reward, metadata=metadata)
+
+    def _cpu_limit(self) -> float:
+        return self.config.cpu_limit or self.config.timeout
+
+    def _ready_worker(self) -> _Worker:
+        if self._worker is not None and (self._worker.pid != os.getpid() or not self._worker.alive()):
+            if self._worker.pid == os.getpid():
+                self._worker.kill()
+            self._worker = None  # forked: that worker is the parent's
+        if self._worker is None:
+            limits = {
+                "memory_bytes": self.config.memory_mb * 1024 * 1024,
+                # twice the per-grade budget: the worker is retired once it has spent one budget,
+                # so every grade starts with at least a full budget left
+                "cpu_seconds": int(2 * self._cpu_limit()) + 1,
+                "site_packages": self.config.site_packages,
+            }
+            self.started += 1
+            self._worker = _Worker(self.config.source, limits, self.config.site_packages)
+            try:
+                self._worker.wait_ready()
+            except _LoadError as exc:
+                self.close()
+                raise GradeError(f"{self.name}: the python source failed to load:\n{exc}", code=PARSE_ERROR) from None
+            except (_Died, TimeoutError, OSError) as exc:
+                self.close()
+                raise GradeError(f"{self.name}: the python grader process did not start: {exc}", code=SERVER_ERROR) from None
+        return self._worker
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        else:  # assignments, and definitions under if/try at top level
+            for child in ast.walk(node):
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                    names.add(child.id)
+                elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    names.add(child.name)
+                elif isinstance(child, ast.alias):
+                    names.add((child.asname or child.name).split(".")[0])
+    return names
+
+
+def _unserialisable(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class _Died(Exception):
+    def __init__(self, message: str, cpu_exceeded: bool = False) -> None:
+        super().__init__(message)
+        self.cpu_exceeded = cpu_exceeded
+
+
+class _LoadError(Exception):
+    pass
+
+
+def _environment(workdir: str) -> dict[str, str]:
+    """The worker's whole environment: nothing is inherited from ours."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+
+
+class _Worker:
+    """One sandboxed interpreter serving JSON-line requests; killed and its directory removed by ``kill``."""
+
+    def __init__(self, source: str, limits: dict, site_packages: bool) -> None:
+        self.pid = os.getpid()
+        self.workdir = tempfile.mkdtemp(prefix="rft-python-grader-")
+        flags = ["-I"] if site_packages else ["-I", "-S"]
+        self.process = subprocess.Popen(
+            [sys.executable, *flags, _WORKER, json.dumps(limits)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=self.workdir,
+            env=_environment(self.workdir),
+            close_fds=True,
+            start_new_session=True,
+        )
+        self.fd = self.process.stdout.fileno()
+        self.buffer = b""
+        self.next_id = 0
+        self.process.stdin.write(json.dumps({"source": source}).encode() + b"\n")
+        self.process.stdin.flush()
+
+    def wait_ready(self) -> None:
+        message = self._read_line(_STARTUP_TIMEOUT)
+        if "load_error" in message:
+            raise _LoadError(message["load_error"])
+        if not message.get("ready"):
+            raise _Died(f"unexpected first message {message!r}")
+
+    def request(self, payload: bytes, timeout: float) -> dict:
+        request_id = self.next_id
+        self.next_id += 1
+        try:
+            self.process.stdin.write(b'{"id": %d, ' % request_id + payload[1:])
+            self.process.stdin.flush()
+        except OSError as exc:
+            raise _Died(f"could not send the request: {exc}") from None
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._read_line(max(0.0, deadline - time.monotonic()))
+            if message.get("id") == request_id:
+                return message
+
+    def cpu_spent(self) -> float:
+        """CPU seconds the worker has used (user + system), from /proc."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def _read_line(self, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([self.fd], [], [], remaining)
+            if not readable:
+                continue
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                code = self.process.wait()
+                return self._dead(code)
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def _dead(self, code: int) -> dict:
+        if code == -signal.SIGXCPU:
+            raise _Died("CPU limit", cpu_exceeded=True)
+        name = signal.Signals(-code).name if code < 0 and -code in signal.valid_signals() else None
+        raise _Died(f"killed by {name}" if name else f"exit status {code}")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: anything it started goes too
+        except OSError:
+            pass
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a SIGKILLed process always exits
+            pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_GRADERS: weakref.WeakSet[PythonGrader] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for grader in list(_GRADERS):
+        if grader._worker is not None and grader._worker.pid == os.getpid():
+            grader.close()
+
+
+@hookimpl
+def register_graders(register):
+    register(PythonGrader)

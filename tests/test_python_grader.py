@@ -1,0 +1,390 @@
+"""The python grader: OpenAI's grade(sample, item) contract, failures as statuses, and the sandbox holding.
+
+Every escape test runs the attempt for real and checks from outside that nothing got
+through (a listening socket that received nothing, a file that does not exist, a secret
+that did not appear), not only that an error was reported.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import textwrap
+import threading
+
+import pytest
+
+from graders.python_grader import PythonGrader
+from rft_core import load_spec
+from rft_core.errors import SpecError
+from rft_core.openai_compat import export_openai, openai_issues, run_response
+from rft_core.types import Status
+
+
+def grader(source: str, **fields) -> PythonGrader:
+    built = PythonGrader(source=textwrap.dedent(source), **fields)
+    return built
+
+
+@pytest.fixture
+def closing():
+    made: list[PythonGrader] = []
+
+    def make(source: str, **fields) -> PythonGrader:
+        made.append(grader(source, **fields))
+        return made[-1]
+
+    yield make
+    for built in made:
+        built.close()
+
+
+# --- normal grading ------------------------------------------------------------------------
+
+EXACT = """
+def grade(sample, item):
+    return 1.0 if sample["output_text"].strip() == item["reference_answer"] else 0.0
+"""
+
+# OpenAI's guide: a fuzzy comparison written with the standard library, partial credit
+SIMILARITY = """
+from difflib import SequenceMatcher
+
+def grade(sample, item) -> float:
+    output = sample["output_text"].lower()
+    reference = item["reference_answer"].lower()
+    return SequenceMatcher(None, output, reference).ratio()
+"""
+
+# structured output: output_json is parsed from output_text
+JSON_FIELDS = """
+def grade(sample, item):
+    data = sample["output_json"] or {}
+    hits = sum(data.get(key) == value for key, value in item["expected"].items())
+    return hits / len(item["expected"])
+"""
+
+TOOLS = """
+def grade(sample, item):
+    calls = sample["output_tools"]
+    return float(bool(calls) and calls[0]["function"]["name"] == item["tool"])
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "sample", "item", "reward"),
+    [
+        # exact match, and a miss
+        (EXACT, " Paris ", {"reference_answer": "Paris"}, 1.0),
+        (EXACT, "Lyon", {"reference_answer": "Paris"}, 0.0),
+        # partial credit through difflib
+        (SIMILARITY, "abcd", {"reference_answer": "abce"}, 0.75),
+        # one of two fields right
+        (JSON_FIELDS, '{"a": 1, "b": 3}', {"expected": {"a": 1, "b": 2}}, 0.5),
+        # a tool call in Chat Completions shape
+        (TOOLS, {"output_text": "", "output_tools": [{"type": "function", "function": {"name": "search", "arguments": "{}"}}]},
+         {"tool": "search"}, 1.0),
+        # an int is a number
+        ("def grade(sample, item):\n    return 1\n", "x", {}, 1.0),
+    ],
+    ids=["exact", "miss", "similarity", "json", "tools", "int"],
+)
+def test_grades(closing, source, sample, item, reward):
+    result = closing(source).grade(sample, item)
+    assert result.status is Status.OK, result.reason
+    assert result.reward == pytest.approx(reward)
+
+
+def test_worker_is_reused_and_batch_keeps_order(closing):
+    built = closing(EXACT)
+    results = built.grade_batch(["a", "b", "c"], [{"reference_answer": "a"}, {"reference_answer": "x"}, {"reference_answer": "c"}])
+    assert [r.reward for r in results] == [1.0, 0.0, 1.0]
+    assert built.grade("a", {"reference_answer": "a"}).reward == 1.0
+    assert built.started == 1
+
+
+def test_each_sample_gets_fresh_globals(closing):
+    built = closing("""
+        seen = []
+        def grade(sample, item):
+            seen.append(1)
+            return float(len(seen))
+    """)
+    assert [built.grade("x", {}).reward for _ in range(3)] == [1.0, 1.0, 1.0]
+
+
+def test_pass_threshold_sets_passed(closing):
+    result = closing(SIMILARITY, pass_threshold=0.5).grade("abcd", {"reference_answer": "abce"})
+    assert result.metadata["passed"] is True
+
+
+def test_spec_loads_openai_json_and_is_portable():
+    spec = {"type": "python", "name": "exact", "source": EXACT, "image_tag": "2025-05-08", "timeout": 5}
+    built = load_spec(spec)
+    try:
+        assert built.grade("Paris", {"reference_answer": "Paris"}).reward == 1.0
+    finally:
+        built.close()
+    assert openai_issues(spec) == []
+    assert export_openai(spec) == {"type": "python", "name": "exact", "source": EXACT, "image_tag": "2025-05-08"}
+
+
+def test_pickles_without_its_worker(closing):
+    built = closing(EXACT)
+    built.grade("a", {"reference_answer": "a"})
+    copy = pickle.loads(pickle.dumps(built))
+    try:
+        assert copy._worker is None
+        assert copy.grade("a", {"reference_answer": "a"}).reward == 1.0
+    finally:
+        copy.close()
+
+
+# --- failures --------------------------------------------------------------------------------
+
+
+def test_exception_is_a_runtime_error_with_the_traceback(closing):
+    result = closing("""
+        def grade(sample, item):
+            return item["missing"]
+    """).grade("x", {})
+    assert (result.status, result.reward) == (Status.ERROR, 0.0)
+    assert result.metadata["error_code"] == "python_grader_runtime_error"
+    assert 'File "<grader>", line 3, in grade' in result.reason
+    assert "KeyError: 'missing'" in result.reason
+    flags = run_response(PythonGrader(source=EXACT), result, 0.0)["metadata"]["errors"]
+    assert flags["python_grader_runtime_error"] is True
+    assert flags["python_grader_runtime_error_details"] == result.reason
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        ("'0.5'", "grade() returned str '0.5', not a float"),
+        ("None", "grade() returned NoneType None, not a float"),
+        ("True", "grade() returned bool True, not a float"),
+        ("float('nan')", "grade() returned nan, not a finite float"),
+        ("float('inf')", "grade() returned inf, not a finite float"),
+    ],
+    ids=["string", "none", "bool", "nan", "inf"],
+)
+def test_invalid_reward(closing, returned, message):
+    result = closing(f"def grade(sample, item):\n    return {returned}\n").grade("x", {})
+    assert (result.status, result.reward) == (Status.ERROR, 0.0)
+    assert result.metadata["error_code"] == "python_grader_runtime_error"
+    assert result.reason == f"python: {message}"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def grade(sample, item)\n    return 1\n", "the python source does not parse: expected ':' (line 1)"),
+        ("def score(sample, item):\n    return 1\n", "the python source defines no function grade(sample, item)"),
+    ],
+    ids=["syntax", "no-grade"],
+)
+def test_source_errors_fail_the_spec_load(source, message):
+    with pytest.raises(SpecError) as caught:
+        load_spec({"type": "python", "source": source})
+    assert message in str(caught.value)
+
+
+def test_load_failure_found_only_by_running_is_a_parse_error(closing):
+    built = closing("grade = 42\n")  # a name the parser sees, but not a function
+    result = built.grade("x", {})
+    assert result.status is Status.ERROR
+    assert result.metadata["error_code"] == "python_grader_parse_error"
+    assert "defines no function grade(sample, item)" in result.reason
+    flags = run_response(built, result, 0.0)["metadata"]["errors"]
+    assert flags["python_grader_runtime_error"] is True
+
+
+# --- the sandbox -------------------------------------------------------------------------------
+
+
+def test_network_connection_is_refused(closing):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    try:
+        result = closing(f"""
+            import socket
+            def grade(sample, item):
+                connection = socket.create_connection(("127.0.0.1", {port}), timeout=2)
+                connection.sendall(b"stolen")
+                return 1.0
+        """).grade("x", {})
+        assert result.status is Status.ERROR
+        assert "SandboxViolation: the python grader sandbox refuses socket." in result.reason
+        with pytest.raises(socket.timeout):
+            listener.accept()  # nobody connected
+    finally:
+        listener.close()
+
+
+def test_fork_bomb_is_refused_at_the_first_fork(closing):
+    result = closing("""
+        import os
+        def grade(sample, item):
+            while True:
+                os.fork()
+    """, timeout=10).grade("x", {})
+    assert result.status is Status.ERROR  # refused, not timed out: no fork ran
+    assert "SandboxViolation: the python grader sandbox refuses os.fork" in result.reason
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        "import subprocess\n    subprocess.run(['true'])",
+        "import os\n    os.system('true')",
+        "import os\n    os.posix_spawn('/bin/true', ['true'], {})",
+        "import os\n    os.kill(os.getppid(), 9)",
+        "import ctypes",
+    ],
+    ids=["subprocess", "system", "posix_spawn", "kill", "ctypes"],
+)
+def test_process_and_native_escapes_are_refused(closing, attempt):
+    result = closing(f"def grade(sample, item):\n    {attempt}\n    return 1.0\n").grade("x", {})
+    assert result.status is Status.ERROR
+    assert "SandboxViolation" in result.reason
+
+
+def test_writing_to_the_parents_home_is_refused(closing, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))  # the grader must not see or use it either
+    target = home / "owned.txt"
+    result = closing(f"""
+        def grade(sample, item):
+            with open({str(target)!r}, "w") as handle:
+                handle.write("owned")
+            return 1.0
+    """).grade("x", {})
+    assert result.status is Status.ERROR
+    assert f"refuses writing {target}" in result.reason
+    assert not target.exists()
+
+
+def test_home_is_a_private_temporary_directory(closing, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    built = closing("""
+        import os, pathlib
+        def grade(sample, item):
+            home = pathlib.Path.home()
+            (home / "scratch.txt").write_text("ok")
+            assert os.getcwd() == str(home) == os.environ["TMPDIR"]
+            return 1.0
+    """)
+    assert built.grade("x", {}).status is Status.OK
+    workdir = built._worker.workdir
+    assert workdir != str(tmp_path) and os.path.exists(os.path.join(workdir, "scratch.txt"))
+    assert list(tmp_path.iterdir()) == []
+    built.close()
+    assert not os.path.exists(workdir)  # removed with the worker
+
+
+def test_environment_secrets_are_not_visible(closing, monkeypatch):
+    monkeypatch.setenv("RFT_TEST_SECRET", "hunter2")
+    result = closing("""
+        import os
+        def grade(sample, item):
+            if "RFT_TEST_SECRET" in os.environ or "hunter2" in repr(os.environ):
+                return 1.0
+            try:
+                text = open(f"/proc/{os.getppid()}/environ", "rb").read()
+            except PermissionError:
+                return 0.0
+            return 1.0 if b"hunter2" in text else 0.5
+    """).grade("x", {})
+    assert (result.status, result.reward) == (Status.OK, 0.0)
+
+
+def test_infinite_loop_times_out_and_the_worker_is_replaced(closing):
+    built = closing("""
+        def grade(sample, item):
+            if item.get("loop"):
+                while True:
+                    pass
+            return 1.0
+    """, timeout=1)
+    assert built.grade("x", {}).reward == 1.0
+    result = built.grade("x", {"loop": True})
+    assert result.status is Status.TIMEOUT
+    assert result.metadata["error_code"] == "timeout_error"
+    assert result.reason == "python: grade() did not return within 1s"
+    assert built.grade("x", {}).reward == 1.0
+    assert built.started == 2
+
+
+def test_memory_hog_is_an_error_and_the_next_grade_works(closing):
+    built = closing("""
+        def grade(sample, item):
+            if item.get("hog"):
+                hoard = bytearray(1 << 30)
+            return 1.0
+    """, memory_mb=256)
+    result = built.grade("x", {"hog": True})
+    assert (result.status, result.reward) == (Status.ERROR, 0.0)
+    assert result.metadata["error_code"] == "python_grader_runtime_error"
+    assert "MemoryError" in result.reason
+    assert built.grade("x", {}).reward == 1.0
+
+
+def test_cpu_limit_ends_a_busy_grade(closing):
+    built = closing("""
+        def grade(sample, item):
+            if item.get("spin"):
+                while True:
+                    pass
+            return 1.0
+    """, timeout=30, cpu_limit=1)
+    result = built.grade("x", {"spin": True})
+    assert result.status is Status.TIMEOUT
+    assert built.grade("x", {}).reward == 1.0
+
+
+def test_concurrent_grades_share_one_worker(closing):
+    built = closing(EXACT)
+    rewards: list[float] = []
+
+    def run() -> None:
+        rewards.append(built.grade("a", {"reference_answer": "a"}).reward)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert rewards == [1.0] * 4
+    assert built.started == 1
+
+
+def test_gc_is_refused_in_the_default_mode(closing):
+    # gc.get_objects() would reach the audit hook's function and its closure
+    result = closing("def grade(sample, item):\n    import gc\n    return 1.0\n").grade("x", {})
+    assert "SandboxViolation: the python grader sandbox refuses importing gc" in result.reason
+
+
+def test_site_packages_imports_installed_packages_and_keeps_the_guards(closing):
+    pytest.importorskip("numpy")
+    built = closing("""
+        import numpy
+        def grade(sample, item):
+            if item.get("attempt") == "dlopen":
+                import ctypes
+                ctypes.CDLL("libc.so.6")
+            if item.get("attempt") == "subprocess":
+                import subprocess
+                subprocess.run(["true"])
+            return float(numpy.mean([0.0, 1.0]))
+    """, site_packages=True, timeout=30)
+    assert built.grade("x", {}).reward == 0.5
+    assert "refuses ctypes.dlopen" in built.grade("x", {"attempt": "dlopen"}).reason
+    assert "refuses subprocess.Popen" in built.grade("x", {"attempt": "subprocess"}).reason
+    # without site_packages numpy cannot be found at all
+    missing = closing("import numpy\ndef grade(sample, item):\n    return 1.0\n").grade("x", {})
+    assert "ModuleNotFoundError: No module named 'numpy'" in missing.reason
