@@ -342,8 +342,8 @@ def test_unknown_type_lists_known_types_and_suggests(registry):
 
 def test_unknown_type_without_a_close_match(registry):
     with pytest.raises(SpecError) as excinfo:
-        load_spec({"type": "python", "source": "def grade(sample, item): return 1"}, registry)
-    assert _issues(excinfo) == [f"type: unknown grader type 'python'; known types: {_known(registry)}"]
+        load_spec({"type": "javascript", "source": "function grade(sample, item) { return 1 }"}, registry)
+    assert _issues(excinfo) == [f"type: unknown grader type 'javascript'; known types: {_known(registry)}"]
 
 
 def test_unknown_type_with_requires_gives_pip_install_advice(registry):
