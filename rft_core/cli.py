@@ -15,13 +15,14 @@ from typing import Any
 from .data import read_tasks
 from .errors import RftError, SpecError
 from .openai_compat import export_openai, not_portable, openai_issues, run_response
+from .output import open_output, result_from_row, written_rows
 from .registry import default_registry
 from .report import Summary
 from .runner import run
 from .spec import load_spec
 from .types import Sample
 
-FLUSH_EVERY = 200
+FLUSH_SECONDS = 1.0  # output rows reach the file at least this often, so a crash loses little
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the spec's pass_threshold, else 1.0)"
     )
     score.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    score.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run: keep the rows already in OUT and "
+        "score the rest (needs -o; refused if the spec or data changed)"
+    )
     score.add_argument(
         "--no-cache", action="store_true", help="ask model graders afresh instead of using their verdict cache "
         "(sets RFT_NO_CACHE=1 for the run)"
@@ -216,26 +221,36 @@ def _score_run(args: argparse.Namespace) -> int:
         threshold = 1.0
     summary = Summary(threshold)
     total_rows = _count_rows(args.data)
-    output = _open_output(args.output) if args.output else nullcontext(sys.stdout)
-    with output as out, tqdm(total=total_rows, unit="row", disable=args.no_progress or None, file=sys.stderr) as bar:
+    tasks = read_tasks(args.data)
+    kept = 0
+    if args.output:
+        output, kept = open_output(args.output, args.spec, args.data, resume=args.resume)
+    elif args.resume:
+        raise RftError("--resume needs -o OUT: the output file to continue")
+    else:
+        output = nullcontext(sys.stdout)
+    with output as out:
         last_index = -1
-        for count, scored in enumerate(run(grader, read_tasks(args.data), fail_fast=args.fail_fast), start=1):
-            out.write(json.dumps(scored.to_row(), ensure_ascii=False) + "\n")
-            summary.add(scored.task.index, scored.result)
-            if scored.task.index != last_index:
-                bar.update(scored.task.index - last_index)
-                last_index = scored.task.index
-            if count % FLUSH_EVERY == 0:
-                out.flush()
+        if kept:
+            for row in written_rows(args.output, kept, tasks, args.data):
+                summary.add(row["index"], result_from_row(row))
+            last_index = row["index"]
+        bar = tqdm(
+            total=total_rows, initial=last_index + 1, unit="row", disable=args.no_progress or None, file=sys.stderr
+        )
+        with bar:
+            flushed = time.monotonic()
+            for scored in run(grader, tasks, fail_fast=args.fail_fast):
+                out.write(json.dumps(scored.to_row(), ensure_ascii=False) + "\n")
+                summary.add(scored.task.index, scored.result)
+                if scored.task.index != last_index:
+                    bar.update(scored.task.index - last_index)
+                    last_index = scored.task.index
+                if time.monotonic() - flushed >= FLUSH_SECONDS:
+                    out.flush()
+                    flushed = time.monotonic()
     print(summary.render(), file=sys.stderr)
     return 0
-
-
-def _open_output(path: Path):
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise RftError(f"{path}: cannot write the output: {exc.strerror}") from None
 
 
 def _count_rows(path: Path) -> int:
