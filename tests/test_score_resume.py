@@ -219,3 +219,37 @@ def test_resume_needs_an_output_file(small, capsys):
     spec, data, out = small
     assert main(["score", str(spec), str(data), "--resume", "--no-progress"]) == 1
     assert "--resume needs -o OUT" in capsys.readouterr().err
+
+
+class _Bar:
+    """Stands in for tqdm: records where the bar starts and how far it goes."""
+
+    made: list[_Bar] = []
+
+    def __init__(self, total, initial=0, **kwargs):
+        self.total, self.initial, self.n, self.kwargs = total, initial, initial, kwargs
+        _Bar.made.append(self)
+
+    def update(self, count):
+        self.n += count
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_the_progress_bar_starts_where_the_output_stopped(small, monkeypatch):
+    import tqdm
+
+    spec, data, out = small
+    monkeypatch.setattr(tqdm, "tqdm", _Bar)
+    _Bar.made.clear()
+    lines = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    out.write_text("".join(lines[:5]), encoding="utf-8")  # rows 0 and 1 whole, row 2 half done
+    assert main(["score", str(spec), str(data), "-o", str(out), "--resume"]) == 0
+    (bar,) = _Bar.made
+    assert (bar.total, bar.initial, bar.n) == (5, 3, 5)
+    assert bar.kwargs["unit"] == "row"
+    assert bar.kwargs["disable"] is None  # shown on a terminal, hidden otherwise; --no-progress hides it
