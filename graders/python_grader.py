@@ -27,7 +27,7 @@ from rft_core.types import Item, Sample, Status
 __all__ = ["PythonGrader"]
 
 _WORKER = str(Path(__file__).resolve().parent / "_python_worker.py")
-_STARTUP_TIMEOUT = 30.0
+_STARTUP_GRACE = 10.0  # seconds for the interpreter itself to start, on top of the grader's timeout
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
 PARSE_ERROR = "python_grader_parse_error"
@@ -92,6 +92,7 @@ class PythonGrader(Grader):
         super().__init__(config, **fields)
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
+        self._load_error: str | None = None
         self.started = 0  # workers ever started: tests read it to see replacements
         _GRADERS.add(self)
 
@@ -168,14 +169,30 @@ class PythonGrader(Grader):
                 "cpu_seconds": int(2 * self._cpu_limit()) + 1,
                 "site_packages": self.config.site_packages,
             }
+            if self._load_error is not None:  # the same source fails the same way: no new worker per sample
+                raise GradeError(self._load_error, code=PARSE_ERROR)
             self.started += 1
-            self._worker = _Worker(self.config.source, limits, self.config.site_packages)
             try:
-                self._worker.wait_ready()
+                self._worker = _Worker(self.config.source, limits, self.config.site_packages)
+                # the module body runs before "ready": it gets the grade timeout plus the interpreter's start
+                self._worker.wait_ready(self.config.timeout + _STARTUP_GRACE)
             except _LoadError as exc:
                 self.close()
-                raise GradeError(f"{self.name}: the python source failed to load:\n{exc}", code=PARSE_ERROR) from None
-            except (_Died, TimeoutError, OSError) as exc:
+                self._load_error = f"{self.name}: the python source failed to load:\n{exc}"
+                raise GradeError(self._load_error, code=PARSE_ERROR) from None
+            except TimeoutError:
+                self.close()
+                raise GradeError(
+                    f"{self.name}: the python source did not finish loading within "
+                    f"{self.config.timeout + _STARTUP_GRACE:g}s", status=Status.TIMEOUT, code="timeout_error",
+                ) from None
+            except _Died as exc:
+                self.close()
+                if exc.cpu_exceeded:
+                    raise GradeError(f"{self.name}: loading the python source used more than its CPU limit",
+                                     status=Status.TIMEOUT, code="timeout_error") from None
+                raise GradeError(f"{self.name}: the python grader process did not start: {exc}", code=SERVER_ERROR) from None
+            except OSError as exc:
                 self.close()
                 raise GradeError(f"{self.name}: the python grader process did not start: {exc}", code=SERVER_ERROR) from None
         return self._worker
@@ -235,24 +252,28 @@ class _Worker:
         self.pid = os.getpid()
         self.workdir = tempfile.mkdtemp(prefix="rft-python-grader-")
         flags = ["-I"] if site_packages else ["-I", "-S"]
-        self.process = subprocess.Popen(
-            [sys.executable, *flags, _WORKER, json.dumps(limits)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=self.workdir,
-            env=_environment(self.workdir),
-            close_fds=True,
-            start_new_session=True,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, *flags, _WORKER, json.dumps(limits)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd=self.workdir,
+                env=_environment(self.workdir),
+                close_fds=True,
+                start_new_session=True,
+            )
+        except OSError:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
         self.fd = self.process.stdout.fileno()
         self.buffer = b""
         self.next_id = 0
         self.process.stdin.write(json.dumps({"source": source}).encode() + b"\n")
         self.process.stdin.flush()
 
-    def wait_ready(self) -> None:
-        message = self._read_line(_STARTUP_TIMEOUT)
+    def wait_ready(self, timeout: float) -> None:
+        message = self._read_line(timeout)
         if "load_error" in message:
             raise _LoadError(message["load_error"])
         if not message.get("ready"):

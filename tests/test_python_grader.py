@@ -15,6 +15,7 @@ import threading
 
 import pytest
 
+from graders import python_grader
 from graders.python_grader import PythonGrader
 from rft_core import load_spec
 from rft_core.errors import SpecError
@@ -198,6 +199,26 @@ def test_load_failure_found_only_by_running_is_a_parse_error(closing):
     assert "defines no function grade(sample, item)" in result.reason
     flags = run_response(built, result, 0.0)["metadata"]["errors"]
     assert flags["python_grader_runtime_error"] is True
+
+
+def test_a_load_error_is_remembered(closing):
+    built = closing("grade = 42\n")
+    first, second = built.grade("x", {}), built.grade("y", {})
+    assert first.reason == second.reason
+    assert built.started == 1  # the second sample did not start a worker to fail the same way
+
+
+def test_a_module_body_that_never_finishes_is_a_timeout(closing, monkeypatch):
+    monkeypatch.setattr(python_grader, "_STARTUP_GRACE", 0.5)
+    built = closing("""
+        while True:
+            pass
+        def grade(sample, item):
+            return 1.0
+    """, timeout=0.5)
+    result = built.grade("x", {})
+    assert result.status is Status.TIMEOUT
+    assert result.reason == "python: the python source did not finish loading within 1s"
 
 
 # --- the sandbox -------------------------------------------------------------------------------
