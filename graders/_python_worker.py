@@ -29,7 +29,7 @@ _REFUSED = {
     "os.setuid", "os.setgid", "os.chflags", "os.lchflags", "os.setxattr", "os.removexattr",
     "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata", "ctypes.call_function", "ctypes.addressof",
     "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr", "ctypes.set_errno",
-    "resource.setrlimit", "resource.prlimit", "webbrowser.open", "ftplib.connect", "smtplib.connect",
+    "resource.setrlimit", "resource.prlimit", "sys.settrace", "sys.setprofile", "os.chdir", "webbrowser.open", "ftplib.connect", "smtplib.connect",
     "poplib.connect", "imaplib.open", "telnetlib.Telnet.open", "urllib.Request", "http.client.connect", "shutil.chown",
 }
 _REFUSED_PREFIXES = ("socket.", "ctypes.", "_posixsubprocess", "winreg.", "os.exec", "os.spawn", "os.posix_spawn")
@@ -40,7 +40,7 @@ _WRITE_EVENTS = {
     "shutil.rmtree", "shutil.copyfile", "shutil.copymode", "shutil.copystat", "shutil.copytree", "shutil.move",
     "shutil.make_archive", "shutil.unpack_archive", "os.mkfifo", "os.mknod",
 }
-_READ_EVENTS = {"os.listdir", "os.scandir", "os.chdir"}
+_READ_EVENTS = {"os.listdir", "os.scandir"}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -48,47 +48,109 @@ class SandboxViolation(PermissionError):
     """Raised by the audit hook: the grader tried something the sandbox refuses."""
 
 
-def _within(path: str, roots: tuple) -> bool:
-    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+def _make_resolver():
+    """realpath built only from C functions bound now: patching os, os.path or builtins later changes nothing."""
+    import posix
 
+    lstat, readlink, getcwd, fspath = posix.lstat, posix.readlink, posix.getcwd, posix.fspath
+    is_instance, str_type, bytes_type, int_type = isinstance, str, bytes, int
+    os_error, type_error = OSError, TypeError
 
-def _resolve(path) -> str | None:
-    if isinstance(path, int) or path is None:
-        return None  # an already open descriptor (the worker holds only its pipes and stderr)
-    try:
-        path = os.fsdecode(os.fspath(path))
-    except TypeError:
-        return None
-    return os.path.realpath(path)
+    def resolve(path):
+        if is_instance(path, int_type) or path is None:
+            return None  # an already open descriptor (the worker holds only its pipes and stderr)
+        try:
+            path = fspath(path)
+        except type_error:
+            return None
+        if is_instance(path, bytes_type):
+            path = path.decode("utf-8", "surrogateescape")
+        if not is_instance(path, str_type):
+            return None
+        if not path.startswith("/"):
+            path = getcwd() + "/" + path
+        parts: list = []
+        pending = path.split("/")[::-1]
+        hops = 0
+        while pending:
+            part = pending.pop()
+            if part == "" or part == ".":
+                continue
+            if part == "..":
+                if parts:
+                    parts.pop()
+                continue
+            candidate = "/" + "/".join(parts + [part])
+            try:
+                mode = lstat(candidate).st_mode
+            except os_error:
+                parts.append(part)  # does not exist (yet): taken literally
+                continue
+            if mode & 0o170000 == 0o120000:  # a symbolic link: follow it
+                hops += 1
+                if hops > 40:
+                    return candidate
+                target = readlink(candidate)
+                if target.startswith("/"):
+                    parts = []
+                pending.extend(target.split("/")[::-1])
+            else:
+                parts.append(part)
+        return "/" + "/".join(parts)
+
+    def is_directory(path):
+        try:
+            return lstat(path).st_mode & 0o170000 == 0o040000
+        except os_error:
+            return False
+
+    return resolve, is_directory
 
 
 def _install_hook(workdir: str, read_roots: tuple, refused_imports: set) -> None:
-    writable = (workdir,)
-    readable = read_roots + writable
+    # Every name the hook reads is bound here, in its closure: the grader can patch this module
+    # (it runs as __main__), os, os.path or builtins without changing what the hook does.
+    resolve, is_directory = _make_resolver()
+    violation, is_instance, str_type, int_type = SandboxViolation, isinstance, str, int
+    refused, prefixes, imports = frozenset(_REFUSED), tuple(_REFUSED_PREFIXES), frozenset(refused_imports)
+    write_events, read_events = frozenset(_WRITE_EVENTS), frozenset(_READ_EVENTS)
+    two_paths = frozenset({"os.rename", "shutil.move", "shutil.copyfile", "shutil.copytree"})
+    write_flags = _WRITE_FLAGS
+    writable = (workdir.rstrip("/"),)
+    readable = tuple(root.rstrip("/") for root in read_roots) + writable
 
-    def hook(event: str, args: tuple) -> None:
-        if event in _REFUSED or event.startswith(_REFUSED_PREFIXES):
-            raise SandboxViolation(f"the python grader sandbox refuses {event}")
-        if event == "import" and args and args[0] in refused_imports:
-            raise SandboxViolation(f"the python grader sandbox refuses importing {args[0]}")
+    def within(path, roots):
+        for root in roots:
+            if path == root or path.startswith(root + "/"):
+                return True
+        return False
+
+    def hook(event, args):
+        if event in refused or event.startswith(prefixes):
+            raise violation(f"the python grader sandbox refuses {event}")
+        if event == "import" and args and args[0] in imports:
+            raise violation(f"the python grader sandbox refuses importing {args[0]}")
         if event == "open":
             path, mode, flags = (tuple(args) + (None, None, None))[:3]
-            resolved = _resolve(path)
+            resolved = resolve(path)
             if resolved is None:
                 return
-            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-                isinstance(flags, int) and flags & _WRITE_FLAGS
+            writing = (is_instance(mode, str_type) and ("w" in mode or "a" in mode or "x" in mode or "+" in mode)) or (
+                is_instance(flags, int_type) and flags & write_flags
             )
-            if writing and not _within(resolved, writable):
-                raise SandboxViolation(f"the python grader sandbox refuses writing {resolved} (outside its temporary directory)")
-            if not writing and not _within(resolved, readable):
-                raise SandboxViolation(f"the python grader sandbox refuses reading {resolved}")
-        elif event in _WRITE_EVENTS or event in _READ_EVENTS:
-            roots = writable if event in _WRITE_EVENTS else readable
-            for arg in args[:2] if event in ("os.rename", "shutil.move", "shutil.copyfile", "shutil.copytree") else args[:1]:
-                resolved = _resolve(arg)
-                if resolved is not None and not _within(resolved, roots):
-                    raise SandboxViolation(f"the python grader sandbox refuses {event} on {resolved}")
+            if writing and not within(resolved, writable):
+                raise violation(f"the python grader sandbox refuses writing {resolved} (outside its temporary directory)")
+            if not writing and not within(resolved, readable):
+                raise violation(f"the python grader sandbox refuses reading {resolved}")
+            if not within(resolved, writable) and is_directory(resolved):
+                # a directory descriptor would let dir_fd= paths escape the checks, which see no dir_fd
+                raise violation(f"the python grader sandbox refuses opening the directory {resolved}")
+        elif event in write_events or event in read_events:
+            roots = writable if event in write_events else readable
+            for arg in args[:2] if event in two_paths else args[:1]:
+                resolved = resolve(arg)
+                if resolved is not None and not within(resolved, roots):
+                    raise violation(f"the python grader sandbox refuses {event} on {resolved}")
 
     sys.addaudithook(hook)
 

@@ -290,6 +290,43 @@ def test_writing_to_the_parents_home_is_refused(closing, tmp_path, monkeypatch):
     assert not target.exists()
 
 
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        # the worker runs as __main__: its helpers are the obvious thing to patch
+        "import __main__\n    __main__._within = lambda *a: True\n    __main__._resolve = lambda p: None",
+        # the hook must not resolve paths through functions the grader can replace
+        "import os.path, posixpath\n    os.path.realpath = posixpath.realpath = lambda p, **k: '/tmp'",
+        "import builtins\n    builtins.any = builtins.all = lambda it: True",
+        # a trace function can rewrite a running frame's locals, the hook's among them
+        "import sys\n    sys.settrace(lambda *a: None)",
+        # a directory descriptor outside the scratch dir would make dir_fd= paths escape the check
+        "import os\n    os.open(os.path.dirname(target), os.O_RDONLY)",
+        # and a changed working directory would make relative paths mean something else
+        "import os\n    os.chdir(os.path.dirname(target))",
+    ],
+    ids=["main-globals", "realpath", "builtins", "settrace", "dir-fd", "chdir"],
+)
+def test_tampering_does_not_open_the_sandbox(closing, tmp_path, tamper):
+    target = tmp_path / "owned.txt"
+    tamper = tamper.replace("\n    ", "\n        ")
+    source = (
+        "def grade(sample, item):\n"
+        f"    target = {str(target)!r}\n"
+        "    try:\n"
+        f"        {tamper}\n"
+        "    except PermissionError:\n"
+        "        pass\n"
+        "    with open(target, 'w') as handle:\n"
+        "        handle.write('owned')\n"
+        "    return 1.0\n"
+    )
+    result = closing(source).grade("x", {})
+    assert result.status is Status.ERROR
+    assert "SandboxViolation" in result.reason
+    assert not target.exists()
+
+
 def test_home_is_a_private_temporary_directory(closing, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     built = closing("""
