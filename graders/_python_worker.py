@@ -48,25 +48,35 @@ class SandboxViolation(PermissionError):
     """Raised by the audit hook: the grader tried something the sandbox refuses."""
 
 
-def _make_resolver():
-    """realpath built only from C functions bound now: patching os, os.path or builtins later changes nothing."""
+def _make_resolver(violation):
+    """realpath built only from C functions bound now: patching os, os.path or builtins later changes nothing.
+
+    Values from the grader are made exact ``str`` before use (a subclass could run code inside
+    the hook), and path objects other than str, bytes and descriptors are refused: C functions
+    call ``__fspath__`` before the audit event, so a second call here could see another path.
+    """
     import posix
 
-    lstat, readlink, getcwd, fspath = posix.lstat, posix.readlink, posix.getcwd, posix.fspath
-    is_instance, str_type, bytes_type, int_type = isinstance, str, bytes, int
-    os_error, type_error = OSError, TypeError
+    lstat, readlink, getcwd = posix.lstat, posix.readlink, posix.getcwd
+    type_of, is_subclass, str_type, bytes_type, int_type = type, issubclass, str, bytes, int
+    join, decode = "".join, bytes.decode
+    os_error = OSError
+
+    def exact_text(value):
+        """An exact str copy of a str or bytes (subclasses included) without calling their methods; else None."""
+        kind = type_of(value)
+        if is_subclass(kind, str_type):
+            return join([value])
+        if is_subclass(kind, bytes_type):
+            return decode(value, "utf-8", "surrogateescape")
+        return None
 
     def resolve(path):
-        if is_instance(path, int_type) or path is None:
-            return None  # an already open descriptor (the worker holds only its pipes and stderr)
-        try:
-            path = fspath(path)
-        except type_error:
-            return None
-        if is_instance(path, bytes_type):
-            path = path.decode("utf-8", "surrogateescape")
-        if not is_instance(path, str_type):
-            return None
+        if path is None or is_subclass(type_of(path), int_type):
+            return None  # an already open descriptor, or the working directory
+        path = exact_text(path)
+        if path is None:
+            raise violation("the python grader sandbox takes file paths as str or bytes only: pass str(path)")
         if not path.startswith("/"):
             path = getcwd() + "/" + path
         parts: list = []
@@ -104,14 +114,15 @@ def _make_resolver():
         except os_error:
             return False
 
-    return resolve, is_directory
+    return resolve, is_directory, exact_text
 
 
 def _install_hook(workdir: str, read_roots: tuple, refused_imports: set) -> None:
     # Every name the hook reads is bound here, in its closure: the grader can patch this module
     # (it runs as __main__), os, os.path or builtins without changing what the hook does.
-    resolve, is_directory = _make_resolver()
-    violation, is_instance, str_type, int_type = SandboxViolation, isinstance, str, int
+    violation = SandboxViolation
+    resolve, is_directory, exact_text = _make_resolver(violation)
+    type_of, is_subclass, str_type, int_type, int_and = type, issubclass, str, int, int.__and__
     refused, prefixes, imports = frozenset(_REFUSED), tuple(_REFUSED_PREFIXES), frozenset(refused_imports)
     write_events, read_events = frozenset(_WRITE_EVENTS), frozenset(_READ_EVENTS)
     two_paths = frozenset({"os.rename", "shutil.move", "shutil.copyfile", "shutil.copytree"})
@@ -128,15 +139,18 @@ def _install_hook(workdir: str, read_roots: tuple, refused_imports: set) -> None
     def hook(event, args):
         if event in refused or event.startswith(prefixes):
             raise violation(f"the python grader sandbox refuses {event}")
-        if event == "import" and args and args[0] in imports:
-            raise violation(f"the python grader sandbox refuses importing {args[0]}")
-        if event == "open":
-            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        if event == "import" and args:
+            name = exact_text(args[0])
+            if name in imports:
+                raise violation(f"the python grader sandbox refuses importing {name}")
+        elif event == "open":
+            path, mode, flags = (args + (None, None, None))[:3]
             resolved = resolve(path)
             if resolved is None:
                 return
-            writing = (is_instance(mode, str_type) and ("w" in mode or "a" in mode or "x" in mode or "+" in mode)) or (
-                is_instance(flags, int_type) and flags & write_flags
+            mode = exact_text(mode) or ""
+            writing = "w" in mode or "a" in mode or "x" in mode or "+" in mode or (
+                is_subclass(type_of(flags), int_type) and int_and(flags, write_flags) != 0
             )
             if writing and not within(resolved, writable):
                 raise violation(f"the python grader sandbox refuses writing {resolved} (outside its temporary directory)")

@@ -304,12 +304,27 @@ def test_writing_to_the_parents_home_is_refused(closing, tmp_path, monkeypatch):
         "import os\n    os.open(os.path.dirname(target), os.O_RDONLY)",
         # and a changed working directory would make relative paths mean something else
         "import os\n    os.chdir(os.path.dirname(target))",
+        # a path object whose __fspath__ answers the hook differently from the C open call
+        "class Shifty:\n"
+        "        calls = 0\n"
+        "        def __fspath__(self):\n"
+        "            Shifty.calls += 1\n"
+        "            return 'scratch.txt' if Shifty.calls % 2 else target\n"
+        "    open(Shifty(), 'w').write('owned')",
+        # a str subclass whose methods would run inside the hook
+        "class Sly(str):\n"
+        "        def startswith(self, *a):\n"
+        "            return True\n"
+        "        def split(self, *a):\n"
+        "            import os\n"
+        "            return os.getcwd().split('/') + ['scratch.txt']\n"
+        "    open(Sly(target), 'w').write('owned')",
     ],
-    ids=["main-globals", "realpath", "builtins", "settrace", "dir-fd", "chdir"],
+    ids=["main-globals", "realpath", "builtins", "settrace", "dir-fd", "chdir", "fspath", "str-subclass"],
 )
 def test_tampering_does_not_open_the_sandbox(closing, tmp_path, tamper):
     target = tmp_path / "owned.txt"
-    tamper = tamper.replace("\n    ", "\n        ")
+    tamper = tamper.replace("\n    ", "\n        ")  # one level deeper, inside the try
     source = (
         "def grade(sample, item):\n"
         f"    target = {str(target)!r}\n"
@@ -330,11 +345,12 @@ def test_tampering_does_not_open_the_sandbox(closing, tmp_path, tamper):
 def test_home_is_a_private_temporary_directory(closing, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     built = closing("""
-        import os, pathlib
+        import os
         def grade(sample, item):
-            home = pathlib.Path.home()
-            (home / "scratch.txt").write_text("ok")
-            assert os.getcwd() == str(home) == os.environ["TMPDIR"]
+            home = os.path.expanduser("~")
+            with open(os.path.join(home, "scratch.txt"), "w") as handle:
+                handle.write("ok")
+            assert os.getcwd() == home == os.environ["TMPDIR"]
             return 1.0
     """)
     assert built.grade("x", {}).status is Status.OK
