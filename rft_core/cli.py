@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
         "score the rest (needs -o; refused if the spec or data changed)"
     )
     score.add_argument(
+        "--workers", type=_positive_int, default=1, metavar="N", help="grade in N processes "
+        "(CPU-bound graders; async ones such as LLM judges stay in one; default 1)"
+    )
+    score.add_argument(
         "--no-cache", action="store_true", help="ask model graders afresh instead of using their verdict cache "
         "(sets RFT_NO_CACHE=1 for the run)"
     )
@@ -240,7 +244,7 @@ def _score_run(args: argparse.Namespace) -> int:
         )
         with bar:
             flushed = time.monotonic()
-            for scored in run(grader, tasks, fail_fast=args.fail_fast):
+            for scored in run(grader, tasks, fail_fast=args.fail_fast, workers=args.workers):
                 out.write(json.dumps(scored.to_row(), ensure_ascii=False) + "\n")
                 summary.add(scored.task.index, scored.result)
                 if scored.task.index != last_index:
@@ -251,6 +255,16 @@ def _score_run(args: argparse.Namespace) -> int:
                     flushed = time.monotonic()
     print(summary.render(), file=sys.stderr)
     return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 def _count_rows(path: Path) -> int:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,18 +61,32 @@ class Scored:
         return row
 
 
-def run(grader: Grader, tasks: Iterable[Task], *, fail_fast: bool = False) -> Iterator[Scored]:
+def run(grader: Grader, tasks: Iterable[Task], *, fail_fast: bool = False, workers: int = 1) -> Iterator[Scored]:
     """Grade tasks in order, a batch at a time (``grade_batch``: concurrent for async graders,
     column-wise for CPU ones). Unreadable tasks give status error; ``fail_fast`` raises instead.
+
+    ``workers`` > 1 grades the batches of a synchronous grader in that many processes, each
+    holding its own copy of the grader (pickled to it once); results still come in input order.
+    Async graders are always graded in this process.
     """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     iterator = iter(tasks)
     batches = iter(lambda: list(itertools.islice(iterator, BATCH_SIZE)), [])
-    graded = _graded_ahead(grader, batches) if grader.is_async() else (_grade_batch(grader, b) for b in batches)
-    for scored_batch in graded:
-        for scored in scored_batch:
-            if fail_fast and scored.result.status is Status.ERROR:
-                raise RunAborted(_where(scored.task) + str(scored.result.reason))
-            yield scored
+    if grader.is_async():
+        graded = _graded_ahead(grader, batches)
+    elif workers > 1:
+        graded = _graded_in_processes(grader, batches, workers)
+    else:
+        graded = (_grade_batch(grader, b) for b in batches)
+    try:
+        for scored_batch in graded:
+            for scored in scored_batch:
+                if fail_fast and scored.result.status is Status.ERROR:
+                    raise RunAborted(_where(scored.task) + str(scored.result.reason))
+                yield scored
+    finally:
+        graded.close()  # stops worker processes and batches in flight at once
 
 
 def _graded_ahead(grader: Grader, batches: Iterator[list[Task]]) -> Iterator[list[Scored]]:
@@ -106,16 +123,86 @@ def _where(task: Task) -> str:
 
 
 def _grade_batch(grader: Grader, batch: list[Task]) -> Iterator[Scored]:
-    """Each task is charged the batch's mean time per sample."""
     good = [task for task in batch if task.error is None]
+    results, seconds = _timed_grade(grader, [task.sample for task in good], [task.item for task in good])
+    return _scored(batch, results, seconds)
+
+
+def _timed_grade(grader: Grader, samples: Sequence[Any], items: Sequence[Any]) -> tuple[list[Result], float]:
+    """The results of a batch and its mean seconds per sample."""
     start = time.perf_counter()
-    results = iter(grader.grade_batch([task.sample for task in good], [task.item for task in good]))
-    seconds = (time.perf_counter() - start) / max(len(good), 1)
+    results = grader.grade_batch(samples, items)
+    return results, (time.perf_counter() - start) / max(len(samples), 1)
+
+
+def _scored(batch: list[Task], results: Iterable[Result], seconds: float) -> Iterator[Scored]:
+    """Pair a batch's tasks with the results of its readable ones; each is charged the mean time."""
+    results = iter(results)
     for task in batch:
         if task.error is not None:
             yield Scored(task, Result.failure(Status.ERROR, task.error, "sample_parse_error"), 0.0)
         else:
             yield Scored(task, next(results), seconds)
+
+
+# --- worker processes (workers > 1) ---------------------------------------------------
+
+_worker_grader: Grader | None = None  # in a worker process: the grader it was started with
+
+
+def _start_worker(grader: Grader) -> None:
+    """Pool initializer: keep the grader (unpickled once per process); Ctrl-C is the parent's to handle."""
+    global _worker_grader
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_grader = grader
+
+
+def _grade_in_worker(samples: list[Any], items: list[Any]) -> tuple[list[Result], float]:
+    assert _worker_grader is not None
+    return _timed_grade(_worker_grader, samples, items)
+
+
+def _graded_in_processes(grader: Grader, batches: Iterator[list[Task]], workers: int) -> Iterator[list[Scored]]:
+    """Batches go to ``workers`` processes, ``LOOKAHEAD`` per worker in flight; results come back in order.
+
+    A worker that dies (killed, out of memory) breaks the pool: the batches in flight become error
+    rows and a fresh pool grades the rest.
+    """
+    pool = _start_pool(grader, workers)
+    pending: deque[tuple[list[Task], Future[tuple[list[Result], float]]]] = deque()
+    try:
+        for batch in batches:
+            good = [task for task in batch if task.error is None]
+            try:
+                future = pool.submit(_grade_in_worker, [task.sample for task in good], [task.item for task in good])
+            except BrokenProcessPool:
+                pool.shutdown(wait=False)
+                pool = _start_pool(grader, workers)
+                future = pool.submit(_grade_in_worker, [task.sample for task in good], [task.item for task in good])
+            pending.append((batch, future))
+            if len(pending) == workers * LOOKAHEAD:
+                yield _collect(*pending.popleft())
+        while pending:
+            yield _collect(*pending.popleft())
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
+
+
+def _start_pool(grader: Grader, workers: int) -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(grader,))
+
+
+def _collect(batch: list[Task], future: Future[tuple[list[Result], float]]) -> list[Scored]:
+    try:
+        results, seconds = future.result()
+    except Exception as exc:  # noqa: BLE001 - the worker died, or a result would not pickle: error rows, not a crash
+        message = f"worker process failed: {type(exc).__name__}: {exc}".rstrip(": ")
+        good = sum(task.error is None for task in batch)
+        results = [Result.failure(Status.ERROR, message, "other_error", exception=type(exc).__name__) for _ in range(good)]
+        seconds = 0.0
+    return list(_scored(batch, results, seconds))
 
 
 def score(
@@ -124,6 +211,7 @@ def score(
     *,
     registry: Registry | None = None,
     fail_fast: bool = False,
+    workers: int = 1,
 ) -> list[Result]:
     """Score rows (mappings in any row format of design §3.5) with a spec; one Result per sample.
 
@@ -132,6 +220,7 @@ def score(
         rows: the rows, e.g. ``[{"output_text": "4", "answer": "4"}]``.
         registry: grader types to build the spec with (default: installed plugins).
         fail_fast: raise RunAborted at the first errored sample instead of recording it.
+        workers: processes to grade a synchronous grader's batches in (default 1: this one).
 
     Returns:
         Results in input order, several per row when a row has ``completions``.
@@ -140,4 +229,4 @@ def score(
     1.0
     """
     grader = spec if isinstance(spec, Grader) else load_spec(spec, registry)
-    return [scored.result for scored in run(grader, tasks_from_rows(rows), fail_fast=fail_fast)]
+    return [scored.result for scored in run(grader, tasks_from_rows(rows), fail_fast=fail_fast, workers=workers)]

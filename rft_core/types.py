@@ -149,6 +149,10 @@ class Result:
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (e.g. back from a worker process) without the shared EMPTY, which cannot be pickled."""
+        return Result, (self.reward, self.status, self.reason, dict(self.sub_rewards), dict(self.metadata))
+
     @property
     def ok(self) -> bool:
         return self.status is Status.OK
