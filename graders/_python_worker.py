@@ -41,6 +41,7 @@ _WRITE_EVENTS = {
     "shutil.make_archive", "shutil.unpack_archive", "os.mkfifo", "os.mknod",
 }
 _READ_EVENTS = {"os.listdir", "os.scandir"}
+_TWO_PATH_EVENTS = {"os.rename", "shutil.move", "shutil.copyfile", "shutil.copytree"}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -48,101 +49,101 @@ class SandboxViolation(PermissionError):
     """Raised by the audit hook: the grader tried something the sandbox refuses."""
 
 
-def _make_resolver(violation):
-    """realpath built only from C functions bound now: patching os, os.path or builtins later changes nothing.
+# The hook and its helpers hold no closures and read no globals: everything they use is a
+# positional default, bound when they are defined. A refusal's traceback exposes the hook's
+# frame, and from its locals these functions; their defaults are a tuple, and replacing their
+# __defaults__ or __code__ is refused by the hook itself, so nothing reachable
+# from that frame changes what the hook does. Patching this module (it runs as __main__), os,
+# os.path or builtins changes nothing either.
 
-    Values from the grader are made exact ``str`` before use (a subclass could run code inside
-    the hook), and path objects other than str, bytes and descriptors are refused: C functions
-    call ``__fspath__`` before the audit event, so a second call here could see another path.
-    """
-    import posix
 
-    lstat, readlink, getcwd = posix.lstat, posix.readlink, posix.getcwd
-    type_of, is_subclass, str_type, bytes_type, int_type = type, issubclass, str, bytes, int
-    join, decode = "".join, bytes.decode
-    os_error = OSError
+def _exact_text(value, type_of=type, is_subclass=issubclass, str_type=str, bytes_type=bytes,
+                join="".join, decode=bytes.decode):
+    """An exact str copy of a str or bytes (subclasses too) without calling their methods; else None."""
+    kind = type_of(value)
+    if is_subclass(kind, str_type):
+        return join([value])
+    if is_subclass(kind, bytes_type):
+        return decode(value, "utf-8", "surrogateescape")
+    return None
 
-    def exact_text(value):
-        """An exact str copy of a str or bytes (subclasses included) without calling their methods; else None."""
-        kind = type_of(value)
-        if is_subclass(kind, str_type):
-            return join([value])
-        if is_subclass(kind, bytes_type):
-            return decode(value, "utf-8", "surrogateescape")
-        return None
 
-    def resolve(path):
-        if path is None or is_subclass(type_of(path), int_type):
-            return None  # an already open descriptor, or the working directory
-        path = exact_text(path)
-        if path is None:
-            raise violation("the python grader sandbox takes file paths as str or bytes only: pass str(path)")
-        if not path.startswith("/"):
-            path = getcwd() + "/" + path
-        parts: list = []
-        pending = path.split("/")[::-1]
-        hops = 0
-        while pending:
-            part = pending.pop()
-            if part == "" or part == ".":
-                continue
-            if part == "..":
-                if parts:
-                    parts.pop()
-                continue
-            candidate = "/" + "/".join(parts + [part])
-            try:
-                mode = lstat(candidate).st_mode
-            except os_error:
-                parts.append(part)  # does not exist (yet): taken literally
-                continue
-            if mode & 0o170000 == 0o120000:  # a symbolic link: follow it
-                hops += 1
-                if hops > 40:
-                    return candidate
-                target = readlink(candidate)
-                if target.startswith("/"):
-                    parts = []
-                pending.extend(target.split("/")[::-1])
-            else:
-                parts.append(part)
-        return "/" + "/".join(parts)
-
-    def is_directory(path):
+def _resolve(path, exact_text=_exact_text, lstat=os.lstat, readlink=os.readlink, getcwd=os.getcwd,
+             type_of=type, is_subclass=issubclass, int_type=int, os_error=OSError, violation=SandboxViolation):
+    """realpath from C functions only. Paths other than str, bytes and descriptors are refused:
+    C functions call ``__fspath__`` before the audit event, and a second call here could answer differently."""
+    if path is None or is_subclass(type_of(path), int_type):
+        return None  # an already open descriptor, or the working directory
+    path = exact_text(path)
+    if path is None:
+        raise violation("the python grader sandbox takes file paths as str or bytes only: pass str(path)")
+    if not path.startswith("/"):
+        path = getcwd() + "/" + path
+    parts = []
+    pending = path.split("/")[::-1]
+    hops = 0
+    while pending:
+        part = pending.pop()
+        if part == "" or part == ".":
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        candidate = "/" + "/".join(parts + [part])
         try:
-            return lstat(path).st_mode & 0o170000 == 0o040000
+            mode = lstat(candidate).st_mode
         except os_error:
-            return False
+            parts.append(part)  # does not exist (yet): taken literally
+            continue
+        if mode & 0o170000 == 0o120000:  # a symbolic link: follow it
+            hops += 1
+            if hops > 40:
+                return candidate
+            target = readlink(candidate)
+            if target.startswith("/"):
+                parts = []
+            pending.extend(target.split("/")[::-1])
+        else:
+            parts.append(part)
+    return "/" + "/".join(parts)
 
-    return resolve, is_directory, exact_text
+
+def _is_directory(path, lstat=os.lstat, os_error=OSError):
+    try:
+        return lstat(path).st_mode & 0o170000 == 0o040000
+    except os_error:
+        return False
+
+
+def _within(path, roots):
+    for root in roots:
+        if path == root or path.startswith(root + "/"):
+            return True
+    return False
 
 
 def _install_hook(workdir: str, read_roots: tuple, refused_imports: set) -> None:
-    # Every name the hook reads is bound here, in its closure: the grader can patch this module
-    # (it runs as __main__), os, os.path or builtins without changing what the hook does.
-    violation = SandboxViolation
-    resolve, is_directory, exact_text = _make_resolver(violation)
-    type_of, is_subclass, str_type, int_type, int_and = type, issubclass, str, int, int.__and__
-    refused, prefixes, imports = frozenset(_REFUSED), tuple(_REFUSED_PREFIXES), frozenset(refused_imports)
-    write_events, read_events = frozenset(_WRITE_EVENTS), frozenset(_READ_EVENTS)
-    two_paths = frozenset({"os.rename", "shutil.move", "shutil.copyfile", "shutil.copytree"})
-    write_flags = _WRITE_FLAGS
     writable = (workdir.rstrip("/"),)
     readable = tuple(root.rstrip("/") for root in read_roots) + writable
 
-    def within(path, roots):
-        for root in roots:
-            if path == root or path.startswith(root + "/"):
-                return True
-        return False
-
-    def hook(event, args):
+    def hook(event, args, refused=frozenset(_REFUSED), prefixes=tuple(_REFUSED_PREFIXES),
+             imports=frozenset(refused_imports), write_events=frozenset(_WRITE_EVENTS),
+             read_events=frozenset(_READ_EVENTS), two_paths=frozenset(_TWO_PATH_EVENTS),
+             write_flags=_WRITE_FLAGS, writable=writable, readable=readable, violation=SandboxViolation,
+             resolve=_resolve, is_directory=_is_directory, within=_within, exact_text=_exact_text,
+             type_of=type, is_subclass=issubclass, int_type=int, int_and=int.__and__,
+             protected=(_resolve, _is_directory, _within, _exact_text)):
         if event in refused or event.startswith(prefixes):
             raise violation(f"the python grader sandbox refuses {event}")
         if event == "import" and args:
             name = exact_text(args[0])
             if name in imports:
                 raise violation(f"the python grader sandbox refuses importing {name}")
+        elif event == "object.__setattr__" or event == "object.__delattr__":
+            for function in protected:  # their __code__ or __defaults__ (others' are the grader's business)
+                if args[0] is function:
+                    raise violation(f"the python grader sandbox refuses changing {exact_text(args[1])} of its own functions")
         elif event == "open":
             path, mode, flags = (args + (None, None, None))[:3]
             resolved = resolve(path)

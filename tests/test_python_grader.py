@@ -342,6 +342,52 @@ def test_tampering_does_not_open_the_sandbox(closing, tmp_path, tamper):
     assert not target.exists()
 
 
+FRAME_MINING = """
+import os
+
+def grade(sample, item):
+    target = TARGET
+    try:
+        open(target, "w")
+    except PermissionError as exc:
+        tb = exc.__traceback__
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        seen, stack = set(), list(tb.tb_frame.f_locals.values())  # the audit hook's own frame
+        while stack:
+            value = stack.pop()
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            for cell in getattr(value, "__closure__", None) or ():
+                contents = cell.cell_contents
+                if getattr(contents, "__name__", "") == "join":
+                    cell.cell_contents = lambda parts: os.getcwd() + "/scratch.txt"
+                stack.append(contents)
+            for default in getattr(value, "__defaults__", None) or ():
+                stack.append(default)
+            try:
+                value.__defaults__ = tuple(
+                    (lambda parts: os.getcwd() + "/scratch.txt") if getattr(d, "__name__", "") == "join" else d
+                    for d in value.__defaults__ or ()
+                )
+            except (AttributeError, TypeError, PermissionError):
+                pass
+    with open(target, "w") as handle:
+        handle.write("owned")
+    return 1.0
+"""
+
+
+def test_the_hooks_frame_in_a_traceback_gives_no_handle_on_it(closing, tmp_path):
+    # a refusal's traceback holds the audit hook's frame: its locals must not lead to state that changes the hook
+    target = tmp_path / "owned.txt"
+    result = closing(FRAME_MINING.replace("TARGET", repr(str(target)))).grade("x", {})
+    assert result.status is Status.ERROR
+    assert "SandboxViolation" in result.reason
+    assert not target.exists()
+
+
 def test_home_is_a_private_temporary_directory(closing, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     built = closing("""
