@@ -62,10 +62,10 @@ def files(tmp_path_factory):
     return spec, data, _rows(out), err
 
 
-def _interrupt(files, out: Path, how: int) -> subprocess.Popen:
+def _interrupt(files, out: Path, how: int, *options: str) -> subprocess.Popen:
     """Start a run into ``out`` and send it ``how`` once some rows (not all) are written."""
     spec, data, full, _ = files
-    process = _rft("score", str(spec), str(data), "-o", str(out), "--no-progress")
+    process = _rft("score", str(spec), str(data), "-o", str(out), "--no-progress", *options)
     deadline = time.monotonic() + 60
     while not (out.exists() and out.stat().st_size > 0):
         assert time.monotonic() < deadline and process.poll() is None
@@ -94,9 +94,10 @@ def test_resume_after_sigkill_scores_every_sample_once(files, tmp_path):
     assert err == files[3]  # the summary counts the rows of both runs
 
 
-def test_ctrl_c_exits_130_with_the_output_flushed_and_resume_completes(files, tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_exits_130_with_the_output_flushed_and_resume_completes(files, tmp_path, workers):
     out = tmp_path / "out.jsonl"
-    process = _interrupt(files, out, signal.SIGINT)
+    process = _interrupt(files, out, signal.SIGINT, "--workers", workers)
     assert process.returncode == 130
     text = out.read_text(encoding="utf-8")
     assert text.endswith("\n")  # every row written so far is whole

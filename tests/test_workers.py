@@ -107,3 +107,24 @@ def test_score_refuses_a_bad_worker_count(tmp_path, capsys, value):
         main(["score", str(EXAMPLES / "spec.yaml"), str(EXAMPLES / "data.jsonl"), "--workers", value])
     assert exit_info.value.code == 2
     assert f"argument --workers: must be a whole number of at least 1, not '{value}'" in capsys.readouterr().err
+
+
+def test_fail_fast_with_workers_stops_at_the_first_error_in_input_order(monkeypatch):
+    monkeypatch.setattr(runner, "BATCH_SIZE", 4)
+    rows = [{"output_text": "a"}] * 10 + [{"output_text": "boom"}] + [{"output_text": "a"}] * 100
+    seen = []
+    with pytest.raises(runner.RunAborted, match="row 10: fragile: RuntimeError: kaput"):
+        for entry in run(Fragile(), tasks_from_rows(rows), workers=2, fail_fast=True):
+            seen.append(entry.task.index)
+    assert seen == list(range(10))  # every row before the error, none after
+
+
+def test_score_fail_fast_with_workers_writes_the_rows_before_the_error(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text('type: string_check\nreference: "{{ item.answer }}"\n', encoding="utf-8")
+    data = tmp_path / "data.jsonl"
+    data.write_text('{"output_text": "a", "answer": "a"}\n{not json\n{"output_text": "a", "answer": "a"}\n')
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(spec), str(data), "-o", str(out), "--no-progress", "--workers", "2", "--fail-fast"]) == 1
+    assert [json.loads(line)["index"] for line in out.read_text(encoding="utf-8").splitlines()] == [0]
+    assert "error: line 2: invalid JSON" in capsys.readouterr().err
