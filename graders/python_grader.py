@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import atexit
 import json
 import os
 import select
@@ -94,7 +93,6 @@ class PythonGrader(Grader):
         self._worker: _Worker | None = None
         self._load_error: str | None = None
         self.started = 0  # workers ever started: tests read it to see replacements
-        _GRADERS.add(self)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles without the worker (TRL may pickle reward functions); a new one starts on first use."""
@@ -106,7 +104,6 @@ class PythonGrader(Grader):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        _GRADERS.add(self)
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
         return self.evaluate_batch([sample], [item])[0]
@@ -266,6 +263,9 @@ class _Worker:
         except OSError:
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise
+        # kills the process and removes the directory when kill() runs, when the worker is
+        # garbage collected (a grader dropped without close()) or at interpreter exit
+        self._cleanup = weakref.finalize(self, _cleanup, self.process, self.workdir, self.pid)
         self.fd = self.process.stdout.fileno()
         self.buffer = b""
         self.next_id = 0
@@ -329,34 +329,31 @@ class _Worker:
         return self.process.poll() is None
 
     def kill(self) -> None:
+        self._cleanup()
+
+
+def _cleanup(process: subprocess.Popen, workdir: str, owner: int) -> None:
+    if os.getpid() != owner:  # a forked child dropping its copy: the worker is the parent's
+        return
+    if process.poll() is None:
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: anything it started goes too
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: anything it started goes too
         except OSError:
             pass
         try:
-            self.process.kill()
+            process.kill()
         except OSError:
             pass
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+    for stream in (process.stdin, process.stdout):
         try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a SIGKILLed process always exits
+            stream.close()
+        except OSError:
             pass
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-_GRADERS: weakref.WeakSet[PythonGrader] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    for grader in list(_GRADERS):
-        if grader._worker is not None and grader._worker.pid == os.getpid():
-            grader.close()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a SIGKILLed process always exits
+        pass
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @hookimpl

@@ -508,3 +508,30 @@ def test_site_packages_imports_installed_packages_and_keeps_the_guards(closing):
     # without site_packages numpy cannot be found at all
     missing = closing("import numpy\ndef grade(sample, item):\n    return 1.0\n").grade("x", {})
     assert "ModuleNotFoundError: No module named 'numpy'" in missing.reason
+
+
+def test_a_dropped_grader_leaves_no_process_or_directory():
+    built = grader(EXACT)
+    built.grade("a", {"reference_answer": "a"})
+    process, workdir = built._worker.process, built._worker.workdir
+    del built
+    import gc
+
+    gc.collect()
+    assert process.poll() is not None
+    assert not os.path.exists(workdir)
+
+
+def test_a_forked_child_does_not_touch_the_parents_worker(closing):
+    built = closing(EXACT)
+    built.grade("a", {"reference_answer": "a"})
+    parent_worker = built._worker
+    pid = os.fork()
+    if pid == 0:  # the child grades with a worker of its own and drops the parent's copy
+        code = 0 if built.grade("a", {"reference_answer": "a"}).reward == 1.0 else 1
+        built.close()
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert built._worker is parent_worker and parent_worker.alive()
+    assert built.grade("a", {"reference_answer": "a"}).reward == 1.0
