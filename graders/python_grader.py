@@ -109,8 +109,14 @@ class PythonGrader(Grader):
         return self.evaluate_batch([sample], [item])[0]
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
+        results = []
         with self._lock:  # one worker per grader: the batch runs through it in order
-            return [self._grade_one(sample, item) for sample, item in zip(samples, items)]
+            for sample, item in zip(samples, items):
+                try:
+                    results.append(self._grade_one(sample, item))
+                except GradeError as exc:  # the source failed to load, or no worker started
+                    results.append(self._failure(exc))
+        return results
 
     def close(self) -> None:
         """Kill the worker (a new one starts on the next grade)."""
@@ -317,7 +323,13 @@ class _Worker:
                 return self._dead(code)
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
+        try:
+            message = json.loads(line)
+        except ValueError:  # the grader wrote to the protocol's descriptor itself
+            raise _Died("it wrote a line that is not the worker protocol") from None
+        if not isinstance(message, dict):
+            raise _Died("it wrote a line that is not the worker protocol")
+        return message
 
     def _dead(self, code: int) -> dict:
         if code == -signal.SIGXCPU:

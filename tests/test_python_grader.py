@@ -535,3 +535,29 @@ def test_a_forked_child_does_not_touch_the_parents_worker(closing):
     assert os.waitstatus_to_exitcode(status) == 0
     assert built._worker is parent_worker and parent_worker.alive()
     assert built.grade("a", {"reference_answer": "a"}).reward == 1.0
+
+
+def test_writing_into_the_protocol_replaces_the_worker(closing):
+    built = closing("""
+        import os
+        def grade(sample, item):
+            if item.get("forge"):
+                for fd in range(3, 10):
+                    try:
+                        os.write(fd, b"not json\\n")
+                    except OSError:
+                        pass
+            return 1.0
+    """)
+    result = built.grade("x", {"forge": True})
+    assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "python_grader_runtime_error")
+    assert "not the worker protocol" in result.reason
+    assert built.grade("x", {}).reward == 1.0
+    assert built.started == 2
+
+
+def test_a_batch_with_a_source_that_fails_to_load_fails_each_sample_once(closing):
+    built = closing("grade = None\n")
+    results = built.grade_batch(["a", "b"], [{}, {}])
+    assert [r.metadata["error_code"] for r in results] == ["python_grader_parse_error"] * 2
+    assert built.started == 1
