@@ -23,6 +23,7 @@ bench: $(VENV)/.all
 	$(BIN)/python benchmarks/trl_overhead.py
 	$(BIN)/python benchmarks/judge_throughput.py
 	$(BIN)/python benchmarks/reward_model_throughput.py
+	$(BIN)/python benchmarks/score_end_to_end.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
