@@ -38,4 +38,4 @@ $(VENV)/.all: $(VENV)/bin/python pyproject.toml constraints.txt plugins/rft-json
 	touch $@ $(VENV)/.core
 
 clean:
-	rm -rf $(VENV) examples/scores.jsonl examples/gene_ranking/scores.jsonl
+	rm -rf $(VENV) examples/scores.jsonl examples/gene_ranking/scores.jsonl examples/*.resume.json examples/gene_ranking/*.resume.json
