@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --constraint constraints.txt
 
-.PHONY: demo demo-trivia test bench clean
+.PHONY: demo demo-trivia test bench clean system-packages
 
 demo: $(VENV)/.core
 	$(BIN)/rft score examples/gene_ranking/spec.yaml examples/gene_ranking/data.jsonl -o examples/gene_ranking/scores.jsonl
@@ -12,8 +12,17 @@ demo: $(VENV)/.core
 demo-trivia: $(VENV)/.core
 	$(BIN)/rft score examples/spec.yaml examples/data.jsonl -o examples/scores.jsonl
 
-test: $(VENV)/.all
+test: $(VENV)/.all system-packages
 	$(BIN)/python -m pytest
+
+# Tests also need Debian's Chromium (the HTML report renders in it) and WordNet (text_similarity's
+# meteor). Installed with apt-get when missing and we may; otherwise the message says what to install.
+SYSTEM_PACKAGES := chromium wordnet-base
+system-packages:
+	@if command -v chromium >/dev/null && [ -f /usr/share/wordnet/data.noun ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	else echo "make test needs the system packages: $(SYSTEM_PACKAGES) (e.g. sudo apt-get install $(SYSTEM_PACKAGES))" >&2; exit 1; fi
 
 bench: $(VENV)/.all
 	$(BIN)/python benchmarks/string_check_throughput.py
