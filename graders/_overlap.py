@@ -13,7 +13,7 @@ from typing import Any
 
 from rft_core.errors import MissingDependencyError
 
-__all__ = ["OVERLAP_METRICS", "missing_package", "overlap_score"]
+__all__ = ["OVERLAP_METRICS", "import_for", "missing_package", "overlap_score", "tokenize"]
 
 ROUGE_TYPES = {
     "rouge_1": "rouge1",
@@ -23,10 +23,11 @@ ROUGE_TYPES = {
     "rouge_5": "rouge5",
     "rouge_l": "rougeL",
 }
-PACKAGES = {"bleu": ("sacrebleu", "sacrebleu"), "gleu": ("nltk", "nltk")} | {
+OVERLAP_METRICS = ("bleu", "gleu", *ROUGE_TYPES)
+# what each metric imports (module, pip name); meteor's scoring is in graders/_meteor.py
+PACKAGES = {"bleu": ("sacrebleu", "sacrebleu"), "gleu": ("nltk", "nltk"), "meteor": ("nltk", "nltk")} | {
     metric: ("rouge_score", "rouge-score") for metric in ROUGE_TYPES
 }
-OVERLAP_METRICS = tuple(PACKAGES)
 
 
 def missing_package(metric: str) -> str | None:
@@ -44,7 +45,8 @@ def overlap_score(metric: str, text: str, reference: str) -> float:
     return _rouge(ROUGE_TYPES[metric]).score(reference, text)[ROUGE_TYPES[metric]].fmeasure
 
 
-def _import(metric: str, module: str) -> Any:
+def import_for(metric: str, module: str) -> Any:
+    """Import ``module``, which ``metric`` needs; MissingDependencyError naming the text extra if absent."""
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -59,23 +61,27 @@ def _bleu(text: str, reference: str) -> float:
 def _bleu_metric() -> Any:
     # what sacrebleu.sentence_bleu builds on every call: 13a tokenisation, exponential smoothing,
     # effective order; built once it grades about 1.5x faster
-    return _import("bleu", "sacrebleu.metrics").BLEU(effective_order=True)
+    return import_for("bleu", "sacrebleu.metrics").BLEU(effective_order=True)
 
 
 def _gleu(text: str, reference: str) -> float:
-    gleu = _import("gleu", "nltk.translate.gleu_score")
-    tokenize = _word_tokenizer().tokenize
+    gleu = import_for("gleu", "nltk.translate.gleu_score")
     return gleu.sentence_gleu([tokenize(reference)], tokenize(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """nltk's word tokens of ``text`` (gleu and meteor)."""
+    return _word_tokenizer().tokenize(text)
 
 
 @lru_cache(maxsize=1)
 def _word_tokenizer() -> Any:
     # nltk's word_tokenize without its sentence splitter, which needs downloaded punkt data
-    return _import("gleu", "nltk.tokenize").NLTKWordTokenizer()
+    return import_for("gleu", "nltk.tokenize").NLTKWordTokenizer()
 
 
 @lru_cache(maxsize=None)
 def _rouge(rouge_type: str) -> Any:
     metric = next(name for name, kind in ROUGE_TYPES.items() if kind == rouge_type)
-    rouge_scorer = _import(metric, "rouge_score.rouge_scorer")
+    rouge_scorer = import_for(metric, "rouge_score.rouge_scorer")
     return rouge_scorer.RougeScorer([rouge_type], use_stemmer=False)

@@ -1,4 +1,4 @@
-"""``text_similarity``: OpenAI's similarity grader. fuzzy_match, BLEU, GLEU and ROUGE are here."""
+"""``text_similarity``: OpenAI's similarity grader, every one of its metrics."""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from rft_core import Grader, GraderConfig, Result, TemplateField, hookimpl
+from rft_core.spec import spec_path
 from rft_core.types import Item, Sample
 
 from ._embedding import DEFAULT_ENCODER, CosineMetric
+from ._meteor import WORDNET_ENV, MeteorMetric
 from ._overlap import OVERLAP_METRICS, missing_package, overlap_score
 from .fuzzy_match import similarity
 
 OpenAIMetric = Literal[
     "fuzzy_match", "bleu", "gleu", "meteor", "cosine", "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l"
 ]
-SUPPORTED_METRICS = ("fuzzy_match", *OVERLAP_METRICS, "cosine")
-UNSUPPORTED_WHY = {
-    "meteor": ": it needs nltk's WordNet data, which no maintained pip package ships and which rft never downloads "
-    "at run time",
-}
+NEEDS_PACKAGE = (*OVERLAP_METRICS, "meteor")
 
 
 class TextSimilarity(Grader):
@@ -30,7 +28,8 @@ class TextSimilarity(Grader):
     the texts as rendered, in [0, 1]. ``pass_threshold`` does not change the
     reward; it sets ``metadata["passed"]`` and the pass rate in reports.
     ``bleu`` (sacrebleu sentence BLEU / 100), ``gleu`` (nltk sentence GLEU) and
-    ``rouge_1`` … ``rouge_5``, ``rouge_l`` (rouge-score F-measure) need the ``text`` extra.
+    ``rouge_1`` … ``rouge_5``, ``rouge_l`` (rouge-score F-measure) and ``meteor`` (nltk
+    meteor_score, with WordNet from a local folder: see graders/_meteor.py) need the ``text`` extra.
     ``cosine`` compares mean-pooled embeddings of a local ``embedding_model`` (the ``rm`` extra).
 
     >>> TextSimilarity(reference="{{ item.answer }}", evaluation_metric="fuzzy_match").grade("colour", {"answer": "color"}).reward
@@ -43,7 +42,7 @@ class TextSimilarity(Grader):
         input: TemplateField = Field(default="{{ sample.output_text }}", description="Template for the text graded.")
         reference: TemplateField = Field(description="Template for the reference text.")
         evaluation_metric: OpenAIMetric = Field(
-            default="fuzzy_match", description=f"Similarity metric; supported now: {', '.join(SUPPORTED_METRICS)}."
+            default="fuzzy_match", description="Similarity metric, one of OpenAI's (see docs/graders/text_similarity.md)."
         )
         pass_threshold: float | None = Field(
             default=None, description="A score at or above it counts as passing (reported, not applied to the reward)."
@@ -53,17 +52,16 @@ class TextSimilarity(Grader):
             description="cosine metric: the encoder (a saved transformers model directory or a hub id) whose "
             "mean-pooled embeddings are compared; needs the rm extra.",
         )
+        wordnet_dir: str | None = Field(
+            default=None,
+            description=f"meteor metric: a WordNet 3.0 dict folder (relative to the spec file's folder); default "
+            f"${WORDNET_ENV}, else nltk's downloaded wordnet, else /usr/share/wordnet (Debian's wordnet-base).",
+        )
 
         @field_validator("evaluation_metric")
         @classmethod
-        def _supported(cls, metric: str) -> str:
-            if metric not in SUPPORTED_METRICS:
-                raise ValueError(
-                    f"evaluation_metric {metric!r} is not supported yet{UNSUPPORTED_WHY.get(metric, '')} "
-                    f"(supported: {', '.join(SUPPORTED_METRICS)}); "
-                    "use fuzzy_match, or a fuzzy_match grader with another rapidfuzz metric"
-                )
-            if metric in OVERLAP_METRICS and (package := missing_package(metric)):
+        def _package_installed(cls, metric: str) -> str:
+            if metric in NEEDS_PACKAGE and (package := missing_package(metric)):
                 raise ValueError(
                     f"evaluation_metric {metric!r} needs the '{package}' package, which is not installed: "
                     "pip install 'rft-graders[text]'"
@@ -74,8 +72,11 @@ class TextSimilarity(Grader):
 
     def __init__(self, config: GraderConfig | None = None, /, **fields) -> None:
         super().__init__(config, **fields)
-        cosine = self.config.evaluation_metric == "cosine"
-        self.cosine = CosineMetric(self.config.embedding_model) if cosine else None
+        metric = self.config.evaluation_metric
+        self.cosine = CosineMetric(self.config.embedding_model) if metric == "cosine" else None
+        wordnet_dir = self.config.wordnet_dir
+        folder = spec_path(wordnet_dir) if wordnet_dir is not None else None
+        self.meteor = MeteorMetric(folder) if metric == "meteor" else None
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         if self.cosine is not None:  # embed the whole batch at once
@@ -88,6 +89,8 @@ class TextSimilarity(Grader):
         metric = self.config.evaluation_metric
         if metric in OVERLAP_METRICS:
             score = overlap_score(metric, text, reference)
+        elif self.meteor is not None:
+            score = self.meteor.score(text, reference)
         elif self.cosine is not None:
             score = self.cosine.score(text, reference)
         else:

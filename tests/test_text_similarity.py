@@ -72,18 +72,17 @@ def test_metric_defaults_to_fuzzy_match():
     assert TextSimilarity(reference="x").config.evaluation_metric == "fuzzy_match"
 
 
-SUPPORTED = "fuzzy_match, bleu, gleu, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l, cosine"
+def test_meteor_needs_nltk_like_the_other_text_metrics(registry, monkeypatch):
+    # its scores are tested in tests/test_meteor.py
+    import graders._overlap as overlap
 
-
-def test_meteor_is_not_supported_and_says_why(registry):
+    real = overlap.importlib.util.find_spec
+    monkeypatch.setattr(overlap.importlib.util, "find_spec", lambda name, *a: None if name == "nltk" else real(name, *a))
     with pytest.raises(SpecError) as caught:
         load_spec(spec(evaluation_metric="meteor"), registry=registry)
     [issue] = caught.value.issues
-    assert issue.path == ("evaluation_metric",)
     assert issue.message == (
-        "evaluation_metric 'meteor' is not supported yet: it needs nltk's WordNet data, which no maintained pip "
-        f"package ships and which rft never downloads at run time (supported: {SUPPORTED}); "
-        "use fuzzy_match, or a fuzzy_match grader with another rapidfuzz metric"
+        "evaluation_metric 'meteor' needs the 'nltk' package, which is not installed: pip install 'rft-graders[text]'"
     )
 
 
@@ -212,7 +211,10 @@ def test_normalisation_options_are_not_fields(registry):
     with pytest.raises(SpecError) as caught:
         load_spec(spec(casefold=True), registry=registry)
     [issue] = caught.value.issues
-    assert issue.message == "unknown field 'casefold'; fields: type, name, input, reference, evaluation_metric, pass_threshold, embedding_model"
+    assert issue.message == (
+        "unknown field 'casefold'; fields: type, name, input, reference, evaluation_metric, pass_threshold, "
+        "embedding_model, wordnet_dir"
+    )
 
 
 def test_missing_reference_is_a_spec_error(registry):
