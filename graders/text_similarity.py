@@ -42,7 +42,7 @@ class TextSimilarity(Grader):
         input: TemplateField = Field(default="{{ sample.output_text }}", description="Template for the text graded.")
         reference: TemplateField = Field(description="Template for the reference text.")
         evaluation_metric: OpenAIMetric = Field(
-            default="fuzzy_match", description="Similarity metric, one of OpenAI's (see docs/graders/text_similarity.md)."
+            default="fuzzy_match", description="Similarity metric, one of OpenAI's (docs/graders/text_similarity.md)."
         )
         pass_threshold: float | None = Field(
             default=None, description="A score at or above it counts as passing (reported, not applied to the reward)."

@@ -23,7 +23,9 @@ from .registry import Registry, default_registry
 from .spec import SPEC_KEYS, load_spec, read_spec_file
 from .types import Result, Status
 
-__all__ = ["ERROR_FLAGS", "OPENAI_FIELDS", "OPENAI_TYPES", "export_openai", "openai_issues", "run_response"]
+__all__ = [
+    "ERROR_FLAGS", "OPENAI_FIELDS", "OPENAI_TYPES", "document_issues", "export_openai", "openai_issues", "run_response"
+]
 
 # OpenAI's metadata.errors: every flag false and every detail null unless an error sets it.
 BOOLEAN_FLAGS = (
@@ -142,6 +144,8 @@ def _token_usage_per_model(result: Result) -> dict[str, dict[str, int]]:
 # --- specs: what OpenAI's graders accept ------------------------------------------------------
 
 OPENAI_TYPES = ("string_check", "text_similarity", "score_model", "label_model", "python", "multi")
+# a fine-tuning job's grader (and /graders/run's) is one of these; label_model only inside a multi
+OPENAI_ROOT_TYPES = ("string_check", "text_similarity", "score_model", "python", "multi")
 
 OPENAI_FIELDS: dict[str, tuple[str, ...]] = {
     "string_check": ("type", "name", "input", "reference", "operation"),
@@ -185,9 +189,17 @@ def openai_issues(source: str | Path | Mapping[str, Any], registry: Registry | N
     The spec must first be valid for rft (``load_spec`` raises SpecError otherwise). A grader is
     portable when its type is one of OpenAI's and every field OpenAI lacks is at its default
     (or only says how to reach a model: retries, caching, rate limits); a ``multi`` may not
-    hold another ``multi``. Spec-level ``defaults`` count as set on every grader they reach.
+    hold another ``multi``, and a ``label_model`` must be inside a ``multi``. Spec-level
+    ``defaults`` count as set on every grader they reach.
     """
-    return _Checker(source, registry).check()
+    return _Checker.of(source, registry).check()
+
+
+def document_issues(
+    document: Mapping[str, Any], lines: dict[tuple[str | int, ...], int], registry: Registry
+) -> list[SpecIssue]:
+    """:func:`openai_issues` of a spec document that rft has already built (``openai_strict``)."""
+    return _Checker(document, lines, None, registry).check()
 
 
 def export_openai(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> dict[str, Any]:
@@ -200,7 +212,7 @@ def export_openai(source: str | Path | Mapping[str, Any], registry: Registry | N
     >>> export_openai({"type": "string_check", "reference": "{{ item.answer }}", "casefold": False})
     {'type': 'string_check', 'name': 'string_check', 'input': '{{ sample.output_text }}', 'reference': '{{ item.answer }}', 'operation': 'eq'}
     """
-    checker = _Checker(source, registry)
+    checker = _Checker.of(source, registry)
     issues = checker.check()
     if issues:
         raise SpecError(issues, not_portable(checker.source))
@@ -213,17 +225,26 @@ def not_portable(source: str | None) -> str:
 
 
 class _Checker:
-    def __init__(self, source: str | Path | Mapping[str, Any], registry: Registry | None) -> None:
-        self.registry = registry or default_registry()
-        load_spec(source, registry=self.registry)  # rft's own errors first
-        if isinstance(source, Mapping):
-            document, self.lines, self.source = dict(source), {}, None
-        else:
-            document, self.lines = read_spec_file(source)
-            self.source = str(source)
+    def __init__(
+        self, document: Mapping[str, Any], lines: dict[tuple[str | int, ...], int], source: str | None,
+        registry: Registry,
+    ) -> None:
+        self.registry = registry
+        self.lines = lines
+        self.source = source
         self.defaults: dict[str, Any] = document.get("defaults") or {}
         self.root = {key: value for key, value in document.items() if key not in SPEC_KEYS}
         self.issues: list[SpecIssue] = []
+
+    @classmethod
+    def of(cls, source: str | Path | Mapping[str, Any], registry: Registry | None) -> _Checker:
+        """The checker of a spec file or mapping, after rft's own errors (SpecError) are ruled out."""
+        registry = registry or default_registry()
+        load_spec(source, registry=registry)
+        if isinstance(source, Mapping):
+            return cls(source, {}, None, registry)
+        document, lines = read_spec_file(source)
+        return cls(document, lines, str(source), registry)
 
     def report(self, path: tuple[str | int, ...], message: str) -> None:
         line = next((self.lines[path[:end]] for end in range(len(path), -1, -1) if path[:end] in self.lines), None)
@@ -246,6 +267,9 @@ class _Checker:
             self.report((*path, "type"), f"{type_name!r} is not an OpenAI grader type "
                         f"(OpenAI's: {', '.join(OPENAI_TYPES)}){HINTS.get(type_name, '')}")
             return
+        if type_name not in OPENAI_ROOT_TYPES and not path:
+            self.report(("type",), f"OpenAI runs {type_name} only inside a multi: write "
+                        f"{{type: multi, graders: {{{type_name}: ...}}, calculate_output: {type_name}}}")
         if type_name == "multi" and inside_multi:
             self.report((*path, "type"), "OpenAI's multi cannot hold another multi: "
                         "write the inner graders into the outer one and combine them in its calculate_output")

@@ -16,6 +16,7 @@ _SPEC_KEYS_SCHEMA = {
     "description": {"type": "string", "description": "What this spec grades."},
     "requires": {"type": "array", "items": {"type": "string"}, "description": "Plugin distributions this spec needs."},
     "defaults": {"type": "object", "description": "Field values for every grader that has the field and omits it."},
+    "openai_strict": {"type": "boolean", "description": "Refuse to load unless OpenAI's graders would run the spec."},
 }
 
 

@@ -2,8 +2,9 @@
 
 A spec's root is one grader object (OpenAI grader JSON is valid as-is). Optional
 spec-level keys beside it: ``rft`` (format version, 1), ``description``,
-``requires`` (plugin distributions the spec needs) and ``defaults`` (field
-values given to every grader that has the field and does not set it).
+``requires`` (plugin distributions the spec needs), ``defaults`` (field
+values given to every grader that has the field and does not set it) and
+``openai_strict`` (true: the spec must also run on OpenAI's graders with the same meaning).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .registry import Registry, default_registry
 
 __all__ = ["SPEC_KEYS", "load_spec", "read_named_file", "read_spec_file", "spec_path"]
 
-SPEC_KEYS = ("rft", "description", "requires", "defaults")
+SPEC_KEYS = ("rft", "description", "requires", "defaults", "openai_strict")
 FORMAT_VERSION = 1
 
 Path_ = tuple[str | int, ...]
@@ -153,6 +154,10 @@ class _Builder:
             self.report((), f"the spec must be a mapping (a grader object), not {_kind(document)}")
         else:
             grader = self.build_root(dict(document))
+            if not self.issues and document.get("openai_strict") is True:
+                from .openai_compat import document_issues  # it builds on this module
+
+                self.issues.extend(document_issues(document, self.lines, self.registry))
             if not self.issues:
                 assert grader is not None
                 return grader
@@ -167,6 +172,8 @@ class _Builder:
             self.report(("description",), "description must be a string")
         self.requires = self.check_requires(document.pop("requires", []))
         self.defaults = self.check_defaults(document.pop("defaults", {}))
+        if not isinstance(document.pop("openai_strict", False), bool):
+            self.report(("openai_strict",), "openai_strict must be true or false")
         return self.build(document, ())
 
     def check_requires(self, requires: Any) -> list[str]:

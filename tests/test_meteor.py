@@ -112,7 +112,9 @@ def test_pass_threshold_and_pickling(registry):
 
 def test_wordnet_dir_is_relative_to_the_spec_file(registry, wordnet_copy):
     spec = wordnet_copy.parent / "spec.yaml"
-    spec.write_text("type: text_similarity\nevaluation_metric: meteor\nreference: '{{ item.r }}'\nwordnet_dir: wordnet\n")
+    spec.write_text(
+        "type: text_similarity\nevaluation_metric: meteor\nreference: '{{ item.r }}'\nwordnet_dir: wordnet\n"
+    )
     grader = load_spec(spec, registry=registry)
     assert grader.meteor.location == str(wordnet_copy.resolve())
     assert grader.grade("the fast car", {"r": "the quick car"}).reward == pytest.approx(by_formula(3, 3, 3, 1))

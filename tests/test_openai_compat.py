@@ -147,6 +147,10 @@ JUDGE = {
 }
 
 
+LABEL = {"type": "label_model", "model": "gpt-4o", "input": [{"role": "user", "content": "{{ sample.output_text }}"}],
+         "labels": ["good", "bad"], "passing_labels": ["good"]}
+
+
 def messages(issues) -> list[str]:
     return [str(issue) for issue in issues]
 
@@ -161,8 +165,8 @@ PORTABLE = [
     {"type": "text_similarity", "reference": "x", "evaluation_metric": "rouge_l", "pass_threshold": 0.5},
     # a judge with fields that only say how to reach the model (timeouts, retries, cache)
     {**JUDGE, "timeout": 5, "max_retries": 1, "cache": False, "max_concurrency": 2},
-    {"type": "label_model", "model": "gpt-4o", "input": [{"role": "user", "content": "{{ sample.output_text }}"}],
-     "labels": ["good", "bad"], "passing_labels": ["good"]},
+    # label_model inside a multi (OpenAI runs it nowhere else)
+    {"type": "multi", "graders": {"label": LABEL}, "calculate_output": "label"},
     # multi of OpenAI graders, combined by a formula
     {"type": "multi", "graders": {"a": {"type": "string_check", "reference": "x"}, "b": JUDGE},
      "calculate_output": "0.5 * a + 0.5 * b"},
@@ -170,7 +174,8 @@ PORTABLE = [
 
 
 @pytest.mark.parametrize(
-    "spec", PORTABLE, ids=["openai_string_check", "extras_at_default", "text_similarity", "judge", "label", "multi"]
+    "spec", PORTABLE,
+    ids=["openai_string_check", "extras_at_default", "text_similarity", "judge", "label_in_multi", "multi"],
 )
 def test_portable_specs_have_no_issues(registry, spec):
     assert openai_issues(spec, registry=registry) == []
@@ -212,6 +217,12 @@ NOT_PORTABLE = [
         ["(root): OpenAI's multi needs calculate_output (here the sub-graders' mean is implied): "
          "write calculate_output: (a + b) / 2"],
     ),
+    # label_model at the top: OpenAI's fine-tuning grader is never one
+    (
+        LABEL,
+        ["type: OpenAI runs label_model only inside a multi: write "
+         "{type: multi, graders: {label_model: ...}, calculate_output: label_model}"],
+    ),
     # a multi in a multi
     (
         {"type": "multi", "calculate_output": "inner",
@@ -235,7 +246,8 @@ NOT_PORTABLE = [
 @pytest.mark.parametrize(
     ("spec", "expected"),
     NOT_PORTABLE,
-    ids=["type", "extra_field", "operation", "base_url", "weights", "no_formula", "nested_multi", "defaults"],
+    ids=["type", "extra_field", "operation", "base_url", "weights", "no_formula", "label_at_top", "nested_multi",
+         "defaults"],
 )
 def test_every_violation_is_reported_with_its_path(registry, spec, expected):
     assert messages(openai_issues(spec, registry=registry)) == expected
@@ -316,8 +328,86 @@ def test_exported_json_grades_the_same(registry):
 
 def test_export_refuses_a_non_portable_spec_naming_each_grader(registry):
     with pytest.raises(SpecError) as caught:
-        export_openai(NOT_PORTABLE[6][0], registry=registry)
+        export_openai(NOT_PORTABLE[7][0], registry=registry)
     assert str(caught.value).splitlines()[0] == "spec (not portable to OpenAI): 2 problems"
     assert [issue.path for issue in caught.value.issues] == [
         ("graders", "inner", "type"), ("graders", "inner", "graders", "a", "nfkc")
     ]
+
+
+# --- openai_strict: a spec that must also run on OpenAI -----------------------------------------
+
+STRICT_FILE = """\
+openai_strict: true
+type: multi
+calculate_output: 0.5 * exact + 0.5 * inner
+graders:
+  exact:
+    type: string_check
+    reference: "{{ item.answer }}"
+  inner:
+    type: multi
+    calculate_output: close
+    graders:
+      close: {type: fuzzy_match, reference: "{{ item.answer }}"}
+"""
+
+
+def test_strict_spec_refuses_what_openai_would_not_run(registry, tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(STRICT_FILE, encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, registry=registry)
+    assert [(issue.location(), issue.message) for issue in caught.value.issues] == [
+        ("graders.inner.type (line 9)", "OpenAI's multi cannot hold another multi: write the inner graders into the "
+         "outer one and combine them in its calculate_output"),
+        ("graders.inner.graders.close.type (line 12)", "'fuzzy_match' is not an OpenAI grader type (OpenAI's: "
+         "string_check, text_similarity, score_model, label_model, python, multi); the nearest OpenAI grader is "
+         "text_similarity with evaluation_metric fuzzy_match"),
+    ]
+    assert str(caught.value).splitlines()[0] == f"{path}: 2 problems"
+
+
+def test_the_same_spec_loads_without_strict(registry):
+    import yaml
+
+    grader = load_spec({**yaml.safe_load(STRICT_FILE), "openai_strict": False}, registry=registry)
+    assert grader.grade("Paris", {"answer": "Paris"}).reward == 1.0
+
+
+STRICT_REFUSED = [
+    # OpenAI's fields only
+    ({"type": "string_check", "reference": "x", "casefold": True}, ("casefold",)),
+    # label_model only inside a multi
+    (LABEL, ("type",)),
+    # spec-level defaults reach the graders
+    ({"type": "string_check", "reference": "x", "defaults": {"strip": True}}, ("defaults", "strip")),
+]
+
+
+@pytest.mark.parametrize(("spec", "path"), STRICT_REFUSED, ids=["extra_field", "label_at_top", "defaults"])
+def test_strict_refuses(registry, spec, path):
+    with pytest.raises(SpecError) as caught:
+        load_spec({**spec, "openai_strict": True}, registry=registry)
+    assert [issue.path for issue in caught.value.issues] == [path]
+
+
+def test_strict_accepts_openai_json_and_grades_it(registry):
+    spec = {"openai_strict": True, "type": "multi", "graders": {"a": PORTABLE[0], "label": LABEL},
+            "calculate_output": "a"}
+    assert load_spec(spec, registry=registry).graders["a"].grade("The Paris answer", {"answer": "paris"}).reward == 1.0
+
+
+def test_strict_must_be_a_boolean(registry):
+    with pytest.raises(SpecError) as caught:
+        load_spec({"type": "string_check", "reference": "x", "openai_strict": "yes"}, registry=registry)
+    assert [(issue.path, issue.message) for issue in caught.value.issues] == [
+        (("openai_strict",), "openai_strict must be true or false")
+    ]
+
+
+def test_strict_is_a_spec_key_export_drops(registry):
+    assert export_openai({"type": "string_check", "reference": "x", "openai_strict": True}, registry=registry) == {
+        "type": "string_check", "name": "string_check", "input": "{{ sample.output_text }}", "reference": "x",
+        "operation": "eq",
+    }
