@@ -1,4 +1,5 @@
-"""A persistent on-disk cache of judge replies: sqlite in WAL mode, one write per verdict.
+"""A persistent on-disk cache of judge replies (and ``rft sample``'s samples): sqlite in WAL mode,
+one write per verdict.
 
 The key is a hash of everything that decides a reply: the base URL, the model,
 the rendered messages and every other request parameter (sampling,
@@ -49,10 +50,13 @@ def cache_disabled_by_env() -> bool:
     return os.environ.get("RFT_NO_CACHE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def request_key(base_url: str, request: dict[str, Any]) -> str:
-    """The cache key of a request: sha256 of its canonical JSON with the base URL (never the API key)."""
-    canonical = json.dumps({"v": SCHEMA_VERSION, "base_url": base_url.rstrip("/"), "request": request},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def request_key(base_url: str, request: dict[str, Any], sample: int | None = None) -> str:
+    """The cache key of a request: sha256 of its canonical JSON with the base URL (never the API key).
+    ``sample`` (``rft sample``'s sample number) keeps k identical requests for k samples apart."""
+    material: dict[str, Any] = {"v": SCHEMA_VERSION, "base_url": base_url.rstrip("/"), "request": request}
+    if sample is not None:
+        material["sample"] = sample
+    canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import email.utils
 import os
 import random
@@ -53,6 +54,7 @@ __all__ = [
     "get_client",
     "on_background_loop",
     "run_in_background",
+    "submit_in_background",
     "supports_structured",
 ]
 
@@ -74,6 +76,7 @@ class ClientSettings:
     max_retries: int = 4
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
+    label: str = "judge"  # what error messages call the server's model: "judge", or "model" for rft sample
 
 
 @dataclass(slots=True)
@@ -88,6 +91,7 @@ class Reply:
     request: dict[str, Any] = field(default_factory=dict)  # the request that got this reply
     attempts: int = 1
     structured: bool | None = None  # from the cache: whether the stored reply answered a response_format
+    choices: list[dict[str, str | None]] = field(default_factory=list)  # every choice's content and finish_reason
 
     def was_structured(self) -> bool:
         return self.structured if self.structured is not None else "response_format" in self.request
@@ -236,12 +240,15 @@ class _BackgroundLoop:
         self.thread.start()
 
     def run(self, coroutine: Any) -> Any:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        future = self.submit(coroutine)
         try:
             return future.result()
         except BaseException:
             future.cancel()  # e.g. KeyboardInterrupt in the caller: stop the work too
             raise
+
+    def submit(self, coroutine: Any) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
     def close(self) -> None:
         if not self.loop.is_running():
@@ -289,6 +296,12 @@ def run_in_background(coroutine: Any) -> Any:
 
         return run_sync(coroutine)
     return background.run(coroutine)
+
+
+def submit_in_background(coroutine: Any) -> concurrent.futures.Future:
+    """Start a coroutine on the process's judge loop without waiting (``rft sample`` keeps a window
+    of items in flight); the caller waits on, or cancels, the returned future."""
+    return _background_loop().submit(coroutine)
 
 
 async def on_background_loop(coroutine: Any) -> Any:
@@ -374,7 +387,7 @@ class JudgeClient:
                             "/chat/completions", cast_to=object, body=request, options={"timeout": settings.timeout}
                         ),
                     )
-                reply = _reply(response, request, attempts)
+                reply = _reply(response, request, attempts, settings.label)
                 self.limiter.settle(estimated, reply.usage.get("total_tokens", 0))
                 if dropped_format:
                     _remember_no_structured(settings.base_url, request["model"])
@@ -385,12 +398,13 @@ class JudgeClient:
                     # Some transports (the SDK's aiohttp one) report a refused or dropped
                     # connection as a connect timeout; a real timeout takes the whole timeout.
                     failure = JudgeCallError(
-                        f"cannot reach the judge at {settings.base_url}: the connection failed or was dropped",
+                        f"cannot reach the {settings.label} at {settings.base_url}: "
+                        "the connection failed or was dropped",
                         attempts=attempts,
                     )
                 else:
                     failure = JudgeCallError(
-                        f"the judge did not answer within timeout={settings.timeout:g}s "
+                        f"the {settings.label} did not answer within timeout={settings.timeout:g}s "
                         f"({attempts} attempt{'s' if attempts > 1 else ''})",
                         status=Status.TIMEOUT, attempts=attempts, code="model_grader_server_error",
                     )
@@ -403,7 +417,8 @@ class JudgeClient:
                     estimated = _estimate_tokens(request)
                     continue  # not a retry: the same question without structured outputs
                 failure = JudgeCallError(
-                    f"the judge server answered HTTP {status_code}: {detail}", attempts=attempts, http_status=status_code
+                    f"the {settings.label} server answered HTTP {status_code}: {detail}",
+                    attempts=attempts, http_status=status_code,
                 )
                 if status_code not in RETRY_STATUSES and status_code < 500:
                     raise failure from None
@@ -411,9 +426,11 @@ class JudgeClient:
                 if delay is not None:
                     self.limiter.pause(delay)
             except openai.APIConnectionError as exc:
-                failure = JudgeCallError(f"cannot reach the judge at {settings.base_url}: {exc}", attempts=attempts)
+                failure = JudgeCallError(
+                    f"cannot reach the {settings.label} at {settings.base_url}: {exc}", attempts=attempts
+                )
             except openai.OpenAIError as exc:  # e.g. a 200 whose body is not a chat completion
-                raise JudgeCallError(f"unexpected reply from the judge: {type(exc).__name__}: {exc}",
+                raise JudgeCallError(f"unexpected reply from the {settings.label}: {type(exc).__name__}: {exc}",
                                      attempts=attempts) from None
             if retries_left <= 0:
                 raise failure
@@ -467,10 +484,10 @@ async def _within(seconds: float, awaitable: Any) -> Any:
     return await asyncio.wait_for(awaitable, timeout=seconds)
 
 
-def _reply(response: Any, request: dict[str, Any], attempts: int) -> Reply:
+def _reply(response: Any, request: dict[str, Any], attempts: int, label: str = "judge") -> Reply:
     """A Reply from the Chat Completions JSON body; anything else is an error."""
     if not isinstance(response, dict):
-        raise JudgeCallError(f"unexpected reply from the judge: not a JSON object: {str(response)[:200]!r}",
+        raise JudgeCallError(f"unexpected reply from the {label}: not a JSON object: {str(response)[:200]!r}",
                              attempts=attempts)
     usage = _usage(response.get("usage"))
     model = response.get("model") if isinstance(response.get("model"), str) else None
@@ -479,18 +496,28 @@ def _reply(response: Any, request: dict[str, Any], attempts: int) -> Reply:
         return Reply(None, None, None, usage, model, request, attempts)
     choice = choices[0]
     message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
-    content = message.get("content")
     refusal = message.get("refusal")
-    finish_reason = choice.get("finish_reason")
+    texts = [_choice_text(choice) for choice in choices if isinstance(choice, dict)]
     return Reply(
-        content if isinstance(content, str) else None,
+        texts[0]["content"],
         refusal if isinstance(refusal, str) and refusal else None,
-        finish_reason if isinstance(finish_reason, str) else None,
+        texts[0]["finish_reason"],
         usage,
         model,
         request,
         attempts,
+        choices=texts,
     )
+
+
+def _choice_text(choice: dict[str, Any]) -> dict[str, str | None]:
+    """One choice's message content and finish_reason, each a string or None."""
+    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    content, finish_reason = message.get("content"), choice.get("finish_reason")
+    return {
+        "content": content if isinstance(content, str) else None,
+        "finish_reason": finish_reason if isinstance(finish_reason, str) else None,
+    }
 
 
 def _usage(usage: Any) -> dict[str, int]:

@@ -93,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     score.set_defaults(handler=_score)
 
+    _add_sample_command(commands)
+
     run_one = commands.add_parser(
         "run", help="grade one sample and print the result as JSON (OpenAI's /graders/run response)"
     )
@@ -142,7 +144,52 @@ def _parser() -> argparse.ArgumentParser:
     train_rm.add_argument("--seed", type=int, default=42)
     train_rm.add_argument("--report-to", default="none", help="TRL/transformers loggers, e.g. wandb (default: none)")
     train_rm.set_defaults(handler=_train_rm)
+    _add_audit_command(commands)
     return parser
+
+
+def _add_sample_command(commands: Any) -> None:
+    sample = commands.add_parser("sample", help="sample k completions per prompt into a file rft score reads")
+    sample.add_argument("data", type=Path, help="rows (JSONL) with a prompt (text or chat messages) or messages")
+    sample.add_argument("-o", "--output", type=Path, required=True, help="write the rows with their completions here")
+    sample.add_argument("--model", required=True, help="the served model's name, or a local model path (transformers)")
+    sample.add_argument("-k", type=_positive_int, default=4, help="samples per prompt (default 4)")
+    sample.add_argument("--backend", choices=["openai", "transformers"], default="openai",
+                        help="openai: an OpenAI-compatible server (default); transformers: a local causal LM")
+    sample.add_argument("--base-url", help="the server's base URL (default $OPENAI_BASE_URL, else OpenAI)")
+    sample.add_argument("--api-key-env", default="OPENAI_API_KEY", help="variable holding the API key")
+    sample.add_argument("--temperature", type=float, default=1.0, help="default 1.0; 0 is greedy")
+    sample.add_argument("--top-p", type=float)
+    sample.add_argument("--max-tokens", type=_positive_int, help="most tokens per sample")
+    sample.add_argument("--seed", type=int, help="sample j of an item gets seed + j")
+    sample.add_argument("--concurrency", type=_positive_int, default=16, help="most requests in flight (default 16)")
+    sample.add_argument("--requests-per-minute", type=float)
+    sample.add_argument("--tokens-per-minute", type=float)
+    sample.add_argument("--timeout", type=float, default=120.0, help="seconds per attempt (default 120)")
+    sample.add_argument("--max-retries", type=int, default=4, help="retries on 429, 5xx, timeouts (default 4)")
+    sample.add_argument("--one-sample-per-request", action="store_true",
+                        help="k requests per prompt instead of one with n=k")
+    sample.add_argument("--no-cache", action="store_true", help="ask the server afresh instead of reading the cache")
+    sample.add_argument("--batch-size", type=_positive_int, default=8, help="prompts per generate call (transformers)")
+    sample.add_argument("--device", default="auto", help="transformers: auto, cpu, cuda or mps")
+    sample.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sample.set_defaults(handler=_sample)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .sampling import SampleOptions, sample_file
+
+    options = SampleOptions(
+        model=args.model, k=args.k, backend=args.backend, temperature=args.temperature, top_p=args.top_p,
+        max_tokens=args.max_tokens, seed=args.seed, base_url=args.base_url, api_key_env=args.api_key_env,
+        concurrency=args.concurrency, requests_per_minute=args.requests_per_minute,
+        tokens_per_minute=args.tokens_per_minute, timeout=args.timeout, max_retries=args.max_retries,
+        n_per_request=not args.one_sample_per_request, cache=not args.no_cache, batch_size=args.batch_size,
+        device=args.device,
+    )
+    totals = sample_file(args.data, args.output, options, progress=not args.no_progress)
+    print(totals.render(), file=sys.stderr)
+    return 0
 
 
 def _graders(args: argparse.Namespace) -> int:
@@ -355,6 +402,39 @@ def _renames(pairs: list[str]) -> dict[str, str]:
             raise RftError(f"--rename {pair!r}: write COLUMN=KEY, e.g. --rename solution=answer")
         renames[column] = key
     return renames
+
+
+def _add_audit_command(commands: Any) -> None:
+    from .probes import PROBES
+
+    audit = commands.add_parser(
+        "audit", help="probe a spec for reward hacking: adversarial outputs per item (exit 1 if any earns reward)"
+    )
+    audit.add_argument("spec", type=Path)
+    audit.add_argument("data", type=Path, help="rows (JSONL) in any format rft score reads; a row needs no sample")
+    audit.add_argument("--threshold", type=float, default=0.5, help="a probe passes an item above this reward (0.5)")
+    audit.add_argument(
+        "--tolerance", type=float, default=0.05, help="flag a probe passing more than this fraction of items (0.05)"
+    )
+    audit.add_argument("--max-items", type=_positive_int, default=100, metavar="N", help="items to probe (100)")
+    audit.add_argument(
+        "--probe", action="append", dest="probes", choices=[probe.name for probe in PROBES], metavar="NAME",
+        help="run only this probe (repeat); default: all, see docs/audit.md",
+    )
+    audit.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="grade in N processes (1)")
+    audit.add_argument("--json", action="store_true", help="print the report as JSON")
+    audit.set_defaults(handler=_audit)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .audit import audit
+
+    report = audit(
+        args.spec, args.data, threshold=args.threshold, tolerance=args.tolerance, max_items=args.max_items,
+        probes=args.probes, workers=args.workers,
+    )
+    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else report.render())
+    return 0 if report.passed else 1
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Row formats (one JSON object per line):
 - canonical: ``{"item": {...}, "sample": {...} | "text"}`` (``id`` optional);
 - flat: ``output_text`` or ``completion`` (one sample) or ``completions`` (a list:
   several samples of one item) give the sample, every other field the item;
-  a completion may be a string or a chat message list;
+  a completion may be a string or a chat message list; a ``null`` one (a sample ``rft sample``
+  could not get) is an error task whose reason is ``completion_errors[j]``, the row's list of them;
 - OpenAI RFT: ``messages`` ending in an assistant message, which is the sample;
   the earlier messages and the other fields are the item.
 
@@ -73,9 +74,23 @@ def tasks_from_row(row: Any, index: int, line: int | None = None) -> list[Task]:
     except (TypeError, ValueError) as exc:
         return [_bad(index, line, str(exc))]
     row_id = row.get("id")
-    if len(samples) == 1 and "completions" not in row:
-        return [Task(index, samples[0], item, line, None, row_id)]
-    return [Task(index, sample, item, line, position, row_id) for position, sample in enumerate(samples)]
+    positions = [None] if len(samples) == 1 and "completions" not in row else range(len(samples))
+    tasks = [Task(index, sample, item, line, position, row_id) for position, sample in zip(positions, samples)]
+    for task in tasks:
+        if task.sample is None:
+            task.error = _missing_reason(row, task)
+    return tasks
+
+
+def _missing_reason(row: Mapping[str, Any], task: Task) -> str:
+    """Why a null completion has no text: ``completion_errors[j]`` (written by ``rft sample``)."""
+    where = f"line {task.line}: " if task.line is not None else f"row {task.index}: "
+    errors = row.get("completion_errors")
+    if task.sample_index is None:
+        return where + "the completion is null"
+    position = task.sample_index
+    reason = errors[position] if isinstance(errors, list) and position < len(errors) else None
+    return where + f"sample {position} was not generated: " + (reason if isinstance(reason, str) else "null completion")
 
 
 def _bad(index: int, line: int | None, message: str) -> Task:
@@ -83,7 +98,7 @@ def _bad(index: int, line: int | None, message: str) -> Task:
     return Task(index, None, {}, line, error=where + message)
 
 
-def _split(row: Any) -> tuple[list[Sample], dict[str, Any]]:
+def _split(row: Any) -> tuple[list[Sample | None], dict[str, Any]]:
     if not isinstance(row, Mapping):
         raise TypeError(f"a row must be a JSON object, not {type(row).__name__}")
     if "sample" in row or "item" in row:
@@ -93,7 +108,8 @@ def _split(row: Any) -> tuple[list[Sample], dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise TypeError(f"'item' must be an object, not {type(item).__name__}")
         return [Sample.coerce(row["sample"])], dict(item)
-    item = {key: value for key, value in row.items() if key not in (*_SAMPLE_FIELDS, "completion", "completions")}
+    item = {key: value for key, value in row.items()
+            if key not in (*_SAMPLE_FIELDS, "completion", "completions", "completion_errors")}
     if "completions" in row:
         completions = row["completions"]
         if not isinstance(completions, list) or not completions:
@@ -110,8 +126,11 @@ def _split(row: Any) -> tuple[list[Sample], dict[str, Any]]:
     )
 
 
-def _from_completion(completion: Any) -> Sample:
-    """A string, or a chat completion: a message list whose last message is the assistant's."""
+def _from_completion(completion: Any) -> Sample | None:
+    """A string, or a chat completion: a message list whose last message is the assistant's;
+    None for a null completion (the task becomes an error)."""
+    if completion is None:
+        return None
     if isinstance(completion, str):
         return Sample(completion)
     if isinstance(completion, list) and completion and isinstance(completion[-1], Mapping):

@@ -65,6 +65,15 @@ class Template:
         """The paths this template reads, e.g. ``["item.answer"]``."""
         return [part.path for part in self._parts if isinstance(part, _Variable)]
 
+    @property
+    def item_fields(self) -> list[str]:
+        """The top-level item fields this template reads, e.g. ``["answer"]`` for ``{{ item.answer[0] }}``."""
+        return [
+            str(part.steps[0])
+            for part in self._parts
+            if isinstance(part, _Variable) and part.namespace == "item" and part.steps
+        ]
+
     def resolve(self, sample: Sample, item: Item) -> Any:
         """The raw value when the template is exactly one variable, else the rendered string."""
         if self._single is not None:

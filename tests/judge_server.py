@@ -6,7 +6,8 @@ JSON bodies, ``headers``) and asks ``script(body, number)`` what to do, where
 ``number`` counts requests from 0 (``tls=`` a server-side SSLContext serves https). The script returns a ``Reply``: a JSON answer
 (status, body, headers, delay before answering) or ``drop=True`` to close the
 connection without answering. ``completion(content)`` builds an OpenAI-shaped
-200 body. The server stops itself after ``lifetime`` seconds at the latest.
+200 body, ``completions(contents)`` one with several choices (a request's ``n``).
+The server stops itself after ``lifetime`` seconds at the latest.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["JudgeServer", "Reply", "completion", "error"]
+__all__ = ["JudgeServer", "Reply", "completion", "completions", "error"]
 
 
 @dataclass
@@ -61,6 +62,18 @@ def completion(
         },
     }
     return Reply(body, delay=delay)
+
+
+def completions(contents: list[str | None], **fields: Any) -> Reply:
+    """A 200 reply with one choice per content (what a server gives for ``n``); fields as completion's."""
+    reply = completion(contents[0], **fields)
+    finish_reason = reply.body["choices"][0]["finish_reason"]
+    reply.body["choices"] = [
+        {"index": index, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason,
+         "logprobs": None}
+        for index, content in enumerate(contents)
+    ]
+    return reply
 
 
 def error(status: int, message: str = "error", headers: dict[str, str] | None = None, delay: float = 0.0) -> Reply:

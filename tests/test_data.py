@@ -190,6 +190,33 @@ def test_bad_rows_become_error_tasks(row, error):
     assert (task.index, task.sample, dict(task.item), task.error) == (3, None, {}, error)
 
 
+@pytest.mark.parametrize(
+    ("row", "tasks"),
+    [
+        # rft sample's failed sample: null, its reason in completion_errors; the others are graded
+        (
+            {"prompt": "p", "completions": ["a", None], "completion_errors": [None, "HTTP 500"]},
+            [
+                {"index": 3, "item": {"prompt": "p"}, "text": "a", "line": 9, "sample_index": 0},
+                {"index": 3, "item": {"prompt": "p"}, "line": 9, "sample_index": 1,
+                 "error": "line 9: sample 1 was not generated: HTTP 500"},
+            ],
+        ),
+        # no (or a malformed) reason
+        (
+            {"completions": [None], "completion_errors": "x"},
+            [{"index": 3, "item": {}, "line": 9, "sample_index": 0,
+              "error": "line 9: sample 0 was not generated: null completion"}],
+        ),
+        ({"completion": None, "id": 1}, [{"index": 3, "item": {"id": 1}, "line": 9, "id": 1,
+                                          "error": "line 9: the completion is null"}]),
+    ],
+    ids=["completions-with-a-null", "null-without-reason", "completion-null"],
+)
+def test_null_completions_become_error_tasks_with_their_reason(row, tasks):
+    assert [_view(task) for task in tasks_from_row(row, 3, 9)] == tasks
+
+
 def test_tasks_from_rows_numbers_rows_not_samples():
     rows = [{"completions": ["a", "b"]}, {"output_text": "c"}, 5, {"completion": "d"}]
     assert [(task.index, task.sample_index, task.error is None) for task in tasks_from_rows(rows)] == [

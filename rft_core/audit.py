@@ -1,0 +1,333 @@
+"""``rft audit``: probe a spec for reward hacking before training.
+
+Every probe of ``rft_core.probes`` is graded for every item; per probe and per grader path
+(the root, and each sub-grader under its dotted path) the audit reports the mean of each
+item's best reward over the probe's texts, the fraction of items where it exceeds the
+threshold, and the item that earned most. A probe is flagged where that fraction exceeds
+the tolerance. The verdict follows the root, the reward a trainer optimises; a sub-grader
+that a probe passes is reported as a leak, since a sub-grader may be meant to reward form alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .data import Task, tasks_from_row
+from .errors import RftError
+from .grader import Grader
+from .probes import PROBES, PROMPT_FIELDS, Context, Probe, contexts
+from .report import ROOT
+from .runner import run
+from .spec import load_spec
+from .template import Template
+from .types import Result, Sample
+
+__all__ = ["AuditReport", "Finding", "answer_fields", "audit", "read_items"]
+
+EXAMPLE_CHARS = 120  # a probe text shown in a report is cut to this many characters
+
+
+@dataclass(slots=True)
+class Finding:
+    """How one grader path fared against one probe."""
+
+    probe: str
+    grader: str
+    items: int = 0
+    total: float = 0.0
+    passed: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    example: dict[str, Any] | None = None
+    flagged: bool = False
+
+    @property
+    def mean_reward(self) -> float:
+        return self.total / self.items if self.items else 0.0
+
+    @property
+    def pass_fraction(self) -> float:
+        return self.passed / self.items if self.items else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "probe": self.probe,
+            "grader": self.grader,
+            "items": self.items,
+            "mean_reward": self.mean_reward,
+            "pass_fraction": self.pass_fraction,
+            "flagged": self.flagged,
+            "statuses": dict(self.statuses),
+            "example": self.example,
+        }
+
+
+@dataclass(slots=True)
+class AuditReport:
+    """Every finding, and the verdict: ``passed`` when no probe is flagged at the root."""
+
+    items: int
+    threshold: float
+    tolerance: float
+    findings: list[Finding]
+
+    @property
+    def flagged(self) -> list[Finding]:
+        """Probes that earn the root reward: the spec can be hacked."""
+        return [finding for finding in self.findings if finding.flagged and finding.grader == ROOT]
+
+    @property
+    def leaks(self) -> list[Finding]:
+        """Probes that earn a sub-grader's reward (the root may or may not be fooled)."""
+        return [finding for finding in self.findings if finding.flagged and finding.grader != ROOT]
+
+    @property
+    def passed(self) -> bool:
+        return not self.flagged
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": "pass" if self.passed else "fail",
+            "items": self.items,
+            "threshold": self.threshold,
+            "tolerance": self.tolerance,
+            "flagged": [{"probe": f.probe, "grader": f.grader} for f in self.flagged],
+            "leaks": [{"probe": f.probe, "grader": f.grader} for f in self.leaks],
+            "probes": {probe.name: probe.why for probe in PROBES if any(f.probe == probe.name for f in self.findings)},
+            "findings": [finding.to_dict() for finding in self.findings],
+        }
+
+    def render(self) -> str:
+        """A terminal table (a row per probe, a column per grader path), examples of what passed, the verdict."""
+        paths = list(dict.fromkeys(finding.grader for finding in self.findings))
+        cells = {(f.probe, f.grader): f"{f.pass_fraction:.0%} ({f.mean_reward:.2f}){'*' if f.flagged else ''}" for f in self.findings}
+        probes = list(dict.fromkeys(finding.probe for finding in self.findings))
+        rows = [["probe", *paths]] + [[probe, *(cells.get((probe, path), "-") for path in paths)] for probe in probes]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(paths) + 1)]
+        lines = [f"pass fraction (mean reward) of each probe, per grader; * above {self.tolerance:.0%}"]
+        lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+        if self.flagged:
+            lines.append("what earned the reward (item: probe text):")
+            lines += [f"  {f.probe}  {_example_line(f.example)}" for f in self.flagged]
+        lines.append(self.verdict())
+        return "\n".join(lines)
+
+    def verdict(self) -> str:
+        """One line: PASS or FAIL, what was flagged, and which sub-graders leak."""
+        limit = f"reward > {self.threshold:g} on more than {self.tolerance:.0%} of {self.items} items"
+        leaks = Counter(finding.grader for finding in self.leaks)
+        leak_note = (
+            "; sub-graders passing probes (by design for a format check): "
+            + ", ".join(f"{grader} ({count})" for grader, count in leaks.items())
+            if leaks
+            else ""
+        )
+        if self.passed:
+            return f"PASS: no probe earns {limit}{leak_note}"
+        probes = ", ".join(f"{f.probe} ({f.pass_fraction:.0%})" for f in self.flagged)
+        return f"FAIL: hackable, these probes earn {limit}: {probes}{leak_note}. See docs/audit.md"
+
+
+def audit(
+    spec: Grader | str | Path | Mapping[str, Any],
+    data: str | Path | Iterable[Any],
+    *,
+    threshold: float = 0.5,
+    tolerance: float = 0.05,
+    max_items: int | None = 100,
+    probes: Sequence[str] | None = None,
+    workers: int = 1,
+) -> AuditReport:
+    """Grade every probe against the first ``max_items`` items of ``data`` and report.
+
+    Args:
+        spec: a Grader, a spec file path, or a spec mapping.
+        data: a JSONL file, or rows in memory, in any format ``rft score`` reads; rows without a
+            sample (e.g. training rows: a prompt and the answer) are items as they are.
+        threshold: a probe passes an item when its best reward is above this.
+        tolerance: a probe is flagged when it passes more than this fraction of the items.
+        max_items: items to probe (the candidate answers come from every item); None for all.
+        probes: names of the probes to run (default: all of ``PROBES``).
+        workers: processes to grade a synchronous spec in (see ``rft_core.runner.run``).
+
+    Returns:
+        An AuditReport: findings per probe and grader path, ``passed``, ``render()``, ``to_dict()``.
+
+    >>> report = audit({"type": "string_check", "operation": "like", "reference": "{{ item.answer }}"},
+    ...                [{"answer": "Paris"}, {"answer": "Rome"}], probes=["hedge_candidates"])
+    >>> report.passed, report.flagged[0].pass_fraction
+    (False, 1.0)
+    """
+    if not 0 <= tolerance < 1:
+        raise RftError(f"tolerance must be at least 0 and below 1, not {tolerance}")
+    grader = spec if isinstance(spec, Grader) else load_spec(spec)
+    chosen = _chosen_probes(probes)
+    ids, items = read_items(data)
+    probed = contexts(items, answer_fields(grader))[:max_items]
+    plan: list[tuple[int, int]] = []  # task index -> (item position, probe position)
+    best: dict[tuple[int, int, str], tuple[float, str]] = {}
+    statuses: dict[tuple[int, str], Counter[str]] = {}
+    for scored in run(grader, _tasks(probed, chosen, plan), workers=workers):
+        item_position, probe_position = plan[scored.task.index]
+        text = scored.task.sample.output_text if scored.task.sample is not None else ""
+        for path, result in _paths(scored.result):
+            statuses.setdefault((probe_position, path), Counter())[result.status.value] += 1
+            key = (item_position, probe_position, path)
+            if key not in best or result.reward > best[key][0]:
+                best[key] = (result.reward, text)
+    findings = _findings(chosen, probed, ids, plan, best, statuses, threshold, tolerance)
+    return AuditReport(len(probed), threshold, tolerance, findings)
+
+
+def _chosen_probes(names: Sequence[str] | None) -> list[Probe]:
+    if names is None:
+        return list(PROBES)
+    known = {probe.name: probe for probe in PROBES}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise RftError(f"unknown probe(s) {', '.join(unknown)}; the probes are: {', '.join(known)}")
+    return [known[name] for name in dict.fromkeys(names)]
+
+
+def _tasks(probed: list[Context], chosen: list[Probe], plan: list[tuple[int, int]]) -> Iterator[Task]:
+    """One task per probe text, built lazily (huge_output texts are large); ``plan`` records each."""
+    for item_position, context in enumerate(probed):
+        for probe_position, probe in enumerate(chosen):
+            for text in probe.texts(context):
+                plan.append((item_position, probe_position))
+                yield Task(len(plan) - 1, Sample(text), context.item)
+
+
+def _paths(result: Result, prefix: str = "") -> Iterator[tuple[str, Result]]:
+    """The result under ROOT, then each sub-result under its dotted path."""
+    if not prefix:
+        yield ROOT, result
+    for name, sub in result.sub_rewards.items():
+        path = f"{prefix}{name}"
+        yield path, sub
+        yield from _paths(sub, f"{path}.")
+
+
+def _findings(
+    chosen: list[Probe],
+    probed: list[Context],
+    ids: list[Any],
+    plan: list[tuple[int, int]],
+    best: dict[tuple[int, int, str], tuple[float, str]],
+    statuses: dict[tuple[int, str], Counter[str]],
+    threshold: float,
+    tolerance: float,
+) -> list[Finding]:
+    applied = {(item_position, probe_position) for item_position, probe_position in plan}
+    paths = list(dict.fromkeys(path for _, path in statuses))  # ROOT first, sub-graders in result order
+    findings = []
+    for probe_position, probe in enumerate(chosen):
+        for path in paths:
+            finding = Finding(probe.name, path, statuses=statuses.get((probe_position, path), Counter()))
+            top = -1.0
+            for item_position in range(len(probed)):
+                if (item_position, probe_position) not in applied:
+                    continue
+                reward, text = best.get((item_position, probe_position, path), (0.0, ""))
+                finding.items += 1
+                finding.total += reward
+                finding.passed += reward > threshold
+                if reward > top:
+                    top = reward
+                    finding.example = {"id": ids[item_position], "reward": reward, "sample": _shorten(text)}
+            finding.flagged = finding.items > 0 and finding.pass_fraction > tolerance
+            if finding.items:
+                findings.append(finding)
+    return findings
+
+
+def _shorten(text: str) -> str:
+    """The text, or its start and end around a note of its length."""
+    if len(text) <= EXAMPLE_CHARS:
+        return text
+    half = EXAMPLE_CHARS // 2
+    return f"{text[:half]} ...({len(text):,} characters)... {text[-half:]}"
+
+
+def _example_line(example: dict[str, Any] | None) -> str:
+    if example is None:
+        return ""
+    return f"{example['id']}: {json.dumps(example['sample'], ensure_ascii=False)}"
+
+
+def read_items(data: str | Path | Iterable[Any]) -> tuple[list[Any], list[Mapping[str, Any]]]:
+    """The ids (the row's ``id``, else its position) and items of a data set, one per row.
+
+    A row with a sample gives its item; a row without one is the item. An unreadable file, a
+    malformed line or no rows at all raise RftError naming the problem.
+    """
+    source = str(data) if isinstance(data, (str, Path)) else "data"
+    rows = _read_jsonl(Path(data)) if isinstance(data, (str, Path)) else enumerate(data, start=1)
+    ids: list[Any] = []
+    items: list[Mapping[str, Any]] = []
+    for where, row in rows:
+        if not isinstance(row, Mapping):
+            raise RftError(f"{source} row {where}: a row must be a JSON object, not {type(row).__name__}")
+        items.append(_item_of(row))
+        ids.append(row.get("id", len(ids)))
+    if not items:
+        raise RftError(f"{source}: no rows to audit (the data set is empty)")
+    return ids, items
+
+
+def _item_of(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    task = tasks_from_row(row, 0)[0]
+    if task.error is None:
+        return task.item
+    if isinstance(row.get("item"), Mapping):  # {"item": {...}} without a sample
+        return row["item"]
+    return row
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    if not path.is_file():
+        raise RftError(f"{path}: data file not found")
+    with open(path, encoding="utf-8", errors="strict") as handle:
+        try:
+            for line_number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        yield line_number, json.loads(line)
+                    except (ValueError, RecursionError) as exc:
+                        raise RftError(f"{path} line {line_number}: not a JSON object: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise RftError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def answer_fields(grader: Grader) -> list[str] | None:
+    """The item fields the spec's templates read, prompt-like fields aside; None when it reads none
+    through templates (a python grader, say): then every field may hold the answer."""
+    fields = [
+        name
+        for template in _templates(grader)
+        for name in template.item_fields
+        if name not in PROMPT_FIELDS and name != "id"
+    ]
+    return list(dict.fromkeys(fields)) or None
+
+
+def _templates(value: Any) -> Iterator[Template]:
+    if isinstance(value, Template):
+        yield value
+    elif isinstance(value, Grader):
+        yield from _templates(value.config)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _templates(getattr(value, name))
+    elif isinstance(value, Mapping):
+        for element in value.values():
+            yield from _templates(element)
+    elif isinstance(value, (list, tuple)):
+        for element in value:
+            yield from _templates(element)

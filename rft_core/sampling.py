@@ -1,0 +1,234 @@
+"""``rft sample``: k completions per prompt, written as the rows ``rft score`` reads.
+
+Input rows (JSONL) give a ``prompt`` (a string or a chat message list) or ``messages``
+(a chat message list); every other field (answer, id, ...) is kept. Each output row is the
+input row plus ``completions``: the k samples, in input order, written as they come. A
+sample that could not be had (its request failed after the retries) is ``null`` in
+``completions`` and its reason is in ``completion_errors`` at the same place; ``rft score``
+turns it into an error row and grades the others.
+
+Backends: ``openai`` (any OpenAI-compatible server, through the LLM judges' client:
+concurrency, rate limits, retries, timeouts and the on-disk cache; ``sampling_api``) and
+``transformers`` (a local causal LM, batched; ``sampling_local``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import RftError
+
+__all__ = [
+    "ItemSamples",
+    "PromptRow",
+    "SampleOptions",
+    "SampleTotals",
+    "output_row",
+    "read_prompt_rows",
+    "sample_file",
+]
+
+FLUSH_SECONDS = 1.0  # rows reach the file at least this often
+_SCORING_KEYS = ("item", "sample")  # a row holding these is read as {item, sample} by rft score
+
+
+@dataclass(frozen=True, slots=True)
+class SampleOptions:
+    """How to sample: the model, k, the sampling parameters and how to reach the server."""
+
+    model: str
+    k: int = 4
+    backend: Literal["openai", "transformers"] = "openai"
+    temperature: float = 1.0
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 16
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    timeout: float = 120.0
+    max_retries: int = 4
+    n_per_request: bool = True  # ask for the k samples with n=k in one request (falls back to k requests)
+    cache: bool = True
+    cache_dir: str | None = None
+    batch_size: int = 8  # prompts per generate() call (transformers)
+    device: str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRow:
+    """One input row: its line in the file, the row, and its prompt (text or chat messages)."""
+
+    line: int
+    row: dict[str, Any]
+    prompt: str | list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class ItemSamples:
+    """One item's k samples (None where one failed, with the reason in ``errors``) and their cost."""
+
+    completions: list[str | None]
+    errors: list[str | None]
+    usage: dict[str, int] = field(default_factory=dict)
+    requests: int = 0  # HTTP requests sent, retries included
+    cached: int = 0  # samples read from the cache
+
+    @classmethod
+    def empty(cls, k: int) -> ItemSamples:
+        return cls([None] * k, [None] * k)
+
+    def fail(self, positions: Iterable[int], reason: str) -> None:
+        for position in positions:
+            self.completions[position] = None
+            self.errors[position] = reason
+
+    def add_usage(self, usage: Mapping[str, int]) -> None:
+        for name, count in usage.items():
+            self.usage[name] = self.usage.get(name, 0) + count
+
+
+@dataclass(slots=True)
+class SampleTotals:
+    """What a run did, for the summary printed at the end."""
+
+    items: int = 0
+    samples: int = 0
+    failed: int = 0
+    requests: int = 0
+    cached: int = 0
+    usage: dict[str, int] = field(default_factory=dict)
+
+    def add(self, item: ItemSamples) -> None:
+        self.items += 1
+        self.samples += sum(text is not None for text in item.completions)
+        self.failed += sum(text is None for text in item.completions)
+        self.requests += item.requests
+        self.cached += item.cached
+        for name, count in item.usage.items():
+            self.usage[name] = self.usage.get(name, 0) + count
+
+    def render(self) -> str:
+        usage = self.usage
+        tokens = (
+            f"tokens: {usage.get('prompt_tokens', 0)} prompt + {usage.get('completion_tokens', 0)} completion"
+            f" = {usage.get('total_tokens', usage.get('prompt_tokens', 0) + usage.get('completion_tokens', 0))}"
+        )
+        failed = f", {self.failed} failed (null in completions, reason in completion_errors)" if self.failed else ""
+        return (
+            f"{self.items} items: {self.samples} samples{failed}; {self.requests} requests, "
+            f"{self.cached} samples from the cache; {tokens}"
+        )
+
+
+def read_prompt_rows(path: str | Path) -> list[PromptRow]:
+    """Every row of a JSONL file with its prompt; raises RftError naming the line of a bad row."""
+    rows = []
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise RftError(f"{path}: cannot read the data file: {exc.strerror}") from None
+    with handle:
+        for line, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8").rstrip("\r\n"))
+            except UnicodeDecodeError as exc:
+                raise RftError(f"{path}: line {line}: invalid UTF-8 at byte {exc.start}") from None
+            except json.JSONDecodeError as exc:
+                raise RftError(f"{path}: line {line}: invalid JSON at column {exc.colno}: {exc.msg}") from None
+            except RecursionError:
+                raise RftError(f"{path}: line {line}: invalid JSON: nested too deeply") from None
+            try:
+                rows.append(PromptRow(line, row, _prompt(row)))
+            except ValueError as exc:
+                raise RftError(f"{path}: line {line}: {exc}") from None
+    return rows
+
+
+def _prompt(row: Any) -> str | list[dict[str, Any]]:
+    if not isinstance(row, dict):
+        raise ValueError(f"a row must be a JSON object, not {type(row).__name__}")
+    scoring = [key for key in _SCORING_KEYS if key in row]
+    if scoring:
+        raise ValueError(f"the row has {scoring[0]!r}: give the prompt and the item's fields at the top level")
+    if "prompt" in row:
+        prompt = row["prompt"]
+        if isinstance(prompt, str):
+            return prompt
+        return _messages(prompt, "prompt")
+    if "messages" in row:
+        return _messages(row["messages"], "messages")
+    raise ValueError("the row has no prompt: give 'prompt' (a string or chat messages) or 'messages'")
+
+
+def _messages(value: Any, name: str) -> list[dict[str, Any]]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(message, dict) and isinstance(message.get("role"), str) for message in value)
+    ):
+        kind = "a string or " if name == "prompt" else ""
+        raise ValueError(f"'{name}' must be {kind}a non-empty list of {{role, content}} messages")
+    return value
+
+
+def output_row(row: dict[str, Any], samples: ItemSamples) -> dict[str, Any]:
+    """The input row with ``completions`` (and ``completion_errors`` when a sample failed)."""
+    out = {key: value for key, value in row.items() if key not in ("completions", "completion_errors")}
+    out["completions"] = samples.completions
+    if any(error is not None for error in samples.errors):
+        out["completion_errors"] = samples.errors
+    return out
+
+
+def sample_file(
+    data: str | Path, output: str | Path, options: SampleOptions, *, progress: bool = False
+) -> SampleTotals:
+    """Sample ``options.k`` completions for every row of ``data`` into ``output``; returns the totals.
+
+    Raises RftError for a bad row (naming its line) before any sampling, or when the backend
+    cannot start (no API key, a model that does not load).
+    """
+    if options.k < 1:
+        raise RftError(f"k must be at least 1, not {options.k}")
+    prompts = read_prompt_rows(data)
+    sampler = _sampler(options)
+    totals = SampleTotals()
+    try:
+        out = open(output, "w", encoding="utf-8")
+    except OSError as exc:
+        raise RftError(f"{output}: cannot write the output: {exc.strerror}") from None
+    from tqdm import tqdm
+
+    with out, tqdm(total=len(prompts), unit="item", disable=not progress or None, file=sys.stderr) as bar:
+        flushed = time.monotonic()
+        for prompt, samples in zip(prompts, sampler.samples(prompts)):
+            out.write(json.dumps(output_row(prompt.row, samples), ensure_ascii=False) + "\n")
+            totals.add(samples)
+            bar.update(1)
+            if time.monotonic() - flushed >= FLUSH_SECONDS:
+                out.flush()
+                flushed = time.monotonic()
+    return totals
+
+
+def _sampler(options: SampleOptions) -> Any:
+    """The backend: an object whose ``samples(prompts)`` yields one ItemSamples per prompt, in order."""
+    if options.backend == "transformers":
+        from .sampling_local import LocalSampler
+
+        return LocalSampler(options)
+    from .sampling_api import ApiSampler
+
+    return ApiSampler(options)
+
