@@ -23,6 +23,7 @@ from typing import Any
 
 from graders._judge_cache import cache_disabled_by_env, get_cache, request_key
 from graders._judge_client import ClientSettings, JudgeCallError, get_client, submit_in_background
+from graders.llm_judge import is_reasoning_model
 
 from .errors import MissingDependencyError, RftError
 from .sampling import ItemSamples, PromptRow, SampleOptions
@@ -98,7 +99,7 @@ class ApiSampler:
         if options.top_p is not None:
             body["top_p"] = options.top_p
         if options.max_tokens is not None:
-            body["max_tokens"] = options.max_tokens
+            body["max_completion_tokens" if is_reasoning_model(options.model) else "max_tokens"] = options.max_tokens
         if options.seed is not None:
             body["seed"] = options.seed + sample
         if n is not None:

@@ -243,6 +243,8 @@ def test_api_sampler_request_bodies():
         "model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 1.0, "seed": 4
     }
     assert sampler.body([], n=2)["n"] == 2 and sampler.body([], n=2)["seed"] == 3
+    reasoning = ApiSampler(SampleOptions(model="o4-mini", base_url="http://127.0.0.1:9/v1", max_tokens=9, cache=False))
+    assert reasoning.body([])["max_completion_tokens"] == 9 and "max_tokens" not in reasoning.body([])
 
 
 # --- the local transformers backend --------------------------------------------------------
