@@ -114,7 +114,7 @@ class AuditReport:
         lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
         if self.flagged:
             lines.append("what earned the reward (item: probe text):")
-            lines += [f"  {f.probe}  {_example_line(f.example)}" for f in self.flagged]
+            lines += [f"  {f.probe.ljust(widths[0])}  {_example_line(f.example)}" for f in self.flagged]
         lines.append(self.verdict())
         return "\n".join(lines)
 
@@ -123,7 +123,7 @@ class AuditReport:
         limit = f"reward > {self.threshold:g} on more than {self.tolerance:.0%} of {self.items} items"
         leaks = Counter(finding.grader for finding in self.leaks)
         leak_note = (
-            "; sub-graders passing probes (by design for a format check): "
+            "; sub-graders passing probes (fine for a format check, worth a look otherwise): "
             + ", ".join(f"{grader} ({count})" for grader, count in leaks.items())
             if leaks
             else ""

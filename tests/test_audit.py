@@ -17,6 +17,7 @@ from judge_server import JudgeServer, completion  # noqa: E402
 
 from rft_core import RftError, load_spec  # noqa: E402
 from rft_core.audit import answer_fields, audit, read_items  # noqa: E402
+from rft_core.cli import main  # noqa: E402
 from rft_core.probes import PROBES, contexts, prompt_text  # noqa: E402
 from rft_core.template import Template  # noqa: E402
 
@@ -121,7 +122,7 @@ def test_sub_graders_are_reported_under_their_paths():
         ("strict", 0.0, False),
     ]
     assert report.passed and [f.grader for f in report.leaks] == ["loose"]
-    assert "sub-graders passing probes (by design for a format check): loose (1)" in report.verdict()
+    assert "sub-graders passing probes (fine for a format check, worth a look otherwise): loose (1)" in report.verdict()
 
 
 def test_huge_output_is_graded_without_hanging():
@@ -302,6 +303,11 @@ def test_prompt_text(item, expected):
     assert prompt_text(item) == expected
 
 
+def test_every_probe_is_documented():
+    page = (Path(__file__).parent.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+    assert [probe.name for probe in PROBES if f"| `{probe.name}` |" not in page] == []
+
+
 def test_probes_about_answers_skip_items_without_one():
     context = contexts([{"question": "Q?"}])[0]
     applied = {probe.name for probe in PROBES if probe.texts(context)}
@@ -350,5 +356,11 @@ def test_rft_audit_exit_status_table_and_json(tmp_path):
     assert sound.returncode == 0, sound.stderr
     assert sound.stdout.splitlines()[-1] == "PASS: no probe earns reward > 0.5 on more than 5% of 3 items"
 
-    missing = _rft(str(tmp_path / "sound.json"), str(tmp_path / "nope.jsonl"))
-    assert (missing.returncode, missing.stderr) == (1, f"error: {tmp_path / 'nope.jsonl'}: data file not found\n")
+
+def test_rft_audit_errors_exit_1_with_the_message(tmp_path, capsys):
+    (tmp_path / "sound.json").write_text(json.dumps(SOUND), encoding="utf-8")
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    assert main(["audit", str(tmp_path / "sound.json"), str(tmp_path / "nope.jsonl")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nope.jsonl'}: data file not found\n"
+    assert main(["audit", str(tmp_path / "sound.json"), str(tmp_path / "empty.jsonl")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'empty.jsonl'}: no rows to audit (the data set is empty)\n"
