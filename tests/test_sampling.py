@@ -131,6 +131,19 @@ def test_429_and_500_are_retried(tmp_path, server):
     assert server.count == 3
 
 
+def test_concurrency_and_requests_per_minute_bound_the_requests(tmp_path, server):
+    server.script = lambda body, number: completion(f"s{number}", delay=0.05)
+    rows = [{"prompt": f"question {index}"} for index in range(6)]
+    out = sample(tmp_path, server, "--one-sample-per-request", "--concurrency", "2", rows=rows, k=2)
+    assert [len(row["completions"]) for row in out] == [2] * 6
+    assert server.count == 12 and server.max_in_flight == 2
+
+    server.times.clear()
+    sample(tmp_path, server, "--no-cache", "--requests-per-minute", "600", rows=rows[:4], k=1)
+    gaps = [later - earlier for earlier, later in zip(server.times, server.times[1:])]
+    assert len(gaps) == 3 and min(gaps) >= 0.09  # 600/min: one request every 0.1 s
+
+
 def test_a_rerun_reads_every_sample_from_the_cache(tmp_path, server, capsys):
     first = sample(tmp_path, server, "--one-sample-per-request")
     capsys.readouterr()
