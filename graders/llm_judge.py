@@ -82,7 +82,7 @@ class SamplingParams(BaseModel):
     max_completions_tokens: int | None = Field(
         default=None, gt=0, description="Most tokens the judge may write (OpenAI's spelling)."
     )
-    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = Field(
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = Field(
         default=None, description="For reasoning models; setting it makes any model be treated as one."
     )
 

@@ -221,3 +221,11 @@ def test_security_review_through_the_rft_command(judge, tmp_path):
     prompt = judge.requests[0]["messages"][-1]["content"]
     assert f"Reference Answer: {case['item']['explanation']}" in prompt
     assert "Model Answer: <sample>Yes: a dedicated security team handles incidents.</sample>" in prompt
+
+
+@pytest.mark.parametrize("effort", ["none", "minimal", "low", "medium", "high", "xhigh"])
+def test_every_openai_reasoning_effort_reaches_the_judge(judge, effort):
+    grader = dict(EXAMPLES["score_model"]["grader"])
+    grader["sampling_params"] = {**grader["sampling_params"], "reasoning_effort": effort}
+    assert load_spec(grader).grade("0.9", {"reference_answer": 1.0}).status is Status.OK
+    assert judge.requests[0]["reasoning_effort"] == effort
