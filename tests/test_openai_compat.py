@@ -411,3 +411,10 @@ def test_strict_is_a_spec_key_export_drops(registry):
         "type": "string_check", "name": "string_check", "input": "{{ sample.output_text }}", "reference": "x",
         "operation": "eq",
     }
+
+
+def test_the_json_schema_offers_openai_strict_at_the_root(registry):
+    from rft_core.schema import spec_schema
+
+    for variant in spec_schema(registry)["oneOf"]:
+        assert variant["properties"]["openai_strict"]["type"] == "boolean"
