@@ -106,7 +106,10 @@ class AuditReport:
     def render(self) -> str:
         """A terminal table (a row per probe, a column per grader path), examples of what passed, the verdict."""
         paths = list(dict.fromkeys(finding.grader for finding in self.findings))
-        cells = {(f.probe, f.grader): f"{f.pass_fraction:.0%} ({f.mean_reward:.2f}){'*' if f.flagged else ''}" for f in self.findings}
+        cells = {
+            (f.probe, f.grader): f"{f.pass_fraction:.0%} ({f.mean_reward:.2f}){'*' if f.flagged else ''}"
+            for f in self.findings
+        }
         probes = list(dict.fromkeys(finding.probe for finding in self.findings))
         rows = [["probe", *paths]] + [[probe, *(cells.get((probe, path), "-") for path in paths)] for probe in probes]
         widths = [max(len(row[column]) for row in rows) for column in range(len(paths) + 1)]
@@ -128,6 +131,11 @@ class AuditReport:
             if leaks
             else ""
         )
+        errors = sum(f.statuses.get("error", 0) for f in self.findings if f.grader == ROOT)
+        if errors:
+            leak_note += f"; {errors} probe grades ended with status error (see statuses in --json)"
+        if not self.findings:
+            return "PASS: no probe applies to these items (nothing was graded)"
         if self.passed:
             return f"PASS: no probe earns {limit}{leak_note}"
         probes = ", ".join(f"{f.probe} ({f.pass_fraction:.0%})" for f in self.flagged)
@@ -170,18 +178,10 @@ def audit(
     chosen = _chosen_probes(probes)
     ids, items = read_items(data)
     probed = contexts(items, answer_fields(grader))[:max_items]
-    plan: list[tuple[int, int]] = []  # task index -> (item position, probe position)
-    best: dict[tuple[int, int, str], tuple[float, str]] = {}
-    statuses: dict[tuple[int, str], Counter[str]] = {}
-    for scored in run(grader, _tasks(probed, chosen, plan), workers=workers):
-        item_position, probe_position = plan[scored.task.index]
-        text = scored.task.sample.output_text if scored.task.sample is not None else ""
-        for path, result in _paths(scored.result):
-            statuses.setdefault((probe_position, path), Counter())[result.status.value] += 1
-            key = (item_position, probe_position, path)
-            if key not in best or result.reward > best[key][0]:
-                best[key] = (result.reward, text)
-    findings = _findings(chosen, probed, ids, plan, best, statuses, threshold, tolerance)
+    tally = _Tally()
+    for scored in run(grader, _tasks(probed, chosen, tally.plan), workers=workers):
+        tally.add(scored.task.index, scored.task.sample.output_text, scored.result)
+    findings = tally.findings(chosen, ids[: len(probed)], threshold, tolerance)
     return AuditReport(len(probed), threshold, tolerance, findings)
 
 
@@ -214,37 +214,42 @@ def _paths(result: Result, prefix: str = "") -> Iterator[tuple[str, Result]]:
         yield from _paths(sub, f"{path}.")
 
 
-def _findings(
-    chosen: list[Probe],
-    probed: list[Context],
-    ids: list[Any],
-    plan: list[tuple[int, int]],
-    best: dict[tuple[int, int, str], tuple[float, str]],
-    statuses: dict[tuple[int, str], Counter[str]],
-    threshold: float,
-    tolerance: float,
-) -> list[Finding]:
-    applied = {(item_position, probe_position) for item_position, probe_position in plan}
-    paths = list(dict.fromkeys(path for _, path in statuses))  # ROOT first, sub-graders in result order
-    findings = []
-    for probe_position, probe in enumerate(chosen):
-        for path in paths:
-            finding = Finding(probe.name, path, statuses=statuses.get((probe_position, path), Counter()))
-            top = -1.0
-            for item_position in range(len(probed)):
-                if (item_position, probe_position) not in applied:
-                    continue
-                reward, text = best.get((item_position, probe_position, path), (0.0, ""))
-                finding.items += 1
-                finding.total += reward
-                finding.passed += reward > threshold
-                if reward > top:
-                    top = reward
-                    finding.example = {"id": ids[item_position], "reward": reward, "sample": _shorten(text)}
-            finding.flagged = finding.items > 0 and finding.pass_fraction > tolerance
-            if finding.items:
-                findings.append(finding)
-    return findings
+class _Tally:
+    """Each item's best reward for each probe and grader path, and the statuses seen."""
+
+    def __init__(self) -> None:
+        self.plan: list[tuple[int, int]] = []  # task index -> (item position, probe position)
+        self.best: dict[tuple[int, int, str], tuple[float, str]] = {}  # -> (reward, shortened text)
+        self.statuses: dict[tuple[int, str], Counter[str]] = {}
+
+    def add(self, task_index: int, text: str, result: Result) -> None:
+        item_position, probe_position = self.plan[task_index]
+        for path, sub in _paths(result):
+            self.statuses.setdefault((probe_position, path), Counter())[sub.status.value] += 1
+            key = (item_position, probe_position, path)
+            if key not in self.best or sub.reward > self.best[key][0]:
+                self.best[key] = (sub.reward, _shorten(text))
+
+    def findings(self, chosen: list[Probe], ids: list[Any], threshold: float, tolerance: float) -> list[Finding]:
+        applied = set(self.plan)
+        paths = list(dict.fromkeys(path for _, path in self.statuses))  # ROOT first, sub-graders in result order
+        findings = []
+        for probe_position, probe in enumerate(chosen):
+            for path in paths:
+                finding = Finding(probe.name, path, statuses=self.statuses.get((probe_position, path), Counter()))
+                for item_position, item_id in enumerate(ids):
+                    if (item_position, probe_position) not in applied:
+                        continue
+                    reward, text = self.best.get((item_position, probe_position, path), (0.0, ""))
+                    finding.items += 1
+                    finding.total += reward
+                    finding.passed += reward > threshold
+                    if finding.example is None or reward > finding.example["reward"]:
+                        finding.example = {"id": item_id, "reward": reward, "sample": text}
+                if finding.items:
+                    finding.flagged = finding.pass_fraction > tolerance
+                    findings.append(finding)
+        return findings
 
 
 def _shorten(text: str) -> str:
