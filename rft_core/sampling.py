@@ -92,8 +92,7 @@ class ItemSamples:
             self.errors[position] = reason
 
     def add_usage(self, usage: Mapping[str, int]) -> None:
-        for name, count in usage.items():
-            self.usage[name] = self.usage.get(name, 0) + count
+        _add_counts(self.usage, usage)
 
 
 @dataclass(slots=True)
@@ -113,8 +112,7 @@ class SampleTotals:
         self.failed += sum(text is None for text in item.completions)
         self.requests += item.requests
         self.cached += item.cached
-        for name, count in item.usage.items():
-            self.usage[name] = self.usage.get(name, 0) + count
+        _add_counts(self.usage, item.usage)
 
     def render(self) -> str:
         usage = self.usage
@@ -123,10 +121,13 @@ class SampleTotals:
             f" = {usage.get('total_tokens', usage.get('prompt_tokens', 0) + usage.get('completion_tokens', 0))}"
         )
         failed = f", {self.failed} failed (null in completions, reason in completion_errors)" if self.failed else ""
-        return (
-            f"{self.items} items: {self.samples} samples{failed}; {self.requests} requests, "
-            f"{self.cached} samples from the cache; {tokens}"
-        )
+        served = f"{self.requests} requests, {self.cached} samples from the cache; " if self.requests or self.cached else ""
+        return f"{self.items} items: {self.samples} samples{failed}; {served}{tokens}"
+
+
+def _add_counts(into: dict[str, int], counts: Mapping[str, int]) -> None:
+    for name, count in counts.items():
+        into[name] = into.get(name, 0) + count
 
 
 def read_prompt_rows(path: str | Path) -> list[PromptRow]:

@@ -307,6 +307,7 @@ def test_local_model_gives_k_samples_per_prompt_that_rft_score_reads(tmp_path, t
             assert set(text.split()) <= set(WORDS) and len(text.split()) <= 6
     assert len({text for row in rows for text in row["completions"]}) > 3  # sampled, not one answer repeated
     assert (totals.items, totals.samples, totals.failed, totals.requests) == (3, 9, 0, 0)
+    assert totals.render().startswith("3 items: 9 samples; tokens: ")  # no requests or cache to speak of
     assert 0 < totals.usage["completion_tokens"] <= 9 * 6 and totals.usage["prompt_tokens"] > 0
 
     assert sample_file(data, tmp_path / "again.jsonl", local_options(tiny_lm)).samples == 9
