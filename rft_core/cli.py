@@ -14,10 +14,11 @@ from typing import Any
 
 from .data import read_tasks
 from .errors import RftError, SpecError
+from .gold import read_gold
 from .openai_compat import export_openai, not_portable, openai_issues, run_response
 from .output import open_output, result_from_row, written_rows
 from .registry import default_registry
-from .report import Summary
+from .report import Summary, write_report
 from .runner import run
 from .spec import load_spec
 from .types import Sample
@@ -91,7 +92,10 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="ask model graders afresh instead of using their verdict cache "
         "(sets RFT_NO_CACHE=1 for the run)"
     )
+    _add_report_options(score)
     score.set_defaults(handler=_score)
+
+    _add_report_command(commands)
 
     _add_sample_command(commands)
 
@@ -271,6 +275,7 @@ def _score_run(args: argparse.Namespace) -> int:
     if threshold is None:
         threshold = 1.0
     summary = Summary(threshold)
+    gold = read_gold(args.data, args.gold) if args.gold else None
     total_rows = _count_rows(args.data)
     tasks = read_tasks(args.data)
     kept = 0
@@ -300,7 +305,35 @@ def _score_run(args: argparse.Namespace) -> int:
                 if time.monotonic() - flushed >= FLUSH_SECONDS:
                     out.flush()
                     flushed = time.monotonic()
-    print(summary.render(), file=sys.stderr)
+    write_report(summary, sys.stderr, gold=gold, html=args.html, title=f"rft score {args.spec} {args.data}")
+    return 0
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gold", metavar="COLUMN", help="a column of the data file with gold (human) labels: "
+                        "the report adds accuracy and Spearman correlation against it (see docs/report.md)")
+    parser.add_argument("--html", type=Path, metavar="OUT.html", help="also write the report as a self-contained HTML page")
+
+
+def _add_report_command(commands: Any) -> None:
+    report = commands.add_parser("report", help="the reward-signal report of an output file of `rft score -o`")
+    report.add_argument("scores", type=Path, help="output rows of `rft score -o` (JSONL)")
+    report.add_argument("--data", type=Path, help="the data file that was scored (for --gold)")
+    report.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
+    report.add_argument("--pass-threshold", type=float, default=1.0,
+                        help="reward at or above which a sample passes (default 1.0)")
+    _add_report_options(report)
+    report.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .scores import read_scores
+
+    if (args.gold is None) != (args.data is None):
+        raise RftError("--gold COLUMN and --data DATA go together: the labels are a column of the scored data file")
+    summary = read_scores(args.scores, args.pass_threshold)
+    gold = read_gold(args.data, args.gold) if args.gold else None
+    write_report(summary, sys.stdout, gold=gold, html=args.html, as_json=args.json, title=str(args.scores))
     return 0
 
 

@@ -1,30 +1,44 @@
-"""The summary printed at the end of a scoring run."""
+"""The reward-signal report: what ``rft score`` prints at its end and ``rft report`` reads back.
+
+``Summary.add`` runs once per sample in the scoring loop, so it only appends rewards to arrays
+(one per grader path) and notes the rare non-ok results; every statistic is computed at the end.
+"""
 
 from __future__ import annotations
 
+import json
+from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, TextIO
 
+from .errors import RftError
+from .gold import Gold, agreement
+from .readiness import readiness
+from .report_text import render_text
+from .reward_stats import describe, histogram
 from .types import Result, Status
 
-__all__ = ["Summary"]
+__all__ = ["ROOT", "STATUS_ADVICE_SHARE", "Summary", "write_report"]
 
+ROOT = "(root)"
+"""The key of the root grader; sub-graders are keyed by their dotted path."""
 
-class _Mean:
-    __slots__ = ("total", "count")
+STATUS_ADVICE_SHARE = 0.05
+"""A grader whose parse_error, timeout or error share reaches this earns advice."""
 
-    def __init__(self) -> None:
-        self.total = 0.0
-        self.count = 0
-
-    def add(self, value: float) -> None:
-        self.total += value
-        self.count += 1
-
-    @property
-    def value(self) -> float | None:
-        return self.total / self.count if self.count else None
+STATUSES = tuple(status.value for status in Status)
+_OK = Status.OK
+_NOT_APPLICABLE = Status.NOT_APPLICABLE
+_STATUS_ADVICE = {
+    Status.PARSE_ERROR: "the outputs lack what it reads (check its extract pattern, or the prompt's format instructions)",
+    Status.TIMEOUT: "it ran out of time (raise its timeout, or check for pathological outputs)",
+    Status.ERROR: "it failed (see the reasons; `rft run` reproduces one sample)",
+}
+_REASONS_KEPT = 5
+_REASON_CHARS = 200
 
 
 class _Ranks:
@@ -57,147 +71,231 @@ class _Ranks:
         }
 
 
-ROOT = "(root)"
-"""The key of the root grader in ``rankings``; sub-graders are keyed by their dotted path."""
+class _Grader:
+    """What one grader path gathers: each reward and the sample it belongs to, the non-ok results
+    (position, status, reward, reason), ranks if it reports them, and its sub-graders."""
+
+    __slots__ = ("rewards", "positions", "failures", "ranks", "children")
+
+    def __init__(self) -> None:
+        self.rewards = array("d")
+        self.positions = array("q")
+        self.failures: list[tuple[int, Status, float, str | None]] = []
+        self.ranks: _Ranks | None = None
+        self.children: dict[str, _Grader] = {}
 
 
 class Summary:
-    """Accumulates results: rows, samples, mean reward, pass rate, statuses, sub-grader means,
-    and ranking metrics.
+    """Accumulates results, then reports on them.
 
-    A sample passes when its status is ok and its reward is at least ``pass_threshold``.
-    Means include every sample (non-ok ones count with their reward, 0.0).
+    Per grader path (the root, ``(root)``, and every sub-grader by dotted path): mean, std, quantiles,
+    a histogram, pass rate and the share of each status. A sample passes when its status is ok and
+    its reward is at least ``pass_threshold``; means include every sample (non-ok ones with their
+    reward, 0.0). Samples sharing a row index are one item's samples: GRPO readiness (see
+    ``rft_core.readiness``) looks at them. With gold labels, agreement per grader (``rft_core.gold``).
 
-    Any grader (the root or a sub-grader) that puts ``rank`` in its result's metadata (1 is
-    first, ``None`` when the answer is absent) gets top@1, top@5, top@max and MRR under
-    ``rankings``. Their denominator is every sample that grader graded except the
-    ``not_applicable`` ones; a result without a rank (a parse_error, say) is a miss.
+    Any grader that puts ``rank`` in its result's metadata (1 is first, ``None`` when the answer is
+    absent) gets top@1, top@5, top@max and MRR under ``rankings``. Their denominator is every sample
+    that grader graded except the ``not_applicable`` ones; a result without a rank is a miss.
 
-    Token usage and cost: any result in the tree whose metadata has ``usage`` (a mapping of
-    ``prompt_tokens`` / ``completion_tokens`` / ``total_tokens``) or ``cost_usd`` is summed
-    under ``usage`` (model graders report what each call spent; cached verdicts spend nothing).
+    Token usage and cost: any result in the tree whose metadata has ``usage`` (``prompt_tokens`` /
+    ``completion_tokens`` / ``total_tokens``) or ``cost_usd`` is summed under ``usage``.
     """
 
     def __init__(self, pass_threshold: float = 1.0) -> None:
         self.pass_threshold = pass_threshold
-        self.rows: set[int] = set()
-        self.reward = _Mean()
-        self.passed = 0
-        self.statuses: Counter[str] = Counter()
-        self.components: dict[str, _Mean] = {}
-        self.component_failures: dict[str, Counter[str]] = {}
-        self.rankings: dict[str, _Ranks] = {}
-        self.applicable: Counter[str] = Counter()
+        self._indices = array("q")
+        self._root = _Grader()
+        self._ids: dict[int, Any] = {}
         self.usage: Counter[str] = Counter()
         self.cost: float | None = None
 
-    def add(self, row_index: int, result: Result) -> None:
-        self.rows.add(row_index)
-        self.reward.add(result.reward)
-        self.statuses[result.status.value] += 1
-        if result.status is Status.OK and result.reward >= self.pass_threshold:
-            self.passed += 1
-        self._add_rank(ROOT, result)
-        self._add_components("", result)
-        self._add_usage(result)
+    def add(self, row_index: int, result: Result, row_id: Any = None) -> None:
+        """Add the result of one sample of row ``row_index`` (samples in input order); ``row_id``
+        is the row's ``id``, shown next to its index in the report."""
+        position = len(self._indices)
+        self._indices.append(row_index)
+        if row_id is not None:
+            self._ids[row_index] = row_id
+        self._add(self._root, result, position)
 
-    def _add_usage(self, result: Result) -> None:
+    def _add(self, grader: _Grader, result: Result, position: int) -> None:
+        grader.rewards.append(result.reward)
+        grader.positions.append(position)
+        if result.status is not _OK:
+            grader.failures.append((position, result.status, result.reward, result.reason))
+        if result.metadata:
+            self._add_metadata(grader, result)
+        if result.sub_rewards:
+            children = grader.children
+            for name, sub in result.sub_rewards.items():
+                child = children.get(name)
+                if child is None:
+                    child = children[name] = _Grader()
+                self._add(child, sub, position)
+
+    def _add_metadata(self, grader: _Grader, result: Result) -> None:
         metadata = result.metadata
-        if metadata:
-            usage = metadata.get("usage")
-            if isinstance(usage, Mapping):
-                for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
-                    value = usage.get(key)
-                    if type(value) is int:
-                        self.usage[key] += value
-            cost = metadata.get("cost_usd")
-            if isinstance(cost, (int, float)) and not isinstance(cost, bool):
-                self.cost = (self.cost or 0.0) + cost
-        for sub in result.sub_rewards.values():
-            self._add_usage(sub)
-
-    def _add_components(self, prefix: str, result: Result) -> None:
-        for name, sub in result.sub_rewards.items():
-            path = f"{prefix}{name}"
-            self.components.setdefault(path, _Mean()).add(sub.reward)
-            if not sub.ok:
-                self.component_failures.setdefault(path, Counter())[sub.status.value] += 1
-            self._add_rank(path, sub)
-            self._add_components(f"{path}.", sub)
-
-    def _add_rank(self, path: str, result: Result) -> None:
-        ranks = self.rankings.get(path)
-        if ranks is None and "rank" in result.metadata:
-            ranks = self.rankings[path] = _Ranks()
-        if result.status is Status.NOT_APPLICABLE:
-            return
-        self.applicable[path] += 1  # counted for every path: a parse_error before the first rank is still a miss
-        if ranks is not None:
-            ranks.add(result.metadata.get("rank"))
+        if "rank" in metadata:
+            if grader.ranks is None:
+                grader.ranks = _Ranks()
+            if result.status is not _NOT_APPLICABLE:
+                grader.ranks.add(metadata["rank"])
+        usage = metadata.get("usage")
+        if isinstance(usage, Mapping):
+            for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+                value = usage.get(key)
+                if type(value) is int:
+                    self.usage[key] += value
+        cost = metadata.get("cost_usd")
+        if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+            self.cost = (self.cost or 0.0) + cost
 
     @property
     def samples(self) -> int:
-        return self.reward.count
+        return len(self._indices)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": len(self.rows),
+    def _graders(self) -> Iterator[tuple[str, _Grader]]:
+        """Every grader path, the root first, then depth first in order of appearance."""
+        stack = [(ROOT, self._root)]
+        while stack:
+            path, grader = stack.pop()
+            yield path, grader
+            prefix = "" if grader is self._root else f"{path}."
+            stack.extend((f"{prefix}{name}", child) for name, child in reversed(grader.children.items()))
+
+    def to_dict(self, gold: Gold | None = None) -> dict[str, Any]:
+        """Everything the report shows, JSON-ready; ``gold`` adds agreement with its labels."""
+        graders = dict(self._graders())
+        stats = {path: self._stats(grader) for path, grader in graders.items()}
+        root = stats[ROOT]
+        rows = len(set(self._indices))
+        report: dict[str, Any] = {
+            "rows": rows,
             "samples": self.samples,
-            "mean_reward": self.reward.value,
+            "mean_reward": root["mean"],
             "pass_threshold": self.pass_threshold,
-            "pass_rate": self.passed / self.samples if self.samples else None,
-            "statuses": dict(self.statuses),
+            "pass_rate": root["pass_rate"],
+            "statuses": _status_counts(self._root),
             "components": {
-                name: {"mean_reward": mean.value, "failures": dict(self.component_failures.get(name, {}))}
-                for name, mean in self.components.items()
+                path: {"mean_reward": stats[path]["mean"], "failures": _status_counts(grader, ok=False)}
+                for path, grader in graders.items() if path != ROOT
             },
-            **({"rankings": self._rankings()} if self.rankings else {}),
-            **({"usage": self._usage()} if self.usage or self.cost is not None else {}),
+            "graders": stats,
         }
+        rankings = {path: grader.ranks.to_dict(_applicable(grader)) for path, grader in graders.items() if grader.ranks}
+        if rankings:
+            report["rankings"] = rankings
+        if self.usage or self.cost is not None:
+            report["usage"] = {
+                **{key: self.usage[key] for key in ("prompt_tokens", "completion_tokens", "total_tokens")},
+                **({"cost_usd": self.cost} if self.cost is not None else {}),
+            }
+        # one sample per row: no groups to build (readiness says it does not apply)
+        report["readiness"] = readiness(self._groups() if rows < self.samples else {}, self.pass_threshold)
+        if self._ids and report["readiness"]["applies"]:
+            report["readiness"]["flat_item_ids"] = {
+                kind: [self._ids.get(index) for index in indices]
+                for kind, indices in report["readiness"]["flat_items"].items()
+            }
+        if gold is not None:
+            keys = self._sample_keys()
+            report["agreement"] = {
+                "column": gold.column,
+                "graders": {
+                    path: agreement(gold.labels, _graded(grader, keys), self.pass_threshold)
+                    for path, grader in graders.items()
+                },
+            }
+        report["advice"] = _status_advice(stats) + report["readiness"].pop("advice", [])
+        return report
 
-    def _usage(self) -> dict[str, Any]:
+    def _stats(self, grader: _Grader) -> dict[str, Any]:
+        rewards = sorted(grader.rewards)  # sorted once: describe and histogram sort it again in linear time
+        count = len(rewards)
+        threshold = self.pass_threshold
+        passed = count - bisect_left(rewards, threshold)
+        passed -= sum(1 for _, _, reward, _ in grader.failures if reward >= threshold)
+        counts = _status_counts(grader)
+        reasons = Counter((status.value, reason and reason[:_REASON_CHARS]) for _, status, _, reason in grader.failures)
         return {
-            **{key: self.usage[key] for key in ("prompt_tokens", "completion_tokens", "total_tokens")},
-            **({"cost_usd": self.cost} if self.cost is not None else {}),
+            "samples": count,
+            **describe(rewards),
+            "pass_rate": passed / count if count else None,
+            "status_rates": {status: counts.get(status, 0) / count if count else None for status in STATUSES},
+            "histogram": histogram(rewards),
+            "reasons": [
+                {"status": status, "reason": reason, "count": number}
+                for (status, reason), number in reasons.most_common(_REASONS_KEPT)
+            ],
         }
 
-    def _rankings(self) -> dict[str, dict[str, Any]]:
-        paths = sorted(self.rankings, key=lambda path: path != ROOT)  # the root first, then in order of appearance
-        return {path: self.rankings[path].to_dict(self.applicable[path]) for path in paths}
+    def _groups(self) -> dict[int, list[float]]:
+        """The root rewards of each row's samples; not_applicable samples are left out (TRL skips them)."""
+        skipped = {position for position, status, _, _ in self._root.failures if status is _NOT_APPLICABLE}
+        pairs = zip(self._indices, self._root.rewards)
+        if skipped:
+            pairs = (pair for position, pair in enumerate(pairs) if position not in skipped)
+        groups: dict[int, list[float]] = {}
+        for index, reward in pairs:
+            group = groups.get(index)
+            if group is None:
+                groups[index] = [reward]
+            else:
+                group.append(reward)
+        return groups
 
-    def render(self) -> str:
-        """A short plain-text table for the terminal."""
-        if not self.samples:
-            return "no samples scored"
-        lines = [
-            f"rows        {len(self.rows)}",
-            f"samples     {self.samples}",
-            f"mean reward {self.reward.value:.4f}",
-            f"pass rate   {self.passed / self.samples:.1%} (ok and reward >= {self.pass_threshold:g})",
-            "statuses    " + ", ".join(f"{status} {count}" for status, count in sorted(self.statuses.items())),
-        ]
-        if self.components:
-            width = max(len(name) for name in self.components)
-            lines.append("components  mean reward")
-            for name, mean in self.components.items():
-                failures = self.component_failures.get(name)
-                note = "  (" + ", ".join(f"{s} {n}" for s, n in sorted(failures.items())) + ")" if failures else ""
-                lines.append(f"  {name.ljust(width)}  {mean.value:.4f}{note}")
-        if self.usage:
-            lines.append(
-                f"tokens      {self.usage['total_tokens']} "
-                f"(prompt {self.usage['prompt_tokens']}, completion {self.usage['completion_tokens']})"
-            )
-        if self.cost is not None:
-            lines.append(f"cost        ${self.cost:.4f}")
-        if self.rankings:
-            width = max(len("rankings"), *(len(name) + 2 for name in self.rankings))
-            widths = (7, 6, 6, 7, 6)
-            header = ("samples", "top@1", "top@5", "top@max", "MRR")
-            lines.append("rankings".ljust(width) + "".join("  " + h.rjust(w) for h, w in zip(header, widths)).rstrip())
-            for name, values in self._rankings().items():
-                cells = [str(values["samples"])] + [
-                    "-" if values[key] is None else f"{values[key]:.4f}" for key in ("top@1", "top@5", "top@max", "mrr")
-                ]
-                lines.append(f"  {name}".ljust(width) + "".join("  " + c.rjust(w) for c, w in zip(cells, widths)))
-        return "\n".join(lines)
+    def _sample_keys(self) -> list[tuple[int, int]]:
+        """(row index, sample position in the row) of every sample, as gold labels are keyed."""
+        seen: Counter[int] = Counter()
+        keys = []
+        for index in self._indices:
+            keys.append((index, seen[index]))
+            seen[index] += 1
+        return keys
+
+    def render(self, gold: Gold | None = None) -> str:
+        """The report as plain-text tables for the terminal."""
+        return render_text(self.to_dict(gold))
+
+
+def write_report(summary: Summary, stream: TextIO, *, gold: Gold | None = None, html: Path | None = None,
+                 as_json: bool = False, title: str = "") -> None:
+    """Print the report of ``summary`` to ``stream`` (text tables, or JSON with ``as_json``) and,
+    with ``html``, write the self-contained HTML report there (``title`` names the run in it)."""
+    report = summary.to_dict(gold)
+    if html is not None:
+        from .html_report import render_html
+
+        try:
+            html.write_text(render_html(report, title), encoding="utf-8")
+        except OSError as exc:
+            raise RftError(f"{html}: cannot write the HTML report: {exc.strerror}") from None
+    print(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_text(report), file=stream)
+
+
+def _status_counts(grader: _Grader, ok: bool = True) -> dict[str, int]:
+    counts = Counter(status.value for _, status, _, _ in grader.failures)
+    ok_count = len(grader.rewards) - len(grader.failures)
+    return {**({"ok": ok_count} if ok and ok_count else {}), **counts}
+
+
+def _applicable(grader: _Grader) -> int:
+    return len(grader.rewards) - sum(1 for _, status, _, _ in grader.failures if status is _NOT_APPLICABLE)
+
+
+def _graded(grader: _Grader, keys: list[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], float, bool]]:
+    failed = {position for position, _, _, _ in grader.failures}
+    for position, reward in zip(grader.positions, grader.rewards):
+        yield keys[position], reward, position not in failed
+
+
+def _status_advice(stats: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    advice = []
+    for path, values in stats.items():
+        for status, what in _STATUS_ADVICE.items():
+            share = values["status_rates"][status.value]
+            if share is not None and share >= STATUS_ADVICE_SHARE:
+                advice.append(f"{path}: {share:.0%} {status.value}: {what}")
+    return advice
+

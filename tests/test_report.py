@@ -1,13 +1,26 @@
-"""rft_core.report: the run summary (mean reward, pass rate, statuses, component means)."""
+"""rft_core.report: the Summary (per-grader statistics, statuses, rankings, usage, readiness,
+agreement), its terminal rendering (rft_core.report_text), and `rft report` / `rft score` reporting."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from rft_core.cli import main
+from rft_core.gold import Gold
 from rft_core.report import Summary
+from rft_core.report_text import render_text
 from rft_core.types import Result, Status
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_SPEC = ROOT / "examples" / "spec.yaml"
+EXAMPLE_DATA = ROOT / "examples" / "data.jsonl"
 
 
 def _summary(pass_threshold: float = 1.0) -> Summary:
@@ -32,7 +45,9 @@ def _summary(pass_threshold: float = 1.0) -> Summary:
 
 
 def test_summary_numbers():
-    assert _summary(0.5).to_dict() == {
+    report = _summary(0.5).to_dict()
+    assert {key: report[key] for key in ("rows", "samples", "mean_reward", "pass_threshold", "pass_rate", "statuses",
+                                         "components")} == {
         "rows": 3,
         "samples": 4,
         # every sample counts, non-ok ones with their 0.0
@@ -48,7 +63,18 @@ def test_summary_numbers():
             "style.length": {"mean_reward": 0.0, "failures": {"timeout": 1}},
         },
     }
-    json.dumps(_summary().to_dict())
+    # every grader path, the root first, depth first
+    assert list(report["graders"]) == ["(root)", "exact", "style", "style.length"]
+    style = report["graders"]["style"]
+    assert style["samples"] == 2
+    assert style["status_rates"] == {"ok": 0.5, "not_applicable": 0.0, "parse_error": 0.0, "timeout": 0.0, "error": 0.5}
+    assert style["pass_rate"] == 0.5  # 0.5 passes at 0.5; the error does not
+    assert style["reasons"] == [{"status": "error", "reason": "boom", "count": 1}]
+    assert style["histogram"]["counts"] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 0]
+    root = report["graders"]["(root)"]
+    assert (root["mean"], root["std"], root["median"]) == (
+        pytest.approx(0.35), pytest.approx(statistics.stdev([1.0, 0.4, 0.0, 0.0])), pytest.approx(0.2))
+    json.dumps(report)
 
 
 @pytest.mark.parametrize(
@@ -70,6 +96,7 @@ def test_pass_rate(threshold, results, pass_rate):
     for index, result in enumerate(results):
         summary.add(index, result)
     assert summary.to_dict()["pass_rate"] == pytest.approx(pass_rate)
+    assert summary.to_dict()["graders"]["(root)"]["pass_rate"] == pytest.approx(pass_rate)
 
 
 def test_default_threshold():
@@ -80,20 +107,15 @@ def test_rows_count_distinct_row_indices():
     summary = Summary()
     for index in (0, 0, 0, 1, 1, 5):
         summary.add(index, Result(1.0))
-    assert (len(summary.rows), summary.samples) == (3, 6)
+    assert (summary.to_dict()["rows"], summary.samples) == (3, 6)
 
 
 def test_an_empty_summary():
     summary = Summary()
-    assert summary.to_dict() == {
-        "rows": 0,
-        "samples": 0,
-        "mean_reward": None,
-        "pass_threshold": 1.0,
-        "pass_rate": None,
-        "statuses": {},
-        "components": {},
-    }
+    report = summary.to_dict()
+    assert (report["rows"], report["samples"], report["mean_reward"], report["pass_rate"], report["statuses"]) == (
+        0, 0, None, None, {})
+    assert report["readiness"]["applies"] is False
     assert summary.render() == "no samples scored"
 
 
@@ -105,10 +127,28 @@ def test_render():
             "mean reward 0.3500",
             "pass rate   25.0% (ok and reward >= 0.5)",
             "statuses    not_applicable 1, ok 2, parse_error 1",
-            "components  mean reward",
-            "  exact         0.5000",
-            "  style         0.2500  (error 1)",
-            "  style.length  0.0000  (timeout 1)",
+            "rewards         samples    mean     std     min     p10     p25  median     p75     p90     max",
+            "  (root)              4  0.3500  0.4726  0.0000  0.0000  0.0000  0.2000  0.5500  0.8200  1.0000",
+            "  exact               2  0.5000  0.7071  0.0000  0.1000  0.2500  0.5000  0.7500  0.9000  1.0000",
+            "  style               2  0.2500  0.3536  0.0000  0.0500  0.1250  0.2500  0.3750  0.4500  0.5000",
+            "  style.length        1  0.0000       -  0.0000  0.0000  0.0000  0.0000  0.0000  0.0000  0.0000",
+            "statuses          pass      ok     n/a  parse_error  timeout   error",
+            "  (root)         25.0%   50.0%   25.0%        25.0%     0.0%    0.0%",
+            "  exact          50.0%  100.0%    0.0%         0.0%     0.0%    0.0%",
+            "  style          50.0%   50.0%    0.0%         0.0%     0.0%   50.0%",
+            "  style.length    0.0%    0.0%    0.0%         0.0%   100.0%    0.0%",
+            # row 0 has two samples, row 1 one (row 2's only sample is not applicable): one item to judge
+            "GRPO readiness  1 item with 2 samples each",
+            "  no signal     0 items (0.0%) whose samples all get one reward: all pass 0 (0.0%), all 0 0 (0.0%), "
+            "other flat 0 (0.0%)",
+            "  within-item reward std  0.4243 (mean over items; TRL logs it as reward_std)",
+            "  left out     1 item with one sample",
+            "advice",
+            "  - (root): 25% parse_error: the outputs lack what it reads (check its extract pattern, or the prompt's "
+            "format instructions)",
+            "  - style: 50% error: it failed (see the reasons; `rft run` reproduces one sample)",
+            "  - style.length: 100% timeout: it ran out of time (raise its timeout, or check for pathological outputs)",
+            "  - 100% of items have a spread of rewards across their samples: a usable learning signal",
         ]
     )
 
@@ -124,8 +164,56 @@ def test_render_without_components():
             "mean reward 0.5000",
             "pass rate   50.0% (ok and reward >= 1)",
             "statuses    ok 2",
+            "rewards   samples    mean     std     min     p10     p25  median     p75     p90     max",
+            "  (root)        2  0.5000  0.7071  0.0000  0.1000  0.2500  0.5000  0.7500  0.9000  1.0000",
+            "statuses    pass      ok     n/a  parse_error  timeout   error",
+            "  (root)   50.0%  100.0%    0.0%         0.0%     0.0%    0.0%",
+            "GRPO readiness  does not apply: one sample per item: give several samples per item (a `completions` list "
+            "per row, or `rft sample`) to check the learning signal",
         ]
     )
+
+
+# --- readiness and agreement through the Summary ----------------------------------------------
+
+
+def test_readiness_groups_samples_by_row_and_skips_not_applicable():
+    summary = Summary()
+    for index, rewards in enumerate([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.5]]):
+        for reward in rewards:
+            summary.add(index, Result(reward), row_id=f"item-{index}")
+    # row 3: an ok 0.0 and a not_applicable sample (TRL skips it): one sample left, so row 3 is left out
+    summary.add(3, Result(0.0))
+    summary.add(3, Result(0.0, Status.NOT_APPLICABLE))
+    readiness = summary.to_dict()["readiness"]
+    assert (readiness["items"], readiness["single_sample_items"]) == (3, 1)
+    assert readiness["flat_items"] == {"all_high": [0], "all_low": [1], "other_flat": []}
+    assert readiness["flat_item_ids"] == {"all_high": ["item-0"], "all_low": ["item-1"], "other_flat": []}
+    assert readiness["within_item_std"] == pytest.approx(statistics.stdev([1.0, 0.0, 0.5]) / 3)
+    # the readiness advice joins the report's advice
+    assert any(line.startswith("33% of items pass (reward >= 1) on every sample") for line in summary.to_dict()["advice"])
+
+
+def test_agreement_keys_samples_by_row_and_position():
+    summary = Summary()
+    summary.add(0, Result(1.0, sub_rewards={"a": Result(1.0)}))
+    summary.add(0, Result(0.0, sub_rewards={"a": Result(1.0)}))
+    summary.add(1, Result.failure(Status.ERROR, "boom"))  # no sub-results: `a` has no sample here
+    summary.add(2, Result(1.0, sub_rewards={"a": Result(0.0)}))
+    gold = Gold("human", {(0, 0): 1.0, (0, 1): 0.0, (1, 0): 1.0, (2, 0): 1.0})
+    agreement = summary.to_dict(gold)["agreement"]
+    assert agreement["column"] == "human"
+    assert agreement["graders"]["(root)"] == {
+        "labelled": 4, "accuracy": 0.75, "spearman": pytest.approx(statistics.correlation([3, 1, 3, 3], [3.0, 1.5, 1.5, 3.0])),
+        "true_pass": 2, "false_pass": 0, "false_fail": 1, "true_fail": 1,
+    }
+    # `a` graded rows 0 (both samples) and 2 only: (0, 1) passes against a failing label
+    assert agreement["graders"]["a"]["labelled"] == 3
+    assert (agreement["graders"]["a"]["false_pass"], agreement["graders"]["a"]["false_fail"]) == (1, 1)
+    rendered = summary.render(gold)
+    assert "agreement with gold column 'human' (label and reward pass at >= 1)" in rendered
+    assert "  (root)         4    0.7500" in rendered
+    assert "agreement" not in summary.to_dict()
 
 
 # --- rankings: top@k and MRR from metadata["rank"] -------------------------------------------
@@ -199,18 +287,16 @@ def test_rankings_only_not_applicable():
     summary = Summary()
     summary.add(0, Result(0.0, Status.NOT_APPLICABLE, metadata={"rank": None}))
     assert summary.to_dict()["rankings"] == {"(root)": {"samples": 0, "top@1": None, "top@5": None, "top@max": None, "mrr": None}}
-    assert summary.render().splitlines()[-1] == "  (root)        0       -       -        -       -"
+    assert "  (root)        0       -       -        -       -" in summary.render().splitlines()
 
 
 def test_render_rankings():
     summary = Summary()
     summary.add(0, Result(1.0, sub_rewards={"genes": _ranked(1), "format": Result(1.0)}))
     summary.add(1, Result(0.7, sub_rewards={"genes": _ranked(2, 0.7), "format": Result(1.0)}))
-    assert summary.render().splitlines()[-3:] == [
-        "  format  1.0000",
-        "rankings  samples   top@1   top@5  top@max     MRR",
-        "  genes         2  0.5000  1.0000   1.0000  0.7500",
-    ]
+    lines = summary.render().splitlines()
+    start = lines.index("rankings  samples   top@1   top@5  top@max     MRR")
+    assert lines[start + 1] == "  genes         2  0.5000  1.0000   1.0000  0.7500"
 
 
 def test_usage_and_cost_are_summed_over_the_result_tree():
@@ -231,3 +317,170 @@ def test_no_usage_without_model_graders():
     summary = Summary()
     summary.add(0, Result(1.0))
     assert "usage" not in summary.to_dict() and "tokens" not in summary.render()
+
+
+def test_render_text_is_what_render_prints():
+    summary = _summary(0.5)
+    assert render_text(summary.to_dict()) == summary.render()
+
+
+# --- real runs: `rft score` then `rft report` ---------------------------------------------------
+
+
+def _rft() -> list[str]:
+    beside_python = Path(sys.executable).with_name("rft")
+    found = str(beside_python) if beside_python.exists() else shutil.which("rft")
+    return [found] if found else [sys.executable, "-m", "rft_core.cli"]
+
+
+NESTED_SPEC = """\
+type: multi
+calculate_output: 0.5 * answer + 0.5 * form
+graders:
+  answer:
+    type: multi
+    calculate_output: 0.7 * exact + 0.3 * close
+    graders:
+      exact: {type: string_check, extract: "Answer:\\\\s*(.+)", reference: "{{ item.answer }}", casefold: true}
+      close: {type: fuzzy_match, metric: ratio, extract: "Answer:\\\\s*(.+)", reference: "{{ item.answer }}"}
+  form: {type: string_check, operation: regex, reference: "(?m)^Answer: .+$"}
+"""
+
+
+def _paths(row, prefix=""):
+    """(dotted path, reward) of every sub-result of an output row."""
+    for name, sub in (row.get("sub_rewards") or {}).items():
+        yield f"{prefix}{name}", sub
+        yield from _paths(sub, f"{prefix}{name}.")
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """The example data scored with a nested spec by the real `rft score`: (spec, scores file, rows)."""
+    folder = tmp_path_factory.mktemp("scored")
+    spec = folder / "spec.yaml"
+    spec.write_text(NESTED_SPEC)
+    out = folder / "scores.jsonl"
+    completed = subprocess.run([*_rft(), "score", str(spec), str(EXAMPLE_DATA), "-o", str(out), "--no-progress"],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    return spec, out, rows
+
+
+@pytest.mark.integration
+def test_rft_report_json_matches_the_statistics_module(scored):
+    _, out, rows = scored
+    completed = subprocess.run([*_rft(), "report", str(out), "--json", "--pass-threshold", "0.7"],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    by_path = {"(root)": rows}
+    for row in rows:
+        for path, sub in _paths(row):
+            by_path.setdefault(path, []).append(sub)
+    assert list(report["graders"]) == ["(root)", "answer", "answer.exact", "answer.close", "form"]
+    for path, results in by_path.items():
+        rewards = [result["reward"] for result in results]
+        cuts = statistics.quantiles(rewards, n=20, method="inclusive")
+        stats = report["graders"][path]
+        assert stats["samples"] == len(rewards) == 32
+        assert stats["mean"] == pytest.approx(statistics.fmean(rewards)), path
+        assert stats["std"] == pytest.approx(statistics.stdev(rewards)), path
+        assert [stats[key] for key in ("min", "p10", "p25", "median", "p75", "p90", "max")] == pytest.approx(
+            [min(rewards), cuts[1], cuts[4], statistics.median(rewards), cuts[14], cuts[17], max(rewards)]), path
+        ok = [result["status"] == "ok" for result in results]
+        assert stats["pass_rate"] == pytest.approx(
+            sum(good and reward >= 0.7 for good, reward in zip(ok, rewards)) / len(rewards)), path
+        for status in ("ok", "not_applicable", "parse_error", "timeout", "error"):
+            assert stats["status_rates"][status] == pytest.approx(
+                sum(result["status"] == status for result in results) / len(results)), (path, status)
+    # the example has two outputs without an `Answer:` line: parse errors below the root
+    assert report["graders"]["answer.exact"]["status_rates"]["parse_error"] == pytest.approx(2 / 32)
+    # readiness: each of the 8 questions has 4 outputs
+    groups = {}
+    for row in rows:
+        groups.setdefault(row["index"], []).append(row["reward"])
+    readiness = report["readiness"]
+    assert (readiness["items"], readiness["samples_per_item"]["min"]) == (8, 4)
+    assert readiness["within_item_std"] == pytest.approx(statistics.fmean(statistics.stdev(g) for g in groups.values()))
+    assert readiness["flat"]["items"] == sum(len(set(g)) == 1 for g in groups.values())
+
+
+@pytest.mark.integration
+def test_rft_report_text_and_html(scored, tmp_path):
+    _, out, _ = scored
+    html = tmp_path / "report.html"
+    completed = subprocess.run([*_rft(), "report", str(out), "--html", str(html)],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines[:2] == ["rows        8", "samples     32"]
+    assert any(line.startswith("  answer.exact ") for line in lines)
+    assert "GRPO readiness  8 items with 4 samples each" in lines
+    page = html.read_text()
+    assert page.startswith("<!DOCTYPE html>") and 'data-grader="answer.close"' in page
+
+
+def _labelled_data(tmp_path, rows):
+    """The example rows with a human label per completion: 1 when the last line names the answer."""
+    path = tmp_path / "labelled.jsonl"
+    with open(path, "w") as handle:
+        for line in EXAMPLE_DATA.read_text().splitlines():
+            row = json.loads(line)
+            row["human"] = [int(completion.strip().lower().endswith(row["answer"].lower()))
+                            for completion in row["completions"]]
+            handle.write(json.dumps(row) + "\n")
+    return path
+
+
+@pytest.mark.integration
+def test_rft_report_gold_agreement(scored, tmp_path):
+    _, out, rows = scored
+    data = _labelled_data(tmp_path, rows)
+    completed = subprocess.run([*_rft(), "report", str(out), "--data", str(data), "--gold", "human", "--json"],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    agreement = json.loads(completed.stdout)["agreement"]
+    labels = [json.loads(line)["human"] for line in data.read_text().splitlines()]
+    gold = [labels[row["index"]][row["sample_index"]] for row in rows]
+    passes = [row["status"] == "ok" and row["reward"] >= 1.0 for row in rows]
+    root = agreement["graders"]["(root)"]
+    assert root["labelled"] == 32
+    assert root["accuracy"] == pytest.approx(sum(bool(g) == p for g, p in zip(gold, passes)) / 32)
+    assert root["false_pass"] == sum(p and not g for g, p in zip(gold, passes))
+
+
+def test_rft_score_gold_and_html(tmp_path, capsys):
+    data = _labelled_data(tmp_path, None)
+    html = tmp_path / "score.html"
+    assert main(["score", str(EXAMPLE_SPEC), str(data), "-o", str(tmp_path / "out.jsonl"), "--no-progress",
+                 "--gold", "human", "--html", str(html)]) == 0
+    err = capsys.readouterr().err
+    assert "agreement with gold column 'human' (label and reward pass at >= 1)" in err
+    assert "GRPO readiness  8 items with 4 samples each" in err
+    page = html.read_text()
+    assert 'id="agreement"' in page and "rft score" in page
+
+
+def test_rft_score_checks_the_gold_column_before_scoring(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(EXAMPLE_SPEC), str(EXAMPLE_DATA), "-o", str(out), "--gold", "nope", "--no-progress"]) == 1
+    assert capsys.readouterr().err == f"error: {EXAMPLE_DATA}: no row has a column 'nope' to take gold labels from\n"
+    assert not out.exists()
+
+
+def test_rft_report_gold_needs_data(tmp_path, capsys):
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text(json.dumps({"index": 0, "reward": 1.0, "status": "ok"}) + "\n")
+    assert main(["report", str(scores), "--gold", "label"]) == 1
+    assert "--gold COLUMN and --data DATA go together" in capsys.readouterr().err
+
+
+def test_rft_report_malformed_file_names_the_line(tmp_path, capsys):
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text(json.dumps({"index": 0, "reward": 1.0, "status": "ok"}) + "\n\n{\"index\": 1, \"rew\n")
+    assert main(["report", str(scores)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {scores}: line 3: invalid JSON (")
+    assert err.endswith("expected an output row of `rft score -o`\n")
