@@ -81,13 +81,15 @@ def _nltk_wordnet() -> str | None:
         import nltk.data
     except ImportError:
         return None
-    try:
-        found = nltk.data.find("corpora/wordnet")  # finds wordnet.zip too; never downloads
-    except LookupError:
-        return None
-    if isinstance(found, nltk.data.ZipFilePathPointer):
-        return f"{found.zipfile.filename}/{found.entry}"
-    return found.path
+    for resource in ("corpora/wordnet", "corpora/wordnet.zip/wordnet/"):  # where nltk's loader looks; never downloads
+        try:
+            found = nltk.data.find(resource)
+        except LookupError:
+            continue
+        if isinstance(found, nltk.data.ZipFilePathPointer):
+            return f"{found.zipfile.filename}/{found.entry}"
+        return found.path
+    return None
 
 
 @lru_cache(maxsize=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,20 @@ def test_nltk_data_wordnet_comes_before_the_system_folder(monkeypatch, wordnet_c
     monkeypatch.setattr(nltk.data, "path", [str(wordnet_copy.parent.parent)])
     assert find_wordnet() == str(wordnet_copy)
     assert load_wordnet(find_wordnet()).synset("dog.n.01").lexname() == "noun.animal"
+
+
+def test_nltk_data_wordnet_zip_as_the_downloader_leaves_it(monkeypatch, tmp_path, wordnet_copy):
+    # nltk.download("wordnet") leaves <data>/corpora/wordnet.zip holding wordnet/...
+    (tmp_path / "corpora").mkdir()
+    with zipfile.ZipFile(tmp_path / "corpora" / "wordnet.zip", "w") as archive:  # stored: quick to write
+        for path in sorted(wordnet_copy.iterdir()):
+            archive.write(path, f"wordnet/{path.name}")
+    monkeypatch.delenv(WORDNET_ENV, raising=False)
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
+    location = find_wordnet()
+    assert location == f"{tmp_path / 'corpora' / 'wordnet.zip'}/wordnet/"
+    reader = load_wordnet(location)
+    assert "quick" in {lemma.name() for synset in reader.synsets("fast") for lemma in synset.lemmas()}
 
 
 def test_no_wordnet_anywhere_says_what_to_install(monkeypatch, registry, tmp_path):
