@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .jsonl import loads_line
 from .types import Sample
 
 __all__ = ["Task", "read_tasks", "tasks_from_row", "tasks_from_rows"]
 
 _SAMPLE_FIELDS = ("output_text", "output_json", "output_tools", "choices")
+_NOT_ITEM_FIELDS = frozenset((*_SAMPLE_FIELDS, "completion", "completions", "completion_errors"))
 
 
 @dataclass(slots=True)
@@ -49,7 +51,7 @@ def read_tasks(path: str | Path) -> Iterator[Task]:
             if not raw.strip():
                 continue
             try:
-                row = json.loads(raw.decode("utf-8"))
+                row = loads_line(raw)
             except UnicodeDecodeError as exc:
                 yield _bad(index, line_number, f"invalid UTF-8 at byte {exc.start}")
             except json.JSONDecodeError as exc:
@@ -99,7 +101,7 @@ def _bad(index: int, line: int | None, message: str) -> Task:
 
 
 def _split(row: Any) -> tuple[list[Sample | None], dict[str, Any]]:
-    if not isinstance(row, Mapping):
+    if type(row) is not dict and not isinstance(row, Mapping):  # the type check first: isinstance is slow
         raise TypeError(f"a row must be a JSON object, not {type(row).__name__}")
     if "sample" in row or "item" in row:
         if "sample" not in row:
@@ -108,8 +110,9 @@ def _split(row: Any) -> tuple[list[Sample | None], dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise TypeError(f"'item' must be an object, not {type(item).__name__}")
         return [Sample.coerce(row["sample"])], dict(item)
-    item = {key: value for key, value in row.items()
-            if key not in (*_SAMPLE_FIELDS, "completion", "completions", "completion_errors")}
+    item = {key: value for key, value in row.items() if key not in _NOT_ITEM_FIELDS}
+    if len(item) == len(row) - 1 and type(row.get("output_text")) is str:  # the common row: output_text only
+        return [Sample(row["output_text"])], item
     if "completions" in row:
         completions = row["completions"]
         if not isinstance(completions, list) or not completions:

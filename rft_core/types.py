@@ -166,7 +166,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view; sub-results nest the same way."""
-        out: dict[str, Any] = {"reward": self.reward, "status": self.status.value, "reason": self.reason}
+        out: dict[str, Any] = {"reward": self.reward, "status": self.status._value_, "reason": self.reason}
         if self.sub_rewards:
             out["sub_rewards"] = {name: sub.to_dict() for name, sub in self.sub_rewards.items()}
         if self.metadata:
@@ -184,4 +184,5 @@ class Result:
         if code is not None:
             codes[prefix or "."] = code
         for name, sub in self.sub_rewards.items():
-            sub._collect_errors(f"{prefix}.{name}" if prefix else name, codes)
+            if sub.metadata or sub.sub_rewards:  # a bare sub-result (the usual ok one) has no codes
+                sub._collect_errors(f"{prefix}.{name}" if prefix else name, codes)
