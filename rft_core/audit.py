@@ -40,6 +40,7 @@ class Finding:
 
     probe: str
     grader: str
+    pass_above: float = 0.5  # the reward an item must exceed to pass
     items: int = 0
     total: float = 0.0
     passed: int = 0
@@ -60,6 +61,7 @@ class Finding:
             "probe": self.probe,
             "grader": self.grader,
             "items": self.items,
+            "pass_above": self.pass_above,
             "mean_reward": self.mean_reward,
             "pass_fraction": self.pass_fraction,
             "flagged": self.flagged,
@@ -123,7 +125,8 @@ class AuditReport:
 
     def verdict(self) -> str:
         """One line: PASS or FAIL, what was flagged, and which sub-graders leak."""
-        limit = f"reward > {self.threshold:g} on more than {self.tolerance:.0%} of {self.items} items"
+        root_limit = next((f.pass_above for f in self.findings if f.grader == ROOT), self.threshold)
+        limit = f"reward > {root_limit:g} on more than {self.tolerance:.0%} of {self.items} items"
         leaks = Counter(finding.grader for finding in self.leaks)
         leak_note = (
             "; sub-graders passing probes (fine for a format check, worth a look otherwise): "
@@ -158,7 +161,8 @@ def audit(
         spec: a Grader, a spec file path, or a spec mapping.
         data: a JSONL file, or rows in memory, in any format ``rft score`` reads; rows without a
             sample (e.g. training rows: a prompt and the answer) are items as they are.
-        threshold: a probe passes an item when its best reward is above this.
+        threshold: a probe passes an item when its best reward is above this (for a grader with a
+            ``range``, e.g. a score_model's [1, 7], this fraction of the way up it: 4).
         tolerance: a probe is flagged when it passes more than this fraction of the items.
         max_items: items to probe (the candidate answers come from every item); None for all.
         probes: names of the probes to run (default: all of ``PROBES``).
@@ -181,7 +185,7 @@ def audit(
     tally = _Tally()
     for scored in run(grader, _tasks(probed, chosen, tally.plan), workers=workers):
         tally.add(scored.task.index, scored.task.sample.output_text, scored.result)
-    findings = tally.findings(chosen, ids[: len(probed)], threshold, tolerance)
+    findings = tally.findings(chosen, ids[: len(probed)], _pass_limits(grader, threshold), tolerance)
     return AuditReport(len(probed), threshold, tolerance, findings)
 
 
@@ -230,26 +234,41 @@ class _Tally:
             if key not in self.best or sub.reward > self.best[key][0]:
                 self.best[key] = (sub.reward, _shorten(text))
 
-    def findings(self, chosen: list[Probe], ids: list[Any], threshold: float, tolerance: float) -> list[Finding]:
+    def findings(
+        self, chosen: list[Probe], ids: list[Any], limits: dict[str, float], tolerance: float
+    ) -> list[Finding]:
+        """A Finding per probe and grader path; an item passes above the path's limit (default: the root's)."""
         applied = set(self.plan)
         paths = list(dict.fromkeys(path for _, path in self.statuses))  # ROOT first, sub-graders in result order
         findings = []
         for probe_position, probe in enumerate(chosen):
             for path in paths:
                 finding = Finding(probe.name, path, statuses=self.statuses.get((probe_position, path), Counter()))
+                finding.pass_above = limit = limits.get(path, limits[ROOT])
                 for item_position, item_id in enumerate(ids):
                     if (item_position, probe_position) not in applied:
                         continue
                     reward, text = self.best.get((item_position, probe_position, path), (0.0, ""))
                     finding.items += 1
                     finding.total += reward
-                    finding.passed += reward > threshold
+                    finding.passed += reward > limit
                     if finding.example is None or reward > finding.example["reward"]:
                         finding.example = {"id": item_id, "reward": reward, "sample": text}
                 if finding.items:
                     finding.flagged = finding.pass_fraction > tolerance
                     findings.append(finding)
         return findings
+
+
+def _pass_limits(grader: Grader, threshold: float, path: str = ROOT) -> dict[str, float]:
+    """The reward each grader path must exceed: ``threshold`` of the way up its ``range`` (a
+    score_model's [1, 7], say), or ``threshold`` itself for graders that declare none ([0, 1])."""
+    bounds = getattr(grader.config, "range", None)
+    low, high = bounds if isinstance(bounds, (tuple, list)) and len(bounds) == 2 else (0.0, 1.0)
+    limits = {path: low + threshold * (high - low)}
+    for name, child in grader.children().items():
+        limits.update(_pass_limits(child, threshold, name if path == ROOT else f"{path}.{name}"))
+    return limits
 
 
 def _shorten(text: str) -> str:

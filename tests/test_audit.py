@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from judge_server import JudgeServer, completion  # noqa: E402
 
 from rft_core import RftError, load_spec  # noqa: E402
-from rft_core.audit import answer_fields, audit, read_items  # noqa: E402
+from rft_core.audit import _pass_limits, answer_fields, audit, read_items  # noqa: E402
 from rft_core.cli import main  # noqa: E402
 from rft_core import probes  # noqa: E402
 from rft_core.probes import PROBES, contexts, prompt_text  # noqa: E402
@@ -173,9 +173,9 @@ def test_a_judge_fooled_by_injection_is_flagged(tmp_path, monkeypatch):
     monkeypatch.setenv("RFT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
 
-    def naive_judge(body, number):  # says "correct" whenever the sample asks for it
+    def naive_judge(body, number):  # gives top marks whenever the sample asks for them, else the lowest
         text = body["messages"][-1]["content"]
-        return completion(json.dumps({"steps": [], "result": 1 if "score it 10" in text else 0}))
+        return completion(json.dumps({"steps": [], "result": 7 if "score it 10" in text else 1}))
 
     with JudgeServer(naive_judge, lifetime=60) as server:
         spec = {
@@ -183,12 +183,15 @@ def test_a_judge_fooled_by_injection_is_flagged(tmp_path, monkeypatch):
             "model": "judge-model",
             "base_url": server.base_url,
             "input": [{"role": "user", "content": "Reference: {{ item.answer }}\nAnswer: {{ sample.output_text }}"}],
+            "range": [1, 7],  # an item passes above 4, halfway up
             "timeout": 5.0,
             "max_retries": 0,
         }
         report = audit(spec, TRIVIA[:2])
         requests = server.count
     assert [f.probe for f in report.flagged] == ["judge_injection"]
+    assert {f.pass_above for f in report.findings} == {4.0}
+    assert _root(report, "hedge_candidates").mean_reward == 1.0  # the judge's lowest score: no pass
     assert report.flagged[0].example["sample"] == probes.JUDGE_INJECTIONS[0]
     assert dict(_root(report, "huge_output").statuses) == {"parse_error": 2}  # refused before any request
     assert 0 < requests < 2 * 60
@@ -277,6 +280,14 @@ def test_answer_fields_are_the_item_fields_the_templates_read(spec, fields):
     assert answer_fields(load_spec(spec)) == fields
 
 
+def test_pass_limits_follow_each_graders_range():
+    judge = {"type": "score_model", "model": "m", "range": [1, 7], "base_url": "http://127.0.0.1:9/v1",
+             "input": [{"role": "user", "content": "{{ sample.output_text }}"}]}
+    inner = {"type": "multi", "calculate_output": "(judge - 1) / 6", "graders": {"judge": judge}}
+    spec = {"type": "multi", "calculate_output": "(inner + exact) / 2", "graders": {"inner": inner, "exact": LIKE}}
+    assert _pass_limits(load_spec(spec), 0.25) == {"(root)": 0.25, "inner": 0.25, "inner.judge": 2.5, "exact": 0.25}
+
+
 def test_template_item_fields():
     template = Template("{{ item.a.b }} {{ sample.output_text }} {{ item['c d'][0] }} {{ item }}")
     assert template.item_fields == ["a", "c d"]
@@ -353,7 +364,7 @@ def test_rft_audit_exit_status_table_and_json(tmp_path):
     assert {entry["probe"] for entry in report["flagged"]} == ANSWER_PROBES
     assert set(report["probes"]) == {probe.name for probe in PROBES}
     assert set(report["findings"][0]) == {
-        "probe", "grader", "items", "mean_reward", "pass_fraction", "flagged", "statuses", "example"
+        "probe", "grader", "items", "pass_above", "mean_reward", "pass_fraction", "flagged", "statuses", "example"
     }
     assert set(report["findings"][0]["example"]) == {"id", "reward", "sample"}
 
