@@ -243,8 +243,9 @@ class _Tally:
         findings = []
         for probe_position, probe in enumerate(chosen):
             for path in paths:
-                finding = Finding(probe.name, path, statuses=self.statuses.get((probe_position, path), Counter()))
-                finding.pass_above = limit = limits.get(path, limits[ROOT])
+                limit = limits.get(path, limits[ROOT])
+                statuses = self.statuses.get((probe_position, path), Counter())
+                finding = Finding(probe.name, path, limit, statuses=statuses)
                 for item_position, item_id in enumerate(ids):
                     if (item_position, probe_position) not in applied:
                         continue
