@@ -21,6 +21,7 @@ STATUS_COLOURS = {"ok": "#2e7d32", "not_applicable": "#9e9e9e", "parse_error": "
 READINESS_COLOURS = {"signal": "#2e7d32", "all_high": "#1565c0", "all_low": "#c62828", "other_flat": "#9e9e9e"}
 _READINESS_TITLES = {"signal": "with signal", "all_high": "all pass", "all_low": "all 0", "other_flat": "other flat"}
 _FLAT_ITEMS_SHOWN = 20
+_ID_CHARS = 80
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2329;background:#f6f7f9;margin:0}
@@ -230,7 +231,7 @@ def _shown(indices: Sequence[int], ids: Sequence[Any] | None) -> str:
     """The first indices, each with its row id when there is one."""
     ids = ids or [None] * len(indices)
     shown = ", ".join(
-        str(index) if row_id is None else f"{index} ({row_id})"
+        str(index) if row_id is None else f"{index} ({str(row_id)[:_ID_CHARS]})"
         for index, row_id in zip(indices[:_FLAT_ITEMS_SHOWN], ids)
     )
     return shown + (f", … ({len(indices)} in all)" if len(indices) > _FLAT_ITEMS_SHOWN else "")

@@ -83,6 +83,14 @@ def test_sections_follow_the_report():
     assert 'id="agreement"' not in without
 
 
+def test_long_ids_are_cut():
+    summary = Summary()
+    for _ in range(2):
+        summary.add(0, Result(1.0), row_id="x" * 500)
+    page = render_html(summary.to_dict())
+    assert f"0 ({'x' * 80})" in page and "x" * 81 not in page
+
+
 def test_readiness_that_does_not_apply_says_why():
     summary = Summary()
     summary.add(0, Result(1.0))
