@@ -175,7 +175,8 @@ def _add_sample_command(commands: Any) -> None:
                         help="k requests per prompt instead of one with n=k")
     sample.add_argument("--no-cache", action="store_true", help="ask the server afresh instead of reading the cache")
     sample.add_argument("--batch-size", type=_positive_int, default=8, help="prompts per generate call (transformers)")
-    sample.add_argument("--device", default="auto", help="transformers: auto, cpu, cuda or mps")
+    sample.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                        help="transformers (default auto)")
     sample.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sample.set_defaults(handler=_sample)
 

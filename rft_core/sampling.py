@@ -62,6 +62,20 @@ class SampleOptions:
     batch_size: int = 8  # prompts per generate() call (transformers)
     device: str = "auto"
 
+    def __post_init__(self) -> None:
+        checks = [
+            (self.k >= 1, f"k must be at least 1, not {self.k}"),
+            (self.temperature >= 0, f"temperature must be 0 or more, not {self.temperature:g}"),
+            (self.top_p is None or 0 < self.top_p <= 1, f"top_p must be in (0, 1], not {self.top_p}"),
+            (self.max_tokens is None or self.max_tokens > 0, f"max_tokens must be at least 1, not {self.max_tokens}"),
+            (self.max_retries >= 0, f"max_retries must be 0 or more, not {self.max_retries}"),
+            (self.timeout > 0, f"timeout must be more than 0 seconds, not {self.timeout:g}"),
+            (self.concurrency >= 1 and self.batch_size >= 1, "concurrency and batch_size must be at least 1"),
+        ]
+        problems = [message for ok, message in checks if not ok]
+        if problems:
+            raise RftError("; ".join(problems))
+
 
 @dataclass(frozen=True, slots=True)
 class PromptRow:
@@ -121,7 +135,9 @@ class SampleTotals:
             f" = {usage.get('total_tokens', usage.get('prompt_tokens', 0) + usage.get('completion_tokens', 0))}"
         )
         failed = f", {self.failed} failed (null in completions, reason in completion_errors)" if self.failed else ""
-        served = f"{self.requests} requests, {self.cached} samples from the cache; " if self.requests or self.cached else ""
+        served = ""
+        if self.requests or self.cached:
+            served = f"{self.requests} requests, {self.cached} samples from the cache; "
         return f"{self.items} items: {self.samples} samples{failed}; {served}{tokens}"
 
 
@@ -200,8 +216,6 @@ def sample_file(
     Raises RftError for a bad row (naming its line) before any sampling, or when the backend
     cannot start (no API key, a model that does not load).
     """
-    if options.k < 1:
-        raise RftError(f"k must be at least 1, not {options.k}")
     prompts = read_prompt_rows(data)
     sampler = _sampler(options)
     totals = SampleTotals()
