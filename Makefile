@@ -33,6 +33,7 @@ bench: $(VENV)/.all
 	$(BIN)/python benchmarks/judge_throughput.py
 	$(BIN)/python benchmarks/reward_model_throughput.py
 	$(BIN)/python benchmarks/score_end_to_end.py
+	$(BIN)/python benchmarks/report_summary.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

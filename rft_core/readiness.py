@@ -39,14 +39,17 @@ def readiness(groups: Mapping[int, Sequence[float]], pass_threshold: float) -> d
             "or `rft sample`) to check the learning signal",
         }
     flat: dict[str, list[int]] = {"all_high": [], "all_low": [], "other_flat": []}
+    stds = []
     for index, rewards in multi.items():
         if max(rewards) - min(rewards) <= _TIE:
             kind = "all_high" if rewards[0] >= pass_threshold else "all_low" if rewards[0] <= 0.0 else "other_flat"
             flat[kind].append(index)
+            stds.append(0.0)
+        else:
+            stds.append(sample_std(rewards))
     items = len(multi)
     sizes = [len(rewards) for rewards in multi.values()]
-    flat_indices = {index for indices in flat.values() for index in indices}
-    flat_count = len(flat_indices)
+    flat_count = sum(len(indices) for indices in flat.values())
     report = {
         "applies": True,
         "items": items,
@@ -54,7 +57,7 @@ def readiness(groups: Mapping[int, Sequence[float]], pass_threshold: float) -> d
         "samples_per_item": {"min": min(sizes), "mean": mean(sizes), "max": max(sizes)},
         "flat": {"items": flat_count, "share": flat_count / items},
         **{kind: {"items": len(indices), "share": len(indices) / items} for kind, indices in flat.items()},
-        "within_item_std": mean([0.0 if index in flat_indices else sample_std(rewards) for index, rewards in multi.items()]),
+        "within_item_std": mean(stds),
         "flat_items": flat,
     }
     report["advice"] = _advice(report, pass_threshold)
