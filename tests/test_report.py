@@ -484,3 +484,11 @@ def test_rft_report_malformed_file_names_the_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {scores}: line 3: invalid JSON (")
     assert err.endswith("expected an output row of `rft score -o`\n")
+
+
+def test_an_unwritable_html_path_is_an_error(tmp_path, capsys):
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text(json.dumps({"index": 0, "reward": 1.0, "status": "ok"}) + "\n")
+    html = tmp_path / "missing" / "report.html"
+    assert main(["report", str(scores), "--html", str(html)]) == 1
+    assert capsys.readouterr().err == f"error: {html}: cannot write the HTML report: No such file or directory\n"
