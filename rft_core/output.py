@@ -5,6 +5,9 @@ and the data file's absolute path and size. ``--resume`` continues only when bot
 and only when the rows already in ``OUT`` are, in order, the first samples of the data
 (``index`` and ``sample_index`` agree). A torn last line (a crash in the middle of a write)
 is cut off and that sample is scored again, so every sample ends up in ``OUT`` exactly once.
+
+Rows are written as they are scored (``RowWriter``): handed to the operating system every
+``FLUSH_SECONDS`` and forced to the disk every ``SYNC_SECONDS``.
 """
 
 from __future__ import annotations
@@ -12,15 +15,68 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
+import os
+import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from .data import Task
 from .errors import RftError
+from .jsonl import dumps_line, loads_line
 from .types import Result, Status
 
-__all__ = ["open_output", "result_from_row", "resume_record_path", "written_rows"]
+__all__ = ["FLUSH_SECONDS", "SYNC_SECONDS", "RowWriter", "open_output", "result_from_row", "resume_record_path",
+           "written_rows"]
+
+FLUSH_SECONDS = 1.0
+"""Rows reach the operating system at least this often: a killed process loses at most this much."""
+SYNC_SECONDS = 5.0
+"""Rows reach the disk (fsync) at least this often: a machine crash or power cut loses at most this much."""
+
+
+class RowWriter:
+    """Writes output rows, one JSON line each, as they are scored.
+
+    Every ``flush_seconds`` the rows written so far go to the operating system (a flush) and, when
+    the output is a regular file, every ``sync_seconds`` on to the disk (``os.fsync``); ``close``
+    flushes and syncs the rest. Closing the file itself is the caller's job.
+    """
+
+    def __init__(self, handle: IO[str], *, flush_seconds: float = FLUSH_SECONDS, sync_seconds: float = SYNC_SECONDS):
+        self._handle = handle
+        self._descriptor = _regular_file_descriptor(handle)
+        self._flush_seconds, self._sync_seconds = flush_seconds, sync_seconds
+        now = time.monotonic()
+        self._next_flush, self._next_sync = now + flush_seconds, now + sync_seconds
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._handle.write(dumps_line(row))
+        if time.monotonic() >= self._next_flush:
+            self._flush(sync=False)
+
+    def close(self) -> None:
+        """Flush and sync every row written."""
+        self._flush(sync=True)
+
+    def _flush(self, *, sync: bool) -> None:
+        self._handle.flush()
+        now = time.monotonic()
+        self._next_flush = now + self._flush_seconds
+        if self._descriptor is not None and (sync or now >= self._next_sync):
+            os.fsync(self._descriptor)
+            self._next_sync = time.monotonic() + self._sync_seconds
+
+
+def _regular_file_descriptor(handle: IO[str]) -> int | None:
+    """The handle's file descriptor if it is a regular file (fsync means nothing for a pipe or terminal)."""
+    try:
+        descriptor = handle.fileno()
+        return descriptor if stat.S_ISREG(os.fstat(descriptor).st_mode) else None
+    except (OSError, ValueError):  # io.UnsupportedOperation (an in-memory stream) is an OSError too
+        return None
 
 
 def resume_record_path(output: Path) -> Path:
@@ -55,7 +111,7 @@ def written_rows(output: Path, count: int, tasks: Iterator[Task], data: Path) ->
     Raises RftError at the first row that is not the sample the data gives at that place.
     """
     with open(output, "rb") as handle:
-        rows = (json.loads(raw) for raw in itertools.islice(handle, count))
+        rows = (loads_line(raw) for raw in itertools.islice(handle, count))
         yield from _checked(rows, tasks, output, data)
 
 
@@ -73,9 +129,13 @@ def _checked(rows: Iterator[dict[str, Any]], tasks: Iterator[Task], output: Path
 
 
 def result_from_row(row: dict[str, Any]) -> Result:
-    """The Result an output row (or a sub-result in it) was written from, for the run's summary."""
+    """The Result an output row (or a sub-result in it) was written from, for the run's summary.
+
+    A ``null`` reward is the NaN a grader returned (rows are strict JSON: no NaN there).
+    """
     sub_rewards = {name: result_from_row(sub) for name, sub in (row.get("sub_rewards") or {}).items()}
-    return Result(row["reward"], Status(row["status"]), row.get("reason"), sub_rewards, row.get("metadata") or {})
+    reward = math.nan if row["reward"] is None else row["reward"]
+    return Result(reward, Status(row["status"]), row.get("reason"), sub_rewards, row.get("metadata") or {})
 
 
 def _sample_name(index: Any, sample_index: Any) -> str:
@@ -114,8 +174,8 @@ def _keep_complete_rows(output: Path) -> int:
             if torn is not None:  # a bad line with more after it: not a crash's torn write
                 raise RftError(f"{output}: line {torn} is not an output row; cannot resume: score again without --resume")
             try:
-                row = json.loads(raw) if raw.endswith(b"\n") else None
-            except ValueError:
+                row = loads_line(raw) if raw.endswith(b"\n") else None
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
                 row = None
             if not isinstance(row, dict) or "index" not in row:
                 torn = number
