@@ -12,6 +12,7 @@ Rows are written as they are scored (``RowWriter``): handed to the operating sys
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import json
@@ -66,8 +67,16 @@ class RowWriter:
         now = time.monotonic()
         self._next_flush = now + self._flush_seconds
         if self._descriptor is not None and (sync or now >= self._next_sync):
-            os.fsync(self._descriptor)
+            try:
+                os.fsync(self._descriptor)
+            except OSError as exc:
+                if exc.errno not in _NO_SYNC:
+                    raise RftError(f"{self._handle.name}: cannot save the output rows to disk: {exc.strerror}") from None
+                self._descriptor = None  # a file system that cannot sync: flushes only
             self._next_sync = time.monotonic() + self._sync_seconds
+
+
+_NO_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}  # what fsync says where it is not supported
 
 
 def _regular_file_descriptor(handle: IO[str]) -> int | None:

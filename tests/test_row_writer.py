@@ -3,6 +3,7 @@ and synced to the disk at intervals; and what `rft score` writes with it."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import io
 import json
@@ -12,6 +13,7 @@ import os
 import pytest
 
 from rft_core.cli import main
+from rft_core.errors import RftError
 from rft_core.output import RowWriter, result_from_row
 from rft_core.types import Status
 
@@ -96,3 +98,35 @@ def test_score_writes_strict_compact_json_lines_synced_and_leaves_the_collector_
     assert [(row["reward"], row.get("id")) for row in rows] == [(1.0, None), (0.0, 12345678901234567890123)]
     assert len(fsyncs) == 1  # at the end of the run (a short run has no sync due before)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_file_system_that_cannot_sync_gets_flushes_only(tmp_path, monkeypatch):
+    """fsync on a file system without it (EINVAL, as some FUSE and network mounts answer): no crash, no retry."""
+    calls = []
+
+    def unsupported_fsync(descriptor: int) -> None:
+        calls.append(descriptor)
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "fsync", unsupported_fsync)
+    path = tmp_path / "out.jsonl"
+    with open(path, "w", encoding="utf-8") as handle:
+        writer = RowWriter(handle, flush_seconds=0, sync_seconds=0)
+        for index in range(3):
+            writer.write({**ROW, "index": index})
+        writer.close()
+    assert len(calls) == 1
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_a_failing_sync_is_not_hidden(tmp_path, monkeypatch):
+    def failing_fsync(descriptor: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    path = tmp_path / "out.jsonl"
+    with open(path, "w", encoding="utf-8") as handle:
+        writer = RowWriter(handle, flush_seconds=0, sync_seconds=0)
+        with pytest.raises(RftError) as error:
+            writer.write(ROW)
+    assert str(error.value) == f"{path}: cannot save the output rows to disk: Input/output error"
