@@ -84,8 +84,17 @@ def _parser() -> argparse.ArgumentParser:
         "score the rest (needs -o; refused if the spec or data changed)"
     )
     score.add_argument(
-        "--workers", type=_positive_int, default=1, metavar="N", help="grade in N processes "
-        "(CPU-bound graders; async ones such as LLM judges stay in one; default 1)"
+        "--workers", type=_positive_int, metavar="N", help="grade in N processes "
+        "(CPU-bound graders; async ones such as LLM judges stay in one; default 1); "
+        "with --backend ray: N Ray actors (default: one per CPU of the cluster)"
+    )
+    score.add_argument(
+        "--backend", choices=["local", "ray"], default="local",
+        help="local: this machine (default); ray: a Ray cluster, see --ray-address (needs rft-graders[ray])",
+    )
+    score.add_argument(
+        "--ray-address", metavar="ADDRESS", help="with --backend ray: the cluster to join (auto, HOST:PORT or "
+        "ray://HOST:PORT; default: start a local Ray instance)"
     )
     score.add_argument(
         "--no-cache", action="store_true", help="ask model graders afresh instead of using their verdict cache "
@@ -242,6 +251,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    if args.ray_address is not None and args.backend != "ray":
+        raise RftError("--ray-address is for --backend ray")
     if args.no_cache:
         with _environment(RFT_NO_CACHE="1"):
             return _score_run(args)
@@ -296,7 +307,10 @@ def _score_run(args: argparse.Namespace) -> int:
         )
         with bar:
             writer = RowWriter(out)  # flushes every second, fsyncs every few
-            for scored in run(grader, tasks, fail_fast=args.fail_fast, workers=args.workers):
+            for scored in run(
+                grader, tasks, fail_fast=args.fail_fast, workers=args.workers, backend=args.backend,
+                ray_address=args.ray_address,
+            ):
                 writer.write(scored.to_row())
                 summary.add(scored.task.index, scored.result)
                 if scored.task.index != last_index:

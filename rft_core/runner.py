@@ -61,21 +61,40 @@ class Scored:
         return row
 
 
-def run(grader: Grader, tasks: Iterable[Task], *, fail_fast: bool = False, workers: int = 1) -> Iterator[Scored]:
+def run(
+    grader: Grader,
+    tasks: Iterable[Task],
+    *,
+    fail_fast: bool = False,
+    workers: int | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
+) -> Iterator[Scored]:
     """Grade tasks in order, a batch at a time (``grade_batch``: concurrent for async graders,
     column-wise for CPU ones). Unreadable tasks give status error; ``fail_fast`` raises instead.
 
     ``workers`` > 1 grades the batches of a synchronous grader in that many processes, each
     holding its own copy of the grader (pickled to it once); results still come in input order.
-    Async graders are always graded in this process.
+    Async graders are always graded in this process, as is everything by default.
+
+    ``backend="ray"`` grades every grader's batches in ``workers`` Ray actors instead (default: one
+    per CPU of the cluster at ``ray_address``, or of a local Ray instance): see ``ray_backend``.
     """
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
+    if backend not in ("local", "ray"):
+        raise ValueError(f"backend must be 'local' or 'ray', not {backend!r}")
+    if ray_address is not None and backend != "ray":
+        raise ValueError("ray_address is for backend='ray'")
     iterator = iter(tasks)
     batches = iter(lambda: list(itertools.islice(iterator, BATCH_SIZE)), [])
-    if grader.is_async():
+    if backend == "ray":
+        from .ray_backend import graded_on_ray
+
+        graded = graded_on_ray(grader, batches, workers=workers, address=ray_address)
+    elif grader.is_async():
         graded = _graded_ahead(grader, batches)
-    elif workers > 1:
+    elif workers is not None and workers > 1:
         graded = _graded_in_processes(grader, batches, workers)
     else:
         graded = (_grade_batch(grader, b) for b in batches)
@@ -215,7 +234,9 @@ def score(
     *,
     registry: Registry | None = None,
     fail_fast: bool = False,
-    workers: int = 1,
+    workers: int | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
 ) -> list[Result]:
     """Score rows (mappings in any row format of design §3.5) with a spec; one Result per sample.
 
@@ -224,7 +245,11 @@ def score(
         rows: the rows, e.g. ``[{"output_text": "4", "answer": "4"}]``.
         registry: grader types to build the spec with (default: installed plugins).
         fail_fast: raise RunAborted at the first errored sample instead of recording it.
-        workers: processes to grade a synchronous grader's batches in (default 1: this one).
+        workers: processes to grade a synchronous grader's batches in (default 1: this one);
+            with ``backend="ray"``, Ray actors (default: one per CPU of the cluster).
+        backend: ``"local"`` (this machine) or ``"ray"`` (a Ray cluster; needs ``rft-graders[ray]``).
+        ray_address: the Ray cluster to join (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``);
+            default: a local Ray instance.
 
     Returns:
         Results in input order, several per row when a row has ``completions``.
@@ -233,4 +258,6 @@ def score(
     1.0
     """
     grader = spec if isinstance(spec, Grader) else load_spec(spec, registry)
-    return [scored.result for scored in run(grader, tasks_from_rows(rows), fail_fast=fail_fast, workers=workers)]
+    tasks = tasks_from_rows(rows)
+    scored = run(grader, tasks, fail_fast=fail_fast, workers=workers, backend=backend, ray_address=ray_address)
+    return [entry.result for entry in scored]

@@ -1,0 +1,132 @@
+"""Grade a run's batches on a Ray cluster: actors each holding the grader, results in input order."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from typing import Any
+
+from .errors import MissingDependencyError, RftError
+from .grader import Grader
+from .runner import LOOKAHEAD, Scored, _collect, _timed_grade
+from .types import Result
+
+__all__ = ["graded_on_ray"]
+
+
+class BatchGrader:
+    """A Ray actor's state: the grader, unpickled once when the actor starts (and again if Ray restarts it)."""
+
+    def __init__(self, grader: Grader) -> None:
+        self.grader = grader
+
+    def pid(self) -> int:
+        """The actor's process id (answering at all means the grader was built)."""
+        return os.getpid()
+
+    def grade(self, samples: list[Any], items: list[Any]) -> tuple[list[Result], float]:
+        """A batch's results (``grade_batch``: async graders grade it concurrently) and its mean seconds."""
+        return _timed_grade(self.grader, samples, items)
+
+
+def graded_on_ray(
+    grader: Grader, batches: Iterator[list[Any]], *, workers: int | None = None, address: str | None = None
+) -> Iterator[list[Scored]]:
+    """Batches go to ``workers`` Ray actors (default: one per CPU of the cluster), ``LOOKAHEAD`` per
+    actor in flight; scored batches come back in input order.
+
+    ``address`` is Ray's: ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``; without it Ray starts a local
+    instance (or joins the cluster ``RAY_ADDRESS`` names, or one ``ray start`` began on this machine).
+    An actor that dies turns the batches it had in hand into error rows and a fresh actor takes its
+    place. Actors are killed, and a Ray this call started is shut down, when the generator is closed.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise MissingDependencyError("ray", "ray", "rft score --backend ray") from None
+    with _stdout_to_stderr():
+        yield from _graded(ray, grader, batches, workers, address)
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Ray prints its own notices (``(raylet) A worker died ...``) to ``sys.stdout``, which holds the
+    output rows when ``rft score`` has no ``-o``: they go to stderr while the run lasts."""
+    saved = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+
+
+def _graded(
+    ray: Any, grader: Grader, batches: Iterator[list[Any]], workers: int | None, address: str | None
+) -> Iterator[list[Scored]]:
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    actors = _Actors(ray, grader)
+    try:
+        actors.start(workers)
+        pending: deque[tuple[list[Any], int, Any, Future[Any]]] = deque()
+        for number, batch in enumerate(batches):
+            slot = number % len(actors.handles)
+            actor = actors.handles[slot]
+            good = [task for task in batch if task.error is None]
+            ref = actor.grade.remote([task.sample for task in good], [task.item for task in good])
+            pending.append((batch, slot, actor, ref.future()))
+            if len(pending) == len(actors.handles) * LOOKAHEAD:
+                yield actors.collect(*pending.popleft())
+        while pending:
+            yield actors.collect(*pending.popleft())
+    finally:
+        actors.kill()
+        if started:
+            ray.shutdown()
+
+
+class _Actors:
+    """The run's actors, one a slot; a dead one is replaced by a fresh actor in its slot."""
+
+    def __init__(self, ray: Any, grader: Grader) -> None:
+        self.ray = ray
+        self.grader = grader
+        self.remote = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(BatchGrader)  # a CPU each, over the nodes
+        self.handles: list[Any] = []
+
+    def start(self, workers: int | None) -> None:
+        """``workers`` actors (default: one per CPU of the cluster), returning once each holds the grader."""
+        cpus = int(self.ray.cluster_resources().get("CPU", 0))
+        if workers is None:
+            workers = max(cpus, 1)
+        if workers > cpus:
+            raise RftError(
+                f"the Ray cluster has {cpus} CPUs and each worker takes one: ask for at most {cpus} workers "
+                "(or add nodes to the cluster)"
+            )
+        self.handles = [self.remote.remote(self.grader) for _ in range(workers)]
+        try:
+            self.ray.get([actor.pid.remote() for actor in self.handles])
+        except self.ray.exceptions.RayError as exc:
+            raise RftError(
+                f"the grader could not be started on the Ray cluster (is rft-graders, with the spec's plugins, "
+                f"installed on every node?): {exc}"
+            ) from None
+
+    def collect(self, batch: list[Any], slot: int, actor: Any, future: Future[Any]) -> list[Scored]:
+        """A batch's rows; if its actor died, error rows, and a new actor takes the slot."""
+        scored = _collect(batch, future)
+        if isinstance(future.exception(), self.ray.exceptions.RayActorError) and self.handles[slot] is actor:
+            self.ray.kill(actor)
+            self.handles[slot] = self.remote.remote(self.grader)
+        return scored
+
+    def kill(self) -> None:
+        for actor in self.handles:
+            self.ray.kill(actor)
