@@ -115,8 +115,8 @@ class _Actors:
             self.ray.get([actor.pid.remote() for actor in self.handles])
         except self.ray.exceptions.RayError as exc:
             raise RftError(
-                f"the grader could not be started on the Ray cluster (is rft-graders, with the spec's plugins, "
-                f"installed on every node?): {exc}"
+                f"the grader could not be started on the Ray cluster: {_cause(exc)} "
+                "(are rft-graders and the spec's plugins installed on every node?)"
             ) from None
 
     def collect(self, batch: list[Any], slot: int, actor: Any, future: Future[Any]) -> list[Scored]:
@@ -130,3 +130,9 @@ class _Actors:
     def kill(self) -> None:
         for actor in self.handles:
             self.ray.kill(actor)
+
+
+def _cause(error: Exception) -> str:
+    """The last line of Ray's report of an error: the exception that caused it, e.g. ``ModuleNotFoundError: ...``."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip(" .^")]
+    return lines[-1] if lines else type(error).__name__

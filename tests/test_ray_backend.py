@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import ray
 
-from rft_core import Grader, Result, Status
+from rft_core import Status
 from rft_core import registry as registry_module
-from rft_core import runner
+from rft_core import ray_backend, runner
 from rft_core.cli import main
 from rft_core.data import tasks_from_rows
 from rft_core.errors import MissingDependencyError, RftError
@@ -29,6 +29,7 @@ EXAMPLES = TESTS.parent / "examples"
 sys.path.insert(0, str(TESTS))
 
 from judge_server import JudgeServer, completion  # noqa: E402
+from test_workers import Fragile  # noqa: E402 - "boom" raises, "die" ends the process
 
 MARK = "RFT_RAY_TEST_MARK"  # every process a test's Ray starts inherits it: leftovers are found by it
 QUIET = {
@@ -37,19 +38,6 @@ QUIET = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's "local only" switch: the node listens on 127.0.0.1
     "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),  # actors import test graders
 }
-
-
-class Fragile(Grader):
-    """1.0 and the grading process's id; "boom" raises, "die" ends the process."""
-
-    type = "fragile"
-
-    def evaluate(self, sample, item):
-        if sample.output_text == "boom":
-            raise RuntimeError("kaput")
-        if sample.output_text == "die":
-            os._exit(3)
-        return Result(1.0, metadata={"pid": os.getpid()})
 
 
 def _marked(marker: str) -> list[str]:
@@ -179,7 +167,7 @@ def test_ray_address_needs_the_ray_backend(capsys):
 def test_without_ray_installed_the_error_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
     with pytest.raises(MissingDependencyError):
-        list(run(Fragile(), tasks_from_rows([{"output_text": "a"}]), backend="ray"))
+        next(ray_backend.graded_on_ray(Fragile(), iter([])))
     assert main(["score", str(EXAMPLES / "spec.yaml"), str(EXAMPLES / "data.jsonl"), "--backend", "ray"]) == 1
     assert capsys.readouterr().err == (
         "error: rft score --backend ray needs the 'ray' package, which is not installed: "
@@ -223,6 +211,23 @@ def test_workers_sets_the_number_of_actors_and_errors_stay_rows(cluster, monkeyp
 def test_more_workers_than_cluster_cpus_is_refused(cluster):
     with pytest.raises(RftError, match="the Ray cluster has 2 CPUs and each worker takes one: ask for at most 2"):
         list(run(Fragile(), tasks_from_rows([{"output_text": "a"}]), backend="ray", workers=3))
+
+
+def test_a_grader_the_cluster_cannot_import_stops_the_run_at_the_start(cluster, tmp_path, monkeypatch):
+    (tmp_path / "driver_only.py").write_text(
+        "from rft_core import Grader, Result\n\n\nclass DriverOnly(Grader):\n    type = 'driver_only'\n\n"
+        "    def evaluate(self, sample, item):\n        return Result(1.0)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))  # importable here, not in the actors
+    from driver_only import DriverOnly
+
+    with pytest.raises(RftError) as error:
+        list(run(DriverOnly(), tasks_from_rows([{"output_text": "a"}]), backend="ray"))
+    assert str(error.value) == (
+        "the grader could not be started on the Ray cluster: ModuleNotFoundError: No module named 'driver_only' "
+        "(are rft-graders and the spec's plugins installed on every node?)"
+    )
 
 
 def test_fail_fast_on_ray_stops_at_the_first_error_in_input_order(cluster, monkeypatch):
