@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from .errors import MissingDependencyError, RftError
+from .data import Task
 from .grader import Grader
 from .runner import LOOKAHEAD, Scored, _collect, _timed_grade
 from .types import Result
@@ -19,8 +21,8 @@ from .types import Result
 __all__ = ["graded_on_ray"]
 
 
-class BatchGrader:
-    """A Ray actor's state: the grader, unpickled once when the actor starts (and again if Ray restarts it)."""
+class _BatchGrader:
+    """A Ray actor's state: the grader, unpickled once when the actor starts."""
 
     def __init__(self, grader: Grader) -> None:
         self.grader = grader
@@ -35,7 +37,7 @@ class BatchGrader:
 
 
 def graded_on_ray(
-    grader: Grader, batches: Iterator[list[Any]], *, workers: int | None = None, address: str | None = None
+    grader: Grader, batches: Iterator[list[Task]], *, workers: int | None = None, address: str | None = None
 ) -> Iterator[list[Scored]]:
     """Batches go to ``workers`` Ray actors (default: one per CPU of the cluster), ``LOOKAHEAD`` per
     actor in flight; scored batches come back in input order.
@@ -49,24 +51,45 @@ def graded_on_ray(
         import ray
     except ImportError:
         raise MissingDependencyError("ray", "ray", "rft score --backend ray") from None
-    with _stdout_to_stderr():
+    with _ray_notices_to_stderr():
         yield from _graded(ray, grader, batches, workers, address)
 
 
 @contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Ray prints its own notices (``(raylet) A worker died ...``) to ``sys.stdout``, which holds the
-    output rows when ``rft score`` has no ``-o``: they go to stderr while the run lasts."""
+def _ray_notices_to_stderr() -> Iterator[None]:
+    """While the run lasts, what Ray's notice thread prints (``(raylet) A worker died ...``) goes to
+    stderr: Ray prints it to ``sys.stdout``, which holds the output rows when ``rft score`` has no ``-o``."""
     saved = sys.stdout
-    sys.stdout = sys.stderr
+    sys.stdout = _NoticesToStderr(saved)
     try:
         yield
     finally:
         sys.stdout = saved
 
 
+class _NoticesToStderr:
+    """Stands in for ``sys.stdout``: writes from Ray's notice thread go to stderr, the rest to stdout."""
+
+    RAY_NOTICE_THREAD = "ray_listen_error_messages"
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.stdout = stdout
+
+    def _stream(self) -> TextIO:
+        return sys.stderr if threading.current_thread().name == self.RAY_NOTICE_THREAD else self.stdout
+
+    def write(self, text: str) -> int:
+        return self._stream().write(text)
+
+    def flush(self) -> None:
+        self._stream().flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stdout, name)
+
+
 def _graded(
-    ray: Any, grader: Grader, batches: Iterator[list[Any]], workers: int | None, address: str | None
+    ray: Any, grader: Grader, batches: Iterator[list[Task]], workers: int | None, address: str | None
 ) -> Iterator[list[Scored]]:
     started = not ray.is_initialized()
     if started:
@@ -74,7 +97,7 @@ def _graded(
     actors = _Actors(ray, grader)
     try:
         actors.start(workers)
-        pending: deque[tuple[list[Any], int, Any, Future[Any]]] = deque()
+        pending: deque[tuple[list[Task], int, Any, Future[Any]]] = deque()
         for number, batch in enumerate(batches):
             slot = number % len(actors.handles)
             actor = actors.handles[slot]
@@ -97,7 +120,7 @@ class _Actors:
     def __init__(self, ray: Any, grader: Grader) -> None:
         self.ray = ray
         self.grader = grader
-        self.remote = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(BatchGrader)  # a CPU each, over the nodes
+        self.remote = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_BatchGrader)  # a CPU each, over the nodes
         self.handles: list[Any] = []
 
     def start(self, workers: int | None) -> None:
@@ -119,7 +142,7 @@ class _Actors:
                 "(are rft-graders and the spec's plugins installed on every node?)"
             ) from None
 
-    def collect(self, batch: list[Any], slot: int, actor: Any, future: Future[Any]) -> list[Scored]:
+    def collect(self, batch: list[Task], slot: int, actor: Any, future: Future[Any]) -> list[Scored]:
         """A batch's rows; if its actor died, error rows, and a new actor takes the slot."""
         scored = _collect(batch, future)
         if isinstance(future.exception(), self.ray.exceptions.RayActorError) and self.handles[slot] is actor:

@@ -221,7 +221,8 @@ def _collect(batch: list[Task], future: Future[tuple[list[Result], float]]) -> l
     try:
         results, seconds = future.result()
     except Exception as exc:  # noqa: BLE001 - the worker died, or a result would not pickle: error rows, not a crash
-        message = f"worker process failed: {type(exc).__name__}: {exc}".rstrip(": ")
+        what = str(exc).partition("\n")[0]  # the first line says it (Ray's reports run on for lines)
+        message = f"worker process failed: {type(exc).__name__}: {what}".rstrip(": ")
         good = sum(task.error is None for task in batch)
         results = [Result.failure(Status.ERROR, message, "other_error", exception=type(exc).__name__) for _ in range(good)]
         seconds = 0.0

@@ -95,14 +95,16 @@ def _rft(*args: str, plugin: bool = False, marker: str = "") -> subprocess.Popen
     )
 
 
-def _finish(process: subprocess.Popen) -> str:
-    _, err = process.communicate(timeout=120)
+def _finish(process: subprocess.Popen) -> tuple[str, str]:
+    out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
-    return err
+    return out, err
 
 
-def _rows(path: Path) -> list[dict]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def _rows(output: Path | str) -> list[dict]:
+    """The rows of an output file (or text), without their execution_time."""
+    text = output.read_text(encoding="utf-8") if isinstance(output, Path) else output
+    rows = [json.loads(line) for line in text.splitlines()]
     for row in rows:
         del row["execution_time"]
     return rows
@@ -112,7 +114,8 @@ def _rows(path: Path) -> list[dict]:
 
 
 def test_score_on_a_local_ray_writes_what_the_local_backend_writes(tmp_path, capsys):
-    """No --ray-address: the run starts its own Ray instance, and leaves no Ray process behind."""
+    """No --ray-address: the run starts its own Ray instance and leaves no Ray process behind;
+    stdout holds the rows and nothing else."""
     data = tmp_path / "data.jsonl"
     examples = (EXAMPLES / "data.jsonl").read_text(encoding="utf-8").splitlines()
     lines = [examples[index % len(examples)] for index in range(300)]  # 1,200 samples: 5 batches
@@ -122,10 +125,9 @@ def test_score_on_a_local_ray_writes_what_the_local_backend_writes(tmp_path, cap
     assert main(["score", str(EXAMPLES / "spec.yaml"), str(data), "-o", str(local), "--no-progress"]) == 0
     local_summary = capsys.readouterr().err
     marker = uuid.uuid4().hex
-    on_ray = tmp_path / "ray.jsonl"
-    err = _finish(_rft("score", str(EXAMPLES / "spec.yaml"), str(data), "-o", str(on_ray), "--no-progress",
-                       "--backend", "ray", marker=marker))
-    assert _rows(on_ray) == _rows(local)
+    out, err = _finish(_rft("score", str(EXAMPLES / "spec.yaml"), str(data), "--no-progress", "--backend", "ray",
+                            marker=marker))
+    assert _rows(out) == _rows(local)
     assert len(_rows(local)) == 299 * 4 + 1
     assert err == local_summary  # nothing but the summary on stderr, and the same one
     _assert_all_gone(marker)
@@ -142,7 +144,7 @@ def test_resume_after_sigkill_on_ray_scores_every_sample_once(cluster, tmp_path)
         for index in range(1000):  # 3,000 samples at 1 ms
             handle.write(json.dumps({"id": index, "answer": "a", "completions": ["a", "b", "a" * (index % 5)]}) + "\n")
     full = tmp_path / "full.jsonl"
-    full_summary = _finish(_rft("score", str(spec), str(data), "-o", str(full), "--no-progress", plugin=True))
+    _, full_summary = _finish(_rft("score", str(spec), str(data), "-o", str(full), "--no-progress", plugin=True))
     out = tmp_path / "out.jsonl"
     on_ray = ("--no-progress", "--backend", "ray", "--ray-address", cluster)
     process = _rft("score", str(spec), str(data), "-o", str(out), *on_ray, plugin=True)
@@ -154,7 +156,7 @@ def test_resume_after_sigkill_on_ray_scores_every_sample_once(cluster, tmp_path)
     process.communicate(timeout=60)
     written = out.read_text(encoding="utf-8").count("\n")
     assert 0 < written < 3000
-    err = _finish(_rft("score", str(spec), str(data), "-o", str(out), "--resume", *on_ray, plugin=True))
+    _, err = _finish(_rft("score", str(spec), str(data), "-o", str(out), "--resume", *on_ray, plugin=True))
     assert _rows(out) == _rows(full)
     assert err == full_summary  # the summary counts the rows of both runs
 
@@ -189,9 +191,12 @@ def test_a_dying_actor_gives_error_rows_and_is_replaced(cluster, monkeypatch, ca
     for index in failed:
         result = scored[index].result
         assert result.reason.startswith(f"worker process failed: {result.metadata['exception']}: The actor ")
+        assert "\n" not in result.reason  # Ray's report is many lines: the first says what happened
         assert result.metadata["exception"] in {"ActorDiedError", "ActorUnavailableError"}  # Ray's words for it
         assert result.metadata["error_code"] == "other_error"
-    assert "A worker died" in capsys.readouterr().err  # Ray's notice, kept off stdout (the rows' place)
+    printed = capsys.readouterr()
+    assert "A worker died" in printed.err  # Ray's notice, kept off stdout (the rows' place)
+    assert "A worker died" not in printed.out
     pids = [entry.result.metadata["pid"] for entry in scored if entry.result.status is Status.OK]
     assert os.getpid() not in pids
     before, after = set(pids[:8]), set(pids[-10:])
