@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -61,8 +63,19 @@ def _assert_all_gone(marker: str) -> None:
     assert _marked(marker) == []
 
 
+@pytest.fixture(scope="module", autouse=True)
+def ray_tmpdir():
+    """Every Ray of the module keeps its sessions and sockets in a short temp dir, removed at the end
+    (and cannot join a cluster `ray start` began on this machine)."""
+    path = tempfile.mkdtemp(prefix="rftray-", dir="/tmp")  # short: socket paths have a length limit
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_TMPDIR", path)
+        yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(ray_tmpdir):
     """A local Ray instance with 2 CPUs for the module (tests in this process and CLI runs join it);
     every one of its processes is gone after ray.shutdown()."""
     marker = uuid.uuid4().hex
