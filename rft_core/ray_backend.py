@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import threading
 from collections import deque
@@ -19,6 +20,8 @@ from .runner import LOOKAHEAD, Scored, _collect, _timed_grade
 from .types import Result
 
 __all__ = ["graded_on_ray"]
+
+CONNECT_SECONDS = 10.0  # to reach an explicit cluster address before Ray tries it
 
 
 class _BatchGrader:
@@ -93,7 +96,7 @@ def _graded(
 ) -> Iterator[list[Scored]]:
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        _connect(ray, address)
     actors = _Actors(ray, grader)
     try:
         actors.start(workers)
@@ -112,6 +115,29 @@ def _graded(
         actors.kill()
         if started:
             ray.shutdown()
+
+
+def _connect(ray: Any, address: str | None) -> None:
+    """``ray.init``; an explicit address must answer first (Ray would retry it for minutes, deaf to Ctrl-C)."""
+    if address not in (None, "auto", "local"):
+        _check_reachable(address)
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    except ConnectionError as exc:
+        raise RftError(f"cannot connect to the Ray cluster at {address}: {exc}") from None
+
+
+def _check_reachable(address: str) -> None:
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise RftError(f"Ray address {address!r}: write HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise RftError(
+            f"cannot reach the Ray cluster at {address}: {exc} (is `ray start --head` running there, "
+            "and is this its port?)"
+        ) from None
 
 
 class _Actors:

@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,41 @@ def test_resume_after_sigkill_on_ray_scores_every_sample_once(cluster, tmp_path)
     _, err = _finish(_rft("score", str(spec), str(data), "-o", str(out), "--resume", *on_ray, plugin=True))
     assert _rows(out) == _rows(full)
     assert err == full_summary  # the summary counts the rows of both runs
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_cluster_that_is_not_there_is_an_error_at_once():
+    """Ray itself would retry a wrong HOST:PORT for minutes."""
+    port = _closed_port()
+    process = _rft("score", str(EXAMPLES / "spec.yaml"), str(EXAMPLES / "data.jsonl"), "--no-progress",
+                   "--backend", "ray", "--ray-address", f"127.0.0.1:{port}")
+    assert process.communicate(timeout=60) == (
+        "", f"error: cannot reach the Ray cluster at 127.0.0.1:{port}: [Errno 111] Connection refused "
+        "(is `ray start --head` running there, and is this its port?)\n"
+    )
+    assert process.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("ray://127.0.0.1:{port}", "cannot reach the Ray cluster at ray://127.0.0.1:{port}: [Errno 111] "
+                                   "Connection refused (is `ray start --head` running there, and is this its port?)"),
+        ("127.0.0.1", "Ray address '127.0.0.1': write HOST:PORT, ray://HOST:PORT or auto"),
+        ("ray://head", "Ray address 'ray://head': write HOST:PORT, ray://HOST:PORT or auto"),
+    ],
+    ids=["client_refused", "no_port", "client_no_port"],
+)
+def test_addresses_are_checked_before_ray_is_asked(address, message):
+    port = _closed_port()
+    with pytest.raises(RftError) as error:
+        ray_backend._connect(ray, address.format(port=port))
+    assert str(error.value) == message.format(port=port)
 
 
 def test_ray_address_needs_the_ray_backend(capsys):
