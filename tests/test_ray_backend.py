@@ -38,7 +38,7 @@ MARK = "RFT_RAY_TEST_MARK"  # every process a test's Ray starts inherits it: lef
 QUIET = {
     "RAY_USAGE_STATS_ENABLED": "0",
     "RAY_AUTH_MODE": "disabled",
-    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's "local only" switch: the node listens on 127.0.0.1
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray's local-only switch: the node's address is 127.0.0.1
     "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),  # actors import test graders
 }
 
