@@ -248,9 +248,9 @@ def test_a_dying_actor_gives_error_rows_and_is_replaced(cluster, monkeypatch, ca
     assert "A worker died" not in printed.out
     pids = [entry.result.metadata["pid"] for entry in scored if entry.result.status is Status.OK]
     assert os.getpid() not in pids
-    before, after = set(pids[:8]), set(pids[-10:])
-    assert len(before) == 2  # both actors graded
-    assert len(after) == 2 and before != after  # one of them is a new process
+    # Two actors still grade at the end: the dead one was replaced. (Which rows each actor got
+    # before the death depends on timing: the results it had in hand may be lost with it.)
+    assert len(set(pids[-10:])) == 2
 
 
 def test_workers_sets_the_number_of_actors_and_errors_stay_rows(cluster, monkeypatch):
