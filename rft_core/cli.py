@@ -300,7 +300,7 @@ def _score_run(args: argparse.Namespace) -> int:
         last_index = -1
         if kept:
             for row in written_rows(args.output, kept, tasks, args.data):
-                summary.add(row["index"], result_from_row(row))
+                summary.add(row["index"], result_from_row(row), row.get("id"))
             last_index = row["index"]
         bar = tqdm(
             total=total_rows, initial=last_index + 1, unit="row", disable=args.no_progress or None, file=sys.stderr
@@ -312,7 +312,7 @@ def _score_run(args: argparse.Namespace) -> int:
                 ray_address=args.ray_address,
             ):
                 writer.write(scored.to_row())
-                summary.add(scored.task.index, scored.result)
+                summary.add(scored.task.index, scored.result, scored.task.id)
                 if scored.task.index != last_index:
                     bar.update(scored.task.index - last_index)
                     last_index = scored.task.index

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from .errors import RftError
+from .output import RowWriter
 
 __all__ = [
     "ItemSamples",
@@ -34,7 +34,6 @@ __all__ = [
     "sample_file",
 ]
 
-FLUSH_SECONDS = 1.0  # rows reach the file at least this often
 _SCORING_KEYS = ("item", "sample")  # a row holding these is read as {item, sample} by rft score
 
 
@@ -226,14 +225,12 @@ def sample_file(
     from tqdm import tqdm
 
     with out, tqdm(total=len(prompts), unit="item", disable=not progress or None, file=sys.stderr) as bar:
-        flushed = time.monotonic()
+        writer = RowWriter(out)  # flushes every second, fsyncs every few
         for prompt, samples in zip(prompts, sampler.samples(prompts)):
-            out.write(json.dumps(output_row(prompt.row, samples), ensure_ascii=False) + "\n")
+            writer.write(output_row(prompt.row, samples))
             totals.add(samples)
             bar.update(1)
-            if time.monotonic() - flushed >= FLUSH_SECONDS:
-                out.flush()
-                flushed = time.monotonic()
+        writer.close()
     return totals
 
 
