@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from .data import Task, tasks_from_row
 from .errors import RftError
 from .grader import Grader
+from .jsonl import read_json_lines
 from .probes import PROBES, PROMPT_FIELDS, Context, Probe, contexts
 from .report import ROOT
 from .runner import run
@@ -293,7 +294,7 @@ def read_items(data: str | Path | Iterable[Any]) -> tuple[list[Any], list[Mappin
     malformed line or no rows at all raise RftError naming the problem.
     """
     source = str(data) if isinstance(data, (str, Path)) else "data"
-    rows = _read_jsonl(Path(data)) if isinstance(data, (str, Path)) else enumerate(data, start=1)
+    rows = read_json_lines(data) if isinstance(data, (str, Path)) else enumerate(data, start=1)
     ids: list[Any] = []
     items: list[Mapping[str, Any]] = []
     for where, row in rows:
@@ -313,21 +314,6 @@ def _item_of(row: Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(row.get("item"), Mapping):  # {"item": {...}} without a sample
         return row["item"]
     return row
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    if not path.is_file():
-        raise RftError(f"{path}: data file not found")
-    with open(path, encoding="utf-8", errors="strict") as handle:
-        try:
-            for line_number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        yield line_number, json.loads(line)
-                    except (ValueError, RecursionError) as exc:
-                        raise RftError(f"{path} line {line_number}: not a JSON object: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise RftError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def answer_fields(grader: Grader) -> list[str] | None:

@@ -15,13 +15,12 @@ A row that cannot be read becomes a task carrying an error, never an exception.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .jsonl import loads_line
+from .jsonl import BadLine, parse_line, read_lines
 from .types import Sample
 
 __all__ = ["Task", "read_tasks", "tasks_from_row", "tasks_from_rows"]
@@ -45,22 +44,13 @@ class Task:
 
 def read_tasks(path: str | Path) -> Iterator[Task]:
     """Tasks from a JSONL file, in order. Blank lines are skipped; bad lines become error tasks."""
-    with open(path, "rb") as handle:
-        index = 0
-        for line_number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = loads_line(raw)
-            except UnicodeDecodeError as exc:
-                yield _bad(index, line_number, f"invalid UTF-8 at byte {exc.start}")
-            except json.JSONDecodeError as exc:
-                yield _bad(index, line_number, f"invalid JSON at column {exc.colno}: {exc.msg.removesuffix(' at')}")
-            except RecursionError:
-                yield _bad(index, line_number, "invalid JSON: nested too deeply")
-            else:
-                yield from tasks_from_row(row, index, line_number)
-            index += 1
+    for index, (line_number, raw) in enumerate(read_lines(path)):
+        try:
+            row = parse_line(raw)
+        except BadLine as exc:
+            yield _bad(index, line_number, str(exc))
+        else:
+            yield from tasks_from_row(row, index, line_number)
 
 
 def tasks_from_rows(rows: Iterable[Any]) -> Iterator[Task]:

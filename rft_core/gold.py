@@ -10,7 +10,6 @@ writes samples in.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RftError
+from .jsonl import BadLine, parse_line, read_lines
 from .reward_stats import spearman
 
 __all__ = ["Gold", "agreement", "read_gold"]
@@ -44,26 +44,17 @@ def read_gold(path: str | Path, column: str) -> Gold:
     """
     gold = Gold(column)
     found = False
-    try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise RftError(f"{path}: cannot read the data file: {exc.strerror}") from None
-    with handle:
-        index = 0
-        for line, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except (ValueError, RecursionError):
-                row = None  # an unreadable row was an error in the scoring run too: unlabelled
-            if isinstance(row, dict):
-                value, present = _value(row, column)
-                found = found or present
-                for position, label in enumerate(_labels(value, row, f"{path}: line {line}: column {column!r}")):
-                    if label is not None:
-                        gold.labels[index, position] = label
-            index += 1
+    for index, (line, raw) in enumerate(read_lines(path)):
+        try:
+            row = parse_line(raw)
+        except BadLine:
+            continue  # an unreadable row was an error in the scoring run too: unlabelled
+        if isinstance(row, dict):
+            value, present = _value(row, column)
+            found = found or present
+            for position, label in enumerate(_labels(value, row, f"{path}: line {line}: column {column!r}")):
+                if label is not None:
+                    gold.labels[index, position] = label
     if not found:
         raise RftError(f"{path}: no row has a column {column!r} to take gold labels from")
     return gold

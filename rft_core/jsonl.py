@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 
-__all__ = ["dumps_line", "loads_line"]
+from .errors import RftError
+
+__all__ = ["BadLine", "dumps_line", "loads_line", "parse_line", "read_json_lines", "read_lines"]
 
 _DIGITS = b"0123456789"
 _LONG_DIGITS = re.compile(rb"\d{19}")  # orjson reads an integer beyond 64 bits as a float; json keeps it exact
@@ -27,7 +31,7 @@ def loads_line(raw: bytes) -> Any:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass  # invalid, or what only json reads (NaN, Infinity, lone surrogates): its value or its error
-    return json.loads(raw.decode("utf-8"))
+    return json.loads(raw.decode("utf-8").rstrip("\r\n"))  # errors then point into the line, not past it
 
 
 def dumps_line(value: Any) -> str:
@@ -41,3 +45,49 @@ def dumps_line(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE).decode()
     except TypeError:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+class BadLine(ValueError):
+    """A line that is not JSON; its message says why, e.g. ``invalid JSON at column 3: Expecting value``."""
+
+
+def parse_line(raw: bytes) -> Any:
+    """``loads_line``, with every way a line can fail to read raised as BadLine."""
+    try:
+        return loads_line(raw)
+    except UnicodeDecodeError as exc:
+        raise BadLine(f"invalid UTF-8 at byte {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise BadLine(f"invalid JSON at column {exc.colno}: {exc.msg.removesuffix(' at')}") from None
+    except RecursionError:
+        raise BadLine("invalid JSON: nested too deeply") from None
+
+
+def read_lines(path: str | Path, what: str = "data file") -> Iterator[tuple[int, bytes]]:
+    """The line number and bytes of every line of ``path`` that is not blank.
+
+    Raises RftError naming the file (``what`` says which: "data file", "scores file") when it
+    cannot be opened.
+    """
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise RftError(f"{path}: {what} not found") from None
+    except OSError as exc:
+        raise RftError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.strip():
+                yield number, raw
+
+
+def read_json_lines(path: str | Path, what: str = "data file") -> Iterator[tuple[int, Any]]:
+    """The line number and JSON value of every line of ``path`` that is not blank.
+
+    Raises RftError naming the file and line of the first line that is not JSON.
+    """
+    for number, raw in read_lines(path, what):
+        try:
+            yield number, parse_line(raw)
+        except BadLine as exc:
+            raise RftError(f"{path}: line {number}: {exc}") from None

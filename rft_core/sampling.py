@@ -14,7 +14,6 @@ concurrency, rate limits, retries, timeouts and the on-disk cache; ``sampling_ap
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import RftError
+from .jsonl import read_json_lines
 from .output import RowWriter
 
 __all__ = [
@@ -148,26 +148,11 @@ def _add_counts(into: dict[str, int], counts: Mapping[str, int]) -> None:
 def read_prompt_rows(path: str | Path) -> list[PromptRow]:
     """Every row of a JSONL file with its prompt; raises RftError naming the line of a bad row."""
     rows = []
-    try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise RftError(f"{path}: cannot read the data file: {exc.strerror}") from None
-    with handle:
-        for line, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw.decode("utf-8").rstrip("\r\n"))
-            except UnicodeDecodeError as exc:
-                raise RftError(f"{path}: line {line}: invalid UTF-8 at byte {exc.start}") from None
-            except json.JSONDecodeError as exc:
-                raise RftError(f"{path}: line {line}: invalid JSON at column {exc.colno}: {exc.msg}") from None
-            except RecursionError:
-                raise RftError(f"{path}: line {line}: invalid JSON: nested too deeply") from None
-            try:
-                rows.append(PromptRow(line, row, _prompt(row)))
-            except ValueError as exc:
-                raise RftError(f"{path}: line {line}: {exc}") from None
+    for line, row in read_json_lines(path):
+        try:
+            rows.append(PromptRow(line, row, _prompt(row)))
+        except ValueError as exc:
+            raise RftError(f"{path}: line {line}: {exc}") from None
     return rows
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from .errors import RftError
+from .jsonl import BadLine, parse_line, read_lines
 from .output import result_from_row
 from .report import Summary
 from .types import Status
@@ -23,28 +23,16 @@ def read_scores(path: str | Path, pass_threshold: float = 1.0) -> Summary:
     Raises RftError naming the file and line of the first row that is not an output row.
     """
     summary = Summary(pass_threshold)
-    try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise RftError(f"{path}: cannot read the scores file: {exc.strerror}") from None
-    with handle:
-        for line, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except (ValueError, RecursionError) as exc:
-                problem = f"invalid JSON ({exc})" if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
-                raise _not_a_row(path, line, problem) from None
+    for line, raw in read_lines(path, "scores file"):
+        try:
+            row = parse_line(raw)
             problem = _problem(row)
-            if problem:
-                raise _not_a_row(path, line, problem)
-            summary.add(row["index"], result_from_row(row), row.get("id"))
+        except BadLine as exc:
+            problem = str(exc)
+        if problem:
+            raise RftError(f"{path}: line {line}: {problem}; expected an output row of `rft score -o`")
+        summary.add(row["index"], result_from_row(row), row.get("id"))
     return summary
-
-
-def _not_a_row(path: str | Path, line: int, problem: str) -> RftError:
-    return RftError(f"{path}: line {line}: {problem}; expected an output row of `rft score -o`")
 
 
 def _problem(row: Any, path: str = "") -> str | None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from .errors import MissingDependencyError, RftError
 from .grader import Grader
+from .jsonl import read_json_lines
 from .registry import Registry
 from .spec import load_spec
 from .types import Result, Sample, Status
@@ -573,18 +574,7 @@ def _numbered(rows: Iterable[Any]) -> Iterable[tuple[str, Any]]:
 
 
 def _read_jsonl(path: Path) -> list[tuple[str, Any]]:
-    if not path.is_file():
-        raise RftError(f"{path}: data file not found")
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((f"line {number}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise RftError(f"{path}: line {number}: invalid JSON: {exc.msg}") from None
-    return rows
+    return [(f"line {number}", row) for number, row in read_json_lines(path)]
 
 
 def _prepare_row(row: Any, source: str, where: str) -> dict[str, Any]:

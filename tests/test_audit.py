@@ -227,9 +227,9 @@ def test_items_come_from_every_row_format(tmp_path):
         (None, "data file not found"),
         ("", "no rows to audit (the data set is empty)"),
         ("\n  \n", "no rows to audit (the data set is empty)"),
-        ('{"answer": "x"}\n{"answer": \n', "line 2: not a JSON object: Expecting value"),
+        ('{"answer": "x"}\n{"answer": \n', "line 2: invalid JSON at column 12: Expecting value"),
         ('{"answer": "x"}\n[1, 2]\n', "row 2: a row must be a JSON object, not list"),
-        (b'{"answer": "\xff"}\n', "not UTF-8 text (invalid start byte at byte 12)"),
+        (b'{"answer": "\xff"}\n', "line 1: invalid UTF-8 at byte 12"),
     ],
     ids=["missing", "empty", "blank_lines", "bad_json", "not_an_object", "not_utf8"],
 )

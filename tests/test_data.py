@@ -7,6 +7,7 @@ import json
 import pytest
 
 from rft_core.data import Task, read_tasks, tasks_from_row, tasks_from_rows
+from rft_core.errors import RftError
 
 TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "x"}'}}
 
@@ -309,5 +310,5 @@ def test_read_tasks_of_an_empty_file(tmp_path):
 
 
 def test_read_tasks_of_a_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(RftError, match=r"nope.jsonl: data file not found$"):
         list(read_tasks(tmp_path / "nope.jsonl"))

@@ -67,7 +67,7 @@ def test_a_column_no_row_has(tmp_path):
 
 
 def test_a_missing_file(tmp_path):
-    with pytest.raises(RftError, match="cannot read the data file: No such file or directory"):
+    with pytest.raises(RftError, match=r"nope.jsonl: data file not found$"):
         read_gold(tmp_path / "nope.jsonl", "label")
 
 

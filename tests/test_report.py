@@ -482,7 +482,7 @@ def test_rft_report_malformed_file_names_the_line(tmp_path, capsys):
     scores.write_text(json.dumps({"index": 0, "reward": 1.0, "status": "ok"}) + "\n\n{\"index\": 1, \"rew\n")
     assert main(["report", str(scores)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {scores}: line 3: invalid JSON (")
+    assert err.startswith(f"error: {scores}: line 3: invalid JSON at column ")
     assert err.endswith("expected an output row of `rft score -o`\n")
 
 

@@ -36,7 +36,7 @@ def test_reads_rows_into_a_summary(tmp_path):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("{not json", "invalid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"),
+        ("{not json", "invalid JSON at column 2: Expecting property name enclosed in double quotes"),
         ("[1, 2]", "not a JSON object"),
         ({**GOOD, "index": None}, "'index' must be a row number, not None"),
         ({**GOOD, "index": True}, "'index' must be a row number, not True"),
@@ -61,7 +61,7 @@ def test_a_bad_line_is_named(tmp_path, line, message):
 
 
 def test_a_missing_file(tmp_path):
-    with pytest.raises(RftError, match=r"nope.jsonl: cannot read the scores file: No such file or directory"):
+    with pytest.raises(RftError, match=r"nope.jsonl: scores file not found"):
         read_scores(tmp_path / "nope.jsonl")
 
 
