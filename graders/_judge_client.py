@@ -47,20 +47,37 @@ from rft_core.errors import MissingDependencyError
 from rft_core.types import Status
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "ClientSettings",
     "JudgeCallError",
     "JudgeClient",
     "Reply",
     "get_client",
     "on_background_loop",
+    "resolve_endpoint",
     "run_in_background",
     "submit_in_background",
     "supports_structured",
 ]
 
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRY_STATUSES = frozenset({408, 409, 429})
 MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After is capped
 CHARS_PER_TOKEN = 4  # for the tokens_per_minute estimate before the server reports usage
+
+
+def resolve_endpoint(base_url: str | None, api_key: str | None, api_key_env: str) -> tuple[str, str | None]:
+    """The server to call and its API key.
+
+    The URL is ``base_url``, else $OPENAI_BASE_URL, else OpenAI's; the key is ``api_key``, else the
+    variable ``api_key_env``. Local servers (vLLM, Ollama, llama.cpp) accept any key, so they get a
+    placeholder; the key is None only when OpenAI's own server would be called without one.
+    """
+    url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    key = api_key or os.environ.get(api_key_env)
+    if not key and url != DEFAULT_BASE_URL:
+        key = "not-needed"
+    return url, key
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
@@ -34,6 +33,7 @@ from ._judge_client import (
     Reply,
     get_client,
     on_background_loop,
+    resolve_endpoint,
     run_in_background,
     supports_structured,
 )
@@ -43,7 +43,6 @@ __all__ = ["JudgeConfig", "LabelModel", "Message", "SamplingParams", "ScoreModel
 
 DEFAULT_SEED = 42
 MAX_STEPS_CHARS = 20_000  # the judge's reasoning kept in metadata["steps"]
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_REASONING_EFFORT = "medium"
 SAMPLE_OPEN, SAMPLE_CLOSE = "<sample>", "</sample>"
 _SAMPLE_TAG = re.compile(r"<(?=[\s/]*sample)", re.I)  # one run then a literal: linear on any text
@@ -261,15 +260,12 @@ class _Judge(Grader):
 
     def settings(self) -> ClientSettings:
         config = self.config
-        base_url = (config.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        api_key = config.api_key or os.environ.get(config.api_key_env)
-        if not api_key:
-            if base_url == DEFAULT_BASE_URL:
-                raise GradeError(
-                    f"no API key for {base_url}: set {config.api_key_env} (or api_key_env / api_key in the spec)",
-                    code="model_grader_server_error",
-                )
-            api_key = "not-needed"  # local servers (vLLM, Ollama, llama.cpp) accept any key
+        base_url, api_key = resolve_endpoint(config.base_url, config.api_key, config.api_key_env)
+        if api_key is None:
+            raise GradeError(
+                f"no API key for {base_url}: set {config.api_key_env} (or api_key_env / api_key in the spec)",
+                code="model_grader_server_error",
+            )
         return ClientSettings(
             base_url=base_url,
             api_key=api_key,

@@ -16,21 +16,19 @@ text are stored; a failed sample is asked again next run.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graders._judge_cache import cache_disabled_by_env, get_cache, request_key
-from graders._judge_client import ClientSettings, JudgeCallError, get_client, submit_in_background
+from graders._judge_client import ClientSettings, JudgeCallError, get_client, resolve_endpoint, submit_in_background
 from graders.llm_judge import is_reasoning_model
 
 from .errors import MissingDependencyError, RftError
 from .sampling import ItemSamples, PromptRow, SampleOptions
 
-__all__ = ["ApiSampler", "DEFAULT_BASE_URL"]
+__all__ = ["ApiSampler"]
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 REJECTED_N = (400, 422)  # a server that refuses n > 1 says so with these
 
 _no_n: set[tuple[str, str]] = set()  # (base_url, model) that do not give n choices per request
@@ -44,14 +42,9 @@ class ApiSampler:
             import openai  # noqa: F401
         except ImportError:
             raise MissingDependencyError("openai", "judge", "rft sample") from None
-        base_url = (options.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        api_key = os.environ.get(options.api_key_env)
-        if not api_key:
-            if base_url == DEFAULT_BASE_URL:
-                raise RftError(
-                    f"no API key for {base_url}: set {options.api_key_env} (or name another with --api-key-env)"
-                )
-            api_key = "not-needed"  # local servers (vLLM, Ollama, llama.cpp) accept any key
+        base_url, api_key = resolve_endpoint(options.base_url, None, options.api_key_env)
+        if api_key is None:
+            raise RftError(f"no API key for {base_url}: set {options.api_key_env} (or name another with --api-key-env)")
         self.options = options
         self.settings = ClientSettings(
             base_url=base_url,

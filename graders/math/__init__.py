@@ -10,7 +10,6 @@ evaluated: no ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
