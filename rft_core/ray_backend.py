@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from .errors import MissingDependencyError, RftError
 from .data import Task
-from .grader import Grader
+from .grader import CPUS_VARIABLE, Grader
 from .runner import LOOKAHEAD, Scored, _collect, _timed_grade
 from .types import Result
 
@@ -25,9 +25,11 @@ CONNECT_SECONDS = 10.0  # to reach an explicit cluster address before Ray tries 
 
 
 class _BatchGrader:
-    """A Ray actor's state: the grader, unpickled once when the actor starts."""
+    """A Ray actor's state: the grader, unpickled once when the actor starts. The actor holds one
+    CPU, so graders with worker pools of their own (math) start one worker."""
 
     def __init__(self, grader: Grader) -> None:
+        os.environ[CPUS_VARIABLE] = "1"
         self.grader = grader
 
     def pid(self) -> int:

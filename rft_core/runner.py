@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import multiprocessing
 import signal
 import threading
@@ -17,7 +18,7 @@ from typing import Any
 
 from .data import Task, tasks_from_rows
 from .errors import RftError
-from .grader import Grader
+from .grader import CPUS_VARIABLE, Grader, available_cpus
 from .registry import Registry
 from .spec import load_spec
 from .types import Result, Status
@@ -173,10 +174,12 @@ def _scored(batch: list[Task], results: Sequence[Result], seconds: float) -> lis
 _worker_grader: Grader | None = None  # in a worker process: the grader it was started with
 
 
-def _start_worker(grader: Grader) -> None:
-    """Pool initializer: keep the grader (unpickled once per process); Ctrl-C is the parent's to handle."""
+def _start_worker(grader: Grader, cpus: int) -> None:
+    """Pool initializer: keep the grader (unpickled once per process); Ctrl-C is the parent's to handle.
+    Graders with worker pools of their own (math) size them by this process's share of the cores."""
     global _worker_grader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ[CPUS_VARIABLE] = str(cpus)
     _worker_grader = grader
 
 
@@ -214,7 +217,8 @@ def _graded_in_processes(grader: Grader, batches: Iterator[list[Task]], workers:
 def _start_pool(grader: Grader, workers: int) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(grader,))
+    share = max(1, available_cpus() // workers)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(grader, share))
 
 
 def _collect(batch: list[Task], future: Future[tuple[list[Result], float]]) -> list[Scored]:

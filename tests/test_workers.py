@@ -128,3 +128,40 @@ def test_score_fail_fast_with_workers_writes_the_rows_before_the_error(tmp_path,
     assert main(["score", str(spec), str(data), "-o", str(out), "--no-progress", "--workers", "2", "--fail-fast"]) == 1
     assert [json.loads(line)["index"] for line in out.read_text(encoding="utf-8").splitlines()] == [0]
     assert "error: line 2: invalid JSON" in capsys.readouterr().err
+
+
+class CoresSeen(Grader):
+    """Reports the cores its process may use, as graders with pools of their own see them."""
+
+    type = "cores_seen"
+
+    def evaluate(self, sample, item):
+        from rft_core.grader import available_cpus
+
+        return Result(1.0, metadata={"cpus": available_cpus(), "pid": os.getpid()})
+
+
+def test_each_worker_gets_its_share_of_the_cores(monkeypatch):
+    monkeypatch.setattr(runner, "BATCH_SIZE", 2)
+    monkeypatch.setenv("RFT_CPUS", "6")  # as if this machine had 6 cores to give
+    scored = list(run(CoresSeen(), tasks_from_rows([{"output_text": "x"}] * 20), workers=3))
+    assert {entry.result.metadata["cpus"] for entry in scored} == {2}
+    assert os.getpid() not in {entry.result.metadata["pid"] for entry in scored}
+    assert os.environ["RFT_CPUS"] == "6"  # the parent's setting is left alone
+
+
+@pytest.mark.parametrize("value", ["", "0", "-2", "two"])
+def test_available_cpus_ignores_a_setting_that_is_not_a_count(monkeypatch, value):
+    from rft_core.grader import available_cpus
+
+    monkeypatch.setenv("RFT_CPUS", value)
+    assert available_cpus() == len(os.sched_getaffinity(0))
+
+
+def test_the_math_pool_is_sized_by_the_share(monkeypatch):
+    from graders.math._pool import get_pool
+
+    monkeypatch.setenv("RFT_CPUS", "1")
+    assert get_pool(None, memory_mb=1234).size == 1  # memory_mb: a pool of its own, not the suite's shared one
+    monkeypatch.setenv("RFT_CPUS", "3")
+    assert get_pool(None, memory_mb=1234).size == 3

@@ -70,7 +70,7 @@ class MathConfig(GraderConfig):
         default=5.0, gt=0, description="Seconds one comparison may run in a worker before it is killed (status timeout)."
     )
     workers: int | None = Field(
-        default=None, ge=1, description="Worker processes for sympy comparisons; null means one per CPU core."
+        default=None, ge=1, description="Worker processes for sympy comparisons; null means one per CPU core this process may use."
     )
     worker_memory_mb: int = Field(
         default=4096, ge=0, description="Address-space limit of each worker process in MiB (0: no limit)."

@@ -22,6 +22,8 @@ import threading
 import time
 from pathlib import Path
 
+from rft_core.grader import available_cpus
+
 __all__ = ["WorkerPool", "get_pool", "shutdown_pools"]
 
 _ROOT = str(Path(__file__).resolve().parent.parent.parent)  # the directory holding the graders package
@@ -233,8 +235,8 @@ _POOLS_LOCK = threading.Lock()
 
 
 def get_pool(size: int | None = None, memory_mb: int = 4096) -> WorkerPool:
-    """The process-wide pool of that size (``None``: one worker per core)."""
-    size = size or os.cpu_count() or 1
+    """The process-wide pool of that size (``None``: one worker per core this process may use)."""
+    size = size or available_cpus()
     with _POOLS_LOCK:
         pool = _POOLS.get((size, memory_mb))
         if pool is None:
