@@ -10,6 +10,7 @@ import regex
 from pydantic import Field
 
 from rft_core import GradeError, Result, hookimpl
+from rft_core.types import SharedResult
 
 from ._text import TextComparisonConfig, TextGrader, compile_pattern, search_with_timeout
 
@@ -47,10 +48,10 @@ class StringCheck(TextGrader):
         return regex.IGNORECASE if self.config.casefold else 0
 
     def compare(self, text: str, reference: str) -> Result:
-        return Result(1.0 if self.check(text, reference) else 0.0)
+        return PASSED if self.check(text, reference) else FAILED
 
     def compare_batch(self, texts: list[str], references: list[str]) -> list[Result]:
-        return [Result(1.0 if hit else 0.0) for hit in map(self.check, texts, references)]
+        return list(map(BY_HIT.__getitem__, map(self.check, texts, references)))
 
     def _regex(self, text: str, reference: str, full: bool = False) -> bool:
         pattern = self.pattern or compile_pattern(reference, GradeError, self._flags())
@@ -58,6 +59,10 @@ class StringCheck(TextGrader):
 
     def _fullmatch(self, text: str, reference: str) -> bool:
         return self._regex(text, reference, full=True)
+
+
+PASSED, FAILED = SharedResult(1.0), SharedResult(0.0)  # every check has one of two outcomes: made once, read-only
+BY_HIT = {True: PASSED, False: FAILED}
 
 
 def _contains_ignoring_case(text: str, reference: str) -> bool:

@@ -8,7 +8,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Item", "Result", "Sample", "Status"]
+__all__ = ["Item", "Result", "Sample", "SharedResult", "Status"]
 
 Item = Mapping[str, Any]
 """The dataset row a sample answers: every field but the sample's."""
@@ -186,3 +186,23 @@ class Result:
         for name, sub in self.sub_rewards.items():
             if sub.metadata or sub.sub_rewards:  # a bare sub-result (the usual ok one) has no codes
                 sub._collect_errors(f"{prefix}.{name}" if prefix else name, codes)
+
+
+class SharedResult(Result):
+    """A Result one grader returns for many samples (string_check's 1.0 and 0.0), made once.
+
+    It is read-only: setting or deleting an attribute raises AttributeError, so no
+    caller can change the result of another sample. Pickled, it comes back a plain Result.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, reward: float, status: Status = Status.OK, reason: str | None = None) -> None:
+        for name, value in zip(Result.__slots__, (reward, status, reason, EMPTY, EMPTY)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a SharedResult is read-only (it is the result of many samples): cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a SharedResult is read-only (it is the result of many samples): cannot delete {name!r}")

@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from graders.string_check import StringCheck
-from rft_core import SpecError, Status, load_spec
+from rft_core import Result, SpecError, Status, load_spec
 
 
 def spec(**fields) -> dict:
@@ -322,6 +322,16 @@ def test_unknown_field_is_a_spec_error(registry):
 def test_docstring_example():
     grader = StringCheck(reference="{{ item.answer }}", operation="eq", casefold=True)
     assert grader.grade("Paris", {"answer": "paris"}).reward == 1.0
+
+
+def test_results_are_two_shared_read_only_outcomes(registry):
+    grader = load_spec(spec(), registry=registry)
+    samples, items = ["Paris", "Lyon", "Paris"], [{"reference": "Paris"}] * 3
+    batch = grader.grade_batch(samples, items)
+    assert batch == [Result(1.0), Result(0.0), Result(1.0)]
+    assert batch[0] is batch[2] is grader.grade("Paris", {"reference": "Paris"})  # made once, not per sample
+    with pytest.raises(AttributeError):
+        batch[0].reward = 0.0  # would change every other sample's result
 
 
 # --- pickling (TRL and worker processes ship graders across processes) ----------------------------

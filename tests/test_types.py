@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
-from rft_core.types import Result, Sample, Status
+from rft_core.types import Result, Sample, SharedResult, Status
 
 # --- Sample.coerce ----------------------------------------------------------------
 
@@ -179,6 +180,24 @@ def test_containers_passed_in_are_kept_and_mutable():
     result = Result(1.0, metadata=metadata)
     result.metadata["x"] = 1
     assert metadata == {"x": 1}
+
+
+def test_shared_result_is_an_equal_read_only_result():
+    shared = SharedResult(1.0)
+    assert isinstance(shared, Result) and shared == Result(1.0) and repr(shared) == "Result(reward=1.0, status='ok')"
+    with pytest.raises(AttributeError, match="a SharedResult is read-only .*: cannot set 'reward'"):
+        shared.reward = 0.0
+    with pytest.raises(AttributeError, match="cannot delete 'reason'"):
+        del shared.reason
+    with pytest.raises(TypeError):
+        shared.metadata["x"] = 1
+    assert (shared.reward, shared.reason, shared.metadata) == (1.0, None, {})
+
+
+def test_shared_result_pickles_as_a_plain_result():
+    copy = pickle.loads(pickle.dumps(SharedResult(0.0, Status.NOT_APPLICABLE, "skipped")))
+    assert type(copy) is Result and copy == Result(0.0, Status.NOT_APPLICABLE, "skipped")
+    copy.reason = "mutable again"  # a plain Result: no longer shared
 
 
 @pytest.mark.parametrize(
