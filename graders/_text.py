@@ -11,6 +11,7 @@ import regex
 from pydantic import AfterValidator, Field
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField
+from rft_core.batch_memo import shared
 from rft_core.types import Item, Sample
 
 __all__ = ["RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
@@ -84,7 +85,29 @@ class TextInputs:
         return self.normalise(text), self.normalise(reference) if self.normalise_reference else reference
 
     def texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str]]:
-        """``texts`` for a batch, normalising whole columns; raises if any row fails."""
+        """``texts`` for a batch, normalising whole columns; raises if any row fails. Sibling graders
+        with the same settings (in a composite's ``batch_memo``) prepare them once."""
+        texts, references = shared((samples, items), self.settings(), partial(self._texts_batch, samples, items))
+        return list(texts), list(references)  # copies: the shared lists stay as made
+
+    def settings(self) -> tuple:
+        """Everything ``texts_batch`` depends on besides the batch."""
+        config = self.config
+        return (
+            TextInputs,
+            config.input.text,
+            config.reference.text,
+            config.extract,
+            config.strip,
+            config.casefold,
+            config.nfkc,
+            config.collapse_whitespace,
+            config.max_input_chars,
+            config.regex_timeout,
+            self.normalise_reference,
+        )
+
+    def _texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str]]:
         config = self.config
         texts = config.input.render_batch(samples, items)
         if texts:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 from rft_core import Grader, GraderConfig, Result, Status, SubGraders, hookimpl
+from rft_core.batch_memo import batch_memo
 from rft_core.errors import FormulaError
 from rft_core.formula import Formula
 from rft_core.grader import run_sync
@@ -126,7 +127,8 @@ class Multi(Grader):
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         """Each sub-grader grades the whole batch; when all are ok the formula runs column-wise."""
-        columns = {key: grader.grade_batch(samples, items) for key, grader in self.graders.items()}
+        with batch_memo():  # children with the same text settings normalise the batch once
+            columns = {key: grader.grade_batch(samples, items) for key, grader in self.graders.items()}
         rows = _rows(columns, len(samples))
         if all(set(map(_status, column)) == {Status.OK} for column in columns.values()):
             rewards = {key: [result.reward for result in column] for key, column in columns.items()}

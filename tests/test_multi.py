@@ -258,6 +258,24 @@ def test_nested_multi(registry):
     assert as_dict["sub_rewards"]["inner"]["sub_rewards"]["exact"] == {"reward": 1.0, "status": "ok", "reason": None}
 
 
+def test_batch_children_with_different_text_settings_are_not_mixed_up(registry):
+    reference = "{{ item.answer }}"
+    graders = {
+        "plain": {"type": "string_check", "reference": reference},
+        "folded": {"type": "string_check", "reference": reference, "casefold": True, "strip": True},
+        "close": {"type": "fuzzy_match", "reference": reference, "processor": "none", "casefold": True},
+        "same": {"type": "fuzzy_match", "reference": reference, "processor": "none"},  # the plain child's texts
+    }
+    grader = load_spec(multi(graders), registry=registry)
+    samples, items = [" PARIS", "Paris", "lyon"], [{"answer": "Paris"}] * 3
+    batch = grader.grade_batch(samples, items)
+    assert batch == [grader.grade(sample, item) for sample, item in zip(samples, items)]
+    assert [{key: sub.reward for key, sub in result.sub_rewards.items()} for result in batch][:2] == [
+        {"plain": 0.0, "folded": 1.0, "close": fuzz.ratio(" paris", "paris") / 100, "same": fuzz.ratio(" PARIS", "Paris") / 100},
+        {"plain": 1.0, "folded": 1.0, "close": 1.0, "same": 1.0},
+    ]
+
+
 def test_nested_errors_are_found_by_path(registry):
     inner = multi({"exact": {"type": "string_check", "reference": "{{ item.answer }}"}})
     result = load_spec(multi({"inner": inner, "c": fixed()}), registry=registry).grade("Paris", {})
