@@ -70,7 +70,7 @@ class FuzzyMatch(TextGrader):
         processor = PROCESSORS[self.config.processor]
         scores = [scorer(text, reference, processor=processor) / scale for text, reference in zip(texts, references)]
         if self.config.pass_threshold is None:
-            return [Result(score) for score in scores]
+            return list(map(Result, scores))
         return list(map(self.reward, scores))
 
     def reward(self, score: float) -> Result:

@@ -120,7 +120,7 @@ class Formula:
         results = self._column(columns, size)
         if not all(map(math.isfinite, results)):
             raise ArithmeticError(f"the formula {self.text!r} gave a non-finite value")
-        return [float(result) for result in results]
+        return list(map(float, results))
 
     def __str__(self) -> str:
         return self.text

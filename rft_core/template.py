@@ -104,6 +104,8 @@ class Template:
                 values = list(map(attrgetter(single.steps[0]), samples))
             else:
                 values = list(map(itemgetter(single.steps[0]), items))
+            if set(map(type, values)) == {str}:
+                return values
             return [value if type(value) is str else _to_text(value) for value in values]
         render = self.render
         return [render(sample, item) for sample, item in zip(samples, items)]
