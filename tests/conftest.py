@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -10,6 +11,15 @@ os.environ["RFT_LOAD_PLUGINS"] = ""  # set before any registry is built
 
 from rft_core.plugins import make_plugin_manager  # noqa: E402
 from rft_core.registry import Registry  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ctrl_c_reaches_subprocesses():
+    """A suite started in the background (``cmd &`` in a script) inherits SIGINT ignored, and so would
+    every ``rft`` subprocess a test interrupts with Ctrl-C; give them Python's usual handling."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture
