@@ -74,8 +74,8 @@ def resolve_endpoint(base_url: str | None, api_key: str | None, api_key_env: str
     placeholder; the key is None only when OpenAI's own server would be called without one.
     """
     url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-    key = api_key or os.environ.get(api_key_env)
-    if not key and url != DEFAULT_BASE_URL:
+    key = api_key or os.environ.get(api_key_env) or None  # an empty variable is no key
+    if key is None and url != DEFAULT_BASE_URL:
         key = "not-needed"
     return url, key
 

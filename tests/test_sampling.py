@@ -231,7 +231,13 @@ def test_a_bad_row_stops_before_any_request_naming_its_line(tmp_path, server, ca
     assert server.count == 0
 
 
-def test_openai_without_an_api_key_says_which_variable(tmp_path, capsys):
+@pytest.mark.parametrize("value", [None, ""], ids=["unset", "empty"])
+def test_openai_without_an_api_key_says_which_variable(tmp_path, capsys, monkeypatch, value):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    if value is None:
+        monkeypatch.delenv("MY_KEY", raising=False)
+    else:
+        monkeypatch.setenv("MY_KEY", value)
     data = write_rows(tmp_path / "data.jsonl", ROWS[:1])
     assert main(["sample", str(data), "-o", str(tmp_path / "out.jsonl"), "--model", "gpt-4o-mini",
                  "--api-key-env", "MY_KEY"]) == 1
