@@ -7,17 +7,22 @@ Run:
 Results are those of a multi of two components (exact 0/1, close in [0, 1], 3% parse errors),
 four samples per item, as `rft score` gives them. Prints microseconds per sample for the floor
 and Summary.add, their ratio, and the milliseconds of Summary.to_dict() (statistics, readiness).
-Each timing is the best of ``--repeats`` runs.
+Each timing is the best of ``--repeats`` runs; the three take turns.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
-import time
+import sys
 
-from rft_core.report import Summary
-from rft_core.types import Result, Status
+sys.path.insert(0, os.path.dirname(__file__))
+
+from _corpus import best_rates  # noqa: E402
+
+from rft_core.report import Summary  # noqa: E402
+from rft_core.types import Result, Status  # noqa: E402
 
 
 def _results(count: int) -> list[tuple[int, Result]]:
@@ -46,25 +51,17 @@ def _summary(results: list[tuple[int, Result]]) -> Summary:
     return summary
 
 
-def _best(function, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     results = _results(args.samples)
-    floor = _best(lambda: _floor(results), args.repeats)
-    adding = _best(lambda: _summary(results), args.repeats)
     summary = _summary(results)
-    report = _best(summary.to_dict, args.repeats)
+    rates = best_rates(  # runs per second, the three taking turns so a busy machine slows them alike
+        {"floor": lambda: _floor(results), "add": lambda: _summary(results), "report": summary.to_dict}, 1, args.repeats
+    )
+    floor, adding, report = (1 / rate for rate in rates.values())  # seconds
     per = 1e6 / args.samples
     print(f"{args.samples} samples (multi of 2 components, 4 samples per item), best of {args.repeats}")
     print(f"floor (append the reward)   {floor * per:6.2f} us/sample")

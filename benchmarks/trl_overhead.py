@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests")) 
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _corpus import pairs  # noqa: E402
+from _corpus import best_rates, pairs  # noqa: E402
 
 from rft_core import Sample, load_spec  # noqa: E402
 from rft_core.trl import reward_funcs, reward_weights  # noqa: E402
@@ -37,15 +37,6 @@ SPEC = {
         "close": {"type": "fuzzy_match", "metric": "token_set_ratio", "extract": "Answer:\\s*(.+)", "reference": "{{ item.answer }}"},
     },
 }
-
-
-def best_seconds(function, repeats: int = 7) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def overhead(count: int, batch: int) -> None:
@@ -98,11 +89,8 @@ def overhead(count: int, batch: int) -> None:
         "direct_split": each_batch(lambda s: direct_children(completions[s : s + batch], items[s : s + batch])),
         "split": each_batch(lambda s: [f(**kwargs) for kwargs in [trl_kwargs(s)] for f in split]),  # TRL: same lists
     }
-    best = dict.fromkeys(variants, float("inf"))
-    for _ in range(11):  # interleaved, so a busy machine slows every variant alike
-        for key, function in variants.items():
-            best[key] = min(best[key], best_seconds(function, repeats=1))
-    base, prebuilt, ours, ours_quiet, direct_split, ours_split = best.values()
+    rates = best_rates(variants, 1, repeats=11)  # interleaved, so a busy machine slows every variant alike
+    base, prebuilt, ours, ours_quiet, direct_split, ours_split = (1 / rate for rate in rates.values())  # seconds
     print(f"completions                             {count:,} in batches of {batch} (identical rewards)")
     print(f"grader.grade_batch(completions, items)  {count / base:,.0f} completions/s   (baseline)")
     print(f"composite reward function, logging     {count / ours:,.0f} completions/s   overhead {ours / base - 1:+.1%} (target <= +10%)")
