@@ -19,7 +19,8 @@ class Repetition(ShapingGrader):
     """A penalty in [-factor, 0] on the share of repeated word n-grams, lines or sentences.
 
     The share is the fraction of units (n-grams, non-blank lines, sentences) that repeat an
-    earlier one. Up to ``threshold`` it costs nothing; from there the penalty grows linearly to
+    earlier one (lines and sentences compared without surrounding whitespace, sentences without
+    their end mark). Up to ``threshold`` it costs nothing; from there the penalty grows linearly to
     ``-factor`` when every unit is a repeat. Only the last ``max_units`` words (or lines,
     sentences) are read, where a degenerate loop shows, so the cost is capped.
 
@@ -55,7 +56,8 @@ class Repetition(ShapingGrader):
             distinct = len(set(zip(*(words[start:] for start in range(config.n)))))
         else:
             pieces = text.splitlines() if config.unit == "line" else SENTENCE_END.split(text)
-            units = [piece.strip() for piece in pieces[-config.max_units :]]
+            ending = ".!? \t\r\f\v" if config.unit == "sentence" else None  # 'Sure.' repeats 'Sure!'
+            units = [piece.strip().rstrip(ending) for piece in pieces[-config.max_units :]]
             units = [unit for unit in units if unit]
             total = len(units)
             if not total:

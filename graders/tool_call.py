@@ -82,13 +82,16 @@ class ToolCall(Grader):
         value = self.config.expected.resolve(sample, item)
         try:
             if isinstance(value, str):
-                value = orjson.loads(value)
+                try:
+                    value = orjson.loads(value)
+                except orjson.JSONDecodeError as exc:
+                    raise GradeError(f"not JSON ({exc})") from None
             if isinstance(value, Mapping):
                 value = [value]
             if not isinstance(value, list):
-                raise GradeError(f"is a {type(value).__name__}, not a list of calls")
+                raise GradeError(f"{_json_kind(value)}, not a list of calls")
             return [self.parse_call(call, position, "expected call") for position, call in enumerate(value)]
-        except (GradeError, orjson.JSONDecodeError) as exc:
+        except GradeError as exc:
             raise GradeError(
                 f"expected calls ({self.config.expected.text}): {exc}; give a list of {{name, arguments}}",
                 status=Status.ERROR,
@@ -98,7 +101,7 @@ class ToolCall(Grader):
     def parse_call(self, call: Any, position: int, what: str) -> Call:
         """(name, arguments) of a call in either shape; a malformed one is a parse_error."""
         if not isinstance(call, Mapping):
-            raise _malformed(f"{what} {position} is a {type(call).__name__}, not an object")
+            raise _malformed(f"{what} {position} is {_json_kind(call)}, not an object")
         body = call["function"] if isinstance(call.get("function"), Mapping) else call
         name, arguments = body.get("name"), body.get("arguments")
         if not isinstance(name, str):
@@ -113,7 +116,7 @@ class ToolCall(Grader):
             except orjson.JSONDecodeError as exc:
                 raise _malformed(f"{what} {position} ({name}): arguments are not valid JSON ({exc})") from None
         if not isinstance(arguments, Mapping):
-            raise _malformed(f"{what} {position} ({name}): arguments are a {type(arguments).__name__}, not an object")
+            raise _malformed(f"{what} {position} ({name}): arguments are {_json_kind(arguments)}, not an object")
         return name, dict(arguments)
 
     def matches(self, want: Call, got: Call, item: Item) -> bool:
@@ -156,7 +159,7 @@ def same(expected: Any, given: Any) -> bool:
 def _calls(sample: Sample, limit: int) -> list[Any]:
     calls = sample.output_tools
     if not isinstance(calls, list):
-        raise _malformed(f"output_tools is a {type(calls).__name__}, not a list of calls")
+        raise _malformed(f"output_tools is {_json_kind(calls)}, not a list of calls")
     if len(calls) > limit:
         raise _malformed(f"{len(calls):,} tool calls, over max_calls={limit}")
     return calls
@@ -188,6 +191,14 @@ def _in_order(matches: list[list[bool]]) -> int:
             current[got] = previous[got - 1] + 1 if hit else max(previous[got], current[got - 1])
         previous = current
     return previous[width]
+
+
+def _json_kind(value: Any) -> str:
+    """What a value is, in JSON's words: 'an array', 'null', 'a number'."""
+    if value is None:
+        return "null"
+    kinds = ((bool, "a boolean"), ((int, float), "a number"), (str, "a string"), (list, "an array"), (Mapping, "an object"))
+    return next((kind for types, kind in kinds if isinstance(value, types)), f"a {type(value).__name__}")
 
 
 def _text(value: Any) -> str:
