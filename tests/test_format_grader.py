@@ -206,3 +206,16 @@ def test_a_regex_that_runs_too_long_is_a_timeout():
     grader = Format(mode="regex", pattern=r"(?:x+x+)+y", regex_timeout=0.05)
     result = grader.grade("x" * 5000)
     assert result.status is Status.TIMEOUT
+
+
+def test_the_docs_example_rewards():
+    """docs/graders/format.md's table: weights {single_answer: 3}, the rest 1 (8 in all)."""
+    grader = Format(scoring="weighted", weights={"single_answer": 3})
+    rows = {
+        "<think>2+2=4</think>\n<answer>4</answer>": 1.0,
+        "<think>…</think><answer>3 or 4</answer>": 5 / 8,
+        "<think>…</think><answer>4</answer><answer>5</answer>": 7 / 8,
+        "Sure! <think>…</think><answer>4</answer>": 7 / 8,
+        "<think>…</answer><answer>4</think>": 3 / 8,
+    }
+    assert {text: grader.grade(text).reward for text in rows} == pytest.approx(rows)
