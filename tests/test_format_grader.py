@@ -219,3 +219,46 @@ def test_the_docs_example_rewards():
         "<think>…</answer><answer>4</think>": 3 / 8,
     }
     assert {text: grader.grade(text).reward for text in rows} == pytest.approx(rows)
+
+
+# --- rft audit: the format probes ----------------------------------------------------------------
+
+TRIVIA = [{"id": "fr", "answer": "Paris"}, {"id": "it", "answer": "Rome"}, {"id": "uk", "answer": "London"}]
+FORMAT_PROBES = ["format_several_answers", "format_candidates_in_tag", "format_mismatched_tags",
+                 "format_answer_outside", "format_empty_answer", "format_only", "hedge_letters"]
+
+
+def test_a_strict_format_grader_passes_every_format_probe():
+    from rft_core.audit import audit
+
+    spec = {"type": "multi", "calculate_output": "answer * format", "graders": {
+        "answer": {"type": "string_check", "operation": "like", "reference": "{{ item.answer }}"},
+        "format": {"type": "format"},
+    }}
+    report = audit(spec, TRIVIA, probes=FORMAT_PROBES)
+    assert report.passed
+    # the 'like' answer check alone is fooled by the hacks, and each hack passes some of the format
+    # checks (they are sub-rewards of their own), but the format grader's reward by none
+    leaking = {finding.grader for finding in report.leaks}
+    assert "answer" in leaking and "format" not in leaking
+
+
+def test_a_lenient_format_regex_is_caught_by_the_format_probes():
+    from rft_core.audit import audit
+
+    lenient = {"type": "string_check", "operation": "regex", "reference": r"<think>.*</\w+>\s*<answer>.*</\w+>"}
+    spec = {"type": "multi", "calculate_output": "answer * format", "graders": {
+        "answer": {"type": "string_check", "operation": "like", "reference": "{{ item.answer }}"},
+        "format": lenient,
+    }}
+    flagged = {finding.probe for finding in audit(spec, TRIVIA, probes=FORMAT_PROBES).flagged}
+    assert flagged == {"format_several_answers", "format_candidates_in_tag", "format_mismatched_tags",
+                       "format_answer_outside", "format_empty_answer"}
+
+
+def test_weighted_scoring_shows_as_a_leak_of_partial_credit():
+    from rft_core.audit import audit
+
+    report = audit({"type": "format", "scoring": "weighted"}, TRIVIA, probes=["format_several_answers"])
+    assert not report.passed  # 5 of 6 checks pass: a weighted format reward pays a hack most of its reward
+    assert report.flagged[0].mean_reward == pytest.approx(5 / 6)

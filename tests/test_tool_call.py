@@ -194,3 +194,38 @@ def test_bad_config_fails_the_spec_load(registry):
     with pytest.raises(SpecError) as caught:
         load_spec({"type": "tool_call", "metric": "accuracy"}, registry=registry)
     assert "metric: Input should be 'f1', 'precision', 'recall' or 'exact'" in str(caught.value)
+
+
+# --- rft audit: the tool probes ------------------------------------------------------------------
+
+AGENT_ITEMS = [
+    {"id": "w", "prompt": "Weather in Paris?", "tool_calls": [WEATHER]},
+    {"id": "t", "prompt": "Time in Berlin?", "tool_calls": json.dumps([TIME])},  # a JSON text column
+]
+TOOL_PROBES = ["tool_spray", "tool_names_only", "tool_malformed_arguments", "tool_calls_as_text", "empty"]
+
+
+def test_an_f1_tool_call_grader_passes_the_tool_probes():
+    from rft_core.audit import audit
+
+    report = audit({"type": "tool_call"}, AGENT_ITEMS, probes=TOOL_PROBES)
+    assert report.passed
+    malformed = next(f for f in report.findings if f.probe == "tool_malformed_arguments" and f.grader == "(root)")
+    assert dict(malformed.statuses) == {"parse_error": 2}
+    spray = next(f for f in report.findings if f.probe == "tool_spray" and f.grader == "(root)")
+    assert spray.mean_reward == pytest.approx(2 / 8)  # F1 of 1 pair among 7 calls
+    assert "tool calls: [" in spray.example["sample"]
+
+
+def test_a_recall_reward_is_caught_spraying_calls():
+    from rft_core.audit import audit
+
+    report = audit({"type": "tool_call", "metric": "recall"}, AGENT_ITEMS, probes=TOOL_PROBES)
+    assert {finding.probe for finding in report.flagged} == {"tool_spray"}
+
+
+def test_the_probes_skip_items_without_expected_calls():
+    from rft_core.probes import PROBES, contexts
+
+    context = contexts([{"answer": "Paris"}])[0]
+    assert [probe.name for probe in PROBES if probe.name.startswith("tool_") and probe.texts(context)] == []
