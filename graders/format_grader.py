@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from types import MappingProxyType
 from typing import Annotated, Literal
 
 import orjson
@@ -11,9 +11,9 @@ import regex
 from pydantic import AfterValidator, Field, model_validator
 
 from rft_core import Result, Status, hookimpl
-from rft_core.types import Item, Sample, SharedResult
+from rft_core.types import Item, Sample
 
-from ._shaping import FAILED, PASSED, ShapingConfig, ShapingGrader
+from ._shaping import FAILED, PASSED, ShapingConfig, ShapingGrader, SharedComposite
 from ._text import RegexField, compile_pattern, search_with_timeout
 
 CHECKS = {
@@ -27,7 +27,7 @@ CANDIDATE_PATTERNS = (r"(?i)\bor\b", r"(?s)\\boxed.*?\\boxed")
 """An answer matching one of these is a list of candidates: 'A or B or C', '3, 4 or 5', two boxed answers."""
 
 MEMO_SIZE = 4096  # distinct outcomes (checks passed and failure details) whose Result is kept and shared
-TAG_NAME = regex.compile(r"[A-Za-z][\w.-]*")
+TAG_NAME = re.compile(r"[A-Za-z][\w.-]*")
 
 Outcome = dict[str, str | None]  # check -> None when it passed, else why it failed
 
@@ -112,13 +112,16 @@ class Format(ShapingGrader):
         if not self.weights:
             raise ValueError(f"every check of mode {config.mode} is turned off: give one a weight above 0")
         self.total_weight = sum(self.weights.values())
-        names = "|".join(regex.escape(tag) for tag in config.tags)
-        self.tag_pattern = regex.compile(rf"<\s*(/?)\s*({names})\b[^<>]*>", regex.IGNORECASE)
+        names = "|".join(re.escape(tag) for tag in config.tags)
+        # our own linear patterns run with the standard library's re (no timeout needed, and faster)
+        self.tag_pattern = re.compile(rf"<\s*(/?)\s*({names})\b[^<>]*>", re.IGNORECASE)
+        self.canonical = _canonical(config, names)
         self.names = {tag.lower(): tag for tag in config.tags}
-        self.candidates = [compile_pattern(pattern, ValueError) for pattern in config.candidate_patterns]
+        self.candidates = [_candidate_pattern(pattern) for pattern in config.candidate_patterns]
         self.whole = compile_pattern(config.pattern, ValueError) if config.pattern is not None else None
-        self.check_text: Callable[[str], Outcome] = getattr(self, f"_{config.mode}")
         self.memo: dict[tuple, Result] = {}
+        self.passed = self.result(dict.fromkeys(self.weights))
+        self.grade_text: Callable[[str], Result] = getattr(self, f"_{config.mode}")
 
     def active_checks(self) -> list[str]:
         """The checks this config runs: its mode's, less those turned off or with nothing to check."""
@@ -134,10 +137,10 @@ class Format(ShapingGrader):
         return [c for c in CHECKS[config.mode] if c not in skipped and weights.get(c, 1.0) > 0]
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
-        return self.result(self.check_text(self.text(sample, item)))
+        return self.grade_text(self.text(sample, item))
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
-        return list(map(self.result, map(self.check_text, self.texts(samples, items))))
+        return list(map(self.grade_text, self.texts(samples, items)))
 
     def result(self, outcome: Outcome) -> Result:
         """The Result of one outcome; equal outcomes share one read-only Result."""
@@ -152,81 +155,91 @@ class Format(ShapingGrader):
             reward = sum(self.weights[check] for check in outcome if outcome[check] is None) / self.total_weight
         reason = "; ".join(f"{check}: {outcome[check]}" for check in failed) or None
         sub_rewards = {check: FAILED if why is not None else PASSED for check, why in outcome.items()}
-        result = _SharedComposite(reward, reason, sub_rewards)
+        result = SharedComposite(reward, reason, sub_rewards)
         if len(self.memo) < MEMO_SIZE:
             self.memo[key] = result
         return result
 
     # --- the modes: text -> outcome of each active check ------------------------------------
 
-    def _tags(self, text: str) -> Outcome:
-        tokens = [(m.group(1) == "/", m.group(2).lower(), m.group(0), m.start(), m.end()) for m in self.tag_pattern.finditer(text)]
+    def _tags(self, text: str) -> Result:
+        """The well-formed case in one C-level fullmatch; anything else is scanned tag by tag."""
+        match = self.canonical.fullmatch(text)
+        if match is not None:
+            if self.config.answer_tag is None:
+                return self.passed
+            answer = match.group(1).strip()
+            if answer and self._single(answer) is None:
+                return self.passed
+        return self.result(self.scan(text))
+
+    def scan(self, text: str) -> Outcome:
+        """The outcome of every active check of tags mode, from one pass over the tags in the text."""
+        names = self.names
+        wanted = (self.config.answer_tag or "").lower()
+        opens, closes = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+        opened: list[str] = []  # first opening of each tag, in order
+        nesting = outside = None
+        current = None  # the tag open now, while the nesting holds
+        depth = position = 0
+        answer_start = answer_stop = None
+        for match in self.tag_pattern.finditer(text):
+            close, name, spelled = match[1] == "/", match[2].lower(), match[0]
+            start, end = match.span()
+            if depth == 0 and outside is None and text[position:start].strip():
+                outside = f"text outside the tags: {_clip(text[position:start])}"
+            tag = names[name]
+            if nesting is None:
+                if spelled != (f"</{tag}>" if close else f"<{tag}>"):
+                    nesting = f"malformed tag {spelled!r}"
+                elif not close and current is not None:
+                    nesting = f"<{tag}> opens inside <{names[current]}>"
+                elif close and current != name:
+                    nesting = f"</{tag}> closes " + (f"<{names[current]}>" if current else "nothing")
+                current = None if close else name
+            if close:
+                closes[name] += 1
+                depth = max(depth - 1, 0)
+                if name == wanted and answer_start is not None and answer_stop is None:
+                    answer_stop = start
+            else:
+                opens[name] += 1
+                depth += 1
+                if opens[name] == 1:
+                    opened.append(name)
+                if name == wanted and answer_start is None:
+                    answer_start = end
+            position = end
+        if depth == 0 and outside is None and text[position:].strip():
+            outside = f"text outside the tags: {_clip(text[position:])}"
+        if nesting is None and current is not None:
+            nesting = f"<{names[current]}> is never closed"
+        wrong_counts = [
+            f"<{tag}> opens {opens[name]} and closes {closes[name]} times"
+            for name, tag in names.items()
+            if (opens[name], closes[name]) != (1, 1)
+        ]
         found = {
-            "once": self._once(tokens),
-            "order": self._order(tokens),
-            "nesting": self._nesting(tokens),
-            "outside": self._outside(text, tokens),
+            "once": ", ".join(wrong_counts) or None,
+            "order": None if opened == list(names) else
+            f"tags open in the order {_tag_list(map(names.get, opened))}, not {_tag_list(self.config.tags)}",
+            "nesting": nesting,
+            "outside": outside,
         }
-        if self.config.answer_tag is not None:
-            answer = self._answer_text(text, tokens).strip()
+        if wanted:
+            answer = text[answer_start:answer_stop].strip() if answer_stop is not None else ""
             found["answer_nonempty"] = None if answer else "the answer tag is missing or empty"
             found["single_answer"] = self._single(answer) if answer else "no answer to check"
         return {check: found[check] for check in self.weights}
 
-    def _once(self, tokens: list[tuple]) -> str | None:
-        problems = []
-        for name, tag in self.names.items():
-            opens = sum(1 for close, found, *_ in tokens if found == name and not close)
-            closes = sum(1 for close, found, *_ in tokens if found == name and close)
-            if (opens, closes) != (1, 1):
-                problems.append(f"<{tag}> opens {opens} and closes {closes} times")
-        return ", ".join(problems) or None
-
-    def _order(self, tokens: list[tuple]) -> str | None:
-        opened = list(dict.fromkeys(name for close, name, *_ in tokens if not close))
-        if opened == list(self.names):
-            return None
-        return f"tags open in the order {_tag_list(map(self.names.get, opened))}, not {_tag_list(self.config.tags)}"
-
-    def _nesting(self, tokens: list[tuple]) -> str | None:
-        current = None  # the name of the open tag, if one is open
-        for close, name, spelled, *_ in tokens:
-            if spelled != (f"</{self.names[name]}>" if close else f"<{self.names[name]}>"):
-                return f"malformed tag {spelled!r}"
-            if not close and current is not None:
-                return f"<{self.names[name]}> opens inside <{self.names[current]}>"
-            if close and current != name:
-                return f"</{self.names[name]}> closes " + (f"<{self.names[current]}>" if current else "nothing")
-            current = None if close else name
-        return None if current is None else f"<{self.names[current]}> is never closed"
-
-    def _outside(self, text: str, tokens: list[tuple]) -> str | None:
-        depth, position = 0, 0
-        for close, _name, _spelled, start, end in tokens:
-            if depth == 0 and text[position:start].strip():
-                return f"text outside the tags: {_clip(text[position:start])}"
-            depth = max(depth - 1, 0) if close else depth + 1
-            position = end
-        if depth == 0 and text[position:].strip():
-            return f"text outside the tags: {_clip(text[position:])}"
-        return None
-
-    def _answer_text(self, text: str, tokens: list[tuple]) -> str:
-        wanted = self.config.answer_tag.lower()  # type: ignore[union-attr]  # only called with an answer tag
-        start = next((end for close, name, _s, _b, end in tokens if name == wanted and not close), None)
-        if start is None:
-            return ""
-        stop = next((begin for close, name, _s, begin, _e in tokens if name == wanted and close and begin >= start), None)
-        return text[start:stop] if stop is not None else ""
-
     def _single(self, answer: str) -> str | None:
         timeout = self.config.regex_timeout
         for pattern in self.candidates:
-            if search_with_timeout(pattern, answer, timeout):
+            if pattern.search(answer) if isinstance(pattern, re.Pattern) else search_with_timeout(pattern, answer, timeout):
                 return f"the answer {_clip(answer)} is a list of candidates (matches {pattern.pattern!r})"
         return None
 
-    def _json(self, text: str) -> Outcome:
+    def _json(self, text: str) -> Result:
         try:
             value = orjson.loads(text.strip())
         except orjson.JSONDecodeError as exc:
@@ -237,22 +250,32 @@ class Format(ShapingGrader):
         if "keys" in self.weights:
             missing = [key for key in self.config.required_keys if not isinstance(value, dict) or key not in value]
             found["keys"] = f"missing keys {missing}" if missing else None
-        return {check: found[check] for check in self.weights}
+        return self.result({check: found[check] for check in self.weights})
 
-    def _regex(self, text: str) -> Outcome:
+    def _regex(self, text: str) -> Result:
         assert self.whole is not None
         matched = search_with_timeout(self.whole, text, self.config.regex_timeout, full=True)
-        return {"regex": None if matched else f"the text does not fullmatch {self.whole.pattern!r}"}
+        return self.result({"regex": None if matched else f"the text does not fullmatch {self.whole.pattern!r}"})
 
 
-class _SharedComposite(SharedResult):
-    """A read-only Result with read-only sub-rewards, returned for every sample with the same outcome."""
+def _canonical(config: Format.Config, names: str) -> re.Pattern:
+    """The well-formed output as one linear pattern: each tag once, in order, its content free of
+    the tags (in any spelling), whitespace (or with ``outside: any``, tag-free text) between them.
+    The answer tag's content is group 1. A fullmatch implies every structural check passes."""
+    content = rf"[^<]*(?:<(?!\s*/?\s*(?i:{names})\b)[^<]*)*"
+    gap = r"\s*" if config.outside == "whitespace" else f"(?:{content})"
+    answer = (config.answer_tag or "").lower()
+    parts = [gap]
+    for tag in config.tags:
+        inside = f"({content})" if tag.lower() == answer else f"(?:{content})"
+        parts += [f"<{re.escape(tag)}>", inside, f"</{re.escape(tag)}>", gap]
+    return re.compile("".join(parts))
 
-    __slots__ = ()
 
-    def __init__(self, reward: float, reason: str | None, sub_rewards: dict[str, Result]) -> None:
-        super().__init__(reward, Status.OK, reason)
-        object.__setattr__(self, "sub_rewards", MappingProxyType(sub_rewards))
+def _candidate_pattern(pattern: str) -> re.Pattern | regex.Pattern:
+    """The default patterns are ours and linear: the standard library runs them without a timeout.
+    A spec's own patterns run in the regex module, stopped at regex_timeout."""
+    return re.compile(pattern) if pattern in CANDIDATE_PATTERNS else compile_pattern(pattern, ValueError)
 
 
 def _tag_list(names) -> str:

@@ -14,11 +14,12 @@ from pydantic import Field, model_validator
 from rft_core import Result, Status, SubGraders, hookimpl
 from rft_core.errors import MissingDependencyError
 from rft_core.spec import spec_path
-from rft_core.types import Item, Sample
+from rft_core.types import Item, Sample, SharedResult
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
 from ._transformers import load_cached
 
+NO_PENALTY = SharedResult(0.0)  # most samples: made once, read-only
 NOT_APPLICABLE = "no other sample of this item in the batch to compare lengths with"
 
 
@@ -163,10 +164,12 @@ class Length(ShapingGrader):
         if config.mode == "group":
             return self.group_results(samples, items, lengths, cut)
         rule = self.overlong if config.mode == "overlong" else self.band
-        return [self.result(length, truncated, rule(length)) for length, truncated in zip(lengths, cut)]
+        return list(map(self.result, lengths, cut, map(rule, lengths)))
 
     def result(self, length: int, truncated: bool, penalty: float, sub_rewards: Mapping[str, Result] = {}) -> Result:
         """The penalty of one sample, after the truncation rule."""
+        if not (penalty or truncated or sub_rewards):
+            return NO_PENALTY
         if truncated and self.config.on_truncated == "zero":
             penalty, why = -self.config.factor, "truncated output: full penalty (on_truncated: zero)"
         elif truncated and self.config.on_truncated == "soft":

@@ -11,6 +11,8 @@ from pydantic import Field
 from rft_core import GradeError, Grader, GraderConfig, Result, Sample, Status, SubGraders, TemplateField, hookimpl
 from rft_core.types import Item
 
+from ._shaping import FAILED, PASSED, SharedComposite
+
 Call = tuple[str, dict[str, Any]]  # (function name, parsed arguments)
 
 
@@ -74,9 +76,10 @@ class ToolCall(Grader):
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         exact = float(paired == len(expected) == len(called))
         reward = {"f1": f1, "precision": precision, "recall": recall, "exact": exact}[config.metric]
-        reason = None if exact else f"{paired} of {len(expected)} expected calls made, {len(called)} calls in all"
-        subs = {"precision": Result(precision), "recall": Result(recall)}
-        return Result(reward, Status.OK, reason, subs, {"paired": paired})
+        if exact:
+            return PERFECT[config.metric]
+        reason = f"{paired} of {len(expected)} expected calls made, {len(called)} calls in all"
+        return Result(reward, Status.OK, reason, {"precision": _score(precision), "recall": _score(recall)})
 
     def expected_calls(self, item: Item, sample: Sample) -> list[Call]:
         value = self.config.expected.resolve(sample, item)
@@ -100,9 +103,10 @@ class ToolCall(Grader):
 
     def parse_call(self, call: Any, position: int, what: str) -> Call:
         """(name, arguments) of a call in either shape; a malformed one is a parse_error."""
-        if not isinstance(call, Mapping):
+        if type(call) is not dict and not isinstance(call, Mapping):
             raise _malformed(f"{what} {position} is {_json_kind(call)}, not an object")
-        body = call["function"] if isinstance(call.get("function"), Mapping) else call
+        function = call.get("function")
+        body = function if type(function) is dict or isinstance(function, Mapping) else call
         name, arguments = body.get("name"), body.get("arguments")
         if not isinstance(name, str):
             raise _malformed(f"{what} {position} has no function name")
@@ -115,6 +119,8 @@ class ToolCall(Grader):
                 arguments = orjson.loads(arguments)
             except orjson.JSONDecodeError as exc:
                 raise _malformed(f"{what} {position} ({name}): arguments are not valid JSON ({exc})") from None
+        if type(arguments) is dict:
+            return name, arguments
         if not isinstance(arguments, Mapping):
             raise _malformed(f"{what} {position} ({name}): arguments are {_json_kind(arguments)}, not an object")
         return name, dict(arguments)
@@ -125,14 +131,14 @@ class ToolCall(Grader):
         expected, given = want[1], got[1]
         mode = self.config.arguments
         if mode == "exact":
-            return same(expected, given)
+            return equal(expected, given)
         if mode == "subset":
-            return all(key in given and same(value, given[key]) for key, value in expected.items())
+            return all(key in given and equal(value, given[key]) for key, value in expected.items())
         if expected.keys() != given.keys():
             return False
         graders = self.config.argument_graders
         return all(
-            self.graded(graders[key], value, given[key], item) if key in graders else same(value, given[key])
+            self.graded(graders[key], value, given[key], item) if key in graders else equal(value, given[key])
             for key, value in expected.items()
         )
 
@@ -141,19 +147,39 @@ class ToolCall(Grader):
         return result.ok and result.reward >= self.config.argument_threshold
 
 
+def equal(expected: Any, given: Any) -> bool:
+    """``same``, decided by C-level comparisons where they suffice: values Python finds unequal are
+    not the same JSON, and values whose canonical JSON text is identical are."""
+    if expected != given:
+        return False
+    try:
+        if orjson.dumps(expected, option=CANONICAL) == orjson.dumps(given, option=CANONICAL):
+            return True
+    except (orjson.JSONEncodeError, TypeError):
+        pass
+    return same(expected, given)  # equal in Python, not in text: 1 and 1.0 are the same, true and 1 are not
+
+
+CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def same(expected: Any, given: Any) -> bool:
     """JSON equality that tells true from 1 (Python's == does not); 1 and 1.0 are equal."""
-    if isinstance(expected, bool) or isinstance(given, bool):
-        return type(expected) is type(given) and expected == given
-    if isinstance(expected, Mapping):
-        return (
-            isinstance(given, Mapping)
-            and expected.keys() == given.keys()
-            and all(same(value, given[key]) for key, value in expected.items())
-        )
-    if isinstance(expected, list):
-        return isinstance(given, list) and len(given) == len(expected) and all(map(same, expected, given))
-    return type(given) is not list and not isinstance(given, Mapping) and expected == given
+    kind = type(expected)
+    if kind is type(given):
+        if kind is dict:
+            return expected.keys() == given.keys() and all(same(value, given[key]) for key, value in expected.items())
+        if kind is list:
+            return len(expected) == len(given) and all(map(same, expected, given))
+        return expected == given
+    if kind in NUMBERS and type(given) in NUMBERS:
+        return expected == given
+    if isinstance(expected, Mapping) and isinstance(given, Mapping):  # other mapping types, e.g. from YAML
+        return same(dict(expected), dict(given))
+    return False
+
+
+NUMBERS = (int, float)
 
 
 def _calls(sample: Sample, limit: int) -> list[Any]:
@@ -166,19 +192,26 @@ def _calls(sample: Sample, limit: int) -> list[Any]:
 
 
 def _any_order(matches: list[list[bool]]) -> int:
-    """The most pairs of expected and made calls, each used once (augmenting paths)."""
+    """The most pairs of expected and made calls, each used once (augmenting paths; at once when no
+    two expected calls match the same made call)."""
+    if len(matches) == 1:
+        return int(any(matches[0]))
+    hits = [[got for got, hit in enumerate(row) if hit] for row in matches]
+    chosen = [row[0] for row in hits if len(row) == 1]
+    if all(len(row) <= 1 for row in hits) and len(set(chosen)) == len(chosen):
+        return len(chosen)
     owner: dict[int, int] = {}  # made call -> the expected call it is paired with
+    return sum(_augment(want, hits, owner, set()) for want in range(len(hits)))
 
-    def pair(want: int, seen: set[int]) -> bool:
-        for got, hit in enumerate(matches[want]):
-            if hit and got not in seen:
-                seen.add(got)
-                if got not in owner or pair(owner[got], seen):
-                    owner[got] = want
-                    return True
-        return False
 
-    return sum(pair(want, set()) for want in range(len(matches)))
+def _augment(want: int, hits: list[list[int]], owner: dict[int, int], seen: set[int]) -> bool:
+    for got in hits[want]:
+        if got not in seen:
+            seen.add(got)
+            if got not in owner or _augment(owner[got], hits, owner, seen):
+                owner[got] = want
+                return True
+    return False
 
 
 def _in_order(matches: list[list[bool]]) -> int:
@@ -203,6 +236,18 @@ def _json_kind(value: Any) -> str:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def _score(value: float) -> Result:
+    return SCORES.get(value) or Result(value)
+
+
+SCORES = {1.0: PASSED, 0.0: FAILED}  # the usual precision and recall: made once, read-only
+PERFECT = {
+    metric: SharedComposite(1.0, None, {"precision": SCORES[1.0], "recall": SCORES[1.0]})
+    for metric in ("f1", "precision", "recall", "exact")
+}
+"""The result of every sample whose calls are exactly the expected ones."""
 
 
 def _malformed(message: str) -> GradeError:

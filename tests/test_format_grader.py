@@ -262,3 +262,13 @@ def test_weighted_scoring_shows_as_a_leak_of_partial_credit():
     report = audit({"type": "format", "scoring": "weighted"}, TRIVIA, probes=["format_several_answers"])
     assert not report.passed  # 5 of 6 checks pass: a weighted format reward pays a hack most of its reward
     assert report.flagged[0].mean_reward == pytest.approx(5 / 6)
+
+
+@pytest.mark.parametrize("fields", [{}, {"outside": "any"}, {"answer_tag": None}, {"tags": ["answer"]}],
+                         ids=["default", "outside_any", "no_answer_tag", "answer_only"])
+def test_the_fast_path_agrees_with_the_tag_scan(fields):
+    """A well-formed output is recognised by one fullmatch; every case must give what the scan gives."""
+    grader = Format(**fields)
+    texts = [text for text, _ in TAG_CASES] + ["<think>a < b</think><answer>4</answer>", "<answer>x</answer>"]
+    for text in texts:
+        assert grader.grade(text) == grader.result(grader.scan(text)), text

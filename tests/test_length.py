@@ -118,9 +118,12 @@ def test_tokens_are_counted_with_the_local_tokenizer(tokenizer_dir, registry):
         {"type": "length", "tokenizer": str(tokenizer_dir), "max_length": 6, "buffer": 2}, registry=registry
     )
     # the word tokenizer gives one token a word (unknown words too), no special tokens added
-    results = grader.grade_batch(["the answer", "the answer is four four", "the answer is four zzz qq"], [{}] * 3)
-    assert [result.metadata["length"] for result in results] == [2, 5, 6]
+    texts = ["the answer", "the answer is four four", "the answer is four zzz qq"]
+    assert grader.lengths(texts) == [2, 5, 6]
+    results = grader.grade_batch(texts, [{}] * 3)
     assert [result.reward for result in results] == [0.0, -0.5, -1.0]
+    assert [result.metadata.get("length") for result in results] == [None, 5, 6]  # kept where there is a penalty
+    assert results[1].reason == "5 tokens"
     assert grader.grade("the answer is four four").reward == -0.5
 
 

@@ -72,7 +72,9 @@ def test_sub_rewards_and_reason():
     result = ToolCall().grade(tools(call("time", TIME["arguments"])), EXPECTED)
     assert {key: sub.reward for key, sub in result.sub_rewards.items()} == {"precision": 1.0, "recall": 0.5}
     assert result.reason == "1 of 2 expected calls made, 1 calls in all"
-    assert result.metadata == {"paired": 1}
+    perfect = ToolCall().grade(tools(call("weather", WEATHER["arguments"]), call("time", TIME["arguments"])), EXPECTED)
+    assert (perfect.reason, {key: sub.reward for key, sub in perfect.sub_rewards.items()}) == (
+        None, {"precision": 1.0, "recall": 1.0})
 
 
 def test_no_calls_expected_and_none_made_is_right():
@@ -229,3 +231,40 @@ def test_the_probes_skip_items_without_expected_calls():
 
     context = contexts([{"answer": "Paris"}])[0]
     assert [probe.name for probe in PROBES if probe.name.startswith("tool_") and probe.texts(context)] == []
+
+
+@pytest.mark.parametrize(
+    "matches",
+    [
+        [[True, True], [True, False]],  # greedy would give the first expected call the only match of the second
+        [[True, False, False], [True, False, False], [False, True, True]],
+        [[False, False], [False, False]],
+        [[True, True, True]],
+        [],
+    ],
+    ids=["needs_augmenting", "shared_column", "none", "one_row", "empty"],
+)
+def test_any_order_pairs_as_many_as_possible(matches):
+    from itertools import permutations
+
+    from graders.tool_call import _any_order
+
+    width = len(matches[0]) if matches else 0
+    best = max(
+        (sum(matches[row][column] for row, column in enumerate(order) if row < len(matches))
+         for order in permutations(range(max(width, len(matches))))),
+        default=0,
+    ) if width else 0
+    assert _any_order(matches) == best
+
+
+@pytest.mark.parametrize(
+    ("expected", "given", "equal_json"),
+    [({"a": 1, "b": [True]}, {"b": [True], "a": 1}, True), ({"a": 1}, {"a": 1.0}, True), ({"a": True}, {"a": 1}, False),
+     ({"a": [1, True]}, {"a": [1.0, 1]}, False), ({1: "x"}, {1: "x"}, True), ({"a": 2**70}, {"a": 2**70}, True)],
+    ids=["key_order", "int_float", "true_one", "nested_true_one", "int_keys", "big_int"],
+)
+def test_fast_equality_agrees_with_json_equality(expected, given, equal_json):
+    from graders.tool_call import equal
+
+    assert equal(expected, given) is equal_json is same(expected, given)
