@@ -7,8 +7,10 @@ from types import MappingProxyType
 
 from pydantic import Field
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField
+from rft_core import Grader, GraderConfig, Result, Status, TemplateField
 from rft_core.types import Item, Sample, SharedResult
+
+from ._text import within_limit
 
 __all__ = ["FAILED", "PASSED", "PenaltyConfig", "ShapingConfig", "ShapingGrader", "SharedComposite", "penalty_ramp"]
 
@@ -62,13 +64,7 @@ class ShapingGrader(Grader):
         return texts
 
     def checked(self, text: str) -> str:
-        if len(text) > self.config.max_input_chars:
-            raise GradeError(
-                f"input has {len(text):,} characters, over max_input_chars={self.config.max_input_chars:,}",
-                status=Status.PARSE_ERROR,
-                code="sample_parse_error",
-            )
-        return text
+        return within_limit(text, self.config.max_input_chars)
 
 
 def penalty_ramp(excess: float, span: float, factor: float) -> float:

@@ -10,7 +10,7 @@ import orjson
 import regex
 from pydantic import AfterValidator, Field, model_validator
 
-from rft_core import Result, Status, hookimpl
+from rft_core import Result, hookimpl
 from rft_core.types import Item, Sample
 
 from ._shaping import FAILED, PASSED, ShapingConfig, ShapingGrader, SharedComposite
