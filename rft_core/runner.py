@@ -88,7 +88,7 @@ def run(
     if ray_address is not None and backend != "ray":
         raise ValueError("ray_address is for backend='ray'")
     iterator = iter(tasks)
-    batches = _batches(iterator)
+    batches = _batches(iterator, BATCH_SIZE)  # read at call time: tests set a smaller size
     if backend == "ray":
         from .ray_backend import graded_on_ray
 
@@ -109,7 +109,7 @@ def run(
         graded.close()  # stops worker processes and batches in flight at once
 
 
-def _batches(tasks: Iterator[Task], size: int = BATCH_SIZE) -> Iterator[list[Task]]:
+def _batches(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
     """Batches of ``size`` tasks, stretched so the samples of one row (``completions``) stay in one
     batch: a grader comparing the samples of an item (length's group mode) sees them all."""
     batch: list[Task] = []
