@@ -84,15 +84,16 @@ class ToolCall(Grader):
     def expected_calls(self, item: Item, sample: Sample) -> list[Call]:
         value = self.config.expected.resolve(sample, item)
         try:
-            if isinstance(value, str):
-                try:
-                    value = orjson.loads(value)
-                except orjson.JSONDecodeError as exc:
-                    raise GradeError(f"not JSON ({exc})") from None
-            if isinstance(value, Mapping):
-                value = [value]
-            if not isinstance(value, list):
-                raise GradeError(f"{_json_kind(value)}, not a list of calls")
+            if type(value) is not list:  # the usual column is a list: no checks
+                if isinstance(value, str):
+                    try:
+                        value = orjson.loads(value)
+                    except orjson.JSONDecodeError as exc:
+                        raise GradeError(f"not JSON ({exc})") from None
+                if isinstance(value, Mapping):
+                    value = [value]
+                if not isinstance(value, list):
+                    raise GradeError(f"{_json_kind(value)}, not a list of calls")
             return [self.parse_call(call, position, "expected call") for position, call in enumerate(value)]
         except GradeError as exc:
             raise GradeError(
@@ -106,7 +107,7 @@ class ToolCall(Grader):
         if type(call) is not dict and not isinstance(call, Mapping):
             raise _malformed(f"{what} {position} is {_json_kind(call)}, not an object")
         function = call.get("function")
-        body = function if type(function) is dict or isinstance(function, Mapping) else call
+        body = function if function is not None and (type(function) is dict or isinstance(function, Mapping)) else call
         name, arguments = body.get("name"), body.get("arguments")
         if not isinstance(name, str):
             raise _malformed(f"{what} {position} has no function name")

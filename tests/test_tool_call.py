@@ -88,8 +88,9 @@ def test_no_calls_expected_and_none_made_is_right():
         [{"type": "function", "function": {"name": "time", "arguments": '{"tz": "CET"}'}}],  # Chat Completions shape
         json.dumps([TIME]),  # a JSON string column
         TIME,  # one call, not a list
+        json.dumps(TIME),  # one call as JSON text
     ],
-    ids=["chat_completions", "json_text", "single"],
+    ids=["chat_completions", "json_text", "single", "single_json_text"],
 )
 def test_expected_calls_in_every_shape(expected):
     assert ToolCall().grade(tools(call("time", TIME["arguments"])), {"tool_calls": expected}).reward == 1.0
