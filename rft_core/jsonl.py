@@ -42,13 +42,19 @@ def dumps_line(value: Any) -> str:
     """``value`` as one line of compact JSON text, newline included; non-ASCII characters as they are.
 
     A number that is not finite (NaN, infinity) is written ``null``, so the line is strict JSON.
-    What orjson cannot write (an integer beyond 64 bits, a non-string key) is written by ``json``;
-    what neither can write raises TypeError.
+    What orjson cannot write (an integer beyond 64 bits, a non-string key, a lone surrogate such as
+    a row's ``"\\ud800"``) is written by ``json``, non-ASCII escaped when the text would not encode
+    as UTF-8; what neither can write raises TypeError.
     """
     try:
         return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE).decode()
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: as an escape it reads back the same
+        return json.dumps(value, separators=(",", ":")) + "\n"
+    return text
 
 
 class BadLine(ValueError):

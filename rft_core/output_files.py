@@ -75,7 +75,8 @@ def atomic_text(path: Path, what: str = "the output") -> Iterator[IO[str]]:
     except OSError as exc:
         raise RftError(f"{path}: cannot write {what}: {exc.strerror}") from None
     try:
-        with open(descriptor, "w", encoding="utf-8") as handle:
+        # a lone surrogate (from a row's "\\ud800") is written as that escape, not refused halfway through
+        with open(descriptor, "w", encoding="utf-8", errors="backslashreplace") as handle:
             yield handle
             handle.flush()
             _sync(handle.fileno())
