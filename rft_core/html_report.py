@@ -43,7 +43,7 @@ figure{background:#fff;border:1px solid #d8dde3;border-radius:8px;margin:0;paddi
 figcaption{font-weight:600;margin-bottom:4px;word-break:break-all}
 .legend span{display:inline-block;margin-right:12px}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
 .advice li{margin:4px 0}.muted{color:#5b6670}
-@media (max-width:700px){main{padding:10px}table{font-size:11px}th,td{padding:2px 3px}
+@media (max-width:700px){main{padding:10px}table{font-size:11px}th,td{padding:2px 3px}td:first-child{overflow-wrap:anywhere}
 .charts{grid-template-columns:1fr}figure svg{max-width:100%;height:auto}}
 """
 

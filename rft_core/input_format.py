@@ -78,15 +78,14 @@ def _looks_like(path: str | Path) -> tuple[str | None, str]:
     text = head.removeprefix(b"\xef\xbb\xbf")
     if b"\x00" in text or not _is_utf8(text):
         return "a binary file", "give the rows as UTF-8 text, one JSON object per line"
-    first = text.lstrip()[:1]
-    if first == b"[":
+    header = text.lstrip().split(b"\n", 1)[0]
+    if header.startswith(b"["):
         return "a JSON array", "write one object per line, e.g. jq -c '.[]' {file} > {out}"
-    if first == b"{":
+    if header.strip() == b"{":  # how a pretty-printer opens an object
         return (
             "one JSON document over several lines (pretty-printed?)",
             "write each object on one line, e.g. jq -c . {file} > {out}",
         )
-    header = text.lstrip().split(b"\n", 1)[0]
     if b"\t" in header:
         return "tab-separated (TSV)", _TABLE_ADVICE.replace("{sep}", ", sep='\\t'")
     if b"," in header or b";" in header:
