@@ -617,7 +617,7 @@ def _add_audit_command(commands: Any) -> None:
 def _audit(args: argparse.Namespace) -> int:
     from .audit import audit
 
-    check_json_lines(args.data)
+    check_json_lines(args.data, allow_empty=True)  # audit says itself that there are no rows to audit
     report = audit(
         args.spec, args.data, threshold=args.threshold, tolerance=args.tolerance, max_items=args.max_items,
         probes=args.probes, workers=args.workers,
