@@ -35,8 +35,29 @@ DEBUG_VARIABLE = "RFT_DEBUG"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``rft`` command ``argv`` (default: ``sys.argv[1:]``); returns the exit code (see ``exit_codes``)."""
+    """Run the ``rft`` command ``argv`` (default: ``sys.argv[1:]``); returns the exit code (see ``exit_codes``).
+
+    An unexpected exception (a bug, ours or a plugin's) is one line on stderr and exit code 1; with
+    ``--debug`` or ``RFT_DEBUG=1``, its traceback.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _command(argv)
+    except KeyboardInterrupt:  # before a command started (loading plugins, reading arguments)
+        print("interrupted", file=sys.stderr)
+        return exit_codes.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - never a traceback unless asked for
+        if "--debug" in argv or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            traceback.print_exc()
+        else:
+            print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+            print(f"(a bug in rft or a plugin: run again with --debug or {DEBUG_VARIABLE}=1 for the traceback, "
+                  "and report it)", file=sys.stderr)
+        return exit_codes.FAILED
+
+
+def _command(argv: list[str]) -> int:
+    """Parse ``argv`` and run its command; errors meant for the user become messages and exit codes."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -58,14 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `rft score ... | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return exit_codes.OK
-    except Exception as exc:  # noqa: BLE001 - a bug (ours or a plugin's): one line, the traceback on request
-        if getattr(args, "debug", False) or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
-            traceback.print_exc()
-        else:
-            print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
-            print(f"(a bug in rft or a plugin: run again with --debug or {DEBUG_VARIABLE}=1 for the traceback, "
-                  "and report it)", file=sys.stderr)
-        return exit_codes.FAILED
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:
