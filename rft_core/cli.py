@@ -388,9 +388,9 @@ def _environment(**values: str) -> Iterator[None]:
 def _score_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    resume_record = resume_record_path(args.output) if args.output else None
-    check_outputs({"SPEC": args.spec, "DATA": args.data},
-                  {"-o": args.output, "--html": args.html, "the resume record": resume_record})
+    rows_to = {"-o": args.output, "the resume record": resume_record_path(args.output)} if args.output else \
+        {"stdout": _STDOUT if _STDOUT.exists() else None}  # `rft score SPEC DATA >> DATA` would read its own rows
+    check_outputs({"SPEC": args.spec, "DATA": args.data}, {**rows_to, "--html": args.html})
     grader = load_spec(args.spec)
     if not args.data.is_file():
         raise RftError(f"{args.data}: data file not found")
@@ -446,6 +446,9 @@ def _score_run(args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
+_STDOUT = Path("/dev/stdout")  # where the system names it: the file or pipe the shell connected
+
+
 def _resume_command(argv: list[str]) -> str:
     """The command line that continues this run: the same arguments, with --resume."""
     return shlex.join(["rft", *argv, *([] if "--resume" in argv else ["--resume"])])
@@ -474,7 +477,7 @@ def _report(args: argparse.Namespace) -> int:
     if (args.gold is None) != (args.data is None):
         raise RftError("--gold COLUMN and --data DATA go together: the labels are a column of the scored data file")
     check_outputs({"SCORES": args.scores, "--data": args.data}, {"--html": args.html})
-    check_json_lines(args.scores, "scores file")
+    check_json_lines(args.scores, "scores file", allow_empty=True)  # the output of `rft score --allow-empty`
     summary = read_scores(args.scores, args.pass_threshold)
     gold = read_gold(args.data, args.gold) if args.gold else None
     write_report(summary, sys.stdout, gold=gold, html=args.html, as_json=args.json, title=str(args.scores))

@@ -122,6 +122,19 @@ def test_the_console_script_refuses_to_score_into_its_data(files):
     assert data.read_bytes() == before and not resume_record_path(data).exists()
 
 
+def test_stdout_appended_to_the_data_is_refused(files):
+    # `rft score spec data.jsonl >> data.jsonl` would read its own output rows, without end
+    spec, data = files
+    before = data.read_bytes()
+    with open(data, "ab") as stdout:
+        done = subprocess.run([*RFT, "score", str(spec), str(data), "--no-progress"], stdout=stdout,
+                              stderr=subprocess.PIPE, text=True, timeout=60,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), "RFT_LOAD_PLUGINS": ""})
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: stdout /dev/stdout is DATA {data} (the same file), an input")
+    assert data.read_bytes() == before
+
+
 def test_export_openai_replaces_its_output_whole_or_not_at_all(tmp_path, capsys):
     out = tmp_path / "grader.json"
     out.write_text("old\n", encoding="utf-8")
@@ -478,8 +491,28 @@ def test_reasons_print_the_pattern_as_written(files, tmp_path):
     assert row["sub_rewards"]["exact"]["reason"] == r"extract pattern 'Answer:\s*(.+)' found no answer in the input"
 
 
+def test_ray_auto_without_a_cluster_is_said_in_our_words():
+    from rft_core.errors import RftError
+    from rft_core.ray_backend import _connect
+
+    class NoCluster:  # what ray.init(address="auto") raises when it finds no cluster
+        @staticmethod
+        def init(**options):
+            raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to by "
+                                  "setting `--address` flag or `RAY_ADDRESS` environment variable.")
+
+    with pytest.raises(RftError) as caught:
+        _connect(NoCluster, "auto")
+    assert str(caught.value).startswith("--ray-address auto: no Ray cluster is running on this machine")
+    assert "`--address`" not in str(caught.value)
+
+
 def test_ray_address_auto_without_a_cluster_speaks_our_words(files, tmp_path):
     pytest.importorskip("ray")
+    import psutil
+
+    if any(process.info["name"] == "gcs_server" for process in psutil.process_iter(["name"])):
+        pytest.skip("a Ray cluster runs on this machine (another test run's): `auto` would find it")
     spec, data = files
     done = _rft("score", str(spec), str(data), "--backend", "ray", "--ray-address", "auto", "--no-progress",
                 RAY_ADDRESS="", cwd=tmp_path)
