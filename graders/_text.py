@@ -135,7 +135,7 @@ class TextInputs:
             pass
         if last is None:
             raise GradeError(
-                f"extract pattern {self.pattern.pattern!r} found no answer in the input",
+                f"extract pattern '{self.pattern.pattern}' found no answer in the input",  # not repr: one backslash
                 status=Status.PARSE_ERROR,
                 code="sample_parse_error",
             )

@@ -6,18 +6,23 @@ import argparse
 import gc
 import json
 import os
+import shlex
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from . import exit_codes
 from .data import read_tasks
 from .errors import RftError, SpecError
 from .gold import read_gold
+from .input_format import check_json_lines
 from .openai_compat import export_openai, not_portable, openai_issues, run_response
-from .output import RowWriter, open_output, result_from_row, written_rows
+from .output import RowWriter, finish_output, open_output, result_from_row, resume_record_path, written_rows
+from .output_files import atomic_text, check_outputs
 from .registry import default_registry
 from .report import Summary, write_report
 from .runner import run
@@ -25,27 +30,70 @@ from .spec import load_spec
 from .types import Sample
 
 
+DEBUG_VARIABLE = "RFT_DEBUG"
+"""Set to 1 (like --debug) to see the traceback of an unexpected error."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``rft`` command ``argv`` (default: ``sys.argv[1:]``); returns the exit code (see ``exit_codes``).
+
+    An unexpected exception (a bug, ours or a plugin's) is one line on stderr and exit code 1; with
+    ``--debug`` or ``RFT_DEBUG=1``, its traceback.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _command(argv)
+    except KeyboardInterrupt:  # before a command started (loading plugins, reading arguments)
+        print("interrupted", file=sys.stderr)
+        return exit_codes.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - never a traceback unless asked for
+        if "--debug" in argv or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            traceback.print_exc()
+        else:
+            print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+            print(f"(a bug in rft or a plugin: run again with --debug or {DEBUG_VARIABLE}=1 for the traceback, "
+                  "and report it)", file=sys.stderr)
+        return exit_codes.FAILED
+
+
+def _command(argv: list[str]) -> int:
+    """Parse ``argv`` and run its command; errors meant for the user become messages and exit codes."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help and --version exit 0, a usage error 2, which is ours for rows
+        return exit_codes.FAILED if exc.code else exit_codes.OK
     if not hasattr(args, "handler"):
         parser.print_help()
-        return 2
+        return exit_codes.FAILED
+    args.argv = argv
     try:
         return args.handler(args)
     except RftError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exit_codes.FAILED
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        hint = getattr(args, "on_interrupt", None)
+        print("interrupted" + (f": {hint}" if hint else ""), file=sys.stderr)
+        return exit_codes.INTERRUPTED
     except BrokenPipeError:  # e.g. `rft score ... | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return exit_codes.OK
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rft", description="Open, local graders for reinforcement fine-tuning.")
+    parser = argparse.ArgumentParser(
+        prog="rft", description="Open, local graders for reinforcement fine-tuning.", epilog=exit_codes.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--debug", action="store_true", help=f"show the traceback of an unexpected error "
+                        f"(also {DEBUG_VARIABLE}=1)")
     commands = parser.add_subparsers(metavar="COMMAND")
 
     graders = commands.add_parser("graders", help="list the grader types: type, plugin, description")
@@ -55,24 +103,38 @@ def _parser() -> argparse.ArgumentParser:
     plugins.set_defaults(handler=_plugins)
 
     validate = commands.add_parser("validate", help="check a spec and report every problem")
-    validate.add_argument("spec", type=Path)
+    validate.add_argument("spec", type=Path, help=_SPEC_HELP)
     validate.add_argument(
         "--openai", action="store_true", help="also check the spec against OpenAI's graders (types, fields, no nested multi)"
     )
+    validate.add_argument(
+        "--data", type=Path, help="also render every template against the first rows of this data file "
+        "(catches a key the data lacks, e.g. {{ item.anwser }})"
+    )
+    validate.add_argument("--rows", type=_positive_int, default=5, metavar="N",
+                          help="with --data: how many rows to render against (default 5)")
     validate.set_defaults(handler=_validate)
 
     export = commands.add_parser("export-openai", help="write a spec as OpenAI grader JSON (exit 1 if not portable)")
-    export.add_argument("spec", type=Path)
+    export.add_argument("spec", type=Path, help=_SPEC_HELP)
     export.add_argument("-o", "--output", type=Path, help="write the JSON here (default: stdout)")
     export.set_defaults(handler=_export_openai)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of specs (for editors)")
     schema.set_defaults(handler=_schema)
 
-    score = commands.add_parser("score", help="score a JSONL file of model outputs")
-    score.add_argument("spec", type=Path)
-    score.add_argument("data", type=Path)
-    score.add_argument("-o", "--output", type=Path, help="write output rows here (default: stdout)")
+    score = commands.add_parser("score", help="score a JSONL file of model outputs", epilog=exit_codes.EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    score.add_argument("spec", type=Path, help=_SPEC_HELP)
+    score.add_argument("data", type=Path, help=_DATA_HELP)
+    score.add_argument("-o", "--output", type=Path, help="write output rows here (default: stdout); "
+                       "never one of the inputs")
+    score.add_argument(
+        "--max-error-rate", type=_share, metavar="SHARE", help="exit 2 when more than this share (0 to 1) of a "
+        "grader's samples are error, timeout or parse_error (default: when a grader graded none, or a template "
+        "names a key the data lacks)"
+    )
+    score.add_argument("--allow-empty", action="store_true", help="accept an empty data file (default: an error)")
     score.add_argument("--fail-fast", action="store_true", help="stop at the first row that errors")
     score.add_argument(
         "--pass-threshold", type=float, help="reward at or above which a sample passes "
@@ -110,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     run_one = commands.add_parser(
         "run", help="grade one sample and print the result as JSON (OpenAI's /graders/run response)"
     )
-    run_one.add_argument("spec", type=Path)
+    run_one.add_argument("spec", type=Path, help=_SPEC_HELP)
     run_one.add_argument("--sample", required=True, help="the model output text")
     run_one.add_argument("--item", default="{}", help="the dataset row as a JSON object")
     run_one.add_argument(
@@ -120,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
     run_one.set_defaults(handler=_run)
 
     train = commands.add_parser("train", help="train a model with TRL (GRPO or RLOO), the spec as its reward")
-    train.add_argument("spec", type=Path)
+    train.add_argument("spec", type=Path, help=_SPEC_HELP)
     train.add_argument("--model", required=True, help="model path (or hub id) to train")
     train.add_argument("--data", required=True, type=Path, help="training rows (JSONL): a prompt and the item's fields")
     train.add_argument("--eval-data", type=Path, help="validation rows; their rewards are logged as eval_reward")
@@ -157,7 +219,23 @@ def _parser() -> argparse.ArgumentParser:
     train_rm.add_argument("--report-to", default="none", help="TRL/transformers loggers, e.g. wandb (default: none)")
     train_rm.set_defaults(handler=_train_rm)
     _add_audit_command(commands)
+    for command in commands.choices.values():  # `rft score ... --debug` works as well as `rft --debug score ...`
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
+
+
+_SPEC_HELP = "the grader spec (YAML or JSON; OpenAI grader JSON works as is)"
+_DATA_HELP = ("model outputs to grade (JSON Lines: one object per line, e.g. {\"answer\": ..., \"output_text\": ...}, "
+              "or with a completions list; see docs/cli.md)")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rft-graders")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def _add_sample_command(commands: Any) -> None:
@@ -186,12 +264,18 @@ def _add_sample_command(commands: Any) -> None:
     sample.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
                         help="transformers (default auto)")
     sample.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sample.add_argument(
+        "--max-error-rate", type=_share, metavar="SHARE",
+        help="exit 2 when more than this share (0 to 1) of the samples failed (default: when all failed)",
+    )
     sample.set_defaults(handler=_sample)
 
 
 def _sample(args: argparse.Namespace) -> int:
     from .sampling import SampleOptions, sample_file
 
+    check_outputs({"DATA": args.data}, {"-o": args.output})
+    check_json_lines(args.data)
     options = SampleOptions(
         model=args.model, k=args.k, backend=args.backend, temperature=args.temperature, top_p=args.top_p,
         max_tokens=args.max_tokens, seed=args.seed, base_url=args.base_url, api_key_env=args.api_key_env,
@@ -202,7 +286,11 @@ def _sample(args: argparse.Namespace) -> int:
     )
     totals = sample_file(args.data, args.output, options, progress=not args.no_progress)
     print(totals.render(), file=sys.stderr)
-    return 0
+    problem = totals.failure(args.max_error_rate)
+    if problem:
+        print(f"error: {problem} (see completion_errors in {args.output})", file=sys.stderr)
+        return exit_codes.UNGRADABLE
+    return exit_codes.OK
 
 
 def _graders(args: argparse.Namespace) -> int:
@@ -230,17 +318,40 @@ def _validate(args: argparse.Namespace) -> int:
         if issues:
             raise SpecError(issues, not_portable(str(args.spec)))
         detail += "; valid for OpenAI"
+    if args.data is not None:
+        detail += _check_templates(grader, args)
     print(f"{args.spec}: ok ({grader.type}{detail})")
-    return 0
+    return exit_codes.OK
+
+
+def _check_templates(grader: Any, args: argparse.Namespace) -> str:
+    """Render the spec's templates against the first ``--rows`` rows of ``--data``; raise RftError listing
+    every template that cannot render, else say how many rendered."""
+    from itertools import takewhile
+
+    from .template_check import template_problems, templates
+
+    check_json_lines(args.data)
+    tasks = list(takewhile(lambda task: task.index < args.rows, read_tasks(args.data)))
+    problems = template_problems(grader, tasks)
+    if problems:
+        raise RftError(
+            f"{args.spec}: {len(problems)} template problem{'s' if len(problems) != 1 else ''} against the first "
+            f"rows of {args.data}:\n" + "\n".join(f"  {problem}" for problem in problems)
+        )
+    rows = len({task.index for task in tasks})
+    return f"; {len(list(templates(grader)))} templates render on the first {rows} rows of {args.data}"
 
 
 def _export_openai(args: argparse.Namespace) -> int:
+    check_outputs({"SPEC": args.spec}, {"-o": args.output})
     text = json.dumps(export_openai(args.spec), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         sys.stdout.write(text)
     else:
-        args.output.write_text(text, encoding="utf-8")
-    return 0
+        with atomic_text(args.output) as out:
+            out.write(text)
+    return exit_codes.OK
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -277,9 +388,13 @@ def _environment(**values: str) -> Iterator[None]:
 def _score_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    rows_to = {"-o": args.output, "the resume record": resume_record_path(args.output)} if args.output else \
+        {"stdout": _STDOUT if _STDOUT.exists() else None}  # `rft score SPEC DATA >> DATA` would read its own rows
+    check_outputs({"SPEC": args.spec, "DATA": args.data}, {**rows_to, "--html": args.html})
     grader = load_spec(args.spec)
     if not args.data.is_file():
         raise RftError(f"{args.data}: data file not found")
+    check_json_lines(args.data, allow_empty=args.allow_empty, empty_option="--allow-empty")
     threshold = args.pass_threshold
     if threshold is None:
         threshold = getattr(grader.config, "pass_threshold", None)
@@ -292,10 +407,12 @@ def _score_run(args: argparse.Namespace) -> int:
     kept = 0
     if args.output:
         output, kept = open_output(args.output, args.spec, args.data, resume=args.resume)
+        args.on_interrupt = f"the rows scored so far are in {args.output}; continue with:\n  {_resume_command(args.argv)}"
     elif args.resume:
         raise RftError("--resume needs -o OUT: the output file to continue")
     else:
         output = nullcontext(sys.stdout)
+        args.on_interrupt = "the rows went to stdout: write to a file with -o OUT to be able to --resume"
     with output as out, _collector_skipping_startup_objects():
         last_index = -1
         if kept:
@@ -317,8 +434,24 @@ def _score_run(args: argparse.Namespace) -> int:
                     bar.update(scored.task.index - last_index)
                     last_index = scored.task.index
             writer.close()
-    write_report(summary, sys.stderr, gold=gold, html=args.html, title=f"rft score {args.spec} {args.data}")
-    return 0
+    if args.output:
+        finish_output(args.output)
+    args.on_interrupt = None
+    report = write_report(summary, sys.stderr, gold=gold, html=args.html, title=f"rft score {args.spec} {args.data}")
+    problems = exit_codes.ungradable(report["graders"], args.max_error_rate)
+    if problems:
+        print("error: samples could not be graded (exit code 2; see the reasons above):\n"
+              + "\n".join(f"  {problem}" for problem in problems), file=sys.stderr)
+        return exit_codes.UNGRADABLE
+    return exit_codes.OK
+
+
+_STDOUT = Path("/dev/stdout")  # where the system names it: the file or pipe the shell connected
+
+
+def _resume_command(argv: list[str]) -> str:
+    """The command line that continues this run: the same arguments, with --resume."""
+    return shlex.join(["rft", *argv, *([] if "--resume" in argv else ["--resume"])])
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -343,10 +476,12 @@ def _report(args: argparse.Namespace) -> int:
 
     if (args.gold is None) != (args.data is None):
         raise RftError("--gold COLUMN and --data DATA go together: the labels are a column of the scored data file")
+    check_outputs({"SCORES": args.scores, "--data": args.data}, {"--html": args.html})
+    check_json_lines(args.scores, "scores file", allow_empty=True)  # the output of `rft score --allow-empty`
     summary = read_scores(args.scores, args.pass_threshold)
     gold = read_gold(args.data, args.gold) if args.gold else None
     write_report(summary, sys.stdout, gold=gold, html=args.html, as_json=args.json, title=str(args.scores))
-    return 0
+    return exit_codes.OK
 
 
 @contextmanager
@@ -358,6 +493,16 @@ def _collector_skipping_startup_objects() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a share from 0 to 1 (0.05 is 5%), not {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -394,6 +539,8 @@ def _run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from .trl import train
 
+    check_outputs({"SPEC": args.spec, "--data": args.data, "--eval-data": args.eval_data},
+                  {"--output-dir": args.output_dir})
     for option, path in (("--data", args.data), ("--eval-data", args.eval_data)):
         if path is not None and not path.is_file():
             raise RftError(f"{path}: {option} file not found")
@@ -413,6 +560,7 @@ def _train(args: argparse.Namespace) -> int:
 def _train_rm(args: argparse.Namespace) -> int:
     from .reward_training import train_reward_model
 
+    check_outputs({"DATA": args.data}, {"--output-dir": args.output_dir})
     trainer = train_reward_model(
         args.data,
         args.output_dir,
@@ -466,7 +614,7 @@ def _add_audit_command(commands: Any) -> None:
     audit = commands.add_parser(
         "audit", help="probe a spec for reward hacking: adversarial outputs per item (exit 1 if any earns reward)"
     )
-    audit.add_argument("spec", type=Path)
+    audit.add_argument("spec", type=Path, help=_SPEC_HELP)
     audit.add_argument("data", type=Path, help="rows (JSONL) in any format rft score reads; a row needs no sample")
     audit.add_argument("--threshold", type=float, default=0.5, help="a probe passes an item above this reward (0.5)")
     audit.add_argument(
@@ -485,6 +633,7 @@ def _add_audit_command(commands: Any) -> None:
 def _audit(args: argparse.Namespace) -> int:
     from .audit import audit
 
+    check_json_lines(args.data, allow_empty=True)  # audit says itself that there are no rows to audit
     report = audit(
         args.spec, args.data, threshold=args.threshold, tolerance=args.tolerance, max_items=args.max_items,
         probes=args.probes, workers=args.workers,

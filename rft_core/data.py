@@ -143,7 +143,10 @@ def _from_completion(completion: Any) -> Sample | None:
 def _from_message(message: Mapping[str, Any]) -> Sample:
     content = message.get("content") or ""
     if isinstance(content, list):  # content parts: keep the text ones
-        content = "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
+        texts = [part.get("text", "") for part in content if isinstance(part, Mapping)]
+        if not all(isinstance(text, str) for text in texts):
+            raise TypeError("a message content part's 'text' must be a string")
+        content = "".join(texts)
     if not isinstance(content, str):
         raise TypeError(f"message content must be a string, not {type(content).__name__}")
     return Sample(content, output_tools=list(message.get("tool_calls") or []))

@@ -18,7 +18,10 @@ __all__ = ["render_html"]
 
 STATUS_COLOURS = {"ok": "#2e7d32", "not_applicable": "#9e9e9e", "parse_error": "#f9a825", "timeout": "#6a1b9a",
                   "error": "#c62828"}
-READINESS_COLOURS = {"signal": "#2e7d32", "all_high": "#1565c0", "all_low": "#c62828", "other_flat": "#9e9e9e"}
+READINESS_COLOURS = {"signal": "#2e7d32", "all_high": "#1565c0", "all_low": "#455a64", "other_flat": "#9e9e9e"}
+"""Red stays the colour of ``error`` alone: an item whose samples all get 0 is slate, not red."""
+HISTOGRAM_COLOUR = "#5c6bc0"
+"""One colour for every reward bar: a low reward is not an error, so the bars are neither red nor green."""
 _READINESS_TITLES = {"signal": "with signal", "all_high": "all pass", "all_low": "all 0", "other_flat": "other flat"}
 _FLAT_ITEMS_SHOWN = 20
 _ID_CHARS = 80
@@ -26,6 +29,7 @@ _ID_CHARS = 80
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2329;background:#f6f7f9;margin:0}
 main{max-width:1180px;margin:0 auto;padding:24px}
+.table-scroll{max-width:100%;overflow-x:auto}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px;border-bottom:2px solid #d8dde3;padding-bottom:4px}
 .subtitle{color:#5b6670;margin:0 0 16px;word-break:break-all}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
@@ -39,6 +43,8 @@ figure{background:#fff;border:1px solid #d8dde3;border-radius:8px;margin:0;paddi
 figcaption{font-weight:600;margin-bottom:4px;word-break:break-all}
 .legend span{display:inline-block;margin-right:12px}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
 .advice li{margin:4px 0}.muted{color:#5b6670}
+@media (max-width:700px){main{padding:10px}table{font-size:11px}th,td{padding:2px 3px}td:first-child{overflow-wrap:anywhere}
+.charts{grid-template-columns:1fr}figure svg{max-width:100%;height:auto}}
 """
 
 
@@ -132,10 +138,9 @@ def _histogram_svg(histogram: dict[str, Any], name: str) -> str:
         bar = (height - bottom - top) * count / tallest
         start = low + (high - low) * number / len(counts)
         end = low + (high - low) * (number + 1) / len(counts)
-        hue = round(120 * number / max(len(counts) - 1, 1))  # red (low rewards) to green (high)
         bars.append(
             f'<rect class="bar" x="{left + number * slot + 1:.1f}" y="{height - bottom - bar:.1f}" '
-            f'width="{slot - 2:.1f}" height="{bar:.1f}" fill="hsl({hue},62%,44%)" data-count="{count}">'
+            f'width="{slot - 2:.1f}" height="{bar:.1f}" fill="{HISTOGRAM_COLOUR}" data-count="{count}">'
             f"<title>{start:.3g} to {end:.3g}: {count}</title></rect>"
         )
     axis = height - bottom
@@ -282,4 +287,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], css_class: str,
         ) + "</tr>"
         for row in rows
     )
-    return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        f'<div class="table-scroll"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )

@@ -5,6 +5,7 @@ and the data file's absolute path and size. ``--resume`` continues only when bot
 and only when the rows already in ``OUT`` are, in order, the first samples of the data
 (``index`` and ``sample_index`` agree). A torn last line (a crash in the middle of a write)
 is cut off and that sample is scored again, so every sample ends up in ``OUT`` exactly once.
+A run that finishes removes its record (``finish_output``): there is nothing left to resume.
 
 Rows are written as they are scored (``RowWriter``): handed to the operating system every
 ``FLUSH_SECONDS`` and forced to the disk every ``SYNC_SECONDS``.
@@ -12,7 +13,6 @@ Rows are written as they are scored (``RowWriter``): handed to the operating sys
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import itertools
 import json
@@ -27,10 +27,11 @@ from typing import IO, Any
 from .data import Task
 from .errors import RftError
 from .jsonl import dumps_line, loads_line
+from .output_files import NO_SYNC
 from .types import Result, Status
 
-__all__ = ["FLUSH_SECONDS", "SYNC_SECONDS", "RowWriter", "open_output", "result_from_row", "resume_record_path",
-           "written_rows"]
+__all__ = ["FLUSH_SECONDS", "SYNC_SECONDS", "RowWriter", "finish_output", "open_output", "result_from_row",
+           "resume_record_path", "written_rows"]
 
 FLUSH_SECONDS = 1.0
 """Rows reach the operating system at least this often: a killed process loses at most this much."""
@@ -70,13 +71,10 @@ class RowWriter:
             try:
                 os.fsync(self._descriptor)
             except OSError as exc:
-                if exc.errno not in _NO_SYNC:
+                if exc.errno not in NO_SYNC:
                     raise RftError(f"{self._handle.name}: cannot save the output rows to disk: {exc.strerror}") from None
                 self._descriptor = None  # a file system that cannot sync: flushes only
             self._next_sync = time.monotonic() + self._sync_seconds
-
-
-_NO_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}  # what fsync says where it is not supported
 
 
 def _regular_file_descriptor(handle: IO[str]) -> int | None:
@@ -112,6 +110,11 @@ def open_output(output: Path, spec: Path, data: Path, *, resume: bool) -> tuple[
         handle.close()
         raise RftError(f"{record_path}: cannot write the resume record: {exc.strerror}") from None
     return handle, 0
+
+
+def finish_output(output: Path) -> None:
+    """Remove the resume record of a finished run: every sample is in ``output``."""
+    resume_record_path(output).unlink(missing_ok=True)
 
 
 def written_rows(output: Path, count: int, tasks: Iterator[Task], data: Path) -> Iterator[dict[str, Any]]:
@@ -156,8 +159,8 @@ def _check_record(record_path: Path, record: dict[str, Any], output: Path) -> No
         stored = json.loads(record_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RftError(
-            f"{output}: cannot resume: no resume record {record_path.name} next to it "
-            "(it was not written by `rft score -o`): score again without --resume"
+            f"{output}: cannot resume: no resume record {record_path.name} next to it (the run that wrote it "
+            "finished, or it was not written by `rft score -o`): score again without --resume"
         ) from None
     except (OSError, ValueError) as exc:
         raise RftError(f"{record_path}: cannot read the resume record: {exc}") from None

@@ -126,6 +126,11 @@ def _connect(ray: Any, address: str | None) -> None:
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     except ConnectionError as exc:
+        if address == "auto":  # Ray's own message speaks of its `--address` flag, which rft does not have
+            raise RftError(
+                "--ray-address auto: no Ray cluster is running on this machine: start one (`ray start --head`), "
+                "give its HOST:PORT, or leave out --ray-address to start a local Ray instance for this run"
+            ) from None
         raise RftError(f"cannot connect to the Ray cluster at {address}: {exc}") from None
 
 

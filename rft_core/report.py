@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from .errors import RftError
 from .gold import Gold, agreement
+from .output_files import atomic_text
 from .readiness import readiness
 from .report_text import render_text
 from .reward_stats import describe, histogram
@@ -32,10 +33,12 @@ STATUS_ADVICE_SHARE = 0.05
 STATUSES = tuple(status.value for status in Status)
 _OK = Status.OK
 _NOT_APPLICABLE = Status.NOT_APPLICABLE
+_ERROR = Status.ERROR
 _STATUS_ADVICE = {
     Status.PARSE_ERROR: "the outputs lack what it reads (check its extract pattern, or the prompt's format instructions)",
     Status.TIMEOUT: "it ran out of time (raise its timeout, or check for pathological outputs)",
-    Status.ERROR: "it failed (see the reasons; `rft run` reproduces one sample)",
+    Status.ERROR: "it could not grade them (see the reasons: a data row that does not read, a template key the data "
+    "lacks, an unreachable server...; `rft run` reproduces one sample)",
 }
 _REASONS_KEPT = 5
 _REASON_CHARS = 200
@@ -73,14 +76,16 @@ class _Ranks:
 
 class _Grader:
     """What one grader path gathers: each reward and the sample it belongs to, the non-ok results
-    (position, status, reward, reason), ranks if it reports them, and its sub-graders."""
+    (position, status, reward, reason), the error codes of its ``error`` results, ranks if it
+    reports them, and its sub-graders."""
 
-    __slots__ = ("rewards", "positions", "failures", "ranks", "children")
+    __slots__ = ("rewards", "positions", "failures", "error_codes", "ranks", "children")
 
     def __init__(self) -> None:
         self.rewards = array("d")
         self.positions = array("q")
         self.failures: list[tuple[int, Status, float, str | None]] = []
+        self.error_codes: Counter[str] = Counter()
         self.ranks: _Ranks | None = None
         self.children: dict[str, _Grader] = {}
 
@@ -124,6 +129,8 @@ class Summary:
         grader.positions.append(position)
         if result.status is not _OK:
             grader.failures.append((position, result.status, result.reward, result.reason))
+            if result.status is _ERROR and result.metadata:
+                grader.error_codes[result.metadata.get("error_code", "other_error")] += 1
         if result.metadata:
             self._add_metadata(grader, result)
         if result.sub_rewards:
@@ -228,6 +235,7 @@ class Summary:
                 {"status": status, "reason": reason, "count": number}
                 for (status, reason), number in reasons.most_common(_REASONS_KEPT)
             ],
+            "error_codes": dict(grader.error_codes),
         }
 
     def _groups(self) -> dict[int, list[float]]:
@@ -260,18 +268,21 @@ class Summary:
 
 
 def write_report(summary: Summary, stream: TextIO, *, gold: Gold | None = None, html: Path | None = None,
-                 as_json: bool = False, title: str = "") -> None:
+                 as_json: bool = False, title: str = "") -> dict[str, Any]:
     """Print the report of ``summary`` to ``stream`` (text tables, or JSON with ``as_json``) and,
-    with ``html``, write the self-contained HTML report there (``title`` names the run in it)."""
+    with ``html``, write the self-contained HTML report there, atomically (``title`` names the run
+    in it). Returns the report (``Summary.to_dict``)."""
     report = summary.to_dict(gold)
     if html is not None:
         from .html_report import render_html
 
         try:
-            html.write_text(render_html(report, title), encoding="utf-8")
+            with atomic_text(html, "the HTML report") as out:
+                out.write(render_html(report, title))
         except OSError as exc:
             raise RftError(f"{html}: cannot write the HTML report: {exc.strerror}") from None
     print(json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_text(report), file=stream)
+    return report
 
 
 def _status_counts(grader: _Grader, ok: bool = True) -> dict[str, int]:

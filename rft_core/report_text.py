@@ -16,8 +16,8 @@ _FLAT_KINDS = (("all_high", "all pass"), ("all_low", "all 0"), ("other_flat", "o
 
 
 def render_text(report: dict[str, Any]) -> str:
-    """The report's sections: totals, rewards and statuses per grader, rankings, usage,
-    GRPO readiness, agreement with gold labels and advice."""
+    """The report's sections: totals, rewards and statuses per grader, the reasons of non-ok
+    results, rankings, usage, GRPO readiness, agreement with gold labels and advice."""
     if not report["samples"]:
         return "no samples scored"
     lines = [
@@ -38,6 +38,7 @@ def render_text(report: dict[str, Any]) -> str:
         [(path, [format_percent(stats["pass_rate"]), *(format_percent(stats["status_rates"][key]) for key, _ in _STATUS_COLUMNS)])
          for path, stats in graders.items()],
     )
+    lines += _reasons(graders)
     usage = report.get("usage")
     if usage and usage.get("total_tokens"):
         lines.append(
@@ -58,6 +59,16 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("advice")
         lines += [f"  - {advice}" for advice in report["advice"]]
     return "\n".join(lines)
+
+
+def _reasons(graders: dict[str, Any]) -> list[str]:
+    """The most common reasons of non-ok results, per grader (the ones the HTML report lists)."""
+    lines = []
+    for path, stats in graders.items():
+        for reason in stats["reasons"]:
+            text = " ".join((reason["reason"] or "(no reason given)").split())  # one line per reason
+            lines.append(f"  {path}: {reason['status']} x{reason['count']}: {text}")
+    return ["reasons (most common non-ok results per grader)", *lines] if lines else []
 
 
 def _readiness(readiness: dict[str, Any]) -> list[str]:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from .errors import RftError
 from .jsonl import read_json_lines
 from .output import RowWriter
+from .output_files import atomic_text
 
 __all__ = [
     "ItemSamples",
@@ -118,11 +119,14 @@ class SampleTotals:
     requests: int = 0
     cached: int = 0
     usage: dict[str, int] = field(default_factory=dict)
+    first_error: str | None = None
 
     def add(self, item: ItemSamples) -> None:
         self.items += 1
         self.samples += sum(text is not None for text in item.completions)
         self.failed += sum(text is None for text in item.completions)
+        if self.first_error is None:
+            self.first_error = next((error for error in item.errors if error is not None), None)
         self.requests += item.requests
         self.cached += item.cached
         _add_counts(self.usage, item.usage)
@@ -138,6 +142,18 @@ class SampleTotals:
         if self.requests or self.cached:
             served = f"{self.requests} requests, {self.cached} samples from the cache; "
         return f"{self.items} items: {self.samples} samples{failed}; {served}{tokens}"
+
+    def failure(self, max_error_rate: float | None = None) -> str | None:
+        """Why the run failed (``rft sample`` exits 2), or None: every sample failed, or with
+        ``max_error_rate`` more than that share of them."""
+        wanted = self.samples + self.failed
+        if not self.failed:
+            return None
+        share = self.failed / wanted
+        if share > max_error_rate if max_error_rate is not None else self.failed == wanted:
+            limit = f"more than --max-error-rate {max_error_rate:g}" if max_error_rate is not None else "all"
+            return f"{self.failed} of {wanted} samples failed ({limit}); the first: {self.first_error}"
+        return None
 
 
 def _add_counts(into: dict[str, int], counts: Mapping[str, int]) -> None:
@@ -197,19 +213,20 @@ def sample_file(
 ) -> SampleTotals:
     """Sample ``options.k`` completions for every row of ``data`` into ``output``; returns the totals.
 
+    ``output`` is replaced only by a complete file: an interrupted or failed run leaves it as it was
+    (with the openai backend the samples had so far are in its on-disk cache: a new run asks for the rest).
     Raises RftError for a bad row (naming its line) before any sampling, or when the backend
     cannot start (no API key, a model that does not load).
     """
     prompts = read_prompt_rows(data)
     sampler = _sampler(options)
     totals = SampleTotals()
-    try:
-        out = open(output, "w", encoding="utf-8")
-    except OSError as exc:
-        raise RftError(f"{output}: cannot write the output: {exc.strerror}") from None
     from tqdm import tqdm
 
-    with out, tqdm(total=len(prompts), unit="item", disable=not progress or None, file=sys.stderr) as bar:
+    # a temporary file that replaces ``output`` once complete: an interrupted run leaves the old file as it was
+    with atomic_text(Path(output)) as out, tqdm(
+        total=len(prompts), unit="item", disable=not progress or None, file=sys.stderr
+    ) as bar:
         writer = RowWriter(out)  # flushes every second, fsyncs every few
         for prompt, samples in zip(prompts, sampler.samples(prompts)):
             writer.write(output_row(prompt.row, samples))

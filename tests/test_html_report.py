@@ -182,3 +182,39 @@ def test_chromium_renders_the_report(tmp_path):
     assert (width, height) == (900, 900)
     # a blank (or unstyled, failed) page has a handful of colours; cards, tables, text and charts have many
     assert len(colours) > 50, len(colours)
+
+
+def test_red_is_the_colour_of_error_alone():
+    # reward bars were red at 0 while the legend says red is `error`
+    from rft_core.html_report import HISTOGRAM_COLOUR, READINESS_COLOURS, STATUS_COLOURS
+
+    red = STATUS_COLOURS["error"]
+    page = render_html(_report())
+    bars = re.findall(r'<rect class="bar" [^>]*fill="([^"]+)"', page)
+    assert bars and set(bars) == {HISTOGRAM_COLOUR}
+    assert red not in READINESS_COLOURS.values() and HISTOGRAM_COLOUR not in STATUS_COLOURS.values()
+    # every red shape on the page is an error share, titled so
+    red_shapes = re.findall(rf'<rect [^>]*fill="{red}"><title>([^<]*)</title>', page)
+    assert red_shapes and all(title.startswith("error: ") for title in red_shapes)
+    assert page.count(red) == len(red_shapes) + 1  # and the legend's swatch
+
+
+@pytest.mark.integration
+def test_nothing_overflows_a_600_pixel_window(tmp_path):
+    # the tables ran off the page at 600 px; the check runs in the browser, on the laid-out page
+    report = _report()
+    report["graders"]["answer"]["reasons"][0]["reason"] = "a long reason " * 40 + "x" * 300  # one unbreakable word
+    page = render_html(report, title="scores-" + "y" * 200 + ".jsonl")
+    probe = (
+        "<script>const width = document.documentElement.clientWidth; const wide = [...document.querySelectorAll("
+        "'main *')].filter(e => e.getBoundingClientRect().right > width + 0.5).map(e => e.tagName + '.' + e.className);"
+        "document.body.setAttribute('data-page', document.documentElement.scrollWidth + '/' + width);"
+        "document.body.setAttribute('data-wide', wide.join(' '));</script>"
+    )
+    path = tmp_path / "report.html"
+    path.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    dumped = _chromium(tmp_path, "--window-size=600,2000", "--dump-dom", path.as_uri())
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    scroll, width = map(int, re.search(r'data-page="(\d+)/(\d+)"', dumped.stdout).groups())
+    assert 560 <= width <= 600 and scroll == width  # no horizontal scrolling of the page
+    assert re.search(r'data-wide="([^"]*)"', dumped.stdout).group(1) == ""  # no element sticks out either

@@ -80,3 +80,44 @@ def test_dumps_line_leaves_what_orjson_cannot_write_to_json(value, expected):
 def test_dumps_line_refuses_what_json_cannot_write_either():
     with pytest.raises(TypeError, match="set"):
         dumps_line({"metadata": {1, 2}})
+
+
+# --- lines that fail: BadLine with the cause, never another exception ------------------------------
+
+from rft_core.jsonl import BadLine, parse_line, read_lines  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        pytest.param(b'{"n": ' + b"1" * 4301 + b"}", "an integer of more than 4300 digits (more than Python reads as "
+                     "a number): write it as a string", id="an integer past Python's conversion limit"),
+        pytest.param(b'{"n": -' + b"1" * 10_000 + b"}", "an integer of more than 4300 digits (more than Python reads "
+                     "as a number): write it as a string", id="a negative one"),
+        pytest.param(b"[" * 100_000, "invalid JSON: nested too deeply", id="nested too deeply"),
+        pytest.param(b'{"a": "\xff"}', "invalid UTF-8 at byte 7", id="bad UTF-8"),
+        pytest.param(b'{"a": "\x00"}', "invalid JSON at column 8: Invalid control character", id="a raw NUL byte"),
+    ],
+)
+def test_parse_line_turns_every_failure_into_a_bad_line(raw, message):
+    with pytest.raises(BadLine) as caught:
+        parse_line(raw)
+    assert str(caught.value) == message
+
+
+def test_an_integer_at_the_limit_still_reads():
+    assert parse_line(b'{"n": ' + b"9" * 4300 + b"}")["n"] == int("9" * 4300)
+
+
+def test_read_lines_drops_a_byte_order_mark_and_blank_lines(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"a": 1}\n\n  \n{"b": 2}')
+    assert list(read_lines(path)) == [(1, b'{"a": 1}\n'), (4, b'{"b": 2}')]
+    assert parse_line(next(read_lines(path))[1]) == {"a": 1}
+
+
+def test_dumps_line_escapes_a_lone_surrogate_so_the_line_is_utf8():
+    line = dumps_line({"id": "\ud800", "text": "café"})
+    assert line == '{"id":"\\ud800","text":"caf\\u00e9"}\n'
+    line.encode("utf-8")
+    assert json.loads(line) == {"id": "\ud800", "text": "café"}

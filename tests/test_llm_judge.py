@@ -745,7 +745,7 @@ def test_the_example_spec_scores_its_data(server, tmp_path):
 
 @pytest.mark.integration
 def test_interrupting_rft_score_exits_at_once(server, tmp_path):
-    """Ctrl-C while judgments are in flight: exit 130 with 'interrupted', without waiting for them."""
+    """Ctrl-C while judgments are in flight: exit 130 with the resume command, without waiting for them."""
     import os
     import signal
     import subprocess
@@ -773,4 +773,5 @@ def test_interrupting_rft_score_exits_at_once(server, tmp_path):
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130
-    assert stderr == "interrupted\n"
+    assert stderr.startswith(f"interrupted: the rows scored so far are in {tmp_path / 'out.jsonl'}; continue with:\n")
+    assert stderr.endswith(" --no-progress --resume\n") and stderr.count("\n") == 2

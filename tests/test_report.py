@@ -137,6 +137,12 @@ def test_render():
             "  exact          50.0%  100.0%    0.0%         0.0%     0.0%    0.0%",
             "  style          50.0%   50.0%    0.0%         0.0%     0.0%   50.0%",
             "  style.length    0.0%    0.0%    0.0%         0.0%   100.0%    0.0%",
+            # the reasons the HTML report lists, one line each, most common first per grader
+            "reasons (most common non-ok results per grader)",
+            "  (root): parse_error x1: no answer",
+            "  (root): not_applicable x1: (no reason given)",
+            "  style: error x1: boom",
+            "  style.length: timeout x1: slow",
             # row 0 has two samples, row 1 one (row 2's only sample is not applicable): one item to judge
             "GRPO readiness  1 item with 2 samples each",
             "  no signal     0 items (0.0%) whose samples all get one reward: all pass 0 (0.0%), all 0 0 (0.0%), "
@@ -146,7 +152,8 @@ def test_render():
             "advice",
             "  - (root): 25% parse_error: the outputs lack what it reads (check its extract pattern, or the prompt's "
             "format instructions)",
-            "  - style: 50% error: it failed (see the reasons; `rft run` reproduces one sample)",
+            "  - style: 50% error: it could not grade them (see the reasons: a data row that does not read, a template "
+            "key the data lacks, an unreachable server...; `rft run` reproduces one sample)",
             "  - style.length: 100% timeout: it ran out of time (raise its timeout, or check for pathological outputs)",
             "  - 100% of items have a spread of rewards across their samples: a usable learning signal",
         ]

@@ -15,6 +15,7 @@ import pytest
 
 from rft_core import registry as registry_module
 from rft_core.cli import main
+from rft_core.output import open_output, resume_record_path
 
 TESTS = Path(__file__).parent
 ROWS = 800  # 3 samples each at 1 ms: about 2.4 s uninterrupted
@@ -126,7 +127,19 @@ def small(tmp_path):
     )
     out = tmp_path / "out.jsonl"
     assert main(["score", str(spec), str(data), "-o", str(out), "--no-progress"]) == 0
+    assert not (tmp_path / "out.jsonl.resume.json").exists()  # a finished run has nothing to resume
+    _as_if_crashed(spec, data, out)
     return spec, data, out
+
+
+def _as_if_crashed(spec: Path, data: Path, out: Path) -> None:
+    """Put back the resume record a run keeps until it finishes: ``out`` is then the output of a run
+    that was killed at its very end, which the tests below cut shorter or spoil."""
+    other = out.with_name("other.jsonl")
+    handle, _ = open_output(other, spec, data, resume=False)
+    handle.close()
+    resume_record_path(other).rename(resume_record_path(out))
+    other.unlink()
 
 
 def _score_resume(small) -> int:
@@ -154,10 +167,20 @@ def test_a_whole_row_missing_its_newline_is_scored_again(small):
     assert _rows(out) == full
 
 
-def test_resuming_a_finished_output_changes_nothing(small):
+def test_resuming_a_complete_output_changes_nothing(small):
     spec, data, out = small
     before = out.read_text(encoding="utf-8")
     assert _score_resume(small) == 0
+    assert out.read_text(encoding="utf-8") == before
+    assert not resume_record_path(out).exists()  # the resumed run finished
+
+
+def test_resuming_a_finished_run_says_there_is_nothing_to_resume(small, capsys):
+    spec, data, out = small
+    assert _score_resume(small) == 0
+    before = out.read_text(encoding="utf-8")
+    assert _score_resume(small) == 1
+    assert "no resume record out.jsonl.resume.json next to it (the run that wrote it finished" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == before
 
 

@@ -177,7 +177,7 @@ def test_extract_without_a_match_is_a_parse_error(registry):
     result = grader.grade("I am not sure", {"reference": "Paris"})
     assert result.status is Status.PARSE_ERROR
     assert result.reward == 0.0
-    assert result.reason == r"extract pattern 'Answer: (\\w+)' found no answer in the input"
+    assert result.reason == r"extract pattern 'Answer: (\w+)' found no answer in the input"  # one backslash, as in the spec
     assert result.metadata["error_code"] == "sample_parse_error"
 
 

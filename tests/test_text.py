@@ -150,7 +150,7 @@ def test_extract_unmatched_group_is_normalisable():
 def test_extract_without_a_match_is_a_parse_error():
     with pytest.raises(GradeError) as caught:
         inputs(extract=r"Answer: (\d+)").extract_answer("I do not know")
-    assert str(caught.value) == r"extract pattern 'Answer: (\\d+)' found no answer in the input"
+    assert str(caught.value) == r"extract pattern 'Answer: (\d+)' found no answer in the input"
     assert caught.value.status is Status.PARSE_ERROR
     assert caught.value.code == "sample_parse_error"
 
