@@ -4,14 +4,14 @@
 pass) that runs ``argv`` with:
 
 - new user, pid, network, mount, ipc, uts (and cgroup where possible) namespaces; no network
-  interface but a down loopback; nested user namespaces refused;
+  interface but the sandbox's own loopback; nested user namespaces refused;
 - an unprivileged uid: 65534 inside, and when rft runs as root the processes run as uid 65534
   on the host too (a first, privileged bwrap prepares the view and drops to 65534 before the
   second one builds the sandbox), so ``RLIMIT_NPROC`` counts them and they own nothing;
 - a file system of read-only binds (``/usr``, the ``readable`` paths, a few ``/etc`` files),
   a ``/dev`` with only null, zero, random and friends, no ``/proc``, and a private tmpfs of
   ``limits.scratch_bytes`` at ``/tmp`` (the working directory, ``HOME`` and ``TMPDIR``);
-- a cleared environment (only ``env``), rlimits (processes, open files, file size, address
+- a cleared environment (only ``env``, ``HOME``, ``TMPDIR`` and bwrap's ``PWD``), rlimits (processes, open files, file size, address
   space, CPU, no core files) and, where libseccomp is installed (``pyseccomp``), a seccomp
   filter refusing the system calls a grader never needs (ptrace, mount, bpf, keyrings, SysV
   IPC, ...);
@@ -108,7 +108,8 @@ def sandboxed(
         _tool("bwrap"), "--unshare-all", "--unshare-user", "--disable-userns", "--unshare-cgroup-try",
         "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
         "--die-with-parent", "--as-pid-1", "--new-session", *view, "--dev", "/dev",
-        "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH, "--chdir", SCRATCH, "--clearenv",
+        "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH,
+        "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv",
     ]
     for name, value in {"HOME": SCRATCH, "TMPDIR": SCRATCH, **(env or {})}.items():
         inner += ["--setenv", name, value]
