@@ -342,26 +342,38 @@ MAX_RESULT = 1 << 20
 
 
 def _collect(read_fd: int, pid: int, timeout: float) -> tuple:
-    """Read the child's pipe until the child exits or ``timeout``; returns (data, timed_out)."""
+    """Read the child's pipe until the child exits or ``timeout``; returns (data, timed_out).
+
+    If rft goes away meanwhile (our stdin hangs up), the sample's processes are killed and this
+    process exits: the sandbox ends with it.
+    """
     deadline = time.monotonic() + timeout
     pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
-    watched = [read_fd] if pidfd is None else [read_fd, pidfd]
+    poller = select.poll()
+    poller.register(read_fd, select.POLLIN)
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
+    poller.register(0, 0)  # hang-ups only
     data = b""
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return data, True
-            ready, _, _ = select.select(watched, [], [], remaining if pidfd is not None else min(remaining, 0.005))
-            if read_fd in ready:
+            wait = remaining if pidfd is not None else min(remaining, 0.005)
+            events = dict(poller.poll(wait * 1000))
+            if events.get(0):
+                _end_processes(pid)
+                os._exit(0)
+            if read_fd in events:
                 chunk = os.read(read_fd, 1 << 16)
                 if len(data) < MAX_RESULT:
                     data += chunk
                 if not chunk:
-                    watched.remove(read_fd)
+                    poller.unregister(read_fd)
                     if pidfd is None:
                         return data, False
-            if pidfd is not None and pidfd in ready or pidfd is None and os.waitpid(pid, os.WNOHANG)[0]:
+            if pidfd is not None and pidfd in events or pidfd is None and os.waitpid(pid, os.WNOHANG)[0]:
                 return data, False
     finally:
         if pidfd is not None:

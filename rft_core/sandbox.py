@@ -15,8 +15,11 @@ pass) that runs ``argv`` with:
   space, CPU, no core files) and, where libseccomp is installed (``pyseccomp``), a seccomp
   filter refusing the system calls a grader never needs (ptrace, mount, bpf, keyrings, SysV
   IPC, ...);
-- ``argv`` as pid 1 of its pid namespace: when it exits, or rft does, every process in the
-  sandbox is killed by the kernel (no orphans).
+- ``argv`` as pid 1 of its pid namespace: when it exits, every process in the sandbox is
+  killed by the kernel (no orphans). The bwrap rft starts is not tied to the thread that
+  started it (``--die-with-parent`` is a PR_SET_PDEATHSIG, which fires when that *thread*
+  ends, and graders run in worker threads): the program must end when its stdin closes,
+  which is what rft's death does to it.
 
 ``unavailable_reason()`` says why this machine cannot do it (no bwrap, no user namespaces,
 not Linux), or None. Nothing here knows about graders.
@@ -107,7 +110,7 @@ def sandboxed(
     inner = [
         _tool("bwrap"), "--unshare-all", "--unshare-user", "--disable-userns", "--unshare-cgroup-try",
         "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
-        "--die-with-parent", "--as-pid-1", "--new-session", *view, "--dev", "/dev",
+        "--as-pid-1", "--new-session", *view, "--dev", "/dev",
         "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH,
         "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv",
     ]
@@ -117,18 +120,18 @@ def sandboxed(
     if program is not None:
         fds.append(_memfd("rft-seccomp", program))
         inner += ["--seccomp", str(fds[-1])]
-    inner += ["--", *_prlimit(limits), *argv]
     if os.geteuid() != 0:
-        return inner, fds
+        return [*inner, "--", *_prlimit(limits), *argv], fds
     # as root, the sandbox's processes would be root on the host (and RLIMIT_NPROC would not hold
     # for them): a privileged bwrap lays out the same read-only view (where uid 65534 can reach
     # paths below root's private directories) and hands over to an unprivileged one
+    inner += ["--die-with-parent"]  # its parent is the first bwrap, which outlives no one
     outer = [
-        _tool("bwrap"), "--die-with-parent", *view, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        _tool("bwrap"), *view, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
         _tool("setpriv"), f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--",
     ]
-    return outer + inner, fds
+    return [*outer, *inner, "--", *_prlimit(limits), *argv], fds
 
 
 def _view(paths: Sequence[str]) -> list[str]:
