@@ -105,14 +105,14 @@ def sandboxed(
     ``readable`` are host paths (files or directories) bound read-only at the same place;
     ``argv[0]`` must be one of them or under ``/usr``.
     """
+    # the scratch tmpfs comes first: paths below /tmp (a virtualenv there) are bound over it
     view = _view([os.path.realpath(path) for path in readable])
     fds: list[int] = []
     inner = [
         _tool("bwrap"), "--unshare-all", "--unshare-user", "--disable-userns", "--unshare-cgroup-try",
         "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
-        "--as-pid-1", "--new-session", *view, "--dev", "/dev",
-        "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH,
-        "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv",
+        "--as-pid-1", "--new-session", "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH,
+        *view, "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv",
     ]
     for name, value in {"HOME": SCRATCH, "TMPDIR": SCRATCH, **(env or {})}.items():
         inner += ["--setenv", name, value]
@@ -127,7 +127,7 @@ def sandboxed(
     # paths below root's private directories) and hands over to an unprivileged one
     inner += ["--die-with-parent"]  # its parent is the first bwrap, which outlives no one
     outer = [
-        _tool("bwrap"), *view, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        _tool("bwrap"), "--dir", "/tmp", *view, "--proc", "/proc", "--dev", "/dev",
         "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
         _tool("setpriv"), f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--",
     ]
