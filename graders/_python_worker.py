@@ -5,8 +5,8 @@ Started by ``graders.python_grader`` as ``python -I [-S] this_file`` inside the 
 ``isolation: none``. It imports only the standard library and never runs user code itself.
 
 Protocol (JSON lines on stdin/stdout, which only this process holds): the first line is
-``{"source", "timeout", "limits"}``; the supervisor compiles the source, imports its top-level
-imports (so each sample finds them loaded), runs the module body once in a child process and
+``{"source", "timeout", "limits", "preload"}``; the supervisor compiles the source, imports the
+modules of its top-level imports (``preload``, so each sample finds them loaded), runs the module body once in a child process and
 answers ``{"ready": true}``, ``{"load_error": ...}`` or ``{"load_timeout": true}``. Each later line
 ``{"id", "sample", "item"}`` gets ``{"id", "reward"}`` or ``{"id", "error", "kind"}``.
 
@@ -20,21 +20,19 @@ from pid 1: orphans, threads and background loops included) and the scratch dire
 emptied, so nothing one sample does reaches the next.
 """
 
-import ast
 import json
 import math
 import os
 import resource
 import select
-import shutil
 import signal
 import sys
 import time
-import traceback
 
 __all__ = ["main"]
 
 MAX_TRACEBACK = 4000
+SOURCE = [""]  # the grader's source, for tracebacks
 
 # audit events refused whatever their arguments
 _REFUSED = {
@@ -240,16 +238,6 @@ def _not_dumpable(site_packages: bool) -> None:
             del sys.modules[name]
 
 
-def _top_level_imports(tree) -> list:
-    names = []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.append(node.module)
-    return names
-
-
 def _preload(names, refused) -> None:
     """Import the source's top-level imports here, once: every sample's fork finds them loaded.
 
@@ -270,6 +258,11 @@ def _preload(names, refused) -> None:
 
 
 def _traceback(exc: BaseException) -> str:
+    import linecache  # here, not in the supervisor: every fork would copy what it loads
+    import traceback
+
+    source = SOURCE[0]
+    linecache.cache["<grader>"] = (len(source), None, source.splitlines(True), "<grader>")
     lines = traceback.format_exception(exc)
     # drop the worker's own frames: the user's code starts at "<grader>"
     text = "".join(line for line in lines if __file__ not in line)
@@ -414,6 +407,8 @@ def _end_processes(pid: int) -> tuple:
 
 def _empty(directory: str) -> None:
     """Remove everything inside ``directory`` (whatever the grader made read-only)."""
+    import shutil  # rarely needed: a sample that made directories
+
     def writable_again(function, path, _exc):
         try:
             os.chmod(os.path.dirname(path), 0o700)
@@ -529,16 +524,13 @@ def main() -> None:
         _posixsubprocess.fork_exec = subprocess._fork_exec = _refuse("_posixsubprocess.fork_exec")
         refused -= {"ctypes", "_ctypes", "gc"}
     config.update(workdir=workdir, read_roots=_read_roots(workdir), refused_imports=refused)
-    import linecache
-
-    linecache.cache["<grader>"] = (len(source), None, source.splitlines(True), "<grader>")
+    SOURCE[0] = source
     try:
-        tree = compile(source, "<grader>", "exec", ast.PyCF_ONLY_AST)
-        code = compile(tree, "<grader>", "exec")
+        code = compile(source, "<grader>", "exec")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         out.write(json.dumps({"load_error": _traceback(exc)}).encode() + b"\n")
         return
-    _preload(_top_level_imports(tree), refused)
+    _preload(config["preload"], refused)
     loaded = _run_sample(code, None, config)
     if loaded.get("kind") in ("timeout", "cpu"):
         out.write(b'{"load_timeout": true}\n')

@@ -1,4 +1,4 @@
-"""``python``: OpenAI's python grader, user code's ``grade(sample, item)`` run in a sandboxed subprocess."""
+"""``python``: OpenAI's python grader, user code's ``grade(sample, item)`` run in an OS sandbox, one process per sample."""
 
 from __future__ import annotations
 
@@ -28,19 +28,20 @@ from rft_core.types import Item, Sample, Status
 __all__ = ["PythonGrader"]
 
 _WORKER = str(Path(__file__).resolve().parent / "_python_worker.py")
-_STARTUP_GRACE = 10.0  # seconds for the interpreter itself to start, on top of the grader's timeout
+_STARTUP_GRACE = 10.0  # seconds for the sandbox and the supervisor to start or answer, on top of the grader's timeout
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
 PARSE_ERROR = "python_grader_parse_error"
 
 
 class PythonGrader(Grader):
-    """Runs the spec's Python ``grade(sample, item) -> float`` in a sandboxed subprocess (OpenAI's python grader).
+    """Runs the spec's Python ``grade(sample, item) -> float`` in an OS sandbox (OpenAI's python grader).
 
     The reward is the number ``grade`` returns. An exception, a result that is not a
     finite number, or a crash gives status ``error`` (code ``python_grader_runtime_error``,
     the traceback in the reason); running past ``timeout`` gives status ``timeout``.
-    The worker is reused across samples and replaced after a timeout or a crash.
+    One sandbox per grader (rft_core.sandbox) holds a supervisor that forks a fresh process
+    for every sample and reads its result from a pipe of that sample's own.
 
     >>> PythonGrader(source="def grade(sample, item):\\n    return float(sample['output_text'] == item['answer'])").grade("4", {"answer": "4"}).reward
     1.0
@@ -218,6 +219,17 @@ def _top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
+def _top_level_imports(source: str) -> list[str]:
+    """The modules the source imports at top level (absolute imports): the supervisor loads them once."""
+    names = []
+    for node in ast.parse(source, "<grader>").body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return names
+
+
 def _unserialisable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
@@ -309,7 +321,8 @@ class _Worker:
         self.fd = self.process.stdout.fileno()
         self.buffer = b""
         self.next_id = 0
-        self.process.stdin.write(json.dumps({"source": source, "timeout": timeout, "limits": limits}).encode() + b"\n")
+        config = {"source": source, "timeout": timeout, "limits": limits, "preload": _top_level_imports(source)}
+        self.process.stdin.write(json.dumps(config).encode() + b"\n")
         self.process.stdin.flush()
 
     def wait_ready(self, timeout: float) -> None:

@@ -123,6 +123,11 @@ def test_each_sample_gets_fresh_globals(closing):
     assert [built.grade("x", {}).reward for _ in range(3)] == [1.0, 1.0, 1.0]
 
 
+def test_top_level_imports_are_the_ones_preloaded():
+    source = "import json, os.path\nfrom collections import Counter\nfrom . import x\nif 1:\n    import csv\n"
+    assert python_grader._top_level_imports(source) == ["json", "os.path", "collections"]
+
+
 def test_pass_threshold_sets_passed(closing):
     result = closing(SIMILARITY, pass_threshold=0.5).grade("abcd", {"reference_answer": "abce"})
     assert result.metadata["passed"] is True

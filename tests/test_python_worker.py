@@ -97,8 +97,3 @@ def test_time_and_cpu_limits_and_deaths_are_told_apart():
         "error": "the grader's process exited (status 3) without a result", "kind": "died"}
 
 
-def test_top_level_imports_are_the_ones_preloaded():
-    import ast
-
-    tree = ast.parse("import json, os.path\nfrom collections import Counter\nfrom . import x\nif 1:\n    import csv\n")
-    assert worker._top_level_imports(tree) == ["json", "os.path", "collections"]
