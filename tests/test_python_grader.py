@@ -28,7 +28,7 @@ from rft_core import load_spec
 from rft_core.errors import SpecError
 from rft_core.openai_compat import export_openai, openai_issues, run_response
 from rft_core.types import Status
-from unprivileged import run_as_nobody, shared_dir, skip_unless_root
+from sandbox_checks import gone, listener, processes_with, run_as_nobody, shared_dir, skip_unless_root, with_secret
 
 
 def grader(source: str, **fields) -> PythonGrader:
@@ -238,11 +238,8 @@ def test_a_module_body_that_never_finishes_is_a_timeout(closing, monkeypatch):
 
 
 def test_network_connection_is_refused(closing):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(0.5)
-    port = listener.getsockname()[1]
+    server = listener()
+    port = server.getsockname()[1]
     try:
         result = closing(f"""
             import socket
@@ -254,9 +251,9 @@ def test_network_connection_is_refused(closing):
         assert result.status is Status.ERROR
         assert "SandboxViolation: the python grader sandbox refuses socket." in result.reason
         with pytest.raises(socket.timeout):
-            listener.accept()  # nobody connected
+            server.accept()  # nobody connected
     finally:
-        listener.close()
+        server.close()
 
 
 def test_fork_bomb_is_refused_at_the_first_fork(closing):
@@ -770,41 +767,21 @@ def bait():
     """What an escape would reach: a listener on 127.0.0.1, a readable secret file, a writable target
     path, and a unique marker for any process left behind."""
     directory = shared_dir()
-    secret = directory / "secret.txt"
-    secret.write_text("hunter2")
-    secret.chmod(0o644)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(0.2)
+    secret = with_secret(directory)
+    server = listener()
     params = {
-        "port": listener.getsockname()[1], "secret": str(secret), "target": str(directory / "owned.txt"),
+        "port": server.getsockname()[1], "secret": str(secret), "target": str(directory / "owned.txt"),
         "marker": f"297.{uuid.uuid4().int % 10**9}",
     }
     yield params
     try:
         with pytest.raises(socket.timeout):
-            listener.accept()  # nobody connected
+            server.accept()  # nobody connected
         assert not (directory / "owned.txt").exists()
-        assert _no_process_with(params["marker"])
+        assert gone(params["marker"])
     finally:
-        listener.close()
+        server.close()
         shutil.rmtree(directory)
-
-
-def _no_process_with(marker: str) -> bool:
-    for _ in range(50):
-        alive = []
-        for entry in os.listdir("/proc"):
-            try:
-                if entry.isdigit() and marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                    alive.append(entry)
-            except OSError:
-                pass
-        if not alive:
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_gc_hook_replacement_then_fork_exec_and_setsid_stay_inside(grade_as, bait):
@@ -955,24 +932,14 @@ def test_a_killed_rft_leaves_no_sandboxed_process(tmp_path):
     process = subprocess.Popen([sys.executable, str(driver)], env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
     try:
         for _ in range(300):
-            if not _no_process_with_now(marker):
+            if processes_with(marker):
                 break
             time.sleep(0.1)
-        assert not _no_process_with_now(marker), "the sample never started"
+        assert processes_with(marker), "the sample never started"
     finally:
         process.kill()
         process.wait()
-    assert _no_process_with(marker)
-
-
-def _no_process_with_now(marker: str) -> bool:
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                return False
-        except OSError:
-            pass
-    return True
+    assert gone(marker)
 
 
 def test_without_namespaces_the_grader_refuses_and_says_why(closing, monkeypatch):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from rft_core import sandbox
-from unprivileged import run_as_nobody, shared_dir, skip_unless_root
+from sandbox_checks import gone, listener, run_as_nobody, shared_dir, skip_unless_root, with_secret
 
 pytestmark = pytest.mark.skipif(sandbox.unavailable_reason() is not None, reason=str(sandbox.unavailable_reason()))
 
@@ -64,18 +64,15 @@ def outcome(program_body: str) -> str:
 
 
 def test_no_network(run):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(0.5)
-    port = listener.getsockname()[1]
+    server = listener()
+    port = server.getsockname()[1]
     try:
         done = run(outcome(f"import socket\nprint(attempt(lambda: socket.create_connection(('127.0.0.1', {port}), 2)))"))
         assert done["out"].strip() in ("ConnectionRefusedError", "OSError"), done  # its own, empty loopback
         with pytest.raises(socket.timeout):
-            listener.accept()  # nobody connected
+            server.accept()  # nobody connected
     finally:
-        listener.close()
+        server.close()
 
 
 def test_environment_is_only_what_was_given(run):
@@ -92,11 +89,7 @@ def shared():
 
 
 def test_the_parents_proc_and_files_are_out_of_reach(run, shared):
-    directory = shared
-    secret = directory / "secret.txt"
-    secret.write_text("hunter2")
-    secret.chmod(0o644)
-    target = directory / "owned.txt"
+    secret, target = with_secret(shared), shared / "owned.txt"
     done = run(outcome(
         f"print(attempt(lambda: open('/proc/{os.getpid()}/environ', 'rb').read()))\n"
         f"print(attempt(lambda: os.listdir('/proc')))\n"
@@ -122,11 +115,7 @@ def test_processes_run_as_nobody_in_a_bare_file_system(run):
 
 
 def test_native_code_is_contained(run, shared):
-    directory = shared
-    secret = directory / "secret.txt"
-    secret.write_text("hunter2")
-    secret.chmod(0o644)
-    target = directory / "native.txt"
+    secret, target = with_secret(shared), shared / "native.txt"
     done = run(
         "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
         f"print(libc.open({str(secret).encode()!r}, 0), libc.open({str(target).encode()!r}, 0o101, 0o644))\n"
@@ -148,26 +137,6 @@ def test_ptrace_and_mknod_are_refused(run):
     assert done["out"].split() == ["-1", "1", "PermissionError"], done  # EPERM
 
 
-def _processes_with(marker: str) -> list[str]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                    found.append(entry)
-            except OSError:
-                pass
-    return found
-
-
-def _gone(marker: str) -> bool:
-    for _ in range(50):  # the kernel kills the namespace's processes as its init exits
-        if not _processes_with(marker):
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_no_process_outlives_the_sandbox(run):
     marker = f"299.{uuid.uuid4().int % 10**9}"  # a sleep duration no other process uses
     done = run(
@@ -180,7 +149,7 @@ def test_no_process_outlives_the_sandbox(run):
         "os.wait()\nimport time; time.sleep(0.2)\nprint('left')\n"
     )
     assert done["out"].strip() == "left"
-    assert _gone(marker)
+    assert gone(marker)
 
 
 def test_a_fork_bomb_stops_at_the_process_limit(run):
@@ -195,7 +164,7 @@ def test_a_fork_bomb_stops_at_the_process_limit(run):
         processes=16,
     )
     assert 0 < int(done["out"]) < 16, done
-    assert _gone(marker)
+    assert gone(marker)
 
 
 def test_the_scratch_directory_fills_up_at_its_size(run):

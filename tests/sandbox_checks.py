@@ -1,4 +1,4 @@
-"""Run a Python snippet as uid 65534 (nobody), with this repository importable: the sandbox's non-root path.
+"""Helpers of the sandbox tests: bait an escape would reach, processes left behind, and running as uid 65534.
 
 Tests run as root in CI. ``run_as_nobody(code)`` starts ``python -c code`` through
 ``setpriv --reuid=65534``; when the interpreter lies below a directory only root may enter
@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-__all__ = ["NOBODY", "shared_dir", "run_as_nobody", "skip_unless_root"]
+__all__ = ["NOBODY", "gone", "listener", "processes_with", "run_as_nobody", "shared_dir", "skip_unless_root", "with_secret"]
 
 NOBODY = 65534
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +34,44 @@ def shared_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="rft-sandbox-test-"))
     path.chmod(0o777)
     return path
+
+
+def with_secret(directory: Path) -> Path:
+    """A file holding "hunter2" in ``directory``, readable by anyone: only the sandbox keeps it out of reach."""
+    secret = directory / "secret.txt"
+    secret.write_text("hunter2")
+    secret.chmod(0o644)
+    return secret
+
+
+def listener() -> socket.socket:
+    """A socket listening on 127.0.0.1 (an ephemeral port) whose accept() gives up after 0.2 s."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.2)
+    return server
+
+
+def processes_with(marker: str) -> list[str]:
+    """Host pids whose command line holds ``marker`` (a unique argument a test gave its sleeper)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
+                found.append(entry)
+        except OSError:  # it ended while we looked
+            pass
+    return found
+
+
+def gone(marker: str) -> bool:
+    """Whether every process holding ``marker`` is gone within 5 s (the kernel kills a namespace's processes as its init exits)."""
+    for _ in range(50):
+        if not processes_with(marker):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _private_ancestor(path: str) -> str | None:
