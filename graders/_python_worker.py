@@ -380,11 +380,12 @@ def _end_processes(pid: int) -> tuple:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
-    else:  # isolation: none: the child's process group (a process that left it is out of reach)
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    else:  # isolation: none: the child and its process group (a process that left it is out of reach)
+        for kill, target in ((os.kill, pid), (os.killpg, pid)):
+            try:
+                kill(target, signal.SIGKILL)
+            except OSError:
+                pass
     status, cpu = 0, 0.0
     try:
         _, status, usage = os.wait4(pid, 0)
@@ -441,7 +442,7 @@ def _verdict(data: bytes, status: int, cpu: float, timed_out: bool, config: dict
     if len(lines) == 2 and lines[1] == b"":
         try:
             message = json.loads(lines[0], parse_constant=_no_constant)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             message = None
         if isinstance(message, dict):
             if set(message) == {"reward"} and type(message["reward"]) is float and math.isfinite(message["reward"]):

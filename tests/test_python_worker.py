@@ -97,3 +97,8 @@ def test_time_and_cpu_limits_and_deaths_are_told_apart():
         "error": "the grader's process exited (status 3) without a result", "kind": "died"}
 
 
+
+
+def test_a_result_nested_past_the_parser_is_an_error_not_a_crash():
+    verdict = worker._verdict(b"[" * 100_000 + b"\n", EXITED, 0.0, False, CONFIG)
+    assert verdict["kind"] == "protocol"
