@@ -127,7 +127,7 @@ class PythonGrader(Grader):
         return results
 
     def close(self) -> None:
-        """Kill the worker (a new one starts on the next grade)."""
+        """Kill the sandbox (a new one starts on the next grade)."""
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.kill()
