@@ -15,11 +15,12 @@ demo-trivia: $(VENV)/.core
 test: $(VENV)/.all system-packages
 	$(BIN)/python -m pytest
 
-# Tests also need Debian's Chromium (the HTML report renders in it) and WordNet (text_similarity's
-# meteor). Installed with apt-get when missing and we may; otherwise the message says what to install.
-SYSTEM_PACKAGES := chromium wordnet-base
+# Tests also need Debian's Chromium (the HTML report renders in it), WordNet (text_similarity's
+# meteor) and bubblewrap (the python grader's sandbox). Installed with apt-get when missing and we
+# may; otherwise the message says what to install.
+SYSTEM_PACKAGES := chromium wordnet-base bubblewrap
 system-packages:
-	@if command -v chromium >/dev/null && [ -f /usr/share/wordnet/data.noun ]; then :; \
+	@if command -v chromium >/dev/null && [ -f /usr/share/wordnet/data.noun ] && command -v bwrap >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else echo "make test needs the system packages: $(SYSTEM_PACKAGES) (e.g. sudo apt-get install $(SYSTEM_PACKAGES))" >&2; exit 1; fi
@@ -35,6 +36,7 @@ bench: $(VENV)/.all
 	$(BIN)/python benchmarks/reward_model_throughput.py
 	$(BIN)/python benchmarks/score_end_to_end.py
 	$(BIN)/python benchmarks/report_summary.py
+	$(BIN)/python benchmarks/python_grader_throughput.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,26 +1,38 @@
-"""The sandboxed worker of the ``python`` grader: runs user code's ``grade(sample, item)``.
+"""The supervisor of the ``python`` grader: runs user code's ``grade(sample, item)``, one fresh process per sample.
 
-Started by ``graders.python_grader`` as ``python -I [-S] this_file LIMITS_JSON`` with a minimal
-environment and a fresh temporary directory as its working directory, HOME and TMPDIR. It
-imports only the standard library. Protocol (JSON lines): the first line on stdin is
-``{"source": ...}``; the worker answers ``{"ready": true}`` or ``{"load_error": ...}``. Each
-later line ``{"id", "sample", "item"}`` gets ``{"id", "reward"}`` or ``{"id", "error", "kind"}``.
+Started by ``graders.python_grader`` as ``python -I [-S] this_file`` inside the OS sandbox
+(``rft_core.sandbox``, where it is pid 1 of its pid namespace), or as a plain subprocess with
+``isolation: none``. It imports only the standard library and never runs user code itself.
 
-Before the user's source runs, the worker sets resource limits, replaces the process-starting
-functions of ``os`` and installs an audit hook (which cannot be removed) that refuses new
-processes, sockets, signals to other processes, ctypes, and file writes or reads outside the
-allowed directories. This is defence in depth, not a jail: see docs/graders/python.md.
+Protocol (JSON lines on stdin/stdout, which only this process holds): the first line is
+``{"source", "timeout", "limits", "preload"}``; the supervisor compiles the source, imports the
+modules of its top-level imports (``preload``, so each sample finds them loaded), runs the module body once in a child process and
+answers ``{"ready": true}``, ``{"load_error": ...}`` or ``{"load_timeout": true}``. Each later line
+``{"id", "sample", "item"}`` gets ``{"id", "reward"}`` or ``{"id", "error", "kind"}``.
+
+Each sample runs in a child forked from this clean supervisor: it closes every descriptor but
+its own result pipe, sets its limits, installs the audit hook (defence in depth, not the
+boundary) and runs the module body and ``grade``. Whatever it writes to its pipe is checked
+here (one JSON object: a finite float reward, or an error); the supervisor's own streams are
+out of its reach (closed in the child, no ``/proc``, this process is not dumpable). When the
+child ends or its time is up, every other process in the namespace is killed (``kill(-1)``
+from pid 1: orphans, threads and background loops included) and the scratch directory is
+emptied, so nothing one sample does reaches the next.
 """
 
 import json
 import math
 import os
+import resource
+import select
+import signal
 import sys
-import traceback
+import time
 
 __all__ = ["main"]
 
 MAX_TRACEBACK = 4000
+SOURCE = [""]  # the grader's source, for tracebacks
 
 # audit events refused whatever their arguments
 _REFUSED = {
@@ -186,22 +198,22 @@ def _disable_process_functions() -> None:
             setattr(os, name, _refuse(f"os.{name}"))
 
 
-def _set_limits(limits: dict) -> None:
-    import resource
-
+def _child_limits(limits: dict) -> None:
+    """Limits set in each sample's process (the sandbox has set the others for every process)."""
     def setlimit(which, soft, hard=None) -> None:
         try:
             resource.setrlimit(which, (soft, soft if hard is None else hard))
         except (ValueError, OSError):  # above a hard limit set outside: that one holds
             pass
 
-    if limits.get("memory_bytes"):
-        setlimit(resource.RLIMIT_AS, limits["memory_bytes"])
     if limits.get("cpu_seconds"):
         setlimit(resource.RLIMIT_CPU, limits["cpu_seconds"], limits["cpu_seconds"] + 1)
+    if limits.get("memory_bytes"):
+        setlimit(resource.RLIMIT_AS, limits["memory_bytes"])
     setlimit(resource.RLIMIT_CORE, 0)
-    setlimit(resource.RLIMIT_FSIZE, limits.get("file_bytes", 64 << 20))
-    setlimit(resource.RLIMIT_NPROC, 0)  # no effect for root (CAP_SYS_RESOURCE); the audit hook covers it
+    if not limits.get("sandboxed"):  # the sandbox limits size and processes itself
+        setlimit(resource.RLIMIT_FSIZE, 64 << 20)
+        setlimit(resource.RLIMIT_NPROC, 0)
 
 
 def _read_roots(workdir: str) -> tuple:
@@ -213,21 +225,44 @@ def _read_roots(workdir: str) -> tuple:
     return tuple(sorted(roots))
 
 
-def _exit_with_parent() -> None:
-    import threading
-    import time
+def _not_dumpable(site_packages: bool) -> None:
+    """PR_SET_DUMPABLE 0: no process of the same uid may ptrace this one or open its /proc descriptors."""
+    try:
+        import ctypes
 
-    parent = os.getppid()
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (ImportError, OSError, AttributeError):  # not Linux: the sandbox is not there either
+        pass
+    if not site_packages:  # loaded here, not by the grader: importing it in a sample is audited again
+        for name in [name for name in sys.modules if name == "ctypes" or name.startswith(("ctypes.", "_ctypes"))]:
+            del sys.modules[name]
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
 
-    threading.Thread(target=watch, name="rft-python-parent-watch", daemon=True).start()
+def _preload(names, refused) -> None:
+    """Import the source's top-level imports here, once: every sample's fork finds them loaded.
+
+    Only module imports (installed code, not the grader's) run here; a failing one is left for
+    the sample to report.
+    """
+    import importlib
+
+    for name in names:
+        if name.split(".")[0] in refused:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - the sample's own import reports it
+            pass
+    for name in [name for name in sys.modules if name.split(".")[0] in refused]:
+        del sys.modules[name]  # pulled in by a preloaded module: the grader's own import stays audited
 
 
 def _traceback(exc: BaseException) -> str:
+    import linecache  # here, not in the supervisor: every fork would copy what it loads
+    import traceback
+
+    source = SOURCE[0]
+    linecache.cache["<grader>"] = (len(source), None, source.splitlines(True), "<grader>")
     lines = traceback.format_exception(exc)
     # drop the worker's own frames: the user's code starts at "<grader>"
     text = "".join(line for line in lines if __file__ not in line)
@@ -251,22 +286,235 @@ def _short(value) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def _write(fd: int, message: dict) -> None:
+    data = json.dumps(message, allow_nan=False).encode() + b"\n"
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _run_child(code, request, result_fd: int, config: dict) -> None:
+    """The sample's process: nothing of the supervisor's left open but ``result_fd``; never returns."""
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, result_fd)
+        os.closerange(result_fd + 1, 1 << 16)
+        sys.stdin = sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        limits = config["limits"]
+        _child_limits(limits)
+        _disable_process_functions()
+        _install_hook(config["workdir"], config["read_roots"], config["refused_imports"])
+    except BaseException as exc:  # noqa: BLE001
+        _write(result_fd, {"error": f"the sample's process could not start: {exc!r}", "kind": "setup"})
+        os._exit(0)
+    try:
+        namespace = {"__name__": "grader"}
+        exec(code, namespace)  # noqa: S102 - this is the point of the python grader, inside the sandbox
+        grade = namespace.get("grade")
+        if request is None:  # the load check
+            response = {"ready": True} if callable(grade) else {
+                "error": "NameError: the source defines no function grade(sample, item)", "kind": "load"}
+        else:
+            if not callable(grade):
+                raise NameError("the source defines no function grade(sample, item)")
+            response = _check_reward(grade(request["sample"], request["item"]))
+    except MemoryError:
+        response = {"error": "MemoryError: the grader ran out of memory", "kind": "memory"}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit too: the grader's failure, not the worker's
+        response = {"error": _traceback(exc), "kind": "load" if request is None else "exception"}
+    try:
+        _write(result_fd, response)
+    except BaseException:  # noqa: BLE001 - an unserialisable value, or a closed pipe
+        pass
+    os._exit(0)
+
+
+MAX_RESULT = 1 << 20
+
+
+def _collect(read_fd: int, pid: int, timeout: float) -> tuple:
+    """Read the child's pipe until the child exits or ``timeout``; returns (data, timed_out).
+
+    If rft goes away meanwhile (our stdin hangs up), the sample's processes are killed and this
+    process exits: the sandbox ends with it.
+    """
+    deadline = time.monotonic() + timeout
+    pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+    poller = select.poll()
+    poller.register(read_fd, select.POLLIN)
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
+    poller.register(0, 0)  # hang-ups only
+    data = b""
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return data, True
+            wait = remaining if pidfd is not None else min(remaining, 0.005)
+            events = dict(poller.poll(wait * 1000))
+            if events.get(0):
+                _end_processes(pid)
+                os._exit(0)
+            if read_fd in events:
+                chunk = os.read(read_fd, 1 << 16)
+                if len(data) < MAX_RESULT:
+                    data += chunk
+                if not chunk:
+                    poller.unregister(read_fd)
+                    if pidfd is None:
+                        return data, False
+            if pidfd is not None and pidfd in events or pidfd is None and os.waitpid(pid, os.WNOHANG)[0]:
+                return data, False
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _end_processes(pid: int) -> tuple:
+    """Kill the child and everything it started; reap them. Returns the child's wait status and CPU seconds."""
+    if os.getpid() == 1:  # init of the sandbox's pid namespace: every other process there goes
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    else:  # isolation: none: the child and its process group (a process that left it is out of reach)
+        for kill, target in ((os.kill, pid), (os.killpg, pid)):
+            try:
+                kill(target, signal.SIGKILL)
+            except OSError:
+                pass
+    status, cpu = 0, 0.0
+    try:
+        _, status, usage = os.wait4(pid, 0)
+        cpu = usage.ru_utime + usage.ru_stime
+    except ChildProcessError:  # already reaped by the polling fallback
+        pass
+    while True:  # orphans re-parented to pid 1, and any process forked while kill(-1) ran
+        try:
+            if os.waitpid(-1, 0 if os.getpid() == 1 else os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+        if os.getpid() == 1:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+    return status, cpu
+
+
+def _empty(directory: str) -> None:
+    """Remove everything inside ``directory`` (whatever the grader made read-only)."""
+    import shutil  # rarely needed: a sample that made directories
+
+    def writable_again(function, path, _exc):
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            function(path)
+        except OSError:
+            pass
+
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, onerror=writable_again)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                os.chmod(directory, 0o700)
+                os.unlink(entry.path)
+
+
+def _verdict(data: bytes, status: int, cpu: float, timed_out: bool, config: dict) -> dict:
+    """The child's result, checked: exactly one JSON object of the child's protocol, else an error."""
+    limits = config["limits"]
+    if timed_out:
+        return {"error": f"did not return within {config['timeout']:g}s", "kind": "timeout"}
+    if os.WIFSIGNALED(status) and limits.get("cpu_seconds") and (
+        os.WTERMSIG(status) == signal.SIGXCPU or cpu >= limits["cpu_seconds"]
+    ):
+        return {"error": "used more than its CPU limit", "kind": "cpu"}
+    lines = data.split(b"\n")
+    if len(lines) == 2 and lines[1] == b"":
+        try:
+            message = json.loads(lines[0], parse_constant=_no_constant)
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+            message = None
+        if isinstance(message, dict):
+            if set(message) == {"reward"} and type(message["reward"]) is float and math.isfinite(message["reward"]):
+                return message
+            if set(message) == {"ready"} and message["ready"] is True:
+                return message
+            if set(message) == {"error", "kind"} and all(type(value) is str for value in message.values()):
+                return {"error": message["error"][-MAX_TRACEBACK - 100:], "kind": message["kind"]}
+    if data:
+        return {"error": "the grader's process wrote something other than one result: "
+                         f"{_short(data[:200])}", "kind": "protocol"}
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name if os.WTERMSIG(status) in signal.valid_signals() else os.WTERMSIG(status)
+        return {"error": f"the grader's process was killed by {name}", "kind": "died"}
+    return {"error": f"the grader's process exited (status {os.waitstatus_to_exitcode(status)}) without a result",
+            "kind": "died"}
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def _run_sample(code, request, config: dict) -> dict:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
+        _run_child(code, request, write_fd, config)
+    os.close(write_fd)
+    try:
+        os.setpgid(pid, pid)
+    except OSError:  # the child did it first, or is gone
+        pass
+    try:
+        data, timed_out = _collect(read_fd, pid, config["timeout"])
+        status, cpu = _end_processes(pid)
+        if not timed_out:  # what the child wrote just before it ended, now that nobody holds the pipe
+            os.set_blocking(read_fd, False)
+            try:
+                while len(data) < MAX_RESULT and (chunk := os.read(read_fd, 1 << 16)):
+                    data += chunk
+            except BlockingIOError:
+                pass
+    finally:
+        os.close(read_fd)
+    try:
+        _empty(config["workdir"])
+    except OSError:
+        pass
+    return _verdict(data, status, cpu, timed_out, config)
+
+
 def main() -> None:
-    limits = json.loads(sys.argv[1])
-    workdir = os.path.realpath(os.getcwd())
     out = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)  # prints from the grader must not corrupt the protocol (stderr is /dev/null)
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
-    _exit_with_parent()
-    first = sys.stdin.buffer.readline()
-    source = json.loads(first)["source"]
-    read_roots = _read_roots(workdir)
-    refused_imports = _REFUSED_IMPORTS
-    if limits.get("site_packages"):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # only rft ends this process
+    config = json.loads(sys.stdin.buffer.readline())
+    limits = config["limits"]
+    site_packages = bool(limits.get("site_packages"))
+    _not_dumpable(site_packages)
+    source = config["source"]
+    workdir = os.path.realpath(os.getcwd())
+    refused = set(_REFUSED_IMPORTS)
+    if site_packages:
         # numpy imports ctypes and sympy gc: load them now, before the hook (a cached module raises
         # no import event), refuse every ctypes.* audit event, and replace the raw-memory helpers
-        # ctypes does not audit. This mode is weaker: see docs/graders/python.md.
-        # (sympy also imports subprocess: its C fork_exec is replaced, and Popen is audited)
+        # ctypes does not audit; sympy also imports subprocess: its C fork_exec is replaced
         import _posixsubprocess
         import ctypes
         import gc  # noqa: F401
@@ -275,39 +523,33 @@ def main() -> None:
         for name in ("memmove", "memset", "cast"):
             setattr(ctypes, name, _refuse(f"ctypes.{name}"))
         _posixsubprocess.fork_exec = subprocess._fork_exec = _refuse("_posixsubprocess.fork_exec")
-        refused_imports = refused_imports - {"ctypes", "_ctypes", "gc"}
-    _set_limits(limits)
-    _disable_process_functions()
-    _install_hook(workdir, read_roots, refused_imports)
+        refused -= {"ctypes", "_ctypes", "gc"}
+    config.update(workdir=workdir, read_roots=_read_roots(workdir), refused_imports=refused)
+    SOURCE[0] = source
     try:
-        import linecache
-
-        linecache.cache["<grader>"] = (len(source), None, source.splitlines(True), "<grader>")
         code = compile(source, "<grader>", "exec")
-        probe = {"__name__": "grader"}
-        exec(code, probe)  # noqa: S102 - this is the point of the python grader, inside the sandbox
-        if not callable(probe.get("grade")):
-            raise NameError("the source defines no function grade(sample, item)")
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         out.write(json.dumps({"load_error": _traceback(exc)}).encode() + b"\n")
         return
+    _preload(config["preload"], refused)
+    loaded = _run_sample(code, None, config)
+    if loaded.get("kind") in ("timeout", "cpu"):
+        out.write(b'{"load_timeout": true}\n')
+        return
+    if not loaded.get("ready"):
+        out.write(json.dumps({"load_error": loaded["error"]}).encode() + b"\n")
+        return
     out.write(b'{"ready": true}\n')
+    import gc
+
+    gc.freeze()  # the template's objects are never collected: a fork does not copy pages to scan them
+    if not site_packages:
+        del sys.modules["gc"]  # a sample's "import gc" is audited again
     for line in sys.stdin.buffer:
         request = json.loads(line)
-        try:
-            namespace = {"__name__": "grader"}  # fresh globals for every sample
-            exec(code, namespace)  # noqa: S102
-            response = _check_reward(namespace["grade"](request["sample"], request["item"]))
-        except MemoryError:
-            response = {"error": "MemoryError: the grader ran out of memory", "kind": "memory"}
-        except BaseException as exc:  # noqa: BLE001 - SystemExit too: the grader's failure, not the worker's
-            response = {"error": _traceback(exc), "kind": "exception"}
-        response["id"] = request.get("id")
-        try:
-            payload = json.dumps(response)
-        except (TypeError, ValueError):
-            payload = json.dumps({"id": request.get("id"), "error": "unserialisable response", "kind": "exception"})
-        out.write(payload.encode() + b"\n")
+        response = _run_sample(code, request, config)
+        response["id"] = request["id"]
+        out.write(json.dumps(response, allow_nan=False).encode() + b"\n")
 
 
 if __name__ == "__main__":

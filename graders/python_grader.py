@@ -1,13 +1,15 @@
-"""``python``: OpenAI's python grader, user code's ``grade(sample, item)`` run in a sandboxed subprocess."""
+"""``python``: OpenAI's python grader, user code's ``grade(sample, item)`` run in an OS sandbox, one process per sample."""
 
 from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import select
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -15,30 +17,31 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from rft_core import GradeError, Result, hookimpl
+from rft_core import GradeError, Result, hookimpl, sandbox
 from rft_core.grader import Grader, GraderConfig
 from rft_core.types import Item, Sample, Status
 
 __all__ = ["PythonGrader"]
 
 _WORKER = str(Path(__file__).resolve().parent / "_python_worker.py")
-_STARTUP_GRACE = 10.0  # seconds for the interpreter itself to start, on top of the grader's timeout
+_STARTUP_GRACE = 10.0  # seconds for the sandbox and the supervisor to start or answer, on top of the grader's timeout
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
 PARSE_ERROR = "python_grader_parse_error"
 
 
 class PythonGrader(Grader):
-    """Runs the spec's Python ``grade(sample, item) -> float`` in a sandboxed subprocess (OpenAI's python grader).
+    """Runs the spec's Python ``grade(sample, item) -> float`` in an OS sandbox (OpenAI's python grader).
 
     The reward is the number ``grade`` returns. An exception, a result that is not a
     finite number, or a crash gives status ``error`` (code ``python_grader_runtime_error``,
     the traceback in the reason); running past ``timeout`` gives status ``timeout``.
-    The worker is reused across samples and replaced after a timeout or a crash.
+    One sandbox per grader (rft_core.sandbox) holds a supervisor that forks a fresh process
+    for every sample and reads its result from a pipe of that sample's own.
 
     >>> PythonGrader(source="def grade(sample, item):\\n    return float(sample['output_text'] == item['answer'])").grade("4", {"answer": "4"}).reward
     1.0
@@ -72,6 +75,11 @@ class PythonGrader(Grader):
         site_packages: bool = Field(
             default=False,
             description="Let the code import installed packages (numpy, ...) as well as the standard library.",
+        )
+        isolation: Literal["sandbox", "none"] = Field(
+            default="sandbox",
+            description="sandbox: run the code in Linux namespaces through bubblewrap (the grader refuses to run "
+            "where that is not possible); none: a plain subprocess with an audit hook, only for code you trust.",
         )
 
         @field_validator("source")
@@ -119,7 +127,7 @@ class PythonGrader(Grader):
         return results
 
     def close(self) -> None:
-        """Kill the worker (a new one starts on the next grade)."""
+        """Kill the sandbox (a new one starts on the next grade)."""
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.kill()
@@ -134,30 +142,23 @@ class PythonGrader(Grader):
         worker = self._ready_worker()
         started = time.monotonic()
         try:
-            response = worker.request(payload.encode() + b"\n", self.config.timeout)
-        except _Died as exc:
+            # the supervisor ends the sample at its timeout itself: the margin is for the supervisor
+            response = worker.request(payload.encode() + b"\n", self.config.timeout + _STARTUP_GRACE)
+        except (_Died, TimeoutError) as exc:
             self.close()
-            if exc.cpu_exceeded:
-                return Result.failure(Status.TIMEOUT, f"{self.name}: grade() used more than its CPU limit", "timeout_error")
-            return Result.failure(Status.ERROR, f"{self.name}: the grader process died ({exc})", RUNTIME_ERROR)
-        except TimeoutError:
-            self.close()
-            return Result.failure(
-                Status.TIMEOUT, f"{self.name}: grade() did not return within {self.config.timeout:g}s", "timeout_error"
-            )
+            return Result.failure(Status.ERROR, f"{self.name}: the grader's supervisor failed ({exc or 'no answer'})",
+                                  SERVER_ERROR)
         elapsed = time.monotonic() - started
-        if worker.cpu_spent() > self._cpu_limit():  # a reused worker's RLIMIT_CPU is cumulative
-            self.close()
         if "reward" not in response:
-            return Result.failure(Status.ERROR, f"{self.name}: {response.get('error')}", RUNTIME_ERROR)
+            kind = response["kind"]
+            if kind in ("timeout", "cpu"):
+                return Result.failure(Status.TIMEOUT, f"{self.name}: grade() {response['error']}", "timeout_error")
+            return Result.failure(Status.ERROR, f"{self.name}: {response['error']}", RUNTIME_ERROR)
         reward = response["reward"]
         metadata: dict[str, Any] = {"execution_time": elapsed}
         if self.config.pass_threshold is not None:
             metadata["passed"] = reward >= self.config.pass_threshold
         return Result(reward, metadata=metadata)
-
-    def _cpu_limit(self) -> float:
-        return self.config.cpu_limit or self.config.timeout
 
     def _ready_worker(self) -> _Worker:
         if self._worker is not None and (self._worker.pid != os.getpid() or not self._worker.alive()):
@@ -165,37 +166,36 @@ class PythonGrader(Grader):
                 self._worker.kill()
             self._worker = None  # forked: that worker is the parent's
         if self._worker is None:
-            limits = {
-                "memory_bytes": self.config.memory_mb * 1024 * 1024,
-                # twice the per-grade budget: the worker is retired once it has spent one budget,
-                # so every grade starts with at least a full budget left
-                "cpu_seconds": int(2 * self._cpu_limit()) + 1,
-                "site_packages": self.config.site_packages,
-            }
             if self._load_error is not None:  # the same source fails the same way: no new worker per sample
                 raise GradeError(self._load_error, code=PARSE_ERROR)
+            sandboxed = self.config.isolation == "sandbox"
+            if sandboxed and (reason := sandbox.unavailable_reason()) is not None:
+                raise GradeError(
+                    f"{self.name}: refusing to run the python source without OS isolation: {reason}. Install "
+                    "bubblewrap and allow unprivileged user namespaces, or set 'isolation: none' on this grader "
+                    "in the spec (only for code you trust)", code=SERVER_ERROR,
+                )
+            limits = {
+                "memory_bytes": self.config.memory_mb * 1024 * 1024,
+                "cpu_seconds": math.ceil(self.config.cpu_limit or self.config.timeout),
+                "site_packages": self.config.site_packages,
+                "sandboxed": sandboxed,
+            }
             self.started += 1
             try:
-                self._worker = _Worker(self.config.source, limits, self.config.site_packages)
-                # the module body runs before "ready": it gets the grade timeout plus the interpreter's start
+                self._worker = _Worker(self.config.source, self.config.timeout, limits)
                 self._worker.wait_ready(self.config.timeout + _STARTUP_GRACE)
             except _LoadError as exc:
                 self.close()
                 self._load_error = f"{self.name}: the python source failed to load:\n{exc}"
                 raise GradeError(self._load_error, code=PARSE_ERROR) from None
-            except TimeoutError:
+            except (TimeoutError, _LoadTimeout):
                 self.close()
                 raise GradeError(
-                    f"{self.name}: the python source did not finish loading within "
-                    f"{self.config.timeout + _STARTUP_GRACE:g}s", status=Status.TIMEOUT, code="timeout_error",
+                    f"{self.name}: the python source did not finish loading within {self.config.timeout:g}s",
+                    status=Status.TIMEOUT, code="timeout_error",
                 ) from None
-            except _Died as exc:
-                self.close()
-                if exc.cpu_exceeded:
-                    raise GradeError(f"{self.name}: loading the python source used more than its CPU limit",
-                                     status=Status.TIMEOUT, code="timeout_error") from None
-                raise GradeError(f"{self.name}: the python grader process did not start: {exc}", code=SERVER_ERROR) from None
-            except OSError as exc:
+            except (_Died, OSError) as exc:
                 self.close()
                 raise GradeError(f"{self.name}: the python grader process did not start: {exc}", code=SERVER_ERROR) from None
         return self._worker
@@ -219,26 +219,37 @@ def _top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
+def _top_level_imports(source: str) -> list[str]:
+    """The modules the source imports at top level (absolute imports): the supervisor loads them once."""
+    names = []
+    for node in ast.parse(source, "<grader>").body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return names
+
+
 def _unserialisable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 class _Died(Exception):
-    def __init__(self, message: str, cpu_exceeded: bool = False) -> None:
-        super().__init__(message)
-        self.cpu_exceeded = cpu_exceeded
+    pass
 
 
 class _LoadError(Exception):
     pass
 
 
-def _environment(workdir: str) -> dict[str, str]:
-    """The worker's whole environment: nothing is inherited from ours."""
+class _LoadTimeout(Exception):
+    pass
+
+
+def _environment() -> dict[str, str]:
+    """The supervisor's whole environment besides HOME and TMPDIR: nothing is inherited from ours."""
     return {
         "PATH": "/usr/bin:/bin",
-        "HOME": workdir,
-        "TMPDIR": workdir,
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -248,41 +259,79 @@ def _environment(workdir: str) -> dict[str, str]:
     }
 
 
-class _Worker:
-    """One sandboxed interpreter serving JSON-line requests; killed and its directory removed by ``kill``."""
+def _interpreter(site_packages: bool) -> tuple[list[str], list[str]]:
+    """The command starting the supervisor, and the host paths it needs to read (bound read-only in the sandbox)."""
+    executable = os.path.realpath(sys.executable)
+    readable = [sys.base_prefix, os.path.dirname(executable), _WORKER]
+    if site_packages:  # the environment's own interpreter (a venv finds its site-packages) and its packages
+        readable += [sys.prefix, *site.getsitepackages()]
+        return [sys.executable, "-I", _WORKER], readable
+    return [executable, "-I", "-S", _WORKER], readable
 
-    def __init__(self, source: str, limits: dict, site_packages: bool) -> None:
+
+def _parse(line: bytes) -> Any:
+    return json.loads(line, parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number")
+
+
+def _valid_response(message: Any, request_id: int) -> bool:
+    """The supervisor's answer, exactly: a finite float reward (never a bool), or an error and its kind."""
+    if not isinstance(message, dict) or message.get("id") != request_id:
+        return False
+    if set(message) == {"id", "reward"}:
+        return type(message["reward"]) is float and math.isfinite(message["reward"])
+    return set(message) == {"id", "error", "kind"} and all(isinstance(message[key], str) for key in ("error", "kind"))
+
+
+class _Worker:
+    """The sample supervisor's process (in the OS sandbox unless ``isolation: none``); killed by ``kill``."""
+
+    def __init__(self, source: str, timeout: float, limits: dict) -> None:
         self.pid = os.getpid()
-        self.workdir = tempfile.mkdtemp(prefix="rft-python-grader-")
-        flags = ["-I"] if site_packages else ["-I", "-S"]
+        command, readable = _interpreter(limits["site_packages"])
+        fds: list[int] = []
+        self.workdir = None
+        if limits["sandboxed"]:
+            command, fds = sandbox.sandboxed(
+                command, readable=readable, env=_environment(),
+                limits=sandbox.Limits(memory_bytes=limits["memory_bytes"] or None),
+            )
+            options: dict[str, Any] = {"env": {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}}
+        else:
+            self.workdir = tempfile.mkdtemp(prefix="rft-python-grader-")
+            options = {"cwd": self.workdir, "env": {**_environment(), "HOME": self.workdir, "TMPDIR": self.workdir}}
         try:
             self.process = subprocess.Popen(
-                [sys.executable, *flags, _WORKER, json.dumps(limits)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                cwd=self.workdir,
-                env=_environment(self.workdir),
-                close_fds=True,
-                start_new_session=True,
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                close_fds=True, pass_fds=fds, start_new_session=True, **options,
             )
         except OSError:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            if self.workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
             raise
+        finally:
+            for fd in fds:
+                os.close(fd)
         # kills the process and removes the directory when kill() runs, when the worker is
         # garbage collected (a grader dropped without close()) or at interpreter exit
         self._cleanup = weakref.finalize(self, _cleanup, self.process, self.workdir, self.pid)
         self.fd = self.process.stdout.fileno()
         self.buffer = b""
         self.next_id = 0
-        self.process.stdin.write(json.dumps({"source": source}).encode() + b"\n")
+        config = {"source": source, "timeout": timeout, "limits": limits, "preload": _top_level_imports(source)}
+        self.process.stdin.write(json.dumps(config).encode() + b"\n")
         self.process.stdin.flush()
 
     def wait_ready(self, timeout: float) -> None:
-        message = self._read_line(timeout)
-        if "load_error" in message:
+        message = _parse(self._read_line(timeout))
+        if isinstance(message, dict) and "load_error" in message:
             raise _LoadError(message["load_error"])
-        if not message.get("ready"):
+        if message == {"load_timeout": True}:
+            raise _LoadTimeout
+        if message != {"ready": True}:
             raise _Died(f"unexpected first message {message!r}")
 
     def request(self, payload: bytes, timeout: float) -> dict:
@@ -293,49 +342,37 @@ class _Worker:
             self.process.stdin.flush()
         except OSError as exc:
             raise _Died(f"could not send the request: {exc}") from None
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self._read_line(max(0.0, deadline - time.monotonic()))
-            if message.get("id") == request_id:
-                return message
-
-    def cpu_spent(self) -> float:
-        """CPU seconds the worker has used (user + system), from /proc."""
+        line = self._read_line(timeout)
         try:
-            with open(f"/proc/{self.process.pid}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            return 0.0
+            message = _parse(line)
+        except ValueError:
+            message = None
+        if not _valid_response(message, request_id):
+            raise _Died(f"it answered outside the protocol: {line[:200]!r}")
+        return message
 
-    def _read_line(self, timeout: float) -> dict:
+    def _read_line(self, timeout: float) -> bytes:
         deadline = time.monotonic() + timeout
         while b"\n" not in self.buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError
+                raise TimeoutError(f"no answer within {timeout:g}s")
             readable, _, _ = select.select([self.fd], [], [], remaining)
             if not readable:
                 continue
             chunk = os.read(self.fd, 1 << 16)
             if not chunk:
-                code = self.process.wait()
-                return self._dead(code)
+                raise _Died(self._exit_description())
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
-        try:
-            message = json.loads(line)
-        except ValueError:  # the grader wrote to the protocol's descriptor itself
-            raise _Died("it wrote a line that is not the worker protocol") from None
-        if not isinstance(message, dict):
-            raise _Died("it wrote a line that is not the worker protocol")
-        return message
+        return line
 
-    def _dead(self, code: int) -> dict:
-        if code == -signal.SIGXCPU:
-            raise _Died("CPU limit", cpu_exceeded=True)
+    def _exit_description(self) -> str:
+        code = self.process.wait()
+        error = self.process.stderr.read(4000).decode(errors="replace").strip()
         name = signal.Signals(-code).name if code < 0 and -code in signal.valid_signals() else None
-        raise _Died(f"killed by {name}" if name else f"exit status {code}")
+        status = f"killed by {name}" if name else f"exit status {code}"
+        return f"{status}: {error}" if error else status
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -344,19 +381,19 @@ class _Worker:
         self._cleanup()
 
 
-def _cleanup(process: subprocess.Popen, workdir: str, owner: int) -> None:
+def _cleanup(process: subprocess.Popen, workdir: str | None, owner: int) -> None:
     if os.getpid() != owner:  # a forked child dropping its copy: the worker is the parent's
         return
     if process.poll() is None:
         try:
-            os.killpg(process.pid, signal.SIGKILL)  # its own session: anything it started goes too
+            os.killpg(process.pid, signal.SIGKILL)  # its session; in the sandbox, pid 1 takes the rest with it
         except OSError:
             pass
         try:
             process.kill()
         except OSError:
             pass
-    for stream in (process.stdin, process.stdout):
+    for stream in (process.stdin, process.stdout, process.stderr):
         try:
             stream.close()
         except OSError:
@@ -365,7 +402,8 @@ def _cleanup(process: subprocess.Popen, workdir: str, owner: int) -> None:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover - a SIGKILLed process always exits
         pass
-    shutil.rmtree(workdir, ignore_errors=True)
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @hookimpl

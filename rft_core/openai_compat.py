@@ -168,7 +168,7 @@ OPERATIONAL_FIELDS: dict[str, tuple[str, ...]] = {
 }
 OPERATIONAL_FIELDS["label_model"] = OPERATIONAL_FIELDS["score_model"]
 # the python grader's local limits and import path: how the code is run here, not what it computes
-OPERATIONAL_FIELDS["python"] = ("timeout", "memory_mb", "cpu_limit", "site_packages")
+OPERATIONAL_FIELDS["python"] = ("timeout", "memory_mb", "cpu_limit", "site_packages", "isolation")
 # where the meteor metric reads WordNet 3.0 (OpenAI's image has nltk's copy of the same database)
 OPERATIONAL_FIELDS["text_similarity"] = ("wordnet_dir",)
 

@@ -7,11 +7,18 @@ that did not appear), not only that an error was reported.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
+import shutil
 import socket
+import subprocess
+import sys
 import textwrap
 import threading
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +28,7 @@ from rft_core import load_spec
 from rft_core.errors import SpecError
 from rft_core.openai_compat import export_openai, openai_issues, run_response
 from rft_core.types import Status
+from sandbox_checks import gone, listener, processes_with, run_as_nobody, shared_dir, skip_unless_root, with_secret
 
 
 def grader(source: str, **fields) -> PythonGrader:
@@ -113,6 +121,11 @@ def test_each_sample_gets_fresh_globals(closing):
             return float(len(seen))
     """)
     assert [built.grade("x", {}).reward for _ in range(3)] == [1.0, 1.0, 1.0]
+
+
+def test_top_level_imports_are_the_ones_preloaded():
+    source = "import json, os.path\nfrom collections import Counter\nfrom . import x\nif 1:\n    import csv\n"
+    assert python_grader._top_level_imports(source) == ["json", "os.path", "collections"]
 
 
 def test_pass_threshold_sets_passed(closing):
@@ -218,18 +231,15 @@ def test_a_module_body_that_never_finishes_is_a_timeout(closing, monkeypatch):
     """, timeout=0.5)
     result = built.grade("x", {})
     assert result.status is Status.TIMEOUT
-    assert result.reason == "python: the python source did not finish loading within 1s"
+    assert result.reason == "python: the python source did not finish loading within 0.5s"
 
 
-# --- the sandbox -------------------------------------------------------------------------------
+# --- the audit hook (defence in depth; alone with isolation: none) ---------------------------------
 
 
 def test_network_connection_is_refused(closing):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(0.5)
-    port = listener.getsockname()[1]
+    server = listener()
+    port = server.getsockname()[1]
     try:
         result = closing(f"""
             import socket
@@ -241,9 +251,9 @@ def test_network_connection_is_refused(closing):
         assert result.status is Status.ERROR
         assert "SandboxViolation: the python grader sandbox refuses socket." in result.reason
         with pytest.raises(socket.timeout):
-            listener.accept()  # nobody connected
+            server.accept()  # nobody connected
     finally:
-        listener.close()
+        server.close()
 
 
 def test_fork_bomb_is_refused_at_the_first_fork(closing):
@@ -274,7 +284,11 @@ def test_process_and_native_escapes_are_refused(closing, attempt):
     assert "SandboxViolation" in result.reason
 
 
-def test_writing_to_the_parents_home_is_refused(closing, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("isolation", "refusal"),
+    [("none", "SandboxViolation: the python grader sandbox refuses writing"), ("sandbox", "FileNotFoundError")],
+)
+def test_writing_to_the_parents_home_is_refused(closing, tmp_path, monkeypatch, isolation, refusal):
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))  # the grader must not see or use it either
@@ -284,9 +298,9 @@ def test_writing_to_the_parents_home_is_refused(closing, tmp_path, monkeypatch):
             with open({str(target)!r}, "w") as handle:
                 handle.write("owned")
             return 1.0
-    """).grade("x", {})
+    """, isolation=isolation).grade("x", {})
     assert result.status is Status.ERROR
-    assert f"refuses writing {target}" in result.reason
+    assert refusal in result.reason
     assert not target.exists()
 
 
@@ -336,7 +350,7 @@ def test_tampering_does_not_open_the_sandbox(closing, tmp_path, tamper):
         "        handle.write('owned')\n"
         "    return 1.0\n"
     )
-    result = closing(source).grade("x", {})
+    result = closing(source, isolation="none").grade("x", {})
     assert result.status is Status.ERROR
     assert "SandboxViolation" in result.reason
     assert not target.exists()
@@ -382,27 +396,44 @@ def grade(sample, item):
 def test_the_hooks_frame_in_a_traceback_gives_no_handle_on_it(closing, tmp_path):
     # a refusal's traceback holds the audit hook's frame: its locals must not lead to state that changes the hook
     target = tmp_path / "owned.txt"
-    result = closing(FRAME_MINING.replace("TARGET", repr(str(target)))).grade("x", {})
+    result = closing(FRAME_MINING.replace("TARGET", repr(str(target))), isolation="none").grade("x", {})
     assert result.status is Status.ERROR
     assert "SandboxViolation" in result.reason
     assert not target.exists()
 
 
-def test_home_is_a_private_temporary_directory(closing, tmp_path, monkeypatch):
+SCRATCH_WRITER = """
+import os
+def grade(sample, item):
+    home = os.path.expanduser("~")
+    seen = os.listdir(home)
+    with open(os.path.join(home, "scratch.txt"), "w") as handle:
+        handle.write("ok")
+    assert os.getcwd() == home == os.environ["TMPDIR"]
+    return float(len(seen))
+"""
+
+
+@pytest.mark.parametrize("isolation", ["sandbox", "none"])
+def test_scratch_is_home_and_empty_for_every_sample(closing, tmp_path, monkeypatch, isolation):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    built = closing(SCRATCH_WRITER, isolation=isolation)
+    assert [result.reward for result in built.grade_batch(["x", "y"], [{}, {}])] == [0.0, 0.0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_isolation_the_scratch_directory_goes_with_the_worker(closing, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     built = closing("""
         import os
         def grade(sample, item):
-            home = os.path.expanduser("~")
-            with open(os.path.join(home, "scratch.txt"), "w") as handle:
+            with open("scratch.txt", "w") as handle:
                 handle.write("ok")
-            assert os.getcwd() == home == os.environ["TMPDIR"]
             return 1.0
-    """)
+    """, isolation="none")
     assert built.grade("x", {}).status is Status.OK
     workdir = built._worker.workdir
-    assert workdir != str(tmp_path) and os.path.exists(os.path.join(workdir, "scratch.txt"))
-    assert list(tmp_path.iterdir()) == []
+    assert workdir != str(tmp_path) and os.path.isdir(workdir)
     built.close()
     assert not os.path.exists(workdir)  # removed with the worker
 
@@ -423,7 +454,7 @@ def test_environment_secrets_are_not_visible(closing, monkeypatch):
     assert (result.status, result.reward) == (Status.OK, 0.0)
 
 
-def test_infinite_loop_times_out_and_the_worker_is_replaced(closing):
+def test_infinite_loop_times_out_and_the_sandbox_serves_the_next_sample(closing):
     built = closing("""
         def grade(sample, item):
             if item.get("loop"):
@@ -437,7 +468,7 @@ def test_infinite_loop_times_out_and_the_worker_is_replaced(closing):
     assert result.metadata["error_code"] == "timeout_error"
     assert result.reason == "python: grade() did not return within 1s"
     assert built.grade("x", {}).reward == 1.0
-    assert built.started == 2
+    assert built.started == 1  # only the sample's process was killed
 
 
 def test_memory_hog_is_an_error_and_the_next_grade_works(closing):
@@ -511,7 +542,7 @@ def test_site_packages_imports_installed_packages_and_keeps_the_guards(closing):
 
 
 def test_a_dropped_grader_leaves_no_process_or_directory():
-    built = grader(EXACT)
+    built = grader(EXACT, isolation="none")
     built.grade("a", {"reference_answer": "a"})
     process, workdir = built._worker.process, built._worker.workdir
     del built
@@ -537,7 +568,7 @@ def test_a_forked_child_does_not_touch_the_parents_worker(closing):
     assert built.grade("a", {"reference_answer": "a"}).reward == 1.0
 
 
-def test_writing_into_the_protocol_replaces_the_worker(closing):
+def test_writing_into_the_result_pipe_is_an_error_row(closing):
     built = closing("""
         import os
         def grade(sample, item):
@@ -551,9 +582,10 @@ def test_writing_into_the_protocol_replaces_the_worker(closing):
     """)
     result = built.grade("x", {"forge": True})
     assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "python_grader_runtime_error")
-    assert "not the worker protocol" in result.reason
+    assert result.reason == "python: the grader's process wrote something other than one result: " \
+        "b'not json\\n{\"reward\": 1.0}\\n'"
     assert built.grade("x", {}).reward == 1.0
-    assert built.started == 2
+    assert built.started == 1
 
 
 def test_a_batch_with_a_source_that_fails_to_load_fails_each_sample_once(closing):
@@ -561,3 +593,362 @@ def test_a_batch_with_a_source_that_fails_to_load_fails_each_sample_once(closing
     results = built.grade_batch(["a", "b"], [{}, {}])
     assert [r.metadata["error_code"] for r in results] == ["python_grader_parse_error"] * 2
     assert built.started == 1
+
+
+# --- OS isolation: the issue's escapes and the classics, run as root and as uid 65534 ----------------
+# The audit hook is switched off first (as the issue's attacker did, through gc), so what these tests
+# see is the sandbox itself. Each payload returns a bit mask of what got through; 32 says the hook
+# was off. Everything is also checked from outside: a listener, files, host processes.
+
+HOOK_OFF = """
+import importlib, os, posix, socket, sys
+
+def hook_off():
+    gc = importlib.import_module("gc")  # no import event: the hook never sees it
+    for obj in gc.get_objects():
+        if type(obj).__name__ == "function" and obj.__name__ == "hook" and "refuses" in repr(obj.__code__.co_consts):
+            obj.__code__ = (lambda event, args: None).__code__
+    os.listdir("/")  # refused while the hook is on
+    return 32
+
+def attempts(params):
+    found = hook_off()
+    if "SECRET_TOKEN" in os.environ:
+        found |= 1
+    try:
+        if "hunter2" in open(params["secret"]).read():
+            found |= 2
+    except OSError:
+        pass
+    try:
+        open(params["target"], "w").write("owned")
+        found |= 4
+    except OSError:
+        pass
+    try:
+        socket.create_connection(("127.0.0.1", params["port"]), 1).sendall(b"stolen")
+        found |= 8
+    except OSError:
+        pass
+    child = posix.fork()  # os.fork is replaced; posix's is not
+    if child == 0:
+        posix.setsid()
+        if posix.fork() == 0:
+            posix.execv("/usr/bin/sleep", ["sleep", params["marker"]])
+        posix._exit(0)
+    posix.waitpid(child, 0)
+    return found
+"""
+
+# a shared library whose constructor runs when the import machinery dlopens it: native code,
+# no Python headers needed; it writes what got through to a file in the scratch directory
+NATIVE = r"""
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+__attribute__((constructor)) static void escape(void) {
+    int port = 0, found = 64;
+    char secret[512] = "", target[512] = "", marker[64] = "", text[64] = "";
+    FILE *params = fopen("params.txt", "r");
+    if (!params || fscanf(params, "%d %511s %511s %63s", &port, secret, target, marker) != 4) return;
+    fclose(params);
+    if (getenv("SECRET_TOKEN")) found |= 1;
+    int fd = open(secret, O_RDONLY);
+    if (fd >= 0 && read(fd, text, sizeof text - 1) > 0 && strstr(text, "hunter2")) found |= 2;
+    if (open(target, O_WRONLY | O_CREAT, 0644) >= 0) found |= 4;
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int sock = socket(AF_INET, SOCK_STREAM, 0);
+    if (sock >= 0 && connect(sock, (struct sockaddr *)&address, sizeof address) == 0) found |= 8;
+    if (fork() == 0) {
+        setsid();
+        if (fork() == 0) execl("/usr/bin/sleep", "sleep", marker, (char *)NULL);
+        _exit(0);
+    }
+    FILE *out = fopen("native.out", "w");
+    if (out) { fprintf(out, "%d", found); fclose(out); }
+}
+"""
+
+NATIVE_IMPORT = """
+import importlib, os, sys
+
+def attempts(params):
+    with open("params.txt", "w") as handle:
+        handle.write(f"{params['port']} {params['secret']} {params['target']} {params['marker']}")
+    with open("escape.so", "wb") as handle:
+        handle.write(bytes.fromhex(params["library"]))
+    sys.path.insert(0, os.getcwd())
+    try:
+        importlib.import_module("escape")  # dlopen runs the constructor, then the import fails
+    except ImportError:
+        pass
+    return int(open("native.out").read())
+"""
+
+# the issue's rename race: the hook resolves b/(c/..)*/../../../x lexically inside the scratch
+# directory while a thread moves b up and down, so the kernel may resolve it outside
+RENAME_RACE = """
+import os, threading, time
+
+def attempts(params):
+    os.makedirs("a1/a2/b/c")
+    stop = []
+    def flip():
+        while not stop:
+            try:
+                os.rename("a1/a2/b", "b")
+                os.rename("b", "a1/a2/b")
+            except OSError:
+                pass
+    thread = threading.Thread(target=flip)
+    thread.start()
+    found, deadline = 0, time.monotonic() + 1.5
+    walk = "a1/a2/b/" + "c/../" * 20 + "../../../.." * 4
+    while time.monotonic() < deadline:
+        try:
+            open(walk + params["target"], "w").write("owned")
+            found |= 4
+        except OSError:
+            pass
+        try:
+            if "hunter2" in open(walk + params["secret"]).read():
+                found |= 2
+        except OSError:
+            pass
+    stop.append(1)
+    thread.join()
+    return found
+"""
+
+GRADE_WITH_ATTEMPTS = """
+def grade(sample, item):
+    return float(attempts(item))
+"""
+
+NOBODY_DRIVER = """
+import json
+from graders.python_grader import PythonGrader
+job = json.loads(JOB)
+built = PythonGrader(source=job["source"], **job["fields"])
+results = built.grade_batch(job["samples"], job["items"])
+built.close()
+print(json.dumps([[result.status.value, result.reward, result.reason] for result in results]))
+"""
+
+
+@pytest.fixture(params=["root", pytest.param("nobody", marks=skip_unless_root)])
+def grade_as(request, monkeypatch):
+    """grade_as(source, items, **fields) -> [(status, reward, reason)]: rft run by root, or by uid 65534."""
+
+    def grade_rows(source: str, items: list[dict], **fields) -> list[tuple]:
+        samples = ["x"] * len(items)
+        if request.param == "nobody":
+            job = {"source": source, "fields": fields, "samples": samples, "items": items}
+            rows = run_as_nobody(NOBODY_DRIVER.replace("JOB", repr(json.dumps(job))), env={"SECRET_TOKEN": "hunter2"})
+            return [tuple(row) for row in rows]
+        monkeypatch.setenv("SECRET_TOKEN", "hunter2")
+        built = PythonGrader(source=source, **fields)
+        try:
+            return [(result.status.value, result.reward, result.reason) for result in built.grade_batch(samples, items)]
+        finally:
+            built.close()
+
+    return grade_rows
+
+
+@pytest.fixture
+def bait():
+    """What an escape would reach: a listener on 127.0.0.1, a readable secret file, a writable target
+    path, and a unique marker for any process left behind."""
+    directory = shared_dir()
+    secret = with_secret(directory)
+    server = listener()
+    params = {
+        "port": server.getsockname()[1], "secret": str(secret), "target": str(directory / "owned.txt"),
+        "marker": f"297.{uuid.uuid4().int % 10**9}",
+    }
+    yield params
+    try:
+        with pytest.raises(socket.timeout):
+            server.accept()  # nobody connected
+        assert not (directory / "owned.txt").exists()
+        assert gone(params["marker"])
+    finally:
+        server.close()
+        shutil.rmtree(directory)
+
+
+def test_gc_hook_replacement_then_fork_exec_and_setsid_stay_inside(grade_as, bait):
+    rows = grade_as(HOOK_OFF + GRADE_WITH_ATTEMPTS, [bait, {}])
+    assert rows[0] == ("ok", 32.0, None)  # the hook was off, and nothing else got through
+
+
+def test_a_compiled_library_imported_from_scratch_stays_inside(grade_as, bait, tmp_path):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the library")
+    (tmp_path / "escape.c").write_text(NATIVE)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "escape.so"), str(tmp_path / "escape.c")], check=True)
+    item = {**bait, "library": (tmp_path / "escape.so").read_bytes().hex()}
+    rows = grade_as(NATIVE_IMPORT + GRADE_WITH_ATTEMPTS, [item])
+    assert rows[0] == ("ok", 64.0, None)  # its constructor ran, and nothing got through
+
+
+def test_the_rename_race_stays_inside(grade_as, bait):
+    rows = grade_as(RENAME_RACE + GRADE_WITH_ATTEMPTS, [bait], timeout=30)
+    assert rows[0] == ("ok", 0.0, None)
+
+
+def test_a_fork_bomb_and_a_disk_fill_end_inside_and_leave_nothing_behind(grade_as):
+    source = HOOK_OFF + """
+def grade(sample, item):
+    hook_off()
+    if item["attack"] == "fork bomb":
+        while True:
+            posix.fork()
+    if item["attack"] == "disk fill":
+        written = 0
+        try:
+            with open("fill", "wb") as sink:
+                while True:
+                    written += sink.write(b"x" * (1 << 20))
+        except OSError:
+            return float(written >> 20)
+    return float(len(os.listdir(".")) + len(os.listdir("/dev/shm")))
+"""
+    rows = grade_as(source, [{"attack": "fork bomb"}, {"attack": "none"}, {"attack": "disk fill"}, {"attack": "none"}],
+                    timeout=20)
+    assert rows[0][0] == "error"  # forks fail at the process limit: an exception, or a garbled result
+    assert rows[1] == ("ok", 0.0, None)
+    assert rows[2][0] == "ok" and rows[2][1] <= 64  # MiB: the scratch tmpfs is full
+    assert rows[3] == ("ok", 0.0, None)  # the next sample finds an empty scratch directory
+
+
+def test_ptrace_and_mknod_are_refused_in_a_sample(grade_as):
+    source = HOOK_OFF + """
+def grade(sample, item):
+    hook_off()
+    import ctypes, stat
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = 0
+    if libc.ptrace(16, 1, 0, 0) == 0:  # PTRACE_ATTACH to the supervisor
+        found |= 1
+    try:
+        os.mknod("dev", stat.S_IFCHR | 0o666, os.makedev(1, 1))
+        found |= 2
+    except OSError:
+        pass
+    return float(found)
+"""
+    assert grade_as(source, [{}]) == [("ok", 0.0, None)]
+
+
+FORGERY = """
+import os, sys, threading, time
+
+def grade(sample, item):
+    frame = sys._getframe(1)  # the sample process's own code, holding its result pipe
+    fd = frame.f_locals["result_fd"]
+    if item["forge"] == "thread":  # a thread forging later samples' results through every descriptor
+        def forge():
+            while True:
+                for target in range(64):
+                    for line in (b'{"id": 1, "reward": 0.123}\\n', b'{"reward": 0.123}\\n'):
+                        try:
+                            os.write(target, line)
+                        except OSError:
+                            pass
+                time.sleep(0.001)
+        threading.Thread(target=forge, daemon=True).start()
+        time.sleep(0.1)
+        return 0.5
+    if item["forge"]:
+        os.write(fd, item["forge"].encode() + b"\\n")
+        os._exit(0)
+    return float(item["value"])
+"""
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ['{"id": 0, "reward": "abc"}', '{"reward": NaN}', '{"reward": Infinity}', '{"reward": "abc"}', '{"reward": true}',
+     '{"reward": 1e999}', '{"reward": 1.0, "id": 5}'],
+)
+def test_forged_results_are_error_rows(closing, forged):
+    built = closing(FORGERY)
+    forged_row, honest = built.grade_batch(["x", "y"], [{"forge": forged}, {"forge": "", "value": 0.25}])
+    assert (forged_row.status, forged_row.reward) == (Status.ERROR, 0.0)
+    assert forged_row.reason.startswith("python: the grader's process wrote something other than one result")
+    assert (honest.status, honest.reward) == (Status.OK, 0.25)
+
+
+def test_a_background_thread_cannot_forge_later_samples(grade_as):
+    rows = grade_as(FORGERY, [{"forge": "thread"}] + [{"forge": "", "value": value} for value in (0.25, 0.5, 0.75)])
+    assert rows[0][0] == "error"  # its own pipe got the forged lines
+    assert rows[1:] == [("ok", 0.25, None), ("ok", 0.5, None), ("ok", 0.75, None)]
+
+
+def test_nothing_a_sample_changes_reaches_the_next(closing):
+    built = closing("""
+        import builtins, json, os, sys, threading, time
+
+        def grade(sample, item):
+            if item["first"]:
+                json.loads = lambda *args, **kwargs: "patched"
+                builtins.sorted = lambda *args, **kwargs: "patched"
+                os.environ["PLANTED"] = "1"
+                sys.setrecursionlimit(60)
+                sys.modules["planted"] = json
+                open("planted.txt", "w").write("x")
+                threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+                return 0.5
+            leftovers = [
+                "json" if json.loads("[]") != [] else "", "builtins" if sorted([2, 1]) != [1, 2] else "",
+                "environ" if "PLANTED" in os.environ else "", "recursion" if sys.getrecursionlimit() == 60 else "",
+                "modules" if "planted" in sys.modules else "", "file" if os.path.exists("planted.txt") else "",
+                "thread" if threading.active_count() > 1 else "",
+            ]
+            return float(len("".join(leftovers)))
+    """)
+    assert [result.reward for result in built.grade_batch(["x", "y"], [{"first": True}, {"first": False}])] == [0.5, 0.0]
+
+
+def test_a_killed_rft_leaves_no_sandboxed_process(tmp_path):
+    marker = f"296.{uuid.uuid4().int % 10**9}"
+    driver = tmp_path / "driver.py"
+    source = HOOK_OFF + (
+        "def grade(sample, item):\n    hook_off()\n    if posix.fork() == 0:\n        posix.setsid()\n"
+        f"        posix.execv('/usr/bin/sleep', ['sleep', {marker!r}])\n    while True:\n        pass\n"
+    )
+    driver.write_text(
+        "from graders.python_grader import PythonGrader\n"
+        f"PythonGrader(source={source!r}, timeout=300).grade('x', {{}})\n"
+    )
+    process = subprocess.Popen([sys.executable, str(driver)], env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    try:
+        for _ in range(300):
+            if processes_with(marker):
+                break
+            time.sleep(0.1)
+        assert processes_with(marker), "the sample never started"
+    finally:
+        process.kill()
+        process.wait()
+    assert gone(marker)
+
+
+def test_without_namespaces_the_grader_refuses_and_says_why(closing, monkeypatch):
+    monkeypatch.setattr(python_grader.sandbox, "unavailable_reason", lambda: "bwrap not found")
+    result = closing(EXACT).grade("a", {"reference_answer": "a"})
+    assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "python_grader_server_error")
+    assert result.reason == (
+        "python: refusing to run the python source without OS isolation: bwrap not found. Install bubblewrap and "
+        "allow unprivileged user namespaces, or set 'isolation: none' on this grader in the spec (only for code "
+        "you trust)"
+    )
+    assert closing(EXACT, isolation="none").grade("a", {"reference_answer": "a"}).reward == 1.0
