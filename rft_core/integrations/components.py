@@ -1,0 +1,113 @@
+"""What the trainer adapters share: a spec's component paths, a result's component rewards,
+a dataset label as the item, and specs loaded once per process.
+
+Trainers other than TRL need a number for every sample and the same log keys in every batch,
+so an adapter reports every component of the spec (from the grader tree, not from the result,
+which lacks them when the whole grade failed) and flags a sample that could not be graded
+instead of passing its reward off as a real 0.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import RftError
+from ..grader import Grader
+from ..spec import load_spec
+from ..types import Result, Status
+
+__all__ = [
+    "SPEC_VARIABLE", "UNGRADABLE", "component_paths", "component_rewards", "label_item", "spec_grader", "ungradable"
+]
+
+UNGRADABLE = "ungradable"
+"""The log key that is 1.0 for a sample whose status is not ``ok`` (its reward is then the
+result's, 0.0 by OpenAI's convention), else 0.0."""
+
+SPEC_VARIABLE = "RFT_SPEC"
+"""The environment variable naming the spec when the trainer passes none."""
+
+Path_ = tuple[str, ...]
+
+
+_PATHS: weakref.WeakKeyDictionary[Grader, tuple[Path_, ...]] = weakref.WeakKeyDictionary()
+
+
+def component_paths(grader: Grader) -> tuple[Path_, ...]:
+    """Every sub-grader of the tree, depth first, as a path of keys (none for a leaf grader).
+    Worked out once per grader: adapters ask for every batch."""
+    paths = _PATHS.get(grader)
+    if paths is None:
+        paths = _PATHS[grader] = tuple(_walk(grader))
+    return paths
+
+
+def _walk(grader: Grader) -> list[Path_]:
+    paths: list[Path_] = []
+    for key, child in grader.children().items():
+        paths.append((key,))
+        paths.extend((key, *rest) for rest in _walk(child))
+    return paths
+
+
+def component_rewards(result: Result, paths: Sequence[Path_]) -> dict[str, float]:
+    """``{"a.b": reward}`` for every path; a component the result lacks (its parent failed) gives 0.0."""
+    rewards: dict[str, float] = {}
+    for path in paths:
+        found: Result | None = result
+        for key in path:
+            found = found.sub_rewards.get(key) if found is not None else None
+        rewards[".".join(path)] = float(found.reward) if found is not None else 0.0
+    return rewards
+
+
+def ungradable(result: Result) -> float:
+    """1.0 when the result did not judge the sample (any status but ``ok``), else 0.0."""
+    return 0.0 if result.status is Status.OK else 1.0
+
+
+def label_item(label: Any) -> dict[str, Any]:
+    """A trainer's label (OpenRLHF) or ground truth (veRL) as the item.
+
+    A mapping, or a string holding a JSON object, is the item itself; any other value is
+    ``{"answer": label}``, so a spec reads ``{{ item.answer }}``; ``None`` is the empty item.
+    """
+    if hasattr(label, "tolist"):  # numpy values from a trainer's batch
+        label = label.tolist()
+    if label is None:
+        return {}
+    if isinstance(label, Mapping):
+        return dict(label)
+    if isinstance(label, str) and label.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(label)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return parsed
+    return {"answer": label}
+
+
+def spec_grader(spec: str | Path | Mapping[str, Any] | Grader | None, caller: str) -> Grader:
+    """The grader of ``spec`` (a path, a mapping or a Grader), else of ``$RFT_SPEC``; a spec file
+    is loaded once per process (trainers call the reward function for every sample)."""
+    if isinstance(spec, Grader):
+        return spec
+    if isinstance(spec, Mapping):
+        return load_spec(spec)
+    if spec is None:
+        spec = os.environ.get(SPEC_VARIABLE) or None
+        if spec is None:
+            raise RftError(f"{caller}: no spec: pass spec='path/to/spec.yaml' or set {SPEC_VARIABLE}=path/to/spec.yaml")
+    return _load_file(str(Path(spec).resolve()))
+
+
+@functools.lru_cache(maxsize=16)
+def _load_file(path: str) -> Grader:
+    return load_spec(path)
