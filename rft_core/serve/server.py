@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +49,36 @@ def serve(
     }
     _token(token_env)
     settings: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "timeout_graceful_shutdown": 30}
-    if workers == 1:
-        uvicorn.run(_app(options), **settings)
+    with _stopped_by_signal():
+        if workers == 1:
+            uvicorn.run(_app(options), **settings)
+        else:
+            os.environ[OPTIONS_VARIABLE] = json.dumps(options)
+            uvicorn.run("rft_core.serve.server:app_from_environment", factory=True, workers=workers, **settings)
+
+
+class _Stopped(Exception):
+    """SIGTERM, raised again by uvicorn once it has shut down gracefully."""
+
+
+@contextlib.contextmanager
+def _stopped_by_signal() -> Iterator[None]:
+    """A graceful shutdown on Ctrl-C or SIGTERM is a normal end: uvicorn raises the signal again after
+    it, which would otherwise kill the process (SIGTERM) or surface as KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    os.environ[OPTIONS_VARIABLE] = json.dumps(options)
-    uvicorn.run("rft_core.serve.server:app_from_environment", factory=True, workers=workers, **settings)
+
+    def stopped(signum: int, frame: Any) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stopped)
+    try:
+        yield
+    except (_Stopped, KeyboardInterrupt):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def app_from_environment() -> Any:
