@@ -27,8 +27,8 @@ __all__ = [
 ]
 
 UNGRADABLE = "ungradable"
-"""The log key that is 1.0 for a sample whose status is not ``ok`` (its reward is then the
-result's, 0.0 by OpenAI's convention), else 0.0."""
+"""The log key that is 1.0 for a sample the reward did not judge (see ``ungradable``), else 0.0;
+the sample's reward is then still the result's (failures count 0.0, OpenAI's convention)."""
 
 SPEC_VARIABLE = "RFT_SPEC"
 """The environment variable naming the spec when the trainer passes none."""
@@ -68,8 +68,21 @@ def component_rewards(result: Result, paths: Sequence[Path_]) -> dict[str, float
 
 
 def ungradable(result: Result) -> float:
-    """1.0 when the result did not judge the sample (any status but ``ok``), else 0.0."""
-    return 0.0 if result.status is Status.OK else 1.0
+    """1.0 when the reward did not judge the sample, else 0.0: the result's status is not ``ok``, or a
+    component in its tree failed to grade (``timeout``, ``error``: the grader, not the sample, failed) and
+    was counted as 0. A component's ``parse_error`` (the sample is not in the expected form) is a real 0."""
+    if result.status is not Status.OK:
+        return 1.0
+    stack = list(result.sub_rewards.values())
+    while stack:
+        sub = stack.pop()
+        if sub.status in _GRADER_FAILED:
+            return 1.0
+        stack.extend(sub.sub_rewards.values())
+    return 0.0
+
+
+_GRADER_FAILED = (Status.TIMEOUT, Status.ERROR)
 
 
 def label_item(label: Any) -> dict[str, Any]:
