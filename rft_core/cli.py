@@ -511,6 +511,10 @@ def _add_serve_command(commands: Any) -> None:
     serve.add_argument(
         "--spec-only", action="store_true", help="refuse graders sent in requests: grade only with SPEC"
     )
+    serve.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], default="info",
+        help="uvicorn's log level; info logs every request (default), warning only problems",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -522,6 +526,7 @@ def _serve(args: argparse.Namespace) -> int:
     serve(
         args.spec, host=args.host, port=args.port, workers=args.workers, token_env=args.token_env,
         max_request_bytes=args.max_request_mb * 1024 * 1024, request_graders=not args.spec_only,
+        log_level=args.log_level,
     )
     return 0
 

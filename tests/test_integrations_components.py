@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rft_core import Result, RftError, Status, load_spec
-from rft_core.integrations.components import component_paths, component_rewards, label_item, spec_grader, ungradable
+from rft_core.integrations.components import (
+    component_columns, component_paths, component_rewards, label_item, spec_grader, ungradable,
+)
 
 NESTED = {
     "type": "multi",
@@ -76,3 +78,12 @@ def test_spec_grader_loads_a_file_once(tmp_path):
     assert spec_grader(str(path), "test") is spec_grader(path, "test")
     with pytest.raises(RftError, match="test: no spec"):
         spec_grader(None, "test")
+
+
+def test_component_columns_match_component_rewards():
+    grader = load_spec(NESTED)
+    paths = component_paths(grader)
+    results = [grader.grade("x"), Result.failure(Status.ERROR, "boom"), grader.grade("y")]
+    columns = component_columns(results, paths)
+    assert columns == {key: [component_rewards(r, paths)[key] for r in results] for key in ("a", "b", "b.c")}
+    assert columns["b.c"] == [0.0, 0.0, 1.0]

@@ -23,7 +23,7 @@ from ..spec import load_spec
 from ..types import Result, Status
 
 __all__ = [
-    "SPEC_VARIABLE", "UNGRADABLE", "component_paths", "component_rewards", "label_item", "spec_grader", "ungradable"
+    "SPEC_VARIABLE", "UNGRADABLE", "component_columns", "component_paths", "component_rewards", "label_item", "spec_grader", "ungradable"
 ]
 
 UNGRADABLE = "ungradable"
@@ -67,6 +67,17 @@ def component_rewards(result: Result, paths: Sequence[Path_]) -> dict[str, float
     return rewards
 
 
+def component_columns(results: Sequence[Result], paths: Sequence[Path_]) -> dict[str, list[float]]:
+    """``component_rewards`` of a batch, one list per path (built a column at a time)."""
+    columns: dict[str, list[float]] = {}
+    for path in paths:
+        found: list[Result | None] = list(results)
+        for key in path:
+            found = [None if node is None else node.sub_rewards.get(key) for node in found]
+        columns[".".join(path)] = [0.0 if node is None else float(node.reward) for node in found]
+    return columns
+
+
 def ungradable(result: Result) -> float:
     """1.0 when the reward did not judge the sample, else 0.0: the result's status is not ``ok``, or a
     component in its tree failed to grade (``timeout``, ``error``: the grader, not the sample, failed) and
@@ -91,6 +102,8 @@ def label_item(label: Any) -> dict[str, Any]:
     A mapping, or a string holding a JSON object, is the item itself; any other value is
     ``{"answer": label}``, so a spec reads ``{{ item.answer }}``; ``None`` is the empty item.
     """
+    if type(label) is str and not label.lstrip().startswith("{"):  # the usual label, decided first
+        return {"answer": label}
     if hasattr(label, "tolist"):  # numpy values from a trainer's batch
         label = label.tolist()
     if label is None:

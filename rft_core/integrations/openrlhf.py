@@ -23,7 +23,7 @@ from ..errors import RftError
 from ..grader import Grader
 from ..runner import run
 from ..types import Result, Sample
-from .components import UNGRADABLE, component_paths, component_rewards, label_item, spec_grader, ungradable
+from .components import UNGRADABLE, component_columns, component_paths, label_item, spec_grader, ungradable
 
 __all__ = ["STOP_MARKERS", "reward_func", "reward_tasks", "rewards_response"]
 
@@ -66,11 +66,7 @@ def reward_tasks(queries: Any, prompts: Any, labels: Any) -> list[Task]:
 def rewards_response(results: Sequence[Result], grader: Grader) -> dict[str, Any]:
     """OpenRLHF's answer: rewards, scores and one ``extra_logs`` list per component and ``ungradable``."""
     rewards = [float(result.reward) for result in results]
-    paths = component_paths(grader)
-    logs: dict[str, list[float]] = {".".join(path): [] for path in paths}
-    for result in results:
-        for key, value in component_rewards(result, paths).items():
-            logs[key].append(value)
+    logs = component_columns(results, component_paths(grader))
     logs[UNGRADABLE] = list(map(ungradable, results))
     return {"rewards": rewards, "scores": list(rewards), "extra_logs": logs}
 
@@ -81,12 +77,8 @@ def response_text(query: str, prompt: str) -> str | None:
     if not query.startswith(prompt):
         return None
     text = query[len(prompt):]
-    stripped = True
-    while stripped:
-        stripped = False
-        for marker in STOP_MARKERS:
-            if text.endswith(marker):
-                text, stripped = text[: -len(marker)], True
+    while text.endswith(STOP_MARKERS):  # a C-level check of every marker; loops only when one ends the text
+        text = text[: -len(next(marker for marker in STOP_MARKERS if text.endswith(marker)))]
     return text
 
 
@@ -103,7 +95,7 @@ def _task(index: int, query: str, prompt: str, label: Any) -> Task:
 def _check_list(name: str, values: Any, kind: type | None) -> int:
     if not isinstance(values, list):
         raise RftError(f"'{name}' must be a list (one entry per sample), not {type(values).__name__}")
-    if kind is not None:
+    if kind is not None and not set(map(type, values)) <= {kind}:  # the type check first: isinstance is slow
         wrong = next((index for index, value in enumerate(values) if not isinstance(value, kind)), None)
         if wrong is not None:
             raise RftError(f"'{name}'[{wrong}] must be a string, not {type(values[wrong]).__name__}")
