@@ -7,7 +7,7 @@ corpus is used up (request bodies are built before the clock starts, responses a
 it). Rewards from the server are checked equal to the in-process ones first. The in-process
 baseline grades the same rows with ``grader.grade_batch`` in batches of the same size, Samples
 and items built outside the timing; it takes turns with the server runs (best of ``--repeats``
-each), so a noisy neighbour slows both alike. Spec: a multi of string_check + fuzzy_match.
+each), so a noisy neighbour slows both alike. Spec: examples/spec.yaml, a multi of string_check + fuzzy_match.
 Target (issue 17): >= 70% of in-process at 64 clients. Also printed: the server process's CPU
 seconds per row against in-process grading's (steadier than rows/s when the machine is shared).
 
@@ -24,7 +24,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -40,15 +39,7 @@ from _corpus import best_rates, pairs  # noqa: E402
 from rft_core import Sample, load_spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = """\
-type: multi
-name: trivia
-calculate_output: 0.1 * format + 0.7 * exact + 0.2 * close
-graders:
-  format: {type: string_check, operation: regex, reference: "(?m)^Answer: .+$"}
-  exact: {type: string_check, extract: "Answer:\\\\s*(.+)", reference: "{{ item.answer }}", casefold: true}
-  close: {type: fuzzy_match, metric: token_set_ratio, extract: "Answer:\\\\s*(.+)", reference: "{{ item.answer }}"}
-"""
+SPEC = ROOT / "examples" / "spec.yaml"  # trivia: a multi of string_check and fuzzy_match
 CLIENTS = (1, 8, 64)
 
 
@@ -141,6 +132,34 @@ def start_server(spec: Path, workers: int) -> tuple[subprocess.Popen, str]:
     raise SystemExit("rft serve did not start")
 
 
+def measure(url: str, pid: int, endpoint: str, requests: list[bytes], clients: int, in_process, expected: list[float],
+            rows: int, repeats: int) -> str:
+    """One line of figures: the server's rows/s against in-process, latency, CPU per row (runs taking turns)."""
+    runs: list[tuple[float, list[float]]] = []
+    cpu = {"server": 0.0, "in_process": 0.0}
+
+    def timed_in_process() -> None:
+        start = time.process_time()
+        in_process()
+        cpu["in_process"] += time.process_time() - start
+
+    def through_server() -> None:
+        start = server_cpu(pid)
+        seconds, latencies, rewards = asyncio.run(drive(url + endpoint, requests, clients))
+        cpu["server"] += server_cpu(pid) - start
+        if [reward for chunk in rewards for reward in chunk] != expected:
+            raise SystemExit(f"{endpoint}: the server's rewards differ from grade_batch's")
+        runs.append((seconds, latencies))
+
+    rates = best_rates({"in_process": timed_in_process, "server": through_server}, rows, repeats)
+    latencies = min(runs)[1]
+    return (f"{endpoint:<11} {clients:>2} clients: {rates['server']:>9,.0f} rows/s = "
+            f"{rates['server'] / rates['in_process']:5.1%} of in-process ({rates['in_process']:,.0f} rows/s); "
+            f"latency per request p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+            f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms; server CPU per row "
+            f"{cpu['server'] / cpu['in_process']:.2f}x in-process")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=32768)
@@ -149,7 +168,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="rft serve --workers (server processes)")
     args = parser.parse_args()
     prompts, completions, answers = corpus(args.rows)
-    grader = load_spec(orjson.loads(orjson.dumps(__import__("yaml").safe_load(SPEC))))
+    grader = load_spec(SPEC)
     samples = [Sample(text) for text in completions]
     items = [{"answer": answer, "prompt": prompt} for answer, prompt in zip(answers, prompts)]
     size = args.rows_per_request
@@ -157,46 +176,23 @@ def main() -> None:
     def in_process() -> list[float]:
         rewards: list[float] = []
         for start in range(0, len(samples), size):
-            rewards.extend(result.reward for result in grader.grade_batch(samples[start:start + size], items[start:start + size]))
+            results = grader.grade_batch(samples[start:start + size], items[start:start + size])
+            rewards.extend(result.reward for result in results)
         return rewards
 
     expected = in_process()
-    with tempfile.TemporaryDirectory() as folder:
-        spec = Path(folder) / "spec.yaml"
-        spec.write_text(SPEC)
-        process, url = start_server(spec, args.workers)
-        try:
-            print(f"{args.rows} rows, {size} rows per request, best of {args.repeats}; "
-                  f"{os.cpu_count()} CPUs shared by the server, the clients and anything else running")
-            for endpoint in ("/score", "/get_reward"):
-                requests = bodies(endpoint, prompts, completions, answers, size)
-                for clients in CLIENTS:
-                    runs: list[tuple[float, list[float]]] = []
-                    cpu = {"server": 0.0, "in_process": 0.0}
-
-                    def timed_in_process(cpu=cpu) -> None:
-                        start = time.process_time()
-                        in_process()
-                        cpu["in_process"] += time.process_time() - start
-
-                    def through_server(endpoint=endpoint, requests=requests, clients=clients, runs=runs, cpu=cpu) -> None:
-                        start = server_cpu(process.pid)
-                        seconds, latencies, rewards = asyncio.run(drive(url + endpoint, requests, clients))
-                        cpu["server"] += server_cpu(process.pid) - start
-                        if [reward for chunk in rewards for reward in chunk] != expected:
-                            raise SystemExit(f"{endpoint}: the server's rewards differ from grade_batch's")
-                        runs.append((seconds, latencies))
-
-                    rates = best_rates({"in_process": timed_in_process, "server": through_server}, args.rows, args.repeats)
-                    latencies = min(runs)[1]
-                    print(f"{endpoint:<11} {clients:>2} clients: {rates['server']:>9,.0f} rows/s = "
-                          f"{rates['server'] / rates['in_process']:5.1%} of in-process ({rates['in_process']:,.0f} rows/s); "
-                          f"latency per request p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-                          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms; server CPU per row "
-                          f"{cpu['server'] / cpu['in_process']:.2f}x in-process")
-        finally:
-            process.terminate()
-            process.wait(30)
+    process, url = start_server(SPEC, args.workers)
+    try:
+        print(f"{args.rows} rows, {size} rows per request, best of {args.repeats}, rft serve --workers {args.workers}; "
+              f"{os.cpu_count()} CPUs shared by the server, the clients and anything else running")
+        for endpoint in ("/score", "/get_reward"):
+            requests = bodies(endpoint, prompts, completions, answers, size)
+            for clients in CLIENTS:
+                print(measure(url, process.pid, endpoint, requests, clients, in_process, expected, args.rows,
+                              args.repeats), flush=True)
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ import asyncio
 import json
 import threading
 import time
+from pathlib import Path
 
 import aiohttp
 import openai
 import pytest
+import yaml
 from openrlhf.utils.agent import SingleTurnAgentExecutor
 
 from rft_core import Grader, Result
@@ -20,18 +22,7 @@ from serve_server import call, running
 
 pytestmark = pytest.mark.integration
 
-SPEC = {
-    "type": "multi",
-    "name": "trivia",
-    "calculate_output": "0.1 * format + 0.7 * exact + 0.2 * close",
-    "graders": {
-        "format": {"type": "string_check", "operation": "regex", "reference": "(?m)^Answer: .+$"},
-        "exact": {"type": "string_check", "extract": "Answer:\\s*(.+)", "reference": "{{ item.answer }}",
-                  "casefold": True},
-        "close": {"type": "fuzzy_match", "metric": "token_set_ratio", "extract": "Answer:\\s*(.+)",
-                  "reference": "{{ item.answer }}"},
-    },
-}
+SPEC = yaml.safe_load((Path(__file__).resolve().parent.parent / "examples" / "spec.yaml").read_text())
 STRING_CHECK = {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}",
                 "reference": "{{ item.answer }}", "operation": "eq"}
 RUN = "/v1/fine_tuning/alpha/graders/run"
