@@ -8,7 +8,7 @@ import pytest
 from openrlhf.utils.agent import SingleTurnAgentExecutor
 
 from rft_core import RftError
-from rft_core.integrations.openrlhf import response_text, reward_func, reward_tasks
+from rft_core.integrations.openrlhf import STOP_MARKERS, response_text, reward_func, reward_tasks
 
 SPEC_YAML = """\
 type: multi
@@ -51,6 +51,9 @@ RESPONSES = [
     pytest.param("Q A </s>", "Q ", "A ", id="text-before-marker-kept"),
     pytest.param("Q </s>A", "Q ", "</s>A", id="marker-inside-kept"),
     pytest.param("Q ", "Q ", "", id="empty"),
+    pytest.param("Q a<b>", "Q ", "a<b>", id="other-tag-kept"),
+    pytest.param("Q x>", "Q ", "x>", id="bracket-without-tag"),
+    pytest.param("Q <|im_end|>", "Q ", "", id="only-a-marker"),
     pytest.param("X A", "Q ", None, id="not-the-prompt"),
 ]
 
@@ -66,3 +69,8 @@ def test_reward_tasks_items():
     assert reward_tasks(["Q A"], ["Q "], [None])[0].item == {"prompt": "Q "}
     with pytest.raises(RftError, match="'labels' has 0 entries but 'query' has 1"):
         reward_tasks(["Q A"], ["Q "], [])
+
+
+def test_every_stop_marker_is_stripped():
+    for marker in STOP_MARKERS:
+        assert response_text(f"Q A{marker}", "Q ") == "A", marker

@@ -82,17 +82,21 @@ def ungradable(result: Result) -> float:
     """1.0 when the reward did not judge the sample, else 0.0: the result's status is not ``ok``, or a
     component in its tree failed to grade (``timeout``, ``error``: the grader, not the sample, failed) and
     was counted as 0. A component's ``parse_error`` (the sample is not in the expected form) is a real 0."""
-    if result.status is not Status.OK:
+    if result.status is not _OK or (result.sub_rewards and _grader_failed_below(result)):
         return 1.0
-    stack = list(result.sub_rewards.values())
-    while stack:
-        sub = stack.pop()
-        if sub.status in _GRADER_FAILED:
-            return 1.0
-        stack.extend(sub.sub_rewards.values())
     return 0.0
 
 
+def _grader_failed_below(result: Result) -> bool:
+    for sub in result.sub_rewards.values():
+        if sub.status is not _OK and sub.status in _GRADER_FAILED:
+            return True
+        if sub.sub_rewards and _grader_failed_below(sub):
+            return True
+    return False
+
+
+_OK = Status.OK
 _GRADER_FAILED = (Status.TIMEOUT, Status.ERROR)
 
 

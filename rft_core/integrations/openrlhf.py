@@ -31,6 +31,7 @@ STOP_MARKERS = (
     "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|end|>", "<end_of_turn>", "<eos>", "</s>",
 )
 """End-of-sequence tokens stripped from the end of a response (OpenRLHF decodes them with the text)."""
+_MARKERS = frozenset(STOP_MARKERS)  # each is "<...>": the text from the last "<" is one of them or none
 
 
 def reward_func(
@@ -77,8 +78,11 @@ def response_text(query: str, prompt: str) -> str | None:
     if not query.startswith(prompt):
         return None
     text = query[len(prompt):]
-    while text.endswith(STOP_MARKERS):  # a C-level check of every marker; loops only when one ends the text
-        text = text[: -len(next(marker for marker in STOP_MARKERS if text.endswith(marker)))]
+    while text.endswith(">"):
+        tail = text[text.rfind("<"):]  # no "<": the last character, which is no marker
+        if tail not in _MARKERS:
+            break
+        text = text[: -len(tail)]
     return text
 
 
