@@ -1,4 +1,5 @@
-"""A real uvicorn server on 127.0.0.1 (a free port) running an ``rft serve`` app in a thread, and a small JSON client."""
+"""A real uvicorn server on 127.0.0.1 (a free port) running an ``rft serve`` app in a thread,
+and a small JSON client."""
 
 from __future__ import annotations
 

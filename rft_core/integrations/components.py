@@ -23,7 +23,14 @@ from ..spec import load_spec
 from ..types import Result, Status
 
 __all__ = [
-    "SPEC_VARIABLE", "UNGRADABLE", "component_columns", "component_paths", "component_rewards", "label_item", "spec_grader", "ungradable"
+    "SPEC_VARIABLE",
+    "UNGRADABLE",
+    "component_columns",
+    "component_paths",
+    "component_rewards",
+    "label_item",
+    "spec_grader",
+    "ungradable",
 ]
 
 UNGRADABLE = "ungradable"

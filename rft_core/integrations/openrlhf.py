@@ -61,7 +61,7 @@ def reward_tasks(queries: Any, prompts: Any, labels: Any) -> list[Task]:
     for name, values, kind in (("prompts", prompts, str), ("labels", labels, None)):
         if _check_list(name, values, kind) != size:
             raise RftError(f"'{name}' has {len(values)} entries but 'query' has {size}: give one per sample")
-    return [_task(index, query, prompt, label) for index, (query, prompt, label) in enumerate(zip(queries, prompts, labels))]
+    return list(map(_task, range(size), queries, prompts, labels))
 
 
 def rewards_response(results: Sequence[Result], grader: Grader) -> dict[str, Any]:

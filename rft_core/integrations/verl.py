@@ -93,7 +93,8 @@ def verl_item(data_source: Any, ground_truth: Any, extra_info: Mapping[str, Any]
 
 
 def score_dict(result: Result, grader: Grader) -> dict[str, float]:
-    """``{"score", <components>, "ungradable"}``; a component named like a reserved key is logged as ``component.<key>``."""
+    """``{"score", <components>, "ungradable"}``; a component named like a reserved key is logged as
+    ``component.<key>``."""
     out = {"score": float(result.reward)}
     for path, reward in component_rewards(result, component_paths(grader)).items():
         out[f"component.{path}" if path in RESERVED else path] = reward

@@ -205,7 +205,9 @@ async def _health(service: _Service, request: Request) -> dict[str, Any]:
 
 
 async def _graders(service: _Service, request: Request) -> dict[str, Any]:
-    types = [{"type": name, "plugin": entry.plugin, "description": entry.cls.summary()} for name, entry in service.registry]
+    types = [
+        {"type": name, "plugin": entry.plugin, "description": entry.cls.summary()} for name, entry in service.registry
+    ]
     spec = None
     if service.spec is not None:
         components = [".".join(path) for path in component_paths(service.spec)]
