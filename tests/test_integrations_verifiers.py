@@ -99,9 +99,13 @@ def test_functions_pickle():
     assert score_group([copy], [1.0], states())[0] == [1.0, 0.0, 0.0, 0.0]
 
 
-def test_rubric_needs_verifiers(monkeypatch):
+def test_rubric_needs_verifiers_with_a_rubric(monkeypatch):
     import sys
+    import types
 
     monkeypatch.setitem(sys.modules, "verifiers", None)
     with pytest.raises(RftError, match="needs the 'verifiers' package"):
+        rubric(LINEAR)
+    monkeypatch.setitem(sys.modules, "verifiers", types.SimpleNamespace(__version__="0.4.0"))  # no Rubric there
+    with pytest.raises(RftError, match="verifiers 0.4.0 has no Rubric"):
         rubric(LINEAR)

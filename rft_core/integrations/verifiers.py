@@ -100,8 +100,13 @@ def rubric(spec: str | Path | Mapping[str, Any] | Grader) -> Any:
     except ImportError:
         raise RftError("rft_core.integrations.verifiers.rubric needs the 'verifiers' package, which is not "
                        "installed: pip install verifiers (or build the Rubric from reward_functions(spec))") from None
+    rubric_class = getattr(verifiers, "Rubric", None)
+    if rubric_class is None:
+        version = getattr(verifiers, "__version__", "?")
+        raise RftError(f"verifiers {version} has no Rubric (0.4 replaced rubrics with tasks' @reward methods): "
+                       "pip install 'verifiers<0.4', or call reward_functions(spec) from your own rewards")
     funcs, weights = reward_functions(spec)
-    return verifiers.Rubric(funcs=funcs, weights=weights)
+    return rubric_class(funcs=funcs, weights=weights)
 
 
 def _item(prompt: Any, answer: Any, info: Mapping[str, Any] | None) -> dict[str, Any]:
