@@ -55,13 +55,22 @@ class Counting(Grader):
         return [Result(float(s.output_text == i["answer"])) for s, i in zip(samples, items)]
 
 
+class Unserializable(Grader):
+    """1.0, with metadata JSON cannot carry (a tuple key)."""
+
+    type = "unserializable"
+
+    def evaluate(self, sample, item):
+        return Result(1.0, metadata={(1, 2): "pair"})
+
+
 @pytest.fixture(scope="module")
 def server():
     from rft_core.plugins import make_plugin_manager
     from rft_core.registry import Registry
 
     registry = Registry.from_plugin_manager(make_plugin_manager(load_entry_points=False))
-    for cls in (Gate, Counting):
+    for cls in (Gate, Counting, Unserializable):
         registry.register(cls, plugin="tests")
     with running(create_app(SPEC, registry=registry)) as url:
         yield url
@@ -163,7 +172,7 @@ def test_graders_and_health(server):
     assert call(server + "/health") == (200, {"status": "ok"})
     status, body = call(server + "/graders")
     assert status == 200
-    assert {"string_check", "gate", "counting"} <= {entry["type"] for entry in body["graders"]}
+    assert {"string_check", "gate", "counting", "unserializable"} <= {entry["type"] for entry in body["graders"]}
     assert body["spec"]["components"] == ["format", "exact", "close"]
 
 
@@ -287,3 +296,11 @@ def test_error_response_is_openai_shaped(server):
     assert status == 400
     assert set(body["error"]) == {"message", "type", "param", "code"} and body["error"]["type"] == "invalid_request_error"
     assert json.dumps(body)  # plain JSON
+
+
+def test_an_unexpected_failure_is_a_500_and_the_server_goes_on(server):
+    # the grader's result holds a value JSON cannot carry: the answer fails, not the server
+    status, body = call(server + "/score", {"grader": {"type": "unserializable"}, "rows": [{"output_text": "x"}]})
+    assert status == 500 and body["error"]["type"] == "server_error"
+    assert "internal error" in body["error"]["message"]
+    assert call(server + "/health")[0] == 200

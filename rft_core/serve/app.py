@@ -17,6 +17,7 @@ Every request is graded through one ``Batcher``, so concurrent clients share bat
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -43,6 +44,7 @@ from .http import BearerToken, JSONBody, RequestError, error_response, json_kind
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "create_app"]
 
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+LOG = logging.getLogger("rft.serve")
 GRADER_CACHE = 64
 """Request graders kept built (by their JSON), so clients sending the same grader share batches."""
 
@@ -147,6 +149,9 @@ def _endpoint(service: _Service, handler: Any) -> Any:
             return JSONBody(await handler(service, request))
         except RequestError as exc:
             return error_response(exc.status, exc.message, exc.param)
+        except Exception as exc:  # noqa: BLE001 - a bug answers this request with 500, the server goes on
+            LOG.exception("%s %s failed", request.method, request.url.path)
+            return error_response(500, f"internal error: {type(exc).__name__}: {exc} (the server log has the traceback)")
 
     endpoint.__name__ = handler.__name__.lstrip("_")
     return endpoint
