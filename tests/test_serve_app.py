@@ -304,3 +304,15 @@ def test_an_unexpected_failure_is_a_500_and_the_server_goes_on(server):
     assert status == 500 and body["error"]["type"] == "server_error"
     assert "internal error" in body["error"]["message"]
     assert call(server + "/health")[0] == 200
+
+
+def test_garbage_on_the_socket_is_refused_and_the_server_goes_on(server):
+    import socket
+    from urllib.parse import urlparse
+
+    address = urlparse(server)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(b"\x16\x03\x01 not http at all\r\n\r\n")
+        answer = sock.recv(1024)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert call(server + "/health")[0] == 200
