@@ -6,7 +6,6 @@ import asyncio
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
-
 from ..data import Task
 from ..grader import Grader
 from ..runner import Scored, run
