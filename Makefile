@@ -37,6 +37,7 @@ bench: $(VENV)/.all
 	$(BIN)/python benchmarks/score_end_to_end.py
 	$(BIN)/python benchmarks/report_summary.py
 	$(BIN)/python benchmarks/python_grader_throughput.py
+	$(BIN)/python benchmarks/serve_throughput.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,7 @@ $(VENV)/.core: $(VENV)/bin/python pyproject.toml constraints.txt
 
 $(VENV)/.all: $(VENV)/bin/python pyproject.toml constraints.txt plugins/rft-jsonschema/pyproject.toml
 	$(PIP) -e '.[all,dev]' -e plugins/rft-jsonschema
+	$(PIP) --no-deps openrlhf==0.11.2 pylatexenc  # OpenRLHF's own reward client for tests/test_serve_app.py (its deps need CUDA)
 	touch $@ $(VENV)/.core
 
 clean:
