@@ -44,6 +44,9 @@ class Grader:
 
     type: ClassVar[str]
     Config: ClassVar[type[GraderConfig]] = GraderConfig
+    judged_by_model: ClassVar[bool] = False
+    """True for graders whose verdict comes from a language model (LLM judges): ``rft audit``
+    runs its judge probes on specs holding one."""
 
     def __init__(self, config: GraderConfig | None = None, /, **fields: Any) -> None:
         if config is None:

@@ -87,8 +87,7 @@ def run(
         raise ValueError(f"backend must be 'local' or 'ray', not {backend!r}")
     if ray_address is not None and backend != "ray":
         raise ValueError("ray_address is for backend='ray'")
-    iterator = iter(tasks)
-    batches = iter(lambda: list(itertools.islice(iterator, BATCH_SIZE)), [])
+    batches = _batches(iter(tasks), BATCH_SIZE)
     if backend == "ray":
         from .ray_backend import graded_on_ray
 
@@ -107,6 +106,25 @@ def run(
                 yield scored
     finally:
         graded.close()  # stops worker processes and batches in flight at once
+
+
+def _batches(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
+    """Batches of ``size`` tasks, a full one stretched to the end of its last row: the samples of
+    one row (its ``completions``) are always graded in one batch, so group judges see whole groups."""
+    carry: list[Task] = []
+    while True:
+        batch = carry + list(itertools.islice(tasks, size - len(carry)))
+        if not batch:
+            return
+        carry = []
+        if len(batch) >= size:
+            last = batch[-1].index
+            for task in tasks:
+                if task.index != last:
+                    carry = [task]
+                    break
+                batch.append(task)
+        yield batch
 
 
 def _graded_ahead(grader: Grader, batches: Iterator[list[Task]]) -> Iterator[list[Scored]]:
