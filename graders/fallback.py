@@ -85,7 +85,7 @@ class Fallback(Grader):
     """Graders tried in order: the next runs only where the previous did not decide (e.g. math, then a judge).
 
     >>> chain = Fallback(graders=[{"type": "string_check", "reference": "4"},
-    ...                           {"type": "string_check", "operation": "like", "reference": "four"}],
+    ...                           {"type": "string_check", "operation": "ilike", "reference": "four"}],
     ...                  until={"status": "ok", "reward_at_least": 1})
     >>> chain.grade("Four").metadata["decided_by"], chain.grade("4").metadata["stages_run"]
     ('string_check_1', 1)
