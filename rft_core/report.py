@@ -16,6 +16,8 @@ from typing import Any, TextIO
 
 from .errors import RftError
 from .gold import Gold, agreement
+from .judge_bias import JudgeBias
+from .k_samples import EXTRACTED, Draw, k_sample_metrics
 from .readiness import readiness
 from .report_text import render_text
 from .reward_stats import describe, histogram
@@ -75,7 +77,7 @@ class _Grader:
     """What one grader path gathers: each reward and the sample it belongs to, the non-ok results
     (position, status, reward, reason), ranks if it reports them, and its sub-graders."""
 
-    __slots__ = ("rewards", "positions", "failures", "ranks", "children")
+    __slots__ = ("rewards", "positions", "failures", "ranks", "children", "answers", "bias")
 
     def __init__(self) -> None:
         self.rewards = array("d")
@@ -83,6 +85,8 @@ class _Grader:
         self.failures: list[tuple[int, Status, float, str | None]] = []
         self.ranks: _Ranks | None = None
         self.children: dict[str, _Grader] = {}
+        self.answers: dict[int, str] = {}  # position -> the answer the grader extracted (for maj@k)
+        self.bias: JudgeBias | None = None
 
 
 class Summary:
@@ -141,6 +145,14 @@ class Summary:
                 grader.ranks = _Ranks()
             if result.status is not _NOT_APPLICABLE:
                 grader.ranks.add(metadata["rank"])
+        answer = metadata.get(EXTRACTED)
+        if type(answer) is str:
+            grader.answers[grader.positions[-1]] = answer
+        bias = metadata.get("judge_bias")
+        if isinstance(bias, Mapping):
+            if grader.bias is None:
+                grader.bias = JudgeBias()
+            grader.bias.add(bias)
         usage = metadata.get("usage")
         if isinstance(usage, Mapping):
             for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
@@ -191,6 +203,12 @@ class Summary:
                 **{key: self.usage[key] for key in ("prompt_tokens", "completion_tokens", "total_tokens")},
                 **({"cost_usd": self.cost} if self.cost is not None else {}),
             }
+        if rows < self.samples:
+            k_samples = {path: self._k_samples(grader) for path, grader in graders.items()}
+            report["k_samples"] = {path: metrics for path, metrics in k_samples.items() if metrics is not None}
+        judge_bias = {path: grader.bias.to_dict() for path, grader in graders.items() if grader.bias is not None}
+        if judge_bias:
+            report["judge_bias"] = judge_bias
         # one sample per row: no groups to build (readiness says it does not apply)
         report["readiness"] = readiness(self._groups() if rows < self.samples else {}, self.pass_threshold)
         if self._ids and report["readiness"]["applies"]:
@@ -244,6 +262,20 @@ class Summary:
             else:
                 group.append(reward)
         return groups
+
+    def _k_samples(self, grader: _Grader) -> dict[str, Any] | None:
+        """pass@k, maj@k and mean@k of one grader path over each row's samples (``not_applicable``
+        ones left out); a sample passes as in ``pass_rate``."""
+        statuses = {position: status for position, status, _, _ in grader.failures}
+        threshold, indices, answers = self.pass_threshold, self._indices, grader.answers
+        items: dict[int, list[Draw]] = {}
+        for position, reward in zip(grader.positions, grader.rewards):
+            status = statuses.get(position, _OK)
+            if status is _NOT_APPLICABLE:
+                continue
+            draw = Draw(status is _OK and reward >= threshold, reward, answers.get(position))
+            items.setdefault(indices[position], []).append(draw)
+        return k_sample_metrics(list(items.values()))
 
     def _sample_keys(self) -> list[tuple[int, int]]:
         """(row index, sample position in the row) of every sample, as gold labels are keyed."""

@@ -158,3 +158,28 @@ def test_oversized_pair_is_refused_before_any_request(server):
     assert result.status is Status.PARSE_ERROR
     assert "over max_sample_chars=20" in result.reason
     assert server.count == 0
+
+
+def test_rft_report_shows_the_judges_position_and_length_bias(server, tmp_path, capsys):
+    """A judge that always picks the first response: first-position win rate 100%, every pair flipped."""
+    import json
+
+    from rft_core.cli import main as rft_main
+
+    server.script = lambda body, number: verdict("A")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(pairwise_spec(server)))
+    data = tmp_path / "data.jsonl"
+    rows = [{"question": "q", "reference": "ref", "output_text": text} for text in ("a much longer answer", "x", "yy")]
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "out.jsonl"
+    assert rft_main(["score", str(spec), str(data), "-o", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert rft_main(["report", str(out), "--json"]) == 0
+    bias = json.loads(capsys.readouterr().out)["judge_bias"]["(root)"]
+    assert bias == {"pairs": 3, "decided": 6, "first_wins": 6, "unequal_length": 6, "longer_wins": 3, "flipped": 3,
+                    "first_position_win_rate": 1.0, "longer_win_rate": 0.5, "order_flip_rate": 1.0}
+    html = tmp_path / "report.html"
+    assert rft_main(["report", str(out), "--html", str(html)]) == 0
+    assert "judge bias" in capsys.readouterr().out
+    assert '<section id="judge-bias">' in html.read_text()

@@ -1,0 +1,97 @@
+"""Metrics over k samples of each item: pass@k, maj@k and mean@k.
+
+- pass@k: the chance that at least one of k samples drawn from an item's n passes, by the
+  unbiased estimator ``1 - C(n - c, k) / C(n, k)`` (c of the n samples pass), averaged over items.
+- maj@k: the item counts as solved when the most common answer among its first k samples is a
+  passing one. The answer is what a grader declares it extracted: ``metadata["extracted"]``
+  (``EXTRACTED``), compared as text after trimming spaces. A sample without one does not vote.
+- mean@k: the mean reward of an item's first k samples, averaged over items.
+
+k runs over the powers of two below the fewest samples any item has, and that number itself,
+so every item counts for every k.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+__all__ = ["EXTRACTED", "Draw", "k_sample_metrics", "k_values", "majority_solved", "pass_at_k"]
+
+EXTRACTED = "extracted"
+"""The metadata key a grader puts the answer it extracted under (a string), for maj@k."""
+
+
+class Draw(NamedTuple):
+    """One sample of an item as the metrics see it."""
+
+    passed: bool
+    reward: float
+    answer: str | None
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The unbiased pass@k estimate for an item with ``n`` samples of which ``c`` pass.
+
+    >>> pass_at_k(4, 1, 2)
+    0.5
+    """
+    if not 0 <= c <= n or not 0 < k <= n:
+        raise ValueError(f"pass@k needs 0 <= c <= n and 0 < k <= n, got n={n}, c={c}, k={k}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def k_values(fewest: int) -> list[int]:
+    """1, 2, 4, ... below ``fewest``, then ``fewest``.
+
+    >>> k_values(5)
+    [1, 2, 4, 5]
+    """
+    values = []
+    k = 1
+    while k < fewest:
+        values.append(k)
+        k *= 2
+    return [*values, fewest] if fewest >= 1 else []
+
+
+def majority_solved(draws: Sequence[Draw]) -> bool:
+    """Whether the most common answer among ``draws`` (first seen wins a tie) is a passing one."""
+    votes = Counter(draw.answer.strip() for draw in draws if draw.answer is not None)
+    if not votes:
+        return False
+    chosen = votes.most_common(1)[0][0]
+    return next(draw.passed for draw in draws if draw.answer is not None and draw.answer.strip() == chosen)
+
+
+def k_sample_metrics(items: Sequence[Sequence[Draw]]) -> dict[str, Any] | None:
+    """pass@k, mean@k and (when any sample has an answer) maj@k over items of several samples;
+    None when no item has two.
+
+    >>> k_sample_metrics([[Draw(True, 1.0, "4"), Draw(False, 0.0, "5")], [Draw(False, 0.0, "3")] * 2])["pass@k"]
+    {'1': 0.25, '2': 0.5}
+    """
+    items = [draws for draws in items if draws]
+    if not items or max(map(len, items)) < 2:
+        return None
+    fewest = min(map(len, items))
+    ks = k_values(fewest)
+    counts = [(len(draws), sum(draw.passed for draw in draws)) for draws in items]
+    metrics: dict[str, Any] = {
+        "items": len(items),
+        "samples_per_item": {"min": fewest, "max": max(map(len, items))},
+        "pass@k": {str(k): math.fsum(pass_at_k(n, c, k) for n, c in counts) / len(items) for k in ks},
+        "mean@k": {
+            str(k): math.fsum(math.fsum(draw.reward for draw in draws[:k]) / k for draws in items) / len(items)
+            for k in ks
+        },
+    }
+    answered = sum(draw.answer is not None for draws in items for draw in draws)
+    if answered:
+        metrics["maj@k"] = {str(k): sum(majority_solved(draws[:k]) for draws in items) / len(items) for k in ks}
+        metrics["answered"] = answered / sum(map(len, items))
+    return metrics
