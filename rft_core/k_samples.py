@@ -2,26 +2,36 @@
 
 - pass@k: the chance that at least one of k samples drawn from an item's n passes, by the
   unbiased estimator ``1 - C(n - c, k) / C(n, k)`` (c of the n samples pass), averaged over items.
-- maj@k: the item counts as solved when the most common answer among its first k samples is a
-  passing one. The answer is what a grader declares it extracted: ``metadata["extracted"]``
-  (``EXTRACTED``), compared as text after trimming spaces. A sample without one does not vote.
-- mean@k: the mean reward of an item's first k samples, averaged over items.
+- maj@k: the chance that the most common answer among k samples drawn from an item's n is a
+  passing one, averaged over items: exact over every k-subset when there are at most
+  ``MAX_SUBSETS``, else over that many subsets drawn with a fixed seed. The answer is what a
+  grader declares it extracted: ``metadata["extracted"]`` (``EXTRACTED``), compared as text
+  after trimming spaces; a sample without one does not vote, and a tie goes to the answer that
+  comes first in the data.
+- mean@k: the expected mean reward of k samples, which is the mean of all n whatever k is:
+  reported once, for the largest k.
 
 k runs over the powers of two below the fewest samples any item has, and that number itself,
-so every item counts for every k.
+so every item counts for every k. Estimates over subsets, not the first k samples: samples
+listed in some order (the right answer first, say) would bias a first-k figure.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["EXTRACTED", "Draw", "k_sample_metrics", "k_values", "majority_solved", "pass_at_k"]
+__all__ = ["EXTRACTED", "MAX_SUBSETS", "Draw", "k_sample_metrics", "k_values", "maj_at_k", "majority_solved", "pass_at_k"]
 
 EXTRACTED = "extracted"
 """The metadata key a grader puts the answer it extracted under (a string), for maj@k."""
+
+MAX_SUBSETS = 100
+"""maj@k of an item is exact up to this many k-subsets, else estimated from this many."""
 
 
 class Draw(NamedTuple):
@@ -68,6 +78,23 @@ def majority_solved(draws: Sequence[Draw]) -> bool:
     return next(draw.passed for draw in draws if draw.answer is not None and draw.answer.strip() == chosen)
 
 
+def maj_at_k(draws: Sequence[Draw], k: int, seed: int = 0) -> float:
+    """The share of k-subsets of ``draws`` (all, or ``MAX_SUBSETS`` drawn with ``seed``) whose
+    majority answer passes.
+
+    >>> maj_at_k([Draw(True, 1.0, "4"), Draw(False, 0.0, "5"), Draw(True, 1.0, "4")], 2)
+    0.6666666666666666
+    """
+    n = len(draws)
+    if math.comb(n, k) <= MAX_SUBSETS:
+        subsets: Any = itertools.combinations(range(n), k)
+    else:
+        generator = random.Random(seed)
+        subsets = (sorted(generator.sample(range(n), k)) for _ in range(MAX_SUBSETS))
+    outcomes = [majority_solved([draws[position] for position in subset]) for subset in subsets]
+    return sum(outcomes) / len(outcomes)
+
+
 def k_sample_metrics(items: Sequence[Sequence[Draw]]) -> dict[str, Any] | None:
     """pass@k, mean@k and (when any sample has an answer) maj@k over items of several samples;
     None when no item has two.
@@ -86,12 +113,13 @@ def k_sample_metrics(items: Sequence[Sequence[Draw]]) -> dict[str, Any] | None:
         "samples_per_item": {"min": fewest, "max": max(map(len, items))},
         "pass@k": {str(k): math.fsum(pass_at_k(n, c, k) for n, c in counts) / len(items) for k in ks},
         "mean@k": {
-            str(k): math.fsum(math.fsum(draw.reward for draw in draws[:k]) / k for draws in items) / len(items)
-            for k in ks
+            str(ks[-1]): math.fsum(math.fsum(draw.reward for draw in draws) / len(draws) for draws in items) / len(items)
         },
     }
     answered = sum(draw.answer is not None for draws in items for draw in draws)
     if answered:
-        metrics["maj@k"] = {str(k): sum(majority_solved(draws[:k]) for draws in items) / len(items) for k in ks}
+        metrics["maj@k"] = {
+            str(k): math.fsum(maj_at_k(draws, k, seed) for seed, draws in enumerate(items)) / len(items) for k in ks
+        }
         metrics["answered"] = answered / sum(map(len, items))
     return metrics

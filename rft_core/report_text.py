@@ -63,12 +63,12 @@ def render_text(report: dict[str, Any]) -> str:
 
 
 def k_sample_columns(k_samples: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-    """The (metric, k) columns of the k-sample table: pass@k for every k, then maj@k and mean@k."""
-    ks = sorted({k for metrics in k_samples.values() for k in metrics["pass@k"]}, key=int)
-    columns = [("pass@k", k) for k in ks]
-    if any("maj@k" in metrics for metrics in k_samples.values()):
-        columns += [("maj@k", k) for k in ks]
-    return columns + [("mean@k", k) for k in ks]
+    """The (metric, k) columns of the k-sample table: pass@k, maj@k and mean@k for each k any grader has."""
+    return [
+        (metric, k)
+        for metric in ("pass@k", "maj@k", "mean@k")
+        for k in sorted({k for metrics in k_samples.values() for k in metrics.get(metric, {})}, key=int)
+    ]
 
 
 def k_sample_lines(k_samples: dict[str, dict[str, Any]]) -> list[str]:

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from rft_core.cli import main as rft_main
-from rft_core.k_samples import Draw, k_sample_metrics, k_values, majority_solved, pass_at_k
+from rft_core.k_samples import Draw, k_sample_metrics, k_values, maj_at_k, majority_solved, pass_at_k
 from rft_core.report import Summary
 from rft_core.types import Result, Status
 
@@ -82,11 +82,32 @@ def test_metrics_over_crafted_items():
         expected = (pass_at_k(4, 2, k) + pass_at_k(4, 1, k) + 0.0) / 3
         assert metrics["pass@k"][str(k)] == pytest.approx(expected)
     assert metrics["pass@k"] == pytest.approx({"1": 0.25, "2": (5 / 6 + 1 / 2) / 3, "4": 2 / 3})
-    # maj@1: first answers 4 (pass), 1 (fail), none: 1/3; maj@2: 4 vs 5 tie -> 4; 1 -> fail; maj@4: 4 (2 votes) pass,
-    # 1 (2 votes) fail
-    assert metrics["maj@k"] == pytest.approx({"1": 1 / 3, "2": 1 / 3, "4": 1 / 3})
-    assert metrics["mean@k"] == pytest.approx({"1": 1 / 3, "2": 1 / 6, "4": (0.5 + 1.5 / 4) / 3})
+    # maj@k over every k-subset. k=1: each sample alone, 2/4, 1/4, 0. k=2: the first item's six pairs elect 4
+    # four times (a 4-5 or 4-7 tie goes to the 4 that comes first), 5 twice; the second's never elect 3.
+    # k=4: 4 (two votes) wins the first item, 1 (two votes) the second.
+    assert metrics["maj@k"] == pytest.approx({"1": (2 / 4 + 1 / 4) / 3, "2": (4 / 6) / 3, "4": 1 / 3})
+    assert metrics["mean@k"] == pytest.approx({"4": (0.5 + 1.5 / 4 + 0.0) / 3})  # the same for every k: shown once
     assert metrics["answered"] == pytest.approx(8 / 12)
+
+
+def test_maj_at_k_does_not_depend_on_the_order_of_the_samples():
+    """Two right answers among five: the first three would elect it, the last three not; over every
+    3-subset a majority of 'right' needs both right samples among the three: 3 of 10 subsets."""
+    right, wrong = Draw(True, 1.0, "4"), Draw(False, 0.0, "5")
+    assert maj_at_k([right, right, wrong, wrong, wrong], 3) == maj_at_k([wrong, wrong, wrong, right, right], 3) == 0.3
+
+
+def test_maj_at_k_ties_go_to_the_answer_first_in_the_data():
+    distinct = [Draw(True, 1.0, "4")] + [Draw(False, 0.0, str(n)) for n in range(5, 9)]
+    assert maj_at_k(distinct, 3) == pytest.approx(6 / 10)  # every subset ties; those holding the first sample pass
+    assert maj_at_k(distinct[1:] + distinct[:1], 3) == 0.0
+
+
+def test_maj_at_k_of_many_samples_is_estimated_from_a_fixed_draw_of_subsets():
+    draws = [Draw(n % 3 == 0, 0.0, "right" if n % 3 == 0 else f"wrong {n % 2}") for n in range(30)]
+    estimate = maj_at_k(draws, 10, seed=1)
+    assert estimate == maj_at_k(draws, 10, seed=1)  # deterministic
+    assert estimate == pytest.approx(0.35, abs=0.15)  # 10 right against two wrong answers of 10 each
 
 
 def test_no_metrics_without_several_samples_per_item():
@@ -129,13 +150,15 @@ def test_rft_report_gives_pass_maj_and_mean_at_k_for_math(tmp_path, capsys):
         "2": (pass_at_k(3, 2, 2) + pass_at_k(3, 1, 2) + pass_at_k(3, 2, 2)) / 3,
         "3": 1.0,
     })
-    assert metrics["maj@k"] == pytest.approx({"1": 2 / 3, "2": 2 / 3, "3": 2 / 3})  # b's majority is wrong
-    assert metrics["mean@k"]["3"] == pytest.approx((2 / 3 + 1 / 3 + 2 / 3) / 3)
+    # any one sample: 2/3, 1/3, 2/3 right; pairs: a always 4, b always 7, c 3 but for the 1/2-3 tie; all three:
+    # b's majority is wrong
+    assert metrics["maj@k"] == pytest.approx({"1": 5 / 9, "2": (1 + 0 + 2 / 3) / 3, "3": 2 / 3})
+    assert metrics["mean@k"] == pytest.approx({"3": (2 / 3 + 1 / 3 + 2 / 3) / 3})
     page = html.read_text()
     assert '<section id="k-samples">' in page and "<th>maj@3</th>" in page
     assert rft_main(["report", str(out)]) == 0
     text = capsys.readouterr().out
     header = next(line for line in text.splitlines() if line.startswith("k samples"))
     assert header.split() == ["k", "samples", "items", "pass@1", "pass@2", "pass@3", "maj@1", "maj@2", "maj@3",
-                              "mean@1", "mean@2", "mean@3"]
+                              "mean@3"]
     assert any(line.split()[:3] == ["(root)", "3", "0.5556"] for line in text.splitlines())
