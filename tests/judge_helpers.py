@@ -1,13 +1,19 @@
-"""What the tests of the LLM judges share: an isolated cache, fast retry settings, scripted verdicts."""
+"""What the tests of the LLM judges share: an isolated cache, a server, fast retry settings, scripted verdicts.
+
+A test module imports the fixtures it wants (``from judge_helpers import isolated_judge_env, server``);
+``isolated_judge_env`` is autouse, so importing it covers every test of the module.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from judge_server import Reply, completion
+import pytest
 
-__all__ = ["FAST", "isolate_judge_env", "last_user_text", "verdict"]
+from judge_server import JudgeServer, Reply, completion
+
+__all__ = ["FAST", "isolate_judge_env", "isolated_judge_env", "last_user_text", "server", "verdict"]
 
 FAST = {"timeout": 2.0, "max_retries": 1, "retry_backoff": 0.01, "retry_backoff_max": 0.05}
 """Judge settings that keep failing tests quick: short timeouts, one quick retry."""
@@ -19,6 +25,19 @@ def isolate_judge_env(tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.delenv("RFT_NO_CACHE", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+
+@pytest.fixture(autouse=True)
+def isolated_judge_env(tmp_path, monkeypatch):
+    """Every test gets its own judge cache and no inherited OpenAI settings."""
+    isolate_judge_env(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def server():
+    """A scripted judge server for the test (set ``server.script``)."""
+    with JudgeServer(lifetime=60) as running:
+        yield running
 
 
 def verdict(result: Any, steps: tuple = (), **fields: Any) -> Reply:

@@ -11,23 +11,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_helpers import FAST, isolate_judge_env, last_user_text, verdict  # noqa: E402
-from judge_server import JudgeServer, completion  # noqa: E402
+from judge_helpers import FAST, isolated_judge_env, last_user_text, server, verdict  # noqa: E402,F401 (fixtures)
+from judge_server import completion  # noqa: E402
 
 from rft_core import SpecError, Status, load_spec, runner  # noqa: E402
 from rft_core.cli import main as rft_main  # noqa: E402
 from rft_core.trl import RewardFunction  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    isolate_judge_env(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def server():
-    with JudgeServer(lifetime=60) as running:
-        yield running
 
 
 def group_spec(server, **fields):

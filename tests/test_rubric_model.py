@@ -11,8 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_helpers import FAST, isolate_judge_env, last_user_text, verdict  # noqa: E402
-from judge_server import JudgeServer, completion, error  # noqa: E402
+from judge_helpers import FAST, isolated_judge_env, last_user_text, server, verdict  # noqa: E402,F401 (fixtures)
+from judge_server import completion, error  # noqa: E402
 
 from rft_core import SpecError, Status, load_spec  # noqa: E402
 
@@ -21,17 +21,6 @@ CRITERIA = [
     {"text": "Gives the population", "weight": 1, "name": "population"},
     {"text": "Insults the reader", "weight": -1, "name": "insult"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    isolate_judge_env(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def server():
-    with JudgeServer(lifetime=60) as running:
-        yield running
 
 
 def rubric_spec(server, **fields):
