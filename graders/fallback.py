@@ -69,6 +69,22 @@ def _stages(value: Any) -> Any:
     return stages
 
 
+_STATUSES = [status.value for status in Status]
+_UNTIL_SCHEMA = {
+    "anyOf": [
+        {"enum": _STATUSES},
+        {
+            "type": "object",
+            "properties": {
+                "status": {"enum": _STATUSES},
+                "reward_at_least": {"type": ["number", "null"]},
+                "reward_at_most": {"type": ["number", "null"]},
+            },
+            "additionalProperties": False,
+        },
+    ]
+}
+
 StageList = Annotated[
     SubGraders,
     BeforeValidator(_stages),
@@ -95,7 +111,7 @@ class Fallback(Grader):
 
     class Config(GraderConfig):
         graders: StageList = Field(description="The stages, in order: a list of graders (or {name: grader}).")
-        until: Annotated[Until, BeforeValidator(_until)] = Field(
+        until: Annotated[Until, BeforeValidator(_until), WithJsonSchema(_UNTIL_SCHEMA)] = Field(
             default_factory=Until,
             description="When a stage decides: 'ok', or {status, reward_at_least, reward_at_most}.",
         )
