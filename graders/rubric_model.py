@@ -17,28 +17,29 @@ criteria that were judged, unless a required one is missing.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rft_core import Result, Status, TemplateField, hookimpl
+from rft_core import GradeError, Result, Status, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
 from ._verdict import Verdict, json_verdict, label_verdict
 from .llm_judge import JudgeBase, JudgeConfig, Reading, verdict_format, with_user_text
 
-__all__ = ["Criterion", "RubricModel"]
+__all__ = ["Criterion", "RubricModel", "SpecCriterion", "by_name"]
 
 YES, NO = "yes", "no"
 FAILED = (Status.ERROR, Status.TIMEOUT, Status.PARSE_ERROR)  # most severe first
 
 
 class Criterion(BaseModel):
-    """One yes/no question about the sample."""
+    """One yes/no question about the sample (an item's own, from ``criteria_from``: literal text)."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    text: TemplateField = Field(description="The criterion, e.g. 'Names the capital of {{ item.country }}'.")
+    text: str = Field(min_length=1, description="The criterion, e.g. 'Cites a source'.")
     weight: float = Field(
         default=1.0, description="Its share of the reward when met; negative for a pitfall (met = the mistake is made)."
     )
@@ -55,11 +56,31 @@ class Criterion(BaseModel):
         return weight
 
 
+class SpecCriterion(Criterion):
+    """A criterion written in the spec: its text is a template."""
+
+    text: TemplateField = Field(description="The criterion, e.g. 'Names the capital of {{ item.country }}'.")
+
+
+def by_name(criteria: list[Criterion]) -> dict[str, Criterion]:
+    """The criteria keyed by name (``c1``, ``c2``, ... by position when unnamed), checked: at least one
+    positive weight, no repeated name. Raises ValueError otherwise."""
+    named = {}
+    for position, criterion in enumerate(criteria, start=1):
+        name = criterion.name or f"c{position}"
+        if name in named:
+            raise ValueError(f"criterion names repeat: [{name!r}]")
+        named[name] = criterion
+    if not any(criterion.weight > 0 for criterion in criteria):
+        raise ValueError("at least one criterion needs a positive weight (the reward is the share of those met)")
+    return named
+
+
 class RubricModel(JudgeBase):
     """LLM judge checking weighted yes/no criteria; reward = the weighted share met, required ones gate.
 
-    >>> RubricModel(model="m", input=[{"role": "user", "content": "{{ sample.output_text }}"}],
-    ...             criteria=[{"text": "Is polite"}, {"text": "Is rude", "weight": -1}]).names
+    >>> list(RubricModel(model="m", input=[{"role": "user", "content": "{{ sample.output_text }}"}],
+    ...                  criteria=[{"text": "Is polite"}, {"text": "Is rude", "weight": -1}]).criteria_of({}))
     ['c1', 'c2']
     """
 
@@ -67,7 +88,14 @@ class RubricModel(JudgeBase):
     verdict_word = "answer for every criterion"
 
     class Config(JudgeConfig):
-        criteria: list[Criterion] = Field(min_length=1, description="The criteria: [{text, weight, required, name}].")
+        criteria: list[SpecCriterion] | None = Field(
+            default=None, min_length=1, description="The criteria: [{text, weight, required, name}]."
+        )
+        criteria_from: str | None = Field(
+            default=None, min_length=1,
+            description="Instead of criteria: the item field holding each item's own criteria "
+            "(a list of {text, weight, required, name}, or of strings).",
+        )
         mode: Literal["per_criterion", "single_call"] = Field(
             default="per_criterion",
             description="per_criterion: one call per criterion (concurrent); single_call: one structured call for all.",
@@ -80,90 +108,107 @@ class RubricModel(JudgeBase):
 
         @field_validator("criteria")
         @classmethod
-        def _criteria_make_sense(cls, criteria: list[Criterion]) -> list[Criterion]:
-            if not any(criterion.weight > 0 for criterion in criteria):
-                raise ValueError("at least one criterion needs a positive weight (the reward is the share of those met)")
-            names = [criterion.name or f"c{position}" for position, criterion in enumerate(criteria, start=1)]
-            repeated = sorted({name for name in names if names.count(name) > 1})
-            if repeated:
-                raise ValueError(f"criterion names repeat: {repeated}")
+        def _criteria_make_sense(cls, criteria: list[SpecCriterion] | None) -> list[SpecCriterion] | None:
+            if criteria is not None:
+                by_name(criteria)
             return criteria
+
+        @model_validator(mode="after")
+        def _one_source(self):
+            if (self.criteria is None) == (self.criteria_from is None):
+                raise ValueError("give criteria (in the spec) or criteria_from (an item field), not both or neither")
+            return self
 
     config: Config
 
     def __init__(self, config: Config | None = None, /, **fields: Any) -> None:
         super().__init__(config, **fields)
-        self._criteria = dict(zip(self.names, self.config.criteria))
+        self._static = by_name(self.config.criteria) if self.config.criteria is not None else None
         self._one = Reading(
             "yes or no", lambda text: label_verdict(text, [YES, NO], mentions=False), _met,
             verdict_format("rubric_criterion_verdict", {"type": "string", "enum": [YES, NO]}),
         )
         self._one_instructions = self.instructions_text('<"yes" or "no">')
 
-    @property
-    def names(self) -> list[str]:
-        """The criteria's sub-reward keys, in order."""
-        return [criterion.name or f"c{position}" for position, criterion in enumerate(self.config.criteria, start=1)]
+    def criteria_of(self, item: Item) -> dict[str, Criterion]:
+        """The criteria for an item, by name: the spec's, or the item's own (``criteria_from``)."""
+        if self._static is not None:
+            return self._static
+        field = self.config.criteria_from
+        value = item.get(field) if field else None
+        if not isinstance(value, list) or not value:
+            raise GradeError(
+                f"item field {field!r} (criteria_from) must be a non-empty list of criteria, "
+                f"not {type(value).__name__ if field in item else 'missing'}",
+                code="invalid_variable_error",
+            )
+        where = f"item field {field!r} (criteria_from)"
+        criteria = []
+        for index, entry in enumerate(value):
+            try:
+                criteria.append(Criterion.model_validate({"text": entry} if isinstance(entry, str) else entry))
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                path = "".join(f".{step}" for step in error["loc"])
+                raise GradeError(f"{where}[{index}]{path}: {error['msg']}", code="invalid_variable_error") from None
+        try:
+            return by_name(criteria)
+        except ValueError as exc:
+            raise GradeError(f"{where}: {exc}", code="invalid_variable_error") from None
 
     # --- the single call's verdict: {"c1": "yes", "c2": "no", ...} ------------------------
 
+    def _spec_names(self) -> list[str]:
+        return list(by_name(self.config.criteria)) if self.config.criteria is not None else []
+
     def result_description(self) -> str:
-        return "{" + ", ".join(f'"{name}": <"yes" or "no">' for name in self.names) + "}"
+        return _all_description(self._spec_names())
 
     def result_schema(self) -> dict[str, Any]:
-        answer = {"type": "string", "enum": [YES, NO]}
-        return {
-            "type": "object",
-            "properties": dict.fromkeys(self.names, answer),
-            "required": list(self.names),
-            "additionalProperties": False,
-        }
+        return _all_schema(self._spec_names())
 
     def read_verdict(self, content: str | None) -> Verdict | None:
-        """Every criterion's yes/no, or None: a missing or unreadable answer leaves no verdict."""
-        verdict = json_verdict(content)
-        if verdict is None or not isinstance(verdict.value, dict):
-            return None
-        answers = {}
-        for name in self.names:
-            answer = _yes_no(verdict.value.get(name))
-            if answer is None:
-                return None
-            answers[name] = answer
-        return Verdict(answers, verdict.structured, verdict.steps)
+        return _read_all(self._spec_names(), content)
 
     def reward(self, verdict: Verdict, metadata: dict[str, Any]) -> Result:
-        outcomes = {name: _outcome(verdict.value[name], {}) for name in self.names}
-        return self.combine(outcomes, metadata)
+        raise AssertionError("rubric_model reads its verdicts with the Readings of _judge_one")
 
     # --- grading ---------------------------------------------------------------------------
 
     async def _judge_one(self, sample: Sample, item: Item) -> Result:
+        criteria = self.criteria_of(item)
+        texts = {name: self._criterion_text(criterion, sample, item) for name, criterion in criteria.items()}
         if self.config.mode == "single_call":
-            listing = "\n".join(
-                f"{name}: {self._criterion_text(name, sample, item)}" for name in self.names
-            )
-            messages = self.render_messages(sample, item, appended=[
+            names = list(criteria)
+            listing = "\n".join(f"{name}: {text}" for name, text in texts.items())
+            messages = self.render_messages(sample, item, instructions=self.instructions_text(_all_description(names)),
+                                            appended=[
                 "Criteria (answer each with yes or no; a criterion describing a mistake is met when the "
                 f"response makes it):\n{listing}"
             ])
-            return await self.ask(messages)
+            reading = Reading(
+                self.verdict_word, partial(_read_all, names),
+                lambda verdict, metadata: self.combine(
+                    {name: _outcome(verdict.value[name], {}) for name in names}, metadata, criteria),
+                verdict_format("rubric_model_verdict", _all_schema(names)),
+            )
+            return await self.ask(messages, reading)
         base = self.render_messages(sample, item, instructions=self._one_instructions)
         calls = [
             self.ask(with_user_text(base, (
-                f"Criterion: {self._criterion_text(name, sample, item)}\nIs this criterion met by the response? "
+                f"Criterion: {text}\nIs this criterion met by the response? "
                 "A criterion describing a mistake is met when the response makes it."
             )), self._one)
-            for name in self.names
+            for text in texts.values()
         ]
-        return self.combine(dict(zip(self.names, await asyncio.gather(*calls))), {})
+        return self.combine(dict(zip(criteria, await asyncio.gather(*calls))), {}, criteria)
 
-    def _criterion_text(self, name: str, sample: Sample, item: Item) -> str:
-        return self._criteria[name].text.render_marked(sample, item, self.delimit)
+    def _criterion_text(self, criterion: Criterion, sample: Sample, item: Item) -> str:
+        text = criterion.text
+        return text if isinstance(text, str) else text.render_marked(sample, item, self.delimit)
 
-    def combine(self, outcomes: dict[str, Result], metadata: dict[str, Any]) -> Result:
+    def combine(self, outcomes: dict[str, Result], metadata: dict[str, Any], criteria: dict[str, Criterion]) -> Result:
         """The rubric's result from each criterion's (met: reward 1, else 0; or a failed call)."""
-        criteria = self._criteria
         for name, outcome in outcomes.items():
             if "met" in outcome.metadata:
                 outcome.metadata["weight"] = criteria[name].weight
@@ -197,6 +242,30 @@ class RubricModel(JudgeBase):
             broken = ", ".join(f"{name} ({'not met' if criteria[name].weight > 0 else 'pitfall met'})" for name in gates)
             reason = f"required criteria not satisfied: {broken}: reward 0; {reason}"
         return Result(reward, Status.OK, reason, outcomes, metadata)
+
+
+def _all_description(names: list[str]) -> str:
+    return "{" + ", ".join(f'"{name}": <"yes" or "no">' for name in names) + "}"
+
+
+def _all_schema(names: list[str]) -> dict[str, Any]:
+    answer = {"type": "string", "enum": [YES, NO]}
+    return {"type": "object", "properties": dict.fromkeys(names, answer), "required": list(names),
+            "additionalProperties": False}
+
+
+def _read_all(names: list[str], content: str | None) -> Verdict | None:
+    """Every criterion's yes/no, or None: a missing or unreadable answer leaves no verdict."""
+    verdict = json_verdict(content)
+    if verdict is None or not isinstance(verdict.value, dict):
+        return None
+    answers = {}
+    for name in names:
+        answer = _yes_no(verdict.value.get(name))
+        if answer is None:
+            return None
+        answers[name] = answer
+    return Verdict(answers, verdict.structured, verdict.steps)
 
 
 def _yes_no(value: Any) -> str | None:

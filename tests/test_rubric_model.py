@@ -210,3 +210,59 @@ def test_config_errors(criteria, message):
     spec = {"type": "rubric_model", "model": "m", "input": [{"role": "user", "content": "x"}], "criteria": criteria}
     with pytest.raises(SpecError, match=re.escape(message)):
         load_spec(spec)
+
+
+def item_rubric_spec(server, **fields):
+    spec = rubric_spec(server, criteria_from="rubric", **fields)
+    del spec["criteria"]
+    return spec
+
+
+@pytest.mark.parametrize("mode", ["per_criterion", "single_call"])
+def test_each_item_can_bring_its_own_criteria(server, mode):
+    def script(body, number):  # "yes" to anything about Paris or a {{ literal }}, per criterion or all at once
+        text = body["messages"][-1]["content"]
+        if mode == "single_call":
+            names = body["response_format"]["json_schema"]["schema"]["properties"]["result"]["required"]
+            lines = dict(line.split(": ", 1) for line in text.splitlines() if line.split(": ", 1)[0] in names)
+            return verdict({name: "yes" if "Paris" in line or "{{" in line else "no" for name, line in lines.items()})
+        return verdict("yes" if "Paris" in criterion_of(body) or "{{" in criterion_of(body) else "no")
+    server.script = script
+    grader = load_spec(item_rubric_spec(server, mode=mode))
+    items = [
+        {"country": "France", "rubric": ["Mentions Paris", "Mentions the Seine"]},  # strings: weight 1 each
+        {"country": "Peru", "rubric": [{"text": "Mentions Lima", "weight": 3, "name": "capital"},
+                                       {"text": "Writes {{ item.secret }} verbatim", "name": "literal"}]},
+    ]
+    results = grader.grade_batch(["Paris, on the Seine", "Lima"], items)
+    assert [result.reward for result in results] == [0.5, 0.25]
+    assert list(results[0].sub_rewards) == ["c1", "c2"] and list(results[1].sub_rewards) == ["capital", "literal"]
+    assert all("Writes {{ item.secret }} verbatim" in body["messages"][-1]["content"]
+               for body in server.requests if "verbatim" in body["messages"][-1]["content"])  # data, not a template
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({}, "item field 'rubric' (criteria_from) must be a non-empty list of criteria, not missing"),
+        ({"rubric": "Mentions Paris"}, "item field 'rubric' (criteria_from) must be a non-empty list of criteria, not str"),
+        ({"rubric": [{"text": "x", "weight": 0}]}, "item field 'rubric' (criteria_from)[0].weight: Value error, weight must not be 0"),
+        ({"rubric": [{"text": "x", "colour": "red"}]}, "item field 'rubric' (criteria_from)[0].colour: Extra inputs are not permitted"),
+        ({"rubric": [{"text": "x", "weight": -1}]}, "at least one criterion needs a positive weight"),
+    ],
+    ids=["missing", "not-a-list", "zero-weight", "unknown-key", "no-positive"],
+)
+def test_bad_item_criteria_are_an_error_for_that_sample_without_a_request(server, item, message):
+    result = load_spec(item_rubric_spec(server)).grade("text", {"country": "France", **item})
+    assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "invalid_variable_error")
+    assert message in result.reason
+    assert server.count == 0
+
+
+@pytest.mark.parametrize(
+    "fields", [{"criteria_from": "rubric"}, {"criteria": None}], ids=["both", "neither"])
+def test_criteria_or_criteria_from(fields):
+    spec = {"type": "rubric_model", "model": "m", "input": [{"role": "user", "content": "x"}],
+            "criteria": [{"text": "a"}], **fields}
+    with pytest.raises(SpecError, match="give criteria \\(in the spec\\) or criteria_from \\(an item field\\), not both or neither"):
+        load_spec(spec)
