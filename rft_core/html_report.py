@@ -200,8 +200,9 @@ def _k_samples(k_samples: dict[str, dict[str, Any]]) -> str:
     )
     return (
         '<section id="k-samples"><h2>k samples per item: pass@k, maj@k, mean@k</h2><p class="muted">pass@k: '
-        "unbiased estimate of the chance one of k samples passes; maj@k: the most common extracted answer "
-        "of the first k passes; mean@k: mean reward of the first k</p>" + table + "</section>"
+        "unbiased estimate of the chance one of k samples passes; maj@k: the chance the most common "
+        "extracted answer among k samples passes; mean@k: mean reward of k samples (the same for every k)</p>"
+        + table + "</section>"
     )
 
 
