@@ -28,7 +28,7 @@ from rft_core import GradeError, Result, Status, hookimpl
 from rft_core.types import Item, Sample
 
 from ._verdict import Verdict, json_verdict
-from .llm_judge import JudgeBase, JudgeConfig, Message
+from .llm_judge import JudgeBase, JudgeConfig, Message, Reading
 
 __all__ = ["GroupModel"]
 
@@ -92,6 +92,7 @@ class GroupModel(JudgeBase):
         return {"type": "array", "items": {"type": "integer" if self.config.mode == "rank" else "number"}}
 
     def read_verdict(self, content: str | None) -> Verdict | None:
+        """The list of numbers in a reply, or None (whatever the group's size: see ``group_reading``)."""
         verdict = json_verdict(content)
         if verdict is None or not isinstance(verdict.value, list):
             return None
@@ -101,7 +102,19 @@ class GroupModel(JudgeBase):
         return Verdict([float(value) for value in values], verdict.structured, verdict.steps)
 
     def reward(self, verdict: Verdict, metadata: dict[str, Any]) -> Result:
-        return Result(0.0, Status.OK, None, {}, {**metadata, "values": verdict.value})
+        return Result(0.0, Status.OK, None, {}, {**metadata, "rewards": verdict.value})
+
+    def group_reading(self, size: int) -> Reading:
+        """The reading for a group of ``size``: a reply without one score per response (or a ranking of
+        1..size) has no verdict, so it fails closed and is not cached."""
+        def read(content: str | None) -> Verdict | None:
+            verdict = self.read_verdict(content)
+            if verdict is None:
+                return None
+            rewards = (_rank_rewards if self.config.mode == "rank" else _score_rewards)(verdict.value, size, self.config)
+            return None if rewards is None else Verdict(rewards, verdict.structured, verdict.steps)
+
+        return Reading(f"{self.verdict_word} ({size})", read, self.reward, self._reading.response_format)
 
     # --- grading ---------------------------------------------------------------------------
 
@@ -145,7 +158,7 @@ class GroupModel(JudgeBase):
                 samples[0], item, sample_chars=sum(map(len, texts)),
                 appended=[f"{size} responses to the same task:\n\n{listing}\n\n{ask}"],
             )
-            verdict = await self.ask(messages)
+            verdict = await self.ask(messages, self.group_reading(size))
         except Exception as exc:  # noqa: BLE001 - every sample of the group gets the failure
             return [self._failure(exc) for _ in samples]
         if not verdict.ok:
@@ -155,34 +168,26 @@ class GroupModel(JudgeBase):
     def split(self, verdict: Result, size: int) -> list[Result]:
         """Each sample's Result from the group's verdict; usage and cost go on the first only."""
         metadata = dict(verdict.metadata)
-        values = metadata.pop("values")
+        rewards = metadata.pop("rewards")
         shared = {key: value for key, value in metadata.items() if key not in ("usage", "cost_usd")}
-        if self.config.mode == "rank":
-            rewards = _rank_rewards(values, size)
-        else:
-            rewards = _score_rewards(values, size, self.config.range)
-        if rewards is None:
-            expected = f"a ranking of 1..{size}" if self.config.mode == "rank" else f"{size} scores"
-            reason = f"the judge's result {values!r:.200} is not {expected}"
-            return [Result.failure(Status.PARSE_ERROR, reason, "model_grader_parse_error", **shared) for _ in range(size)]
-        results = []
-        for position, (reward, detail) in enumerate(rewards):
-            extra = metadata if position == 0 else shared
-            results.append(Result(reward, Status.OK, detail, {}, {**extra, "group_size": size, "position": position + 1}))
-        return results
+        return [
+            Result(reward, Status.OK, detail, {}, {**(metadata if position == 1 else shared), "group_size": size,
+                                                    "position": position})
+            for position, (reward, detail) in enumerate(rewards, start=1)
+        ]
 
 
-def _rank_rewards(values: list[float], size: int) -> list[tuple[float, str]] | None:
+def _rank_rewards(values: list[float], size: int, config: Any) -> list[tuple[float, str]] | None:
     if sorted(values) != [float(number) for number in range(1, size + 1)]:
         return None
     ranks = {int(number): place for place, number in enumerate(values, start=1)}
     return [((size - ranks[number]) / (size - 1), f"rank {ranks[number]} of {size}") for number in range(1, size + 1)]
 
 
-def _score_rewards(values: list[float], size: int, bounds: tuple[float, float]) -> list[tuple[float, str]] | None:
+def _score_rewards(values: list[float], size: int, config: Any) -> list[tuple[float, str]] | None:
     if len(values) != size:
         return None
-    low, high = bounds
+    low, high = config.range
     return [(min(max(value, low), high), f"score {value:g} in [{low:g}, {high:g}] among {size}") for value in values]
 
 

@@ -78,8 +78,12 @@ def test_rank_mode_rewards_best_one_worst_zero(server):
 )
 def test_an_incomplete_verdict_fails_the_whole_group_closed(server, mode, content):
     server.script = lambda body, number: completion(content)
-    results = load_spec(group_spec(server, mode=mode)).grade_batch(["x", "y", "z"], [{"prompt": "p"}] * 3)
+    grader = load_spec(group_spec(server, mode=mode))
+    results = grader.grade_batch(["x", "y", "z"], [{"prompt": "p"}] * 3)
     assert [(result.status, result.reward) for result in results] == [(Status.PARSE_ERROR, 0.0)] * 3
+    assert results[0].reason.startswith("no score or rank for every response (3) in the judge's reply")
+    grader.grade_batch(["x", "y", "z"], [{"prompt": "p"}] * 3)
+    assert server.count == 2  # an unusable verdict is not cached: asked again
 
 
 def test_scores_outside_range_are_clamped(server):
