@@ -30,6 +30,8 @@ __all__ = ["PairwiseModel"]
 
 LABELS = ("A", "B", "tie")
 ORDERS = ("sample_first", "sample_second")
+_OUTCOMES = {1.0: "won in both orders", 0.75: "won in one order and tied in the other", 0.5: "tied in both orders",
+             0.25: "lost in one order and tied in the other", 0.0: "lost in both orders"}
 _SCORE = {("sample_first", "A"): 1.0, ("sample_first", "B"): 0.0, ("sample_second", "A"): 0.0,
           ("sample_second", "B"): 1.0}
 
@@ -103,21 +105,16 @@ class PairwiseModel(JudgeBase):
                     bias["unequal_length"] += 1
                     bias["longer_wins"] += (score == 1.0) == (sample_chars > reference_chars)
         metadata: dict[str, Any] = {"judge_bias": bias}
+        labels = ", ".join(f"{order}: {verdicts[order].metadata['label']}" for order in ORDERS)
         if set(scores.values()) == {0.0, 1.0}:
             bias["flipped"] = 1
-            what = "the orders disagree: the judge picked the same position both times (" + ", ".join(
-                f"{order}: {verdicts[order].metadata['label']}" for order in ORDERS
-            ) + ")"
+            what = f"the orders disagree: the judge picked the same position both times ({labels})"
             if self.config.on_disagreement == "parse_error":
                 return Result(0.0, Status.PARSE_ERROR, what, verdicts,
                               {**metadata, "error_code": "model_grader_order_disagreement"})
             return Result(0.5, Status.OK, f"{what}: counted as a tie", verdicts, metadata)
         reward = sum(scores.values()) / len(scores)
-        outcome = "won" if reward == 1 else "lost" if reward == 0 else "tied" if reward == 0.5 else "split"
-        return Result(reward, Status.OK, f"the sample {outcome} against the reference in both orders"
-                      if outcome in ("won", "lost") else f"the sample {outcome} (" + ", ".join(
-                          f"{order}: {verdicts[order].metadata['label']}" for order in ORDERS) + ")",
-                      verdicts, metadata)
+        return Result(reward, Status.OK, f"the sample {_OUTCOMES[reward]} ({labels})", verdicts, metadata)
 
 
 def _pair(first: str, second: str) -> str:

@@ -96,6 +96,7 @@ def test_a_win_and_a_tie_score_three_quarters(server):
     server.script = script
     result = load_spec(pairwise_spec(server)).grade("Paris.", ITEM)
     assert (result.status, result.reward) == (Status.OK, 0.75)
+    assert result.reason == "the sample won in one order and tied in the other (sample_first: A, sample_second: tie)"
     assert result.metadata["judge_bias"]["decided"] == 1
 
 
