@@ -155,3 +155,13 @@ def test_repeated_stage_types_get_distinct_keys():
     grader = load_spec({"type": "fallback", "graders": [{"type": "math"}, {"type": "math", "name": "again"},
                                                        {"type": "math"}]})
     assert [key for key, _ in grader.stages] == ["math", "again", "math_2"]
+
+
+def test_as_a_trl_reward_function_only_undecided_completions_reach_the_judge(server):
+    from rft_core.trl import reward_funcs
+
+    (reward,) = reward_funcs(chain(server))
+    assert reward.__name__ == "fallback" and not __import__("inspect").iscoroutinefunction(reward.__call__)
+    rewards = reward(prompts=["q"] * 3, completions=[DECIDED[0][0], UNDECIDED[0], DECIDED[1][0]], answer=["4"] * 3)
+    assert rewards == [1.0, 0.8, 0.0]
+    assert server.count == 1
