@@ -25,7 +25,16 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["EXTRACTED", "MAX_SUBSETS", "Draw", "k_sample_metrics", "k_values", "maj_at_k", "majority_solved", "pass_at_k"]
+__all__ = [
+    "EXTRACTED",
+    "MAX_SUBSETS",
+    "Draw",
+    "k_sample_metrics",
+    "k_values",
+    "maj_at_k",
+    "majority_solved",
+    "pass_at_k",
+]
 
 EXTRACTED = "extracted"
 """The metadata key a grader puts the answer it extracted under (a string), for maj@k."""
@@ -35,7 +44,7 @@ MAX_SUBSETS = 100
 
 
 class Draw(NamedTuple):
-    """One sample of an item as the metrics see it."""
+    """One sample of an item as the majority vote sees it."""
 
     passed: bool
     reward: float
@@ -95,31 +104,33 @@ def maj_at_k(draws: Sequence[Draw], k: int, seed: int = 0) -> float:
     return sum(outcomes) / len(outcomes)
 
 
-def k_sample_metrics(items: Sequence[Sequence[Draw]]) -> dict[str, Any] | None:
-    """pass@k, mean@k and (when any sample has an answer) maj@k over items of several samples;
-    None when no item has two.
+def k_sample_metrics(
+    sizes: Sequence[int], passes: Sequence[int], mean_rewards: Sequence[float],
+    votes: Sequence[Sequence[Draw]] | None = None,
+) -> dict[str, Any] | None:
+    """pass@k, mean@k and, with ``votes``, maj@k over items: item i has ``sizes[i]`` samples, of which
+    ``passes[i]`` pass, with mean reward ``mean_rewards[i]``; ``votes[i]`` its samples for the vote
+    (None when no sample of any item has an answer). None when no item has two samples.
 
-    >>> k_sample_metrics([[Draw(True, 1.0, "4"), Draw(False, 0.0, "5")], [Draw(False, 0.0, "3")] * 2])["pass@k"]
+    >>> k_sample_metrics([2, 2], [1, 0], [0.5, 0.0])["pass@k"]
     {'1': 0.25, '2': 0.5}
     """
-    items = [draws for draws in items if draws]
-    if not items or max(map(len, items)) < 2:
+    if not sizes or max(sizes) < 2:
         return None
-    fewest = min(map(len, items))
-    ks = k_values(fewest)
-    counts = [(len(draws), sum(draw.passed for draw in draws)) for draws in items]
+    count = len(sizes)
+    ks = k_values(min(sizes))
+    pairs = Counter(zip(sizes, passes))  # items share a few (n, c) pairs: each estimate is computed once
     metrics: dict[str, Any] = {
-        "items": len(items),
-        "samples_per_item": {"min": fewest, "max": max(map(len, items))},
-        "pass@k": {str(k): math.fsum(pass_at_k(n, c, k) for n, c in counts) / len(items) for k in ks},
-        "mean@k": {
-            str(ks[-1]): math.fsum(math.fsum(draw.reward for draw in draws) / len(draws) for draws in items) / len(items)
-        },
+        "items": count,
+        "samples_per_item": {"min": min(sizes), "max": max(sizes)},
+        "pass@k": {str(k): math.fsum(number * pass_at_k(n, c, k) for (n, c), number in pairs.items()) / count
+                   for k in ks},
+        "mean@k": {str(ks[-1]): math.fsum(mean_rewards) / count},
     }
-    answered = sum(draw.answer is not None for draws in items for draw in draws)
-    if answered:
+    if votes is not None:
         metrics["maj@k"] = {
-            str(k): math.fsum(maj_at_k(draws, k, seed) for seed, draws in enumerate(items)) / len(items) for k in ks
+            str(k): math.fsum(maj_at_k(draws, k, seed) for seed, draws in enumerate(votes)) / count for k in ks
         }
-        metrics["answered"] = answered / sum(map(len, items))
+        answered = sum(draw.answer is not None for draws in votes for draw in draws)
+        metrics["answered"] = answered / sum(sizes)
     return metrics

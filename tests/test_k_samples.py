@@ -14,6 +14,14 @@ from rft_core.report import Summary
 from rft_core.types import Result, Status
 
 
+def metrics_of(*items):
+    """k_sample_metrics of items given as lists of draws, aggregated as the report does."""
+    voted = any(draw.answer is not None for draws in items for draw in draws)
+    return k_sample_metrics([len(draws) for draws in items], [sum(draw.passed for draw in draws) for draws in items],
+                            [sum(draw.reward for draw in draws) / len(draws) for draws in items],
+                            list(items) if voted else None)
+
+
 def pass_at_k_by_counting(outcomes, k):
     """The definition: the share of the k-subsets of an item's samples that hold a pass."""
     subsets = list(itertools.combinations(outcomes, k))
@@ -71,12 +79,11 @@ def test_majority_vote(answers, passed, solved):
 
 
 def test_metrics_over_crafted_items():
-    items = [
+    metrics = metrics_of(
         [Draw(True, 1.0, "4"), Draw(False, 0.0, "5"), Draw(True, 1.0, "4"), Draw(False, 0.0, "7")],  # c=2
         [Draw(False, 0.0, "1"), Draw(False, 0.0, "1"), Draw(False, 0.5, "2"), Draw(True, 1.0, "3")],  # c=1
         [Draw(False, 0.0, None)] * 4,  # c=0, no answers
-    ]
-    metrics = k_sample_metrics(items)
+    )
     assert metrics["items"] == 3 and metrics["samples_per_item"] == {"min": 4, "max": 4}
     for k in (1, 2, 4):
         expected = (pass_at_k(4, 2, k) + pass_at_k(4, 1, k) + 0.0) / 3
@@ -111,8 +118,18 @@ def test_maj_at_k_of_many_samples_is_estimated_from_a_fixed_draw_of_subsets():
 
 
 def test_no_metrics_without_several_samples_per_item():
-    assert k_sample_metrics([[Draw(True, 1.0, None)], [Draw(False, 0.0, None)]]) is None
-    assert "maj@k" not in k_sample_metrics([[Draw(True, 1.0, None)] * 2])
+    assert metrics_of([Draw(True, 1.0, None)], [Draw(False, 0.0, None)]) is None
+    assert "maj@k" not in metrics_of([Draw(True, 1.0, None)] * 2)
+
+
+def test_summary_gathers_a_rows_samples_wherever_they_are():
+    """rft score writes a row's samples together; a hand-made scores file may not."""
+    summary = Summary()
+    for index, reward in [(0, 1.0), (1, 0.0), (0, 0.0), (1, 0.0), (2, 1.0), (2, 1.0)]:
+        summary.add(index, Result(reward))
+    metrics = summary.to_dict()["k_samples"]["(root)"]
+    assert metrics["items"] == 3 and metrics["samples_per_item"] == {"min": 2, "max": 2}
+    assert metrics["pass@k"] == pytest.approx({"1": (0.5 + 0 + 1) / 3, "2": (1 + 0 + 1) / 3})
 
 
 def test_summary_keeps_not_applicable_samples_out():
