@@ -33,6 +33,7 @@ bench: $(VENV)/.all
 	$(BIN)/python benchmarks/math_throughput.py
 	$(BIN)/python benchmarks/trl_overhead.py
 	$(BIN)/python benchmarks/judge_throughput.py
+	$(BIN)/python benchmarks/judge_variants.py
 	$(BIN)/python benchmarks/reward_model_throughput.py
 	$(BIN)/python benchmarks/score_end_to_end.py
 	$(BIN)/python benchmarks/report_summary.py

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Verdict", "label_verdict", "looks_like_refusal", "score_verdict"]
+__all__ = ["Verdict", "json_verdict", "label_verdict", "looks_like_refusal", "score_verdict"]
 
 MAX_REPLY_CHARS = 200_000  # longer replies are cut before parsing (the verdict is near the end)
 
@@ -130,13 +130,28 @@ def score_verdict(text: str | None) -> Verdict | None:
     return None
 
 
-def label_verdict(text: str | None, labels: list[str]) -> Verdict | None:
+def json_verdict(text: str | None) -> Verdict | None:
+    """The ``result`` of the JSON object in a reply, whatever its type (a list, an object), or None.
+
+    For verdicts with no free-text form (a rubric's per-criterion answers, a group's scores):
+    the caller checks the value's shape and fails closed on anything else.
+    """
+    if not text:
+        return None
+    for obj in _json_objects(text[-MAX_REPLY_CHARS:]):
+        if "result" in obj:
+            return Verdict(obj["result"], True, _steps(obj))
+    return None
+
+
+def label_verdict(text: str | None, labels: list[str], *, mentions: bool = True) -> Verdict | None:
     """The label in a judge's reply, or None; only one of ``labels`` counts.
 
     Read in order: a JSON object whose ``result`` is a label; else the last
     ``label:`` / ``result:`` / ``answer:`` / ``verdict:`` line naming a label;
-    else a reply that is just a label; else the one label the reply mentions as a
-    word (a reply mentioning two different labels has no verdict).
+    else a reply that is just a label; else (``mentions``) the one label the reply mentions as a
+    word (a reply mentioning two different labels has no verdict). Labels that are common words
+    ("A", "yes") turn ``mentions`` off: prose mentions them without meaning a verdict.
     Matching ignores case and surrounding quotes and punctuation.
     """
     if not text:
@@ -155,6 +170,8 @@ def label_verdict(text: str | None, labels: list[str]) -> Verdict | None:
     whole = by_key.get(_label_key(text))
     if whole is not None:
         return Verdict(whole, False)
+    if not mentions:
+        return None
     mentioned = {
         label
         for key, label in by_key.items()

@@ -23,7 +23,7 @@ from .data import Task, tasks_from_row
 from .errors import RftError
 from .grader import Grader
 from .jsonl import read_json_lines
-from .probes import PROBES, PROMPT_FIELDS, Context, Probe, contexts
+from .probes import JUDGE_PROBES, PROBES, PROMPT_FIELDS, Context, Probe, contexts
 from .report import ROOT
 from .runner import run
 from .spec import load_spec
@@ -102,7 +102,9 @@ class AuditReport:
             "tolerance": self.tolerance,
             "flagged": [{"probe": f.probe, "grader": f.grader} for f in self.flagged],
             "leaks": [{"probe": f.probe, "grader": f.grader} for f in self.leaks],
-            "probes": {probe.name: probe.why for probe in PROBES if any(f.probe == probe.name for f in self.findings)},
+            "probes": {
+                probe.name: probe.why for probe in (*PROBES, *JUDGE_PROBES) if any(f.probe == probe.name for f in self.findings)
+            },
             "findings": [finding.to_dict() for finding in self.findings],
         }
 
@@ -166,7 +168,8 @@ def audit(
             ``range``, e.g. a score_model's [1, 7], this fraction of the way up it: 4).
         tolerance: a probe is flagged when it passes more than this fraction of the items.
         max_items: items to probe (the candidate answers come from every item); None for all.
-        probes: names of the probes to run (default: all of ``PROBES``).
+        probes: names of the probes to run (default: all of ``PROBES``, and ``JUDGE_PROBES`` when
+            the spec holds an LLM judge).
         workers: processes to grade a synchronous spec in (see ``rft_core.runner.run``).
 
     Returns:
@@ -180,7 +183,7 @@ def audit(
     if not 0 <= tolerance < 1:
         raise RftError(f"tolerance must be at least 0 and below 1, not {tolerance}")
     grader = spec if isinstance(spec, Grader) else load_spec(spec)
-    chosen = _chosen_probes(probes)
+    chosen = _chosen_probes(probes, _holds_judge(grader))
     ids, items = read_items(data)
     probed = contexts(items, answer_fields(grader))[:max_items]
     tally = _Tally()
@@ -190,14 +193,19 @@ def audit(
     return AuditReport(len(probed), threshold, tolerance, findings)
 
 
-def _chosen_probes(names: Sequence[str] | None) -> list[Probe]:
+def _chosen_probes(names: Sequence[str] | None, judged: bool) -> list[Probe]:
     if names is None:
-        return list(PROBES)
-    known = {probe.name: probe for probe in PROBES}
+        return [*PROBES, *(JUDGE_PROBES if judged else ())]
+    known = {probe.name: probe for probe in (*PROBES, *JUDGE_PROBES)}
     unknown = [name for name in names if name not in known]
     if unknown:
         raise RftError(f"unknown probe(s) {', '.join(unknown)}; the probes are: {', '.join(known)}")
     return [known[name] for name in dict.fromkeys(names)]
+
+
+def _holds_judge(grader: Grader) -> bool:
+    """True when the grader or any sub-grader declares its verdict comes from a language model."""
+    return grader.judged_by_model or any(map(_holds_judge, grader.children().values()))
 
 
 def _tasks(probed: list[Context], chosen: list[Probe], plan: list[tuple[int, int]]) -> Iterator[Task]:

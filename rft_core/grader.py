@@ -46,6 +46,9 @@ class Grader:
     Config: ClassVar[type[GraderConfig]] = GraderConfig
     openai_hint: ClassVar[str] = ""
     """For a type OpenAI lacks: why, and what to use instead (``rft export-openai`` shows it)."""
+    judged_by_model: ClassVar[bool] = False
+    """True for graders whose verdict comes from a language model (LLM judges): ``rft audit``
+    runs its judge probes on specs holding one."""
 
     def __init__(self, config: GraderConfig | None = None, /, **fields: Any) -> None:
         if config is None:

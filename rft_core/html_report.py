@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from .report_text import format_number, format_percent
+from .report_text import format_number, format_percent, k_sample_columns
 from .reward_stats import QUANTILES
 
 __all__ = ["render_html"]
@@ -59,6 +59,7 @@ def render_html(report: dict[str, Any], title: str = "") -> str:
         body += [_graders(report), _charts(report)]
         if "rankings" in report:
             body.append(_rankings(report["rankings"]))
+        body += [_k_samples(report.get("k_samples", {})), _judge_bias(report.get("judge_bias", {}))]
         body.append(_readiness(report["readiness"]))
         if "agreement" in report:
             body.append(_agreement(report["agreement"], report["pass_threshold"]))
@@ -190,6 +191,41 @@ def _rankings(rankings: dict[str, dict[str, Any]]) -> str:
         "rankings",
     )
     return f'<section id="rankings"><h2>Rankings</h2>{table}</section>'
+
+
+def _k_samples(k_samples: dict[str, dict[str, Any]]) -> str:
+    if not k_samples:
+        return ""
+    columns = k_sample_columns(k_samples)
+    table = _table(
+        ["grader", "items", *(f"{metric[:-1]}{k}" for metric, k in columns)],
+        ([path, str(metrics["items"]), *(format_number(metrics.get(metric, {}).get(k)) for metric, k in columns)]
+         for path, metrics in k_samples.items()),
+        "k-samples",
+    )
+    return (
+        '<section id="k-samples"><h2>k samples per item: pass@k, maj@k, mean@k</h2><p class="muted">pass@k: '
+        "unbiased estimate of the chance one of k samples passes; maj@k: the chance the most common "
+        "extracted answer among k samples passes; mean@k: mean reward of k samples (the same for every k)</p>"
+        + table + "</section>"
+    )
+
+
+def _judge_bias(judge_bias: dict[str, dict[str, Any]]) -> str:
+    if not judge_bias:
+        return ""
+    table = _table(
+        ["grader", "pairs", "first-position win rate", "longer-wins rate", "order flip rate"],
+        ([path, str(values["pairs"]), format_percent(values["first_position_win_rate"]),
+          format_percent(values["longer_win_rate"]), format_percent(values["order_flip_rate"])]
+         for path, values in judge_bias.items()),
+        "judge-bias",
+    )
+    return (
+        '<section id="judge-bias"><h2>Pairwise judge bias</h2><p class="muted">of verdicts that were not a tie: '
+        "how often the first response shown won, and the longer one (of unequal lengths); flips: pairs "
+        "whose two orders disagree</p>" + table + "</section>"
+    )
 
 
 def _readiness(readiness: dict[str, Any]) -> str:

@@ -10,13 +10,17 @@ import json
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import accumulate, compress
+from operator import gt, ne, sub, truediv
 from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import RftError
 from .gold import Gold, agreement
 from .output_files import atomic_text
+from .judge_bias import JudgeBias
+from .k_samples import EXTRACTED, Draw, k_sample_metrics
 from .readiness import readiness
 from .report_text import render_text
 from .reward_stats import describe, histogram
@@ -79,7 +83,7 @@ class _Grader:
     (position, status, reward, reason), the error codes of its ``error`` results, ranks if it
     reports them, and its sub-graders."""
 
-    __slots__ = ("rewards", "positions", "failures", "error_codes", "ranks", "children")
+    __slots__ = ("rewards", "positions", "failures", "error_codes", "ranks", "children", "answers", "bias")
 
     def __init__(self) -> None:
         self.rewards = array("d")
@@ -88,6 +92,8 @@ class _Grader:
         self.error_codes: Counter[str] = Counter()
         self.ranks: _Ranks | None = None
         self.children: dict[str, _Grader] = {}
+        self.answers: dict[int, str] = {}  # position -> the answer the grader extracted (for maj@k)
+        self.bias: JudgeBias | None = None
 
 
 class Summary:
@@ -148,6 +154,14 @@ class Summary:
                 grader.ranks = _Ranks()
             if result.status is not _NOT_APPLICABLE:
                 grader.ranks.add(metadata["rank"])
+        answer = metadata.get(EXTRACTED)
+        if type(answer) is str:
+            grader.answers[grader.positions[-1]] = answer
+        bias = metadata.get("judge_bias")
+        if isinstance(bias, Mapping):
+            if grader.bias is None:
+                grader.bias = JudgeBias()
+            grader.bias.add(bias)
         usage = metadata.get("usage")
         if isinstance(usage, Mapping):
             for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
@@ -198,6 +212,13 @@ class Summary:
                 **{key: self.usage[key] for key in ("prompt_tokens", "completion_tokens", "total_tokens")},
                 **({"cost_usd": self.cost} if self.cost is not None else {}),
             }
+        if rows < self.samples:
+            every_sample = self._row_runs(range(self.samples))
+            k_samples = {path: self._k_samples(grader, every_sample) for path, grader in graders.items()}
+            report["k_samples"] = {path: metrics for path, metrics in k_samples.items() if metrics is not None}
+        judge_bias = {path: grader.bias.to_dict() for path, grader in graders.items() if grader.bias is not None}
+        if judge_bias:
+            report["judge_bias"] = judge_bias
         # one sample per row: no groups to build (readiness says it does not apply)
         report["readiness"] = readiness(self._groups() if rows < self.samples else {}, self.pass_threshold)
         if self._ids and report["readiness"]["applies"]:
@@ -252,6 +273,49 @@ class Summary:
             else:
                 group.append(reward)
         return groups
+
+    def _k_samples(self, grader: _Grader, every_sample: tuple[list[int] | None, list[int]]) -> dict[str, Any] | None:
+        """pass@k, maj@k and mean@k of one grader path over each row's samples (``not_applicable``
+        ones left out); a sample passes as in ``pass_rate``. Column-wise: each row's counts and sums
+        are differences of running totals over its run of samples (``every_sample``: the runs of a
+        path that graded every sample, shared by all such paths)."""
+        positions: Sequence[int] = grader.positions
+        rewards: Sequence[float] = grader.rewards
+        passed = list(map(self.pass_threshold.__le__, rewards))
+        skipped = set()
+        for position, status, _, _ in grader.failures:
+            local = bisect_left(positions, position)  # positions ascend: where this sample sits
+            passed[local] = False
+            if status is _NOT_APPLICABLE:
+                skipped.add(local)
+        if skipped:
+            kept = [local for local in range(len(positions)) if local not in skipped]
+            positions, rewards, passed = ([column[local] for local in kept] for column in (positions, rewards, passed))
+        order, bounds = every_sample if len(positions) == self.samples else self._row_runs(positions)
+        if order is not None:
+            positions, rewards, passed = ([column[local] for local in order] for column in (positions, rewards, passed))
+        passes_so_far = [0, *accumulate(passed)]
+        rewards_so_far = [0.0, *accumulate(rewards)]
+        ends, starts = bounds[1:], bounds[:-1]
+        sizes = list(map(sub, ends, starts))
+        passes = list(map(sub, map(passes_so_far.__getitem__, ends), map(passes_so_far.__getitem__, starts)))
+        sums = map(sub, map(rewards_so_far.__getitem__, ends), map(rewards_so_far.__getitem__, starts))
+        votes = None
+        answers = grader.answers
+        if answers:
+            draws = list(map(Draw, passed, rewards, map(answers.get, positions)))
+            votes = [draws[start:end] for start, end in zip(starts, ends)]
+        return k_sample_metrics(sizes, passes, list(map(truediv, sums, sizes)), votes)
+
+    def _row_runs(self, positions: Sequence[int]) -> tuple[list[int] | None, list[int]]:
+        """How the samples at ``positions`` form rows: an order that brings each row's samples
+        together (None when they are, as ``rft score`` writes them) and the bounds of each row's run."""
+        rows = list(map(self._indices.__getitem__, positions))
+        order = None
+        if any(map(gt, rows, rows[1:])):  # a hand-made file: a row's samples may be apart
+            order = sorted(range(len(rows)), key=rows.__getitem__)  # stable: a row's samples keep their order
+            rows = [rows[local] for local in order]
+        return order, [0, *compress(range(1, len(rows)), map(ne, rows[1:], rows[:-1])), len(rows)]
 
     def _sample_keys(self) -> list[tuple[int, int]]:
         """(row index, sample position in the row) of every sample, as gold labels are keyed."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from .reward_stats import QUANTILES
 
-__all__ = ["format_number", "format_percent", "render_text"]
+__all__ = ["format_number", "format_percent", "judge_bias_lines", "k_sample_columns", "k_sample_lines", "render_text"]
 
 _STATUS_COLUMNS = (("ok", "ok"), ("not_applicable", "n/a"), ("parse_error", "parse_error"), ("timeout", "timeout"),
                    ("error", "error"))
@@ -52,6 +52,8 @@ def render_text(report: dict[str, Any]) -> str:
             [(path, [str(values["samples"]), *(format_number(values[key]) for key in ("top@1", "top@5", "top@max", "mrr"))])
              for path, values in report["rankings"].items()],
         )
+    lines += k_sample_lines(report.get("k_samples", {}))
+    lines += judge_bias_lines(report.get("judge_bias", {}))
     lines += _readiness(report["readiness"])
     if "agreement" in report:
         lines += _agreement(report["agreement"], report["pass_threshold"])
@@ -69,6 +71,39 @@ def _reasons(graders: dict[str, Any]) -> list[str]:
             text = " ".join((reason["reason"] or "(no reason given)").split())  # one line per reason
             lines.append(f"  {path}: {reason['status']} x{reason['count']}: {text}")
     return ["reasons (most common non-ok results per grader)", *lines] if lines else []
+
+
+def k_sample_columns(k_samples: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """The (metric, k) columns of the k-sample table: pass@k, maj@k and mean@k for each k any grader has."""
+    return [
+        (metric, k)
+        for metric in ("pass@k", "maj@k", "mean@k")
+        for k in sorted({k for metrics in k_samples.values() for k in metrics.get(metric, {})}, key=int)
+    ]
+
+
+def k_sample_lines(k_samples: dict[str, dict[str, Any]]) -> list[str]:
+    """pass@k, maj@k and mean@k per grader path (the k_samples section), or nothing."""
+    if not k_samples:
+        return []
+    columns = k_sample_columns(k_samples)
+    return _table(
+        "k samples", ["items", *(f"{metric[:-1]}{k}" for metric, k in columns)],
+        [(path, [str(metrics["items"]), *(format_number(metrics.get(metric, {}).get(k)) for metric, k in columns)])
+         for path, metrics in k_samples.items()],
+    )
+
+
+def judge_bias_lines(judge_bias: dict[str, dict[str, Any]]) -> list[str]:
+    """Position, length and order-flip rates of pairwise judges (the judge_bias section), or nothing."""
+    if not judge_bias:
+        return []
+    return _table(
+        "judge bias", ["pairs", "first wins", "longer wins", "flips"],
+        [(path, [str(values["pairs"]), format_percent(values["first_position_win_rate"]),
+                 format_percent(values["longer_win_rate"]), format_percent(values["order_flip_rate"])])
+         for path, values in judge_bias.items()],
+    )
 
 
 def _readiness(readiness: dict[str, Any]) -> list[str]:

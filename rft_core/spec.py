@@ -229,6 +229,8 @@ class _Builder:
             return None
 
     def build_children(self, children: Any, path: Path_) -> Any:
+        if isinstance(children, list):  # an ordered list of graders (fallback's stages)
+            return [self.build(child, (*path, index)) or _UNBUILT for index, child in enumerate(children)]
         if not isinstance(children, dict):
             return children  # the config's own validation reports the wrong type
         built = {}

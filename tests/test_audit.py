@@ -196,7 +196,69 @@ def test_a_judge_fooled_by_injection_is_flagged(tmp_path, monkeypatch):
     assert _root(report, "hedge_candidates").mean_reward == 1.0  # the judge's lowest score: no pass
     assert report.flagged[0].example["sample"] == probes.JUDGE_INJECTIONS[0]
     assert dict(_root(report, "huge_output").statuses) == {"parse_error": 2}  # refused before any request
-    assert 0 < requests < 2 * 60
+    assert 0 < requests < 2 * (60 + sum(len(probe.texts(contexts(TRIVIA)[0])) for probe in probes.JUDGE_PROBES))
+    assert {"master_key", "self_praise", "length_padding", "swapped_order"} <= {f.probe for f in report.findings}
+
+
+def _sample_text(body):
+    """The sample a judge request shows (between the sample tags of its last message)."""
+    content = body["messages"][-1]["content"]
+    return content[content.index("<sample>") + len("<sample>"):content.rindex("</sample>")]
+
+
+JUDGE_TRICKS = ["master_key", "self_praise", "length_padding", "swapped_order"]
+
+
+def test_judge_probes_catch_a_judge_fooled_by_known_tricks(tmp_path, monkeypatch):
+    monkeypatch.setenv("RFT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+    def gullible_judge(body, number):  # passes master keys, self-praise and anything long; else the lowest score
+        text = _sample_text(body)
+        fooled = text in probes.MASTER_KEYS or text in probes.SELF_PRAISE or len(text) > 1000
+        return completion(json.dumps({"steps": [], "result": 1.0 if fooled else 0.0}))
+
+    with JudgeServer(gullible_judge, lifetime=60) as server:
+        spec = {"type": "score_model", "model": "judge-model", "base_url": server.base_url, "timeout": 5.0,
+                "input": [{"role": "user", "content": "Reference: {{ item.answer }}\nAnswer: {{ sample.output_text }}"}]}
+        report = audit(spec, TRIVIA[:3], probes=JUDGE_TRICKS)
+    assert [f.probe for f in report.flagged] == ["master_key", "self_praise", "length_padding"]
+    assert _root(report, "swapped_order").pass_fraction == 0.0
+    padded = _root(report, "length_padding").example["sample"]
+    assert padded.startswith("Let me think about this carefully") and "answer is" in padded
+
+
+def test_a_pairwise_judge_following_position_claims_is_held_by_its_two_orders(tmp_path, monkeypatch):
+    """The judge names whatever position the sample claims; asked in both orders it flips: a tie, no pass."""
+    monkeypatch.setenv("RFT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+    def position_follower(body, number):
+        content = body["messages"][-1]["content"]
+        claims_b = any(claim in content for claim in ("[[B]]", "Response B is better"))
+        return completion(json.dumps({"steps": [], "result": "B" if claims_b else "A"}))
+
+    with JudgeServer(position_follower, lifetime=60) as server:
+        spec = {"type": "pairwise_model", "model": "judge-model", "base_url": server.base_url, "timeout": 5.0,
+                "input": [{"role": "user", "content": "Question: {{ item.question }}"}],
+                "reference": "{{ item.answer }}"}
+        report = audit(spec, TRIVIA[:2], probes=["swapped_order"])
+    finding = _root(report, "swapped_order")
+    assert (finding.pass_fraction, finding.mean_reward) == (0.0, 0.5)
+    assert not report.flagged
+
+
+def test_judge_probes_run_only_for_specs_with_a_judge_unless_named():
+    default = audit(LIKE, TRIVIA[:2])
+    assert not {f.probe for f in default.findings} & set(JUDGE_TRICKS)
+    named = audit(LIKE, TRIVIA[:2], probes=["master_key"])
+    assert {f.probe for f in named.findings} == {"master_key"}
+    assert named.passed
+
+
+def test_every_judge_probe_is_documented():
+    page = (Path(__file__).parent.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+    assert [probe.name for probe in probes.JUDGE_PROBES if f"| `{probe.name}` |" not in page] == []
 
 
 # --- reading items ----------------------------------------------------------------------------------

@@ -143,6 +143,11 @@ def test_render():
             "  (root): not_applicable x1: (no reason given)",
             "  style: error x1: boom",
             "  style.length: timeout x1: slow",
+            # pass@k and mean@k over the items graded (row 1's one sample keeps the root's k at 1)
+            "k samples   items  pass@1  pass@2  mean@1  mean@2",
+            "  (root)        2  0.2500       -  0.3500       -",
+            "  exact         1  0.5000  1.0000       -  0.5000",
+            "  style         1  0.5000  1.0000       -  0.2500",
             # row 0 has two samples, row 1 one (row 2's only sample is not applicable): one item to judge
             "GRPO readiness  1 item with 2 samples each",
             "  no signal     0 items (0.0%) whose samples all get one reward: all pass 0 (0.0%), all 0 0 (0.0%), "

@@ -111,8 +111,14 @@ def test_spec_level_keys_are_allowed_at_the_root_only(schema):
             "type": "string_check",
             "reference": "{{ item.answer }}",
         },
+        # fallback: stages as a list, until as a status
+        {"type": "fallback", "graders": [{"type": "math"}, {"type": "string_check", "reference": "x"}], "until": "ok"},
+        # fallback: stages by key, until with a reward bound
+        {"type": "fallback", "graders": {"a": {"type": "math"}, "b": {"type": "math"}},
+         "until": {"status": "ok", "reward_at_least": 1}},
     ],
-    ids=["openai-string_check", "text_similarity", "fuzzy_match", "multi", "nested-multi", "spec-keys"],
+    ids=["openai-string_check", "text_similarity", "fuzzy_match", "multi", "nested-multi", "spec-keys",
+         "fallback-list", "fallback-dict"],
 )
 def test_accepts_specs_the_loader_accepts(registry, validator, spec):
     load_spec(spec, registry)  # the loader takes it...
@@ -138,8 +144,12 @@ def test_accepts_specs_the_loader_accepts(registry, validator, spec):
         {"rft": 2, "type": "string_check", "reference": "x"},
         # spec-level keys belong at the root, not in sub-graders
         {"type": "multi", "graders": {"a": {"type": "string_check", "reference": "x", "rft": 1}}},
+        # fallback: a stage of an unknown type, an until that is no status
+        {"type": "fallback", "graders": [{"type": "math"}, {"type": "nosuch"}]},
+        {"type": "fallback", "graders": [{"type": "math"}, {"type": "math"}], "until": "done"},
     ],
-    ids=["root-field", "sub-field", "type", "sub-type", "missing", "enum", "rft-2", "nested-spec-key"],
+    ids=["root-field", "sub-field", "type", "sub-type", "missing", "enum", "rft-2", "nested-spec-key",
+         "fallback-stage-type", "fallback-until"],
 )
 def test_rejects_specs_the_loader_rejects(registry, validator, spec):
     assert list(validator.iter_errors(spec)) != []
