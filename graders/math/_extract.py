@@ -32,7 +32,9 @@ _NUMBER = regex.compile(
 )
 # a list in prose: "none, yes, 0, 1, 42" ends with its last item
 _LIST_SEPARATOR = regex.compile(r"(?:,|;|\s(?:or|and))\s*$")
-_LIST_ITEM = regex.compile(r"(?:^|[\s(])([^\s,;:.()]{1,40}(?:\s[^\s,;:.()]{1,40}){0,2})$")
+_ITEM = r"(?:\([^()]{1,60}\)|\[[^\[\]]{1,60}\]|[^\s,;:()\[\]]{1,40})"  # "(1, 2)", "[0, 1)", "none", "3.5"
+_LIST_ITEM = regex.compile(rf"(?:^|[\s(\[])({_ITEM}(?:\s{_ITEM}){{0,2}})$")
+_BRACKETED = regex.compile(r"[(\[][^()\[\]]{0,60}$")  # the last number inside "(1, 2)": the tuple is the item
 MAX_LIST_ITEMS = 200
 _VERBS = frozenset("is are was were be could would might may can equals equal makes gives get gets has have".split())
 _NOT_ITEMS = frozenset(
@@ -102,7 +104,11 @@ def _number(text: str) -> str | None:
         pass
     if last is None:
         return None
-    start, items = last.start(), []
+    start, stop, items = last.start(), last.end(), []
+    opener = _BRACKETED.search(text, max(0, start - 60), start, timeout=1.0)
+    closer = regex.match(r"[^()\[\]]{0,60}[)\]]", text[stop : stop + 61]) if opener else None
+    if closer:
+        start, stop = opener.start(), stop + closer.end()
     for _ in range(MAX_LIST_ITEMS):
         before = text[max(0, start - 200) : start]
         separator = _LIST_SEPARATOR.search(before, timeout=1.0)
@@ -119,8 +125,8 @@ def _number(text: str) -> str | None:
         items.append(item.group(1))
         start -= len(before) - item.start(1)
     if len(items) >= 2 or any(char.isdigit() for item in items for char in item):
-        return text[start : last.end()]  # a list of candidates: graded as the list, which fails a single reference
-    return last.group(0)
+        return text[start:stop]  # a list of candidates: graded as the list, which fails a single reference
+    return text[start:stop] if closer else last.group(0)
 
 
 _METHODS = {
