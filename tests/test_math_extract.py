@@ -154,7 +154,15 @@ OTHERS = [
     ("spans_joined", "The roots are $x = 1$ and $x = 2$.", ("x = 1 and x = 2", "latex")),
     ("spans_quad_text_and", r"Roots: $1$ \quad\text{and}\quad $2$", ("1 \\quad\\text{and}\\quad 2", "latex")),
     ("span_after_conclusion", "So we have $x = 3$. Then $y = 2x + 1 = 7$.", ("y = 2x + 1 = 7", "latex")),
+    ("conclusion_relation", "Therefore $y \\geq 2$ is the solution set.", ("y \\geq 2", "phrase")),
+    ("matrix_span", "The inverse is $ \\begin{pmatrix}2 & 0 \\\\ 0 & 1\\end{pmatrix} $.", (r"\begin{pmatrix}2 & 0 \\ 0 & 1\end{pmatrix}", "latex")),
+    ("dollars_are_not_a_span", "Each pen costs $3 and each book $12 more.\nShe pays 45 in all", ("45", "number")),
+    ("dollars_across_lines", "It costs $5 each.\nSo she paid $20", ("20", "number")),  # not the span '5 each.\nSo she paid'
+    ("prose_span_skipped", "She pays $5 for each pen and $20 for the bag, and we get $x = 4$.", ("x = 4", "latex")),
     ("last_number", "3 cats and 4 dogs make 7", ("7", "number")),
+    ("number_in_brackets", "The point is at (3, 4)", ("(3, 4)", "number")),  # a tuple, not its last coordinate
+    ("currency_euro", "the price is not 10 but 1,000.99€", ("1,000.99", "number")),
+    ("comma_decimal", "Total : 2,74 $ environ", ("2,74", "number")),  # the comma is read by the parser
     ("thousands", "It costs 1,234.5 dollars in all", ("1,234.5", "number")),
     ("fraction", "she ate 3/4 of it", ("3/4", "number")),
     ("negative", "the change is -12", ("-12", "number")),

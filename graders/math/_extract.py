@@ -93,7 +93,7 @@ def _whole(text: str) -> str | None:
 
 
 def _latex(text: str) -> str | None:
-    spans = math_spans(text)
+    spans = [span for span in math_spans(text) if looks_like_math(span.content)]  # "$5 each and $20": dollars
     return last_joined_spans(text, spans) if spans else None
 
 

@@ -20,6 +20,7 @@ _BOXED = regex.compile(r"\\(?:boxed|fbox)(?![A-Za-z])\s*(\{)?")
 _BARE_BOX_TOKEN = regex.compile(r"\s*([^\s$]+)")  # \boxed 5
 _DELIMITER = regex.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)|(?<!\\)\$")
 _CLOSER_OF = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
+_INLINE = ("$", "\\)")
 _THINK_OPEN = regex.compile(r"<think(?:ing)?>", regex.I)
 _THINK_CLOSE = regex.compile(r"</think(?:ing)?>", regex.I)
 _ANSWER_TAG = regex.compile(r"<(/?)answer>", regex.I)
@@ -87,11 +88,19 @@ def last_boxed(text: str) -> str | None:
 
 
 def math_spans(text: str) -> list[Span]:
-    """Every complete math span in order: one pass over the delimiters."""
+    """Every complete math span in order: one pass over the delimiters.
+
+    Inline spans (``$...$``, ``\\(...\\)``) stay on one line: a ``$`` whose partner is on a later
+    line is a dollar sign ("costs $5 each.\\nThen $20"), and the next delimiter opens afresh.
+    """
     spans = []
     opener: tuple[str, int, int] | None = None  # (closing delimiter expected, span start, content start)
+    previous = 0  # end of the previous delimiter: each stretch of text is looked at once
     for match in _DELIMITER.finditer(text, timeout=1.0):
         token = match.group(0)
+        if opener is not None and opener[0] in _INLINE and text.find("\n", previous, match.start()) >= 0:
+            opener = None
+        previous = match.end()
         if opener is None:
             if token in _CLOSER_OF:
                 opener = (_CLOSER_OF[token], match.start(), match.end())
