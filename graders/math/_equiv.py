@@ -51,15 +51,16 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     if answer == reference:
         return True
     answer_kind, reference_kind = answer[0], reference[0]
-    # equations: "x = 3" against "3"; two equations with a symbol on the left compare their right sides
+    # equations: "x = 3", "f(x) = 2x+3", "10^3 = 1000" against a value are their right side; two
+    # equations whose left sides both name their value compare right sides, others as equations
     if answer_kind == "eq" and reference_kind == "eq":
-        if answer[1][0] == "sym" and reference[1][0] == "sym":
+        if answer[1] == reference[1] or (names_value(answer[1]) and names_value(reference[1])):
             return compare(answer[2], reference[2], options, quick)
         return _equations(answer, reference, options, quick)
     if answer_kind == "eq":
-        return answer[1][0] == "sym" and compare(answer[2], reference, options, quick)
+        return names_value(answer[1]) and compare(answer[2], reference, options, quick)
     if reference_kind == "eq":
-        return reference[1][0] == "sym" and compare(answer, reference[2], options, quick)
+        return names_value(reference[1]) and compare(answer, reference[2], options, quick)
     if reference_kind in ("set", "list", "union"):
         items = _items(answer)
         return items is not None and _unordered(items, _items(reference), options, quick)
@@ -77,6 +78,36 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     return _scalar(answer, reference, options, quick)
 
 
+def names_value(left: tuple) -> bool:
+    """True when the left side of ``left = value`` only names or computes the value.
+
+    A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)`` (symbols under products,
+    quotients and tuples); a constant: ``10^3``, ``\\log_2 8``, ``17 \\bmod 5``; a limit.
+    ``2x + 1 = 5`` or ``y - 2x = 3`` is an equation instead.
+    """
+    kind = left[0]
+    if kind == "func" and left[1] == "lim":
+        return True
+    return is_constant(left) or _is_label(left)
+
+
+def _is_label(node: tuple) -> bool:
+    kind = node[0]
+    if kind == "sym":
+        return True
+    if kind in ("mul", "tuple", "list"):
+        return all(_is_label(child) for child in node[1])
+    return kind == "div" and _is_label(node[1]) and _is_label(node[2])
+
+
+def _named(items: list) -> dict | None:
+    """``k = 45, n = 2`` as {"k": 45, "n": 2}, when every item names a different variable; else None."""
+    if not all(item[0] == "eq" and item[1][0] == "sym" for item in items):
+        return None
+    named = {item[1][1]: item[2] for item in items}
+    return named if len(named) == len(items) else None
+
+
 def _items(node: tuple) -> list | None:
     kind = node[0]
     if kind in ("set", "list", "tuple", "union"):
@@ -87,6 +118,9 @@ def _items(node: tuple) -> list | None:
 
 
 def _unordered(answers: list, references: list, options: Options, quick: bool) -> bool:
+    named_answers, named_references = _named(answers), _named(references)
+    if named_answers is not None and named_references is not None and named_answers.keys() == named_references.keys():
+        return all(compare(named_answers[name], value, options, quick) for name, value in named_references.items())
     if len(answers) != len(references):
         # a set written with a repeated element, {1, 1, 2}: compare distinct structures
         if len(set(map(repr, answers))) != len(set(map(repr, references))):
@@ -151,6 +185,8 @@ def _scalar_equal(answer: tuple, reference: tuple, options: Options, quick: bool
     if a is not None and r is not None:
         if a == r:
             return True
+        if a.denominator == 1 and r.denominator == 1:
+            return False  # whole numbers are counted, never rounded: 6.4 \times 10^6 is not 6400001
         if has_decimal(answer) or has_decimal(reference):
             return _close(float(a), float(r), options)
         return False
@@ -237,18 +273,26 @@ def _sympy_equal(answer: tuple, reference: tuple, options: Options) -> bool:
         if inexact:
             return _close(va.real, vr.real, options) and _close(va.imag, vr.imag, options)
         if abs(va - vr) > 1e-9 * max(1.0, abs(vr)):
-            return False
-        difference = sympy.N(a - r, 60)
-        return bool(abs(difference) < sympy.Float(10) ** -45 * max(1, abs(complex(vr))))
+            return False  # a numeric difference may refuse equality, never prove it
+        return _proved_zero(a - r)
     if not options.symbolic:
         return False
-    difference = a - r
-    try:
-        if sympy.simplify(difference) == 0:
-            return True
-    except (TypeError, ValueError, RecursionError, ZeroDivisionError, NotImplementedError):
-        pass
+    if _proved_zero(a - r):
+        return True
     return _numeric_check(a, r, options, inexact)
+
+
+def _proved_zero(difference) -> bool:
+    """True only when sympy shows the difference of two exact expressions is zero (no numeric guess)."""
+    import sympy
+
+    if difference == 0:
+        return True
+    try:
+        simplified = sympy.simplify(difference)
+        return simplified == 0 or simplified.is_zero is True or sympy.sqrtdenest(sympy.radsimp(simplified)) == 0
+    except (TypeError, ValueError, RecursionError, ZeroDivisionError, NotImplementedError, AttributeError):
+        return False
 
 
 def _random_point(generator: random.Random, symbols: list) -> dict:
@@ -266,7 +310,8 @@ def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
 
     The points are exact rationals, so a polynomial or rational difference is computed
     exactly, and sympy's adaptive evalf measures any other difference without the
-    cancellation a float subtraction would suffer.
+    cancellation a float subtraction would suffer. When both sides are exact, a point only
+    agrees when the difference there is exactly zero: numbers may refuse equality, never prove it.
     """
     import sympy
 
@@ -279,7 +324,13 @@ def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
             va, vr = a.subs(point), r.subs(point)
             if va.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or vr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
                 continue
-            difference = complex(sympy.N(va - vr, 30, maxn=200))
+            exact_difference = va - vr
+            if not inexact and exact_difference == 0:
+                agreed += 1
+                if agreed >= options.numeric_points:
+                    return True
+                continue
+            difference = complex(sympy.N(exact_difference, 30, maxn=200))
             scale = max(abs(complex(sympy.N(va, 15))), abs(complex(sympy.N(vr, 15))))
         except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
             continue
@@ -288,7 +339,7 @@ def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
         if inexact:
             if abs(difference) > max(options.rel_tol * scale, options.abs_tol):
                 return False
-        elif abs(difference) > 1e-20:  # evalf's accuracy is relative to the difference itself
+        elif abs(difference) > 1e-20 or not _proved_zero(exact_difference):
             return False
         agreed += 1
         if agreed >= options.numeric_points:
