@@ -116,6 +116,9 @@ PHRASES = [
     ("gsm8k_in_phrase", "Answer: #### 5", "5"),
     ("then_4000_chars", "The final answer is 42.\n" + FILLER.replace("step", "step 3"), "42"),
     ("upper_case", "ANSWER: 8", "8"),
+    ("prm800k_heading", "So there are 12 ways.\n\n# Answer\n\n12", "12"),
+    ("metamath", "She has 5 + 7 = 12 pens.\nThe answer is: 12", "12"),
+    ("bold_value", "The final answer is **18**.", "18"),  # the opening ** is read as lead, the closing one dropped
     ("french", "Donc la réponse est 12.", "12"),
     ("french_colon", "Réponse : $\\frac{2}{3}$", r"\frac{2}{3}"),
     ("french_final", "Réponse finale : 7", "7"),
@@ -235,8 +238,13 @@ def test_last_boxed_reads_a_math_solution():
         "1, " * 100_000 + "2",
         "a" * 500_000 + "1",
         "\\[" * 100_000,
+        "a1" * 300_000,
+        "So the total is 1. " * 30_000,
     ],
-    ids=["boxes", "dollars", "answer_tags", "think_tags", "phrases", "conclusions", "long_list", "long_word", "displays"],
+    ids=[
+        "boxes", "dollars", "answer_tags", "think_tags", "phrases", "conclusions", "long_list", "long_word", "displays",
+        "digits_in_words", "conclusions_with_values",
+    ],
 )
 def test_hostile_outputs_are_linear(text):
     start = time.perf_counter()

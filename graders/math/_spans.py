@@ -17,6 +17,7 @@ __all__ = [
 ]
 
 _BOXED = regex.compile(r"\\(?:boxed|fbox)(?![A-Za-z])\s*(\{)?")
+_BRACE = regex.compile(r"\\.|[{}]", regex.S)  # an escaped character is skipped whole
 _BARE_BOX_TOKEN = regex.compile(r"\s*([^\s$]+)")  # \boxed 5
 _DELIMITER = regex.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)|(?<!\\)\$")
 _CLOSER_OF = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
@@ -43,17 +44,12 @@ def _closing_braces(text: str, start: int) -> dict[int, int]:
     """Position of each ``{`` from ``start`` on -> position of its ``}`` (escaped braces skipped)."""
     closing: dict[int, int] = {}
     stack: list[int] = []
-    position, end = start, len(text)
-    while position < end:
-        char = text[position]
-        if char == "\\":
-            position += 2
-            continue
+    for brace in _BRACE.finditer(text, start, timeout=1.0):  # the C scanner skips the text between braces
+        char = brace.group(0)
         if char == "{":
-            stack.append(position)
+            stack.append(brace.start())
         elif char == "}" and stack:
-            closing[stack.pop()] = position
-        position += 1
+            closing[stack.pop()] = brace.start()
     return closing
 
 
@@ -62,6 +58,8 @@ def boxed_contents(text: str) -> list[str]:
 
     A box inside a box gives the inner content only; an unclosed box is skipped.
     """
+    if "\\boxed" not in text and "\\fbox" not in text:
+        return []
     matches = list(_BOXED.finditer(text, timeout=1.0))
     if not matches:
         return []
@@ -147,6 +145,8 @@ def without_delimiters(text: str, spans: list[Span]) -> str:
 
 def thinking_unfinished(text: str) -> bool:
     """A ``<think>`` with no ``</think>`` after it: the output stopped while reasoning."""
+    if "<" not in text:
+        return False
     opened = None
     for opened in _THINK_OPEN.finditer(text, timeout=1.0):
         pass
@@ -160,6 +160,8 @@ def answer_parts(text: str) -> list[str]:
     an output that never closes its ``<think>`` has no part. When ``<answer>...</answer>`` tags
     are present, their contents are the parts.
     """
+    if "<" not in text:
+        return [text]
     if thinking_unfinished(text):
         return []
     closed = None
