@@ -28,7 +28,7 @@ _ANSWER = r"answer|r[ée]ponse|respuesta|resposta|risposta|antwort|ответ|�
 _QUALIFIER = r"(?:\s+(?:to|for|of)\s[^.:\n$]{0,50}?)?"
 _VERB = (
     r"\s*(?:\*\*)?\s*(?:(?:is|was|will\s+be|would\s+be|should\s+be|equals|est|es|ist|lautet|è|é)(?![A-Za-z])"
-    r"|[:：=是为為は])"
+    r"|[:：=是为為は은는])"
 )
 _ANSWER_WORDS = ("answer", "réponse", "reponse", "respuesta", "resposta", "risposta", "antwort", "ответ", "答", "정답",
                  "jawaban", "cevap")  # every phrase below holds one of these
