@@ -55,6 +55,8 @@ CASES = [
     ("german", "Die Antwort ist 8.", "8", 1.0),
     ("chinese", "所以答案是 12。", "12", 1.0),
     ("russian", "Ответ: 10", "10", 1.0),
+    ("text_answer", "Evelyn", r"\text{Evelyn}", 1.0),  # a short text against a text reference
+    ("text_answer_wrong", "Carla", r"\text{Evelyn}", 0.0),
     # several answers that are one answer
     ("two_boxes_set", r"The solutions are $\boxed{1}$ and $\boxed{2}$.", r"\{1, 2\}", 1.0),
     ("two_boxes_list", r"\boxed{2}, \boxed{1}", "1, 2", 1.0),

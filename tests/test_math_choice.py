@@ -49,6 +49,11 @@ CHOICES = [
     ("letter_after_values", "Answer: 72 or 3 or B", ("B", "...")),  # listed after other candidates
     ("letter_repeated", "The answer is B B B B.", ("B", "B", "B", "B")),  # degenerate repetition is no answer
     ("letter_then_its_value", "The answer is (C) 18.", ("C",)),  # the option's value after its letter is fine
+    ("text_letter_repeated", r"\text{(C)} \text{(C)} \text{(C)}", ("C", "C", "C")),
+    ("text_letter_after_words", r"\text{Monday} or Evelyn or yes or \text{(C)}", ("C", "...")),
+    ("boxed_letter_among_words", r"\boxed{\text{(C)}, \text{Monday}, Evelyn}", ("C", "Monday", "Evelyn")),
+    ("numbered_candidates", "1. 12\n2. Evelyn\n3. \\text{(C)}", ("C", "...")),
+    ("so_comma", "Final answer: so, C.", ("C",)),  # a connective before the comma is not a candidate
     # nothing
     ("no_letter", "I am not sure about this one.", ()),
     ("only_listed_options", "(A) 12 (B) 15 (C) 18 (D) 21", ()),  # the question's options copied back

@@ -172,12 +172,17 @@ OTHERS = [
     ("negative", "the change is -12", ("-12", "number")),
     ("sentence_cot", "Janet has 16 eggs. She eats 3 and bakes with 4.\nShe sells 9 eggs for $2 each, making 18 dollars.", ("18", "number")),
     ("in_total_is_not_a_list", "In total, 42", ("42", "number")),
-    ("digit_inside_word", "The code AZYUK2A opens it", None),  # a digit inside a word is no answer
-    ("subscript", "we need x_2 here", None),
+    ("digit_inside_word", "The code AZYUK2A opens it", ("The code AZYUK2A opens it", "text")),  # no number: 2 is in a word
+    ("subscript", "we need x_2 here", ("we need x_2 here", "text")),  # no number: 2 is a subscript
+    ("short_text", "Evelyn", ("Evelyn", "text")),  # compared as text with a text reference
     ("candidate_list", "none, unknown, yes, 0, 1, 42", ("none, unknown, yes, 0, 1, 42", "number")),  # the list, not 42
     ("numbered_hedge", "It could be 3, 4 or 5", ("3, 4 or 5", "number")),
-    ("nothing", "no digits here", None),
+    ("numbered_list", "1. Monday\n2. Evelyn\n3. 12", ("1. Monday\n2. Evelyn\n3. 12", "number")),  # every candidate
+    ("bracketed_list", "Monday or Evelyn or (-1, 3)", ("Monday or Evelyn or (-1, 3)", "number")),
+    ("repeated_value", "Evelyn says (0, 3) (0, 3) (0, 3)", ("(0, 3) (0, 3) (0, 3)", "number")),
+    ("long_prose", "no digits here, " * 5, None),  # over the length of a short text answer
     ("empty", "", None),
+    ("blank", " \n ", None),
 ]
 
 
@@ -217,7 +222,7 @@ def test_order_is_the_methods_order():
     text = "#### 5\n\\boxed{6}"
     assert extract(text) == ("6", "boxed")
     assert extract(text, ["gsm8k", "boxed"]) == ("5", "gsm8k")
-    assert EXTRACTORS == ("boxed", "phrase", "gsm8k", "whole", "latex", "number")
+    assert EXTRACTORS == ("boxed", "phrase", "gsm8k", "whole", "latex", "number", "text")
     assert extract("3+2", ["number"]) == ("2", "number")  # without 'whole' the old cut-down behaviour
 
 

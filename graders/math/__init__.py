@@ -1,7 +1,8 @@
 """``math``: is the final answer in the sample mathematically equal to the reference?
 
 The answer is extracted (after ``</think>``, inside ``<answer>`` tags: every ``\\boxed{}``, an
-answer phrase, ``#### 42``, a bare math answer, the last LaTeX span, the last number of prose), cleaned, and parsed by our own parser into a small tree that is checked
+answer phrase, ``#### 42``, a bare math answer, the last LaTeX span, the last number of prose,
+a short text), cleaned, and parsed by our own parser into a small tree that is checked
 against size caps. Numbers are compared exactly in-process; anything that needs sympy is
 compared in a worker process that is killed at the deadline. Model text is never
 evaluated: no ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
@@ -25,10 +26,11 @@ from ._extract import EXTRACTORS, extract, last_boxed
 from ._parse import Caps, ParseFailure, TooComplex, clean, is_constant, parse, parse_choice
 from ._spans import thinking_unfinished
 from ._pool import get_pool
+from ._several import offers_several
 
 __all__ = ["MathGrader", "register_graders"]
 
-Extractor = Literal["boxed", "phrase", "gsm8k", "whole", "latex", "number"]
+Extractor = Literal["boxed", "phrase", "gsm8k", "whole", "latex", "number", "text"]
 
 
 class MathConfig(GraderConfig):
@@ -46,7 +48,7 @@ class MathConfig(GraderConfig):
     extractors: list[Extractor] = Field(
         default=list(EXTRACTORS),
         min_length=1,
-        description="Built-in extraction methods, tried in this order: boxed, phrase, gsm8k, whole, latex, number.",
+        description="Built-in extraction methods, tried in this order: boxed, phrase, gsm8k, whole, latex, number, text.",
     )
     rel_tol: float = Field(
         default=1e-6, ge=0, description="Relative tolerance when either side is a decimal (inexact) number."
@@ -186,6 +188,8 @@ class MathGrader(Grader):
                 f"answer {_preview(extracted)} has {len(extracted):,} characters, "
                 f"over max_answer_chars={self.config.max_answer_chars:,}"
             )
+        if offers_several(extracted):  # "12, \text{Monday}, Evelyn, yes": cleaning would keep only the 12
+            return Result(0.0, Status.OK, "several answers offered", {}, {"extracted": extracted, "method": method, "decided": "text"})
         answer_text = clean(extracted)
         cleaned_refs = tuple(map(_clean_reference, references))
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import regex
 
-from ._parse import parse_choice
 from ._phrases import answer_sentence
 from ._spans import answer_parts, boxed_contents
 
@@ -20,14 +19,21 @@ _ARTICLE_OR_PRONOUN = regex.compile(r"\s+(?!(?:is|was|seems|looks|appears|must|s
 _NEGATED = regex.compile(
     r"(?i)(?:not|n't|never|rule\s+out|eliminate|exclude|rather\s+than|instead\s+of|neither|nor)\s+(?:be\s+)?(?:option\s+)?\(?$"
 )
-_SEPARATOR = r"(?:,|/|&|;|\\lor|\\text\{\s*(?:or|and)\s*\}|(?i:or|and|und|et|ou|o|y)(?![A-Za-z])|或|和)"
-# another candidate right after the letter ("B, 72", "A or B", "B B"): a letter, a number, a command, a bracket
+_SEPARATOR = r"(?:,|/|&|;|\\lor|\\text\{\s*(?:or|and)\s*\}|(?<![A-Za-z])(?i:or|and|und|et|ou|o|y)(?![A-Za-z])|或|和)"
+# what may wrap a candidate: \text{(C)}, **C**, $C$
+_OPEN = r"(?:\\(?:text|textbf|mathrm|mathbf)\s*\{|\*\*|\$|\()*"
+_CLOSE = r"(?:[)}$]|\*\*)*"
+# another candidate right after the letter ("B, 72", "A or B", "B B", "\text{(C)}, \text{Monday}")
 _NEXT = regex.compile(
-    rf"\)?(?:\*\*)?\s*(?:{_SEPARATOR}\s*(?:\*\*)?\s*(?:\(([A-Ja-j])\)|([A-J])(?![A-Za-z0-9])|(-?\d+(?:[./]\d+)*|\\[A-Za-z]+|[(\[]))"
-    r"|\s+\(?([A-J])\)?(?![A-Za-z0-9]))"
+    rf"{_CLOSE}\s*(?:{_SEPARATOR}\s*{_OPEN}\s*(?:([A-Ja-j])(?![A-Za-z0-9])|(-?\d+(?:[./]\d+)*|\\[A-Za-z]+|[(\[]|[A-Z][a-z]+))"
+    rf"|\s+{_OPEN}([A-J]){_CLOSE}(?![A-Za-z0-9]))"
 )
-# another candidate right before it ("72 or B", "3, B")
-_PREVIOUS = regex.compile(rf"(?:(?<![A-Za-z])[A-J]|[0-9}})\]])\)?(?:\*\*)?\s*{_SEPARATOR}\s*(?:\*\*)?\s*\(?$")
+# another candidate right before it ("72 or B", "Monday, \text{(C)}", "C C"), unless a connective ("So, C")
+_PREVIOUS = regex.compile(rf"(\S+?)[*:.]*\s*({_SEPARATOR})\s*{_OPEN}\s*$")
+_SAME_BEFORE = regex.compile(rf"(?<![A-Za-z0-9]){_OPEN}\(?[A-J]\)?{_CLOSE}\s+{_OPEN}$")
+_CONNECTIVES = frozenset("so therefore thus hence well ok okay hmm yes answer is then now sure".split())
+_NUMBERED_ITEM = regex.compile(r"(?:^|\n)[ \t]*\d{1,3}[.)][ \t]*" + _OPEN + r"$")  # "20. \text{(C)}"
+_NUMBERED_LINES = regex.compile(r"(?m)^[ \t]*\d{1,3}[.)]\s")
 _PROSE = regex.compile(
     r"(?i:it'?s|it\s+is|i\s+think|i\s+choose|i\s+pick|i\s+select|i'?d\s+(?:go\s+with|choose|pick|say)|go\s+with"
     r"|option|choice|answer\s*:?\s*(?:is\s*)?)\s*(?:option\s+|choice\s+)?(?:\*\*)?\s*(?:\(([A-Ja-j])\)|([A-J]))(?![A-Za-z0-9'’])"
@@ -40,7 +46,7 @@ _LISTED_OPTION = regex.compile(r"(?<![A-Za-z0-9])\(([A-J])\)")
 MAX_LETTERS = 10
 MAX_BARE_CHARS = 40
 MIN_LISTED_OPTIONS = 3
-_BARE_LETTERS = regex.compile(r"[\s(*$]*[A-J][\s).*$]*(?:,|/|or|and|&|$)")
+_BARE_LETTER = regex.compile(r"\s*(?:(?i:option|choice)\s*)?(?:\*\*|\$|\\text\{|\()*[A-J](?![A-Za-z0-9])")
 
 
 def _run(text: str, start: int, end: int, letter: str) -> tuple[str, ...]:
@@ -49,8 +55,13 @@ def _run(text: str, start: int, end: int, letter: str) -> tuple[str, ...]:
     One candidate is an answer; a run of several (even the same letter again) is a hedge.
     """
     run = [letter]
-    if _PREVIOUS.search(text, max(0, start - 60), start, timeout=1.0):
+    previous = _PREVIOUS.search(text, max(0, start - 60), start, timeout=1.0)
+    if previous and (previous.group(2) != "," or previous.group(1).casefold() not in _CONNECTIVES):
         run.append("...")  # something was listed before it
+    elif _SAME_BEFORE.search(text, max(0, start - 60), start, timeout=1.0):
+        run.append("...")  # a letter right before it: "C C C"
+    elif _NUMBERED_ITEM.search(text, max(0, start - 60), start, timeout=1.0) and len(_NUMBERED_LINES.findall(text)) > 1:
+        run.append("...")  # an item of a numbered list of candidates
     position = end
     for _ in range(MAX_LETTERS):
         following = _NEXT.match(text, position, timeout=1.0)
@@ -96,8 +107,7 @@ def _in_prose(text: str) -> tuple[str, ...]:
 def _in_part(text: str) -> tuple[str, ...]:
     boxes = boxed_contents(text)
     if boxes:
-        runs = [(parse_choice(box),) if parse_choice(box) else letters_in(box) for box in boxes]
-        found = _combine(run for run in runs if run)
+        found = _combine(run for run in map(letters_in, boxes) if run)
         if found:
             return found
     sentence = answer_sentence(text)
@@ -105,12 +115,8 @@ def _in_part(text: str) -> tuple[str, ...]:
         found = letters_in(sentence)
         if found:
             return found
-    if len(text.strip()) <= MAX_BARE_CHARS and not _lists_options(text):  # "B", "(C).", "A or B or C"
-        whole = parse_choice(text)
-        if whole:
-            return (whole,)
-        if _BARE_LETTERS.match(text):
-            return letters_in(text)
+    if len(text.strip()) <= MAX_BARE_CHARS and _BARE_LETTER.match(text) and not _lists_options(text):
+        return letters_in(text)  # "B", "(C).", "B) 42", "Option C", "A or B or C"
     return _in_prose(text)
 
 

@@ -3,7 +3,7 @@
 Only the part after ``</think>`` counts, and inside ``<answer>`` tags when there are any. In
 that part the methods are tried in order: every ``\\boxed{}``, an answer phrase, a GSM8K
 ``####`` line, the whole part when it is a bare math answer, the last math span, the last
-number of prose. Several different answers (boxes, tags) come back as one list, which does not
+number of prose, a short text. Several different answers (boxes, tags) come back as one list, which does not
 equal a single reference: offering candidates is not answering.
 
 Every pattern here is linear (no nested quantifiers over the same characters), and the
@@ -21,7 +21,7 @@ from ._spans import answer_parts, boxed_contents, last_boxed, last_joined_spans,
 
 __all__ = ["EXTRACTORS", "extract", "last_boxed", "looks_like_math"]
 
-EXTRACTORS = ("boxed", "phrase", "gsm8k", "whole", "latex", "number")
+EXTRACTORS = ("boxed", "phrase", "gsm8k", "whole", "latex", "number", "text")
 """The default extraction order; the first method that finds something wins."""
 
 _GSM8K = regex.compile(r"####\s*([^\n]*)")
@@ -32,11 +32,15 @@ _NUMBER = regex.compile(
 )
 # a list in prose: "none, yes, 0, 1, 42" ends with its last item
 _LIST_SEPARATOR = regex.compile(r"(?:,|;|\s(?:or|and))\s*$")
-_ITEM = r"(?:\([^()]{1,60}\)|\[[^\[\]]{1,60}\]|[^\s,;:()\[\]]{1,40})"  # "(1, 2)", "[0, 1)", "none", "3.5"
-_LIST_ITEM = regex.compile(rf"(?:^|[\s(\[])({_ITEM}(?:\s{_ITEM}){{0,2}})$")
+# "(1, 2)", "[0, 1)", "none", "\text{(C)}"; never the words "or"/"and" that join items
+_ITEM = r"(?!(?:or|and)(?:\s|$))(?:\([^()]{1,60}\)|\[[^\[\]]{1,60}\]|[^\s,;:]{1,60})"
+_LIST_ITEM = regex.compile(rf"(?:^|\s)({_ITEM}(?:\s{_ITEM}){{0,2}})$")
 _BRACKETED = regex.compile(r"[(\[][^()\[\]]{0,60}$")  # the last number inside "(1, 2)": the tuple is the item
+_CLOSING = regex.compile(r"[^()\[\]]{0,60}[)\]]")
 MAX_LIST_ITEMS = 200
 NUMBER_WINDOW = 80  # characters before the last digit that one number (with its separators) may span
+_NUMBERED_ITEM = regex.compile(r"(?:^|\n)[ \t]*\d{1,3}[.)][ \t]*$")
+_NUMBERED_LINES = regex.compile(r"(?m)^[ \t]*\d{1,3}[.)]\s")
 _LAST_DIGIT = regex.compile(r"(?r)\d")  # searched backwards from the end
 _VERBS = frozenset("is are was were be could would might may can equals equal makes gives get gets has have".split())
 _NOT_ITEMS = frozenset(
@@ -44,6 +48,7 @@ _NOT_ITEMS = frozenset(
 )  # "So, in total, 42" is a sentence, not a list
 # --- a bare answer: short, and no word of prose in it ---
 MAX_WHOLE_CHARS = 400
+MAX_TEXT_CHARS = 60
 _MATH_WORDS = frozenset(
     "sqrt pi sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh ln log exp inf infty infinity oo abs "
     "factorial binomial and or mod gcd lcm min max det".split()
@@ -118,16 +123,16 @@ def _last_number(text: str) -> regex.Match | None:
     return None
 
 
-def _number(text: str) -> str | None:
-    """The last number of prose; when it ends a list ("none, yes, 0, 1, 42"), the whole list."""
-    last = _last_number(text)
-    if last is None:
-        return None
-    start, stop, items = last.start(), last.end(), []
+def _bracketed(text: str, start: int, stop: int) -> tuple[int, int] | None:
+    """The bounds of the bracket group around ``text[start:stop]`` ("(1, 2)", "[0, 1)"), or None."""
     opener = _BRACKETED.search(text, max(0, start - 60), start, timeout=1.0)
-    closer = regex.match(r"[^()\[\]]{0,60}[)\]]", text[stop : stop + 61]) if opener else None
-    if closer:
-        start, stop = opener.start(), stop + closer.end()
+    closer = _CLOSING.match(text, stop, min(len(text), stop + 61), timeout=1.0) if opener else None
+    return (opener.start(), closer.end()) if closer else None
+
+
+def _list_start(text: str, start: int) -> tuple[int, list[str]]:
+    """Where the list of items ending at ``start`` begins ("none, yes, 0, 1, 42"), and its earlier items."""
+    items: list[str] = []
     for _ in range(MAX_LIST_ITEMS):
         before = text[max(0, start - 200) : start]
         separator = _LIST_SEPARATOR.search(before, timeout=1.0)
@@ -143,13 +148,45 @@ def _number(text: str) -> str | None:
             break
         items.append(item.group(1))
         start -= len(before) - item.start(1)
+    return start, items
+
+
+def _number(text: str) -> str | None:
+    """The last number of prose (the bracket group around it, if any). When it ends a list of
+    candidates ("none, yes, 0, 1, 42", a numbered list, the same value over and over), the list."""
+    last = _last_number(text)
+    if last is None:
+        return None
+    bounds = _bracketed(text, last.start(), last.end())
+    start, stop = bounds or last.span()
+    if _NUMBERED_ITEM.search(text, max(0, start - 12), start) and len(_NUMBERED_LINES.findall(text)) > 1:
+        return text[_NUMBERED_LINES.search(text).start() : stop].strip()  # "1. 7\n2. 12\n3. 42"
+    list_start, items = _list_start(text, start)
     if len(items) >= 2 or any(char.isdigit() for item in items for char in item):
-        return text[start:stop]  # a list of candidates: graded as the list, which fails a single reference
-    return text[start:stop] if closer else last.group(0)
+        return text[list_start:stop]  # graded as the list, which fails a single reference
+    return _repeated_run(text, start, text[start:stop])
+
+
+def _repeated_run(text: str, start: int, found: str) -> str:
+    """``found`` with the copies of it right before it ("(0, 3) (0, 3) (0, 3)"): degenerate text, not an answer."""
+    copies = 1
+    while copies < MAX_LIST_ITEMS:
+        before = text[:start].rstrip()
+        if not before.endswith(found) or len(before) == len(found):
+            break
+        start, copies = len(before) - len(found), copies + 1
+    return " ".join([found] * copies)
+
+
+def _text(text: str) -> str | None:
+    """A short output with no math in it ("Evelyn", "Monday"): compared as text with a text reference."""
+    text = text.strip()
+    return text if 0 < len(text) <= MAX_TEXT_CHARS else None
 
 
 _METHODS = {
-    "boxed": _boxed, "phrase": _phrase, "gsm8k": _gsm8k, "whole": _whole, "latex": _latex, "number": _number
+    "boxed": _boxed, "phrase": _phrase, "gsm8k": _gsm8k, "whole": _whole, "latex": _latex, "number": _number,
+    "text": _text,
 }  # fmt: skip
 
 
