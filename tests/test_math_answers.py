@@ -90,6 +90,8 @@ GUARDS = [
     ("phrase_hedge", "The answer is 3 or 4.", "4"),
     ("span_hedge", "The answer is $3$ or $4$.", "3"),
     ("candidate_list", "none, unknown, yes, 0, 1, 42", "42"),
+    ("candidate_list_answer_first", r"12, \text{Monday}, Evelyn, yes", "12"),
+    ("repeated_value", "42 42 42 42", "42"),
     ("numbered_candidates", "1. 7\n2. 12\n3. 42", "42"),
     ("answer_tags_differ", "<answer>3</answer><answer>4</answer>", "4"),
     ("letters_hedge", "A or B or C", "A"),

@@ -177,6 +177,8 @@ OTHERS = [
     ("short_text", "Evelyn", ("Evelyn", "text")),  # compared as text with a text reference
     ("candidate_list", "none, unknown, yes, 0, 1, 42", ("none, unknown, yes, 0, 1, 42", "number")),  # the list, not 42
     ("numbered_hedge", "It could be 3, 4 or 5", ("3, 4 or 5", "number")),
+    ("list_after_number", "12, \\text{Monday}, Evelyn, yes", ("12, \\text{Monday}, Evelyn, yes", "number")),
+    ("apposition_after_number", "So she has 12, which is even.", ("12", "number")),
     ("numbered_list", "1. Monday\n2. Evelyn\n3. 12", ("1. Monday\n2. Evelyn\n3. 12", "number")),  # every candidate
     ("bracketed_list", "Monday or Evelyn or (-1, 3)", ("Monday or Evelyn or (-1, 3)", "number")),
     ("repeated_value", "Evelyn says (0, 3) (0, 3) (0, 3)", ("(0, 3) (0, 3) (0, 3)", "number")),

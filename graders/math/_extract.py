@@ -39,6 +39,7 @@ _BRACKETED = regex.compile(r"[(\[][^()\[\]]{0,60}$")  # the last number inside "
 _CLOSING = regex.compile(r"[^()\[\]]{0,60}[)\]]")
 MAX_LIST_ITEMS = 200
 NUMBER_WINDOW = 80  # characters before the last digit that one number (with its separators) may span
+_FOLLOWING_ITEMS = regex.compile(r"(?:\s*(?:,|;|\s(?:or|and))\s*[^\s,;.][^,;\n]{0,60}){2,50}")  # two items or more
 _NUMBERED_ITEM = regex.compile(r"(?:^|\n)[ \t]*\d{1,3}[.)][ \t]*$")
 _NUMBERED_LINES = regex.compile(r"(?m)^[ \t]*\d{1,3}[.)]\s")
 _LAST_DIGIT = regex.compile(r"(?r)\d")  # searched backwards from the end
@@ -162,8 +163,11 @@ def _number(text: str) -> str | None:
     if _NUMBERED_ITEM.search(text, max(0, start - 12), start) and len(_NUMBERED_LINES.findall(text)) > 1:
         return text[_NUMBERED_LINES.search(text).start() : stop].strip()  # "1. 7\n2. 12\n3. 42"
     list_start, items = _list_start(text, start)
-    if len(items) >= 2 or any(char.isdigit() for item in items for char in item):
-        return text[list_start:stop]  # graded as the list, which fails a single reference
+    following = _FOLLOWING_ITEMS.match(text, stop, timeout=1.0)
+    if following:  # "12, \text{Monday}, Evelyn, yes": more candidates after the last number
+        stop = following.end()
+    if following or len(items) >= 2 or any(char.isdigit() for item in items for char in item):
+        return text[list_start:stop].strip()  # graded as the list, which fails a single reference
     return _repeated_run(text, start, text[start:stop])
 
 
