@@ -102,6 +102,11 @@ PHRASES = [
     ("display_on_next_lines", "The answer is:\n\\[\n\\frac{3}{4}\n\\]\nThat is all.", r"\frac{3}{4}"),
     ("variable_then_value", "Final Answer: The largest $n$ is 34.", "34"),  # not the variable n
     ("named_value", "The answer is: the number of apples is 42.", "42"),
+    ("named_subscript", "The final answer: $a_{10}$ is 512.", "512"),
+    ("equation_kept", "The answer is x + y = 5.", "x + y = 5"),  # an expression before '=' is not a name
+    ("expression_span_kept", "The answer is $x + y$ = 5.", "x + y = 5"),
+    ("which_is_value", "The answer is the number of ways, which is 12.", "12"),
+    ("that_there_are", "The final answer is that there are 12 ways.", "12 ways"),
     ("span_equation", "So the answer is $x = 2$ I think", "x = 2"),
     ("words_then_span", "The answer is for sure $5$.", "5"),
     ("words_then_number", "The answer is definitely 12 apples.", "12 apples"),

@@ -48,7 +48,7 @@ _NOT_ITEMS = frozenset(
     "so then thus hence therefore total finally overall altogether now well here answer result sum".split()
 )  # "So, in total, 42" is a sentence, not a list
 # --- a bare answer: short, and no word of prose in it ---
-MAX_WHOLE_CHARS = 400
+MAX_WHOLE_CHARS = 1000
 MAX_TEXT_CHARS = 60
 _MATH_WORDS = frozenset(
     "sqrt pi sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh ln log exp inf infty infinity oo abs "

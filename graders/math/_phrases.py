@@ -11,7 +11,7 @@ import string
 
 import regex
 
-from ._spans import Span, joined_spans, math_spans
+from ._spans import Span, joined_spans, math_spans, without_delimiters
 
 __all__ = ["answer_sentence", "conclusion_sentence", "value_of"]
 
@@ -43,6 +43,10 @@ _SENTENCE_END = regex.compile(r"\.(?=\s*$|\s+[^a-z0-9\s])|\.\s*\n|[。！？?]|\
 _COPULA = regex.compile(
     r"(?i)(?<![A-Za-z\\])(?:is|are|was|were|equals|equal\s+to|comes\s+to|est|ist|es|è|是|为|為)(?![A-Za-z])|(?<![<>!=\\])=(?!=)"
 )
+# a subject that only names the answer: words and names ($n$, $a_1$, $\theta$, $f(x)$), no digits or operators
+_NAME = regex.compile(r"\\?[A-Za-z]+(?:_\{?\w+\}?)?(?:\([A-Za-z]\))?")
+_NOT_A_NAME = regex.compile(r"[\d+*/^=<>]|\s-\s")
+_MATH_AFTER = regex.compile(r"\s*[=<>+*/^\d-]")
 _APPOSITION = regex.compile(r"(?i)(?:which|that|this|it)\s*$")  # "5, which is prime": not a subject
 _LEADING_WORDS = regex.compile(
     r"(?:(?!(?:sqrt|pi|sin|cos|tan|log|ln|exp|frac|infty|inf)(?![A-Za-z]))[A-Za-z][a-z']+[\s,]+)+"
@@ -129,8 +133,9 @@ def _subject_split(sentence: str, spans: list[Span]) -> str | None:
             continue
         before, after = sentence[: copula.start()], sentence[copula.end() :]
         outside = "".join(_outside(before, spans))
-        if _DIGIT.search(outside) or len(before) > 120 or _APPOSITION.search(before):
-            return None
+        named = all(_NAME.fullmatch(span.content) for span in spans if span.end <= copula.start())
+        if _NOT_A_NAME.search(outside) or not named or len(before) > 120 or _APPOSITION.search(before):
+            return None  # "5, which is prime", "$x + y$ = 5": the part before is not only a name
         if _DIGIT.search(after) or "$" in after or "\\" in after:
             return after.strip()
         return None
@@ -155,6 +160,8 @@ def value_of(sentence: str) -> str | None:
     if after is not None:
         sentence, spans = after, math_spans(after)
     if spans and not _DIGIT.search(sentence, 0, spans[0].start):
+        if _MATH_AFTER.match(sentence, spans[0].end):  # "$x + y$ = 5": the math goes on past the span
+            return without_delimiters(sentence[spans[0].start :], math_spans(sentence[spans[0].start :]))
         return joined_spans(sentence, spans)  # "probably $5$ or $6$" -> "5 or 6"
     words = _LEADING_WORDS.match(sentence)
     if words is not None and _DIGIT.search(sentence, words.end()):
