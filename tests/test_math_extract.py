@@ -166,6 +166,9 @@ OTHERS = [
     ("conclusion_relation", "Therefore $y \\geq 2$ is the solution set.", ("y \\geq 2", "phrase")),
     ("matrix_span", "The inverse is $ \\begin{pmatrix}2 & 0 \\\\ 0 & 1\\end{pmatrix} $.", (r"\begin{pmatrix}2 & 0 \\ 0 & 1\end{pmatrix}", "latex")),
     ("dollars_are_not_a_span", "Each pen costs $3 and each book $12 more.\nShe pays 45 in all", ("45", "number")),
+    ("dollar_before_digit", "She makes 9 * $2 = $18 every day.\nSo, Janet makes **$18** every day.", ("18", "number")),
+    ("dollar_after_space", "It is $12 / 4 = $3. Then times 7 is $21 in all", ("21", "number")),
+    ("spaced_span", "The answer $ 9 $ fits", ("9", "latex")),  # spaces on both sides: still a span
     ("dollars_across_lines", "It costs $5 each.\nSo she paid $20", ("20", "number")),  # not the span '5 each.\nSo she paid'
     ("prose_span_skipped", "She pays $5 for each pen and $20 for the bag, and we get $x = 4$.", ("x = 4", "latex")),
     ("last_number", "3 cats and 4 dogs make 7", ("7", "number")),

@@ -99,15 +99,24 @@ def math_spans(text: str) -> list[Span]:
         if opener is not None and opener[0] in _INLINE and text.find("\n", previous, match.start()) >= 0:
             opener = None
         previous = match.end()
-        if opener is None:
-            if token in _CLOSER_OF:
-                opener = (_CLOSER_OF[token], match.start(), match.end())
-        elif token == opener[0]:
+        if opener is not None and token == opener[0] and not _dollar_cannot_close(text, opener, match):
             content = text[opener[2] : match.start()].strip()
             if content:
                 spans.append(Span(opener[1], match.end(), content))
             opener = None
+        elif (opener is None or opener[0] == "$" == token) and token in _CLOSER_OF:
+            opener = (_CLOSER_OF[token], match.start(), match.end())  # a $ that cannot close opens afresh
     return spans
+
+
+def _dollar_cannot_close(text: str, opener: tuple[str, int, int], closer: regex.Match) -> bool:
+    """``$2 = $18``: a ``$`` right before a digit, or after a space the opening one did not have, is a
+    dollar sign (the rule Markdown renderers use), not the end of a span."""
+    if opener[0] != "$":
+        return False
+    after = text[closer.end() : closer.end() + 1]
+    spaced_inside = text[closer.start() - 1 : closer.start()].isspace() and not text[opener[2] : opener[2] + 1].isspace()
+    return after.isdigit() or spaced_inside
 
 
 def _connects(gap: str) -> bool:
