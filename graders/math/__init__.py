@@ -188,7 +188,11 @@ class MathGrader(Grader):
                 f"answer {_preview(extracted)} has {len(extracted):,} characters, "
                 f"over max_answer_chars={self.config.max_answer_chars:,}"
             )
-        if offers_several(extracted):  # "12, \text{Monday}, Evelyn, yes": cleaning would keep only the 12
+        try:
+            several = offers_several(extracted)  # "12, \text{Monday}, Evelyn, yes": cleaning would keep only the 12
+        except TimeoutError:
+            raise GradeError("answer extraction ran over its time limit", status=Status.TIMEOUT, code="timeout_error") from None
+        if several:
             return Result(0.0, Status.OK, "several answers offered", {}, {"extracted": extracted, "method": method, "decided": "text"})
         answer_text = clean(extracted)
         cleaned_refs = tuple(map(_clean_reference, references))
