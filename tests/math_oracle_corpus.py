@@ -17,14 +17,16 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import NamedTuple
 
-__all__ = ["Pair", "corpus", "families"]
+__all__ = ["Pair", "corpus", "families", "math_verify_verdicts"]
 
 
 class Pair(NamedTuple):
     reference: str
     output: str
+    answer: str  # the rendering the output ends with
     equal: bool
     family: str
+    form: str  # which rendering of which family: "interval/equal3"; stable for a given generator
 
 
 Case = tuple[str, list[str], list[str]]  # gold, equal renderings, unequal renderings
@@ -38,6 +40,13 @@ def _family(function: Callable[[random.Random], Case]) -> Callable[[random.Rando
 
 def families() -> list[str]:
     return list(_FAMILIES)
+
+
+def _variant(rng: random.Random, variants: list[tuple[str, list[str], list[str]]]) -> tuple:
+    """One of a family's fixed variants, with its number (part of each pair's form)."""
+    index = rng.randrange(len(variants))
+    gold, equal, wrong = variants[index]
+    return gold, list(equal), list(wrong), str(index)
 
 
 def _frac(value: Fraction, command: str = "\\frac") -> str:
@@ -297,13 +306,12 @@ def _complex(rng: random.Random) -> Case:
 
 @_family
 def _trig_value(rng: random.Random) -> Case:
-    gold, equal, wrong = rng.choice([
+    return _variant(rng, [
         ("\\frac{\\sqrt{3}}{2}", ["\\sin 60^\\circ", "\\cos 30^\\circ", "\\sin(\\pi/3)", "\\frac{1}{2}\\sqrt{3}"], ["\\frac{1}{2}", "\\sin 30^\\circ", "\\frac{\\sqrt{2}}{2}"]),
         ("\\frac{1}{2}", ["\\sin 30^\\circ", "\\cos 60^\\circ", "\\cos(\\pi/3)", "0.5"], ["\\sin 60^\\circ", "\\frac{\\sqrt{3}}{2}", "2"]),
         ("\\cos x", ["\\sin(90^\\circ - x)", "\\sin(\\frac{\\pi}{2} - x)", "\\cos(x)", "\\cos(-x)"], ["\\sin x", "-\\cos x", "\\sin(90^\\circ + 2x)"]),
         ("1", ["\\tan 45^\\circ", "\\sin^2 x + \\cos^2 x", "\\tan(\\pi/4)"], ["\\tan 60^\\circ", "\\sin^2 x", "0"]),
     ])  # fmt: skip
-    return gold, list(equal), list(wrong)
 
 
 # --- expressions, equations, chains -------------------------------------------------------------------
@@ -339,7 +347,7 @@ def _equation(rng: random.Random) -> Case:
 
 @_family
 def _value_chain(rng: random.Random) -> Case:
-    gold, equal, wrong = rng.choice([
+    return _variant(rng, [
         ("1000", ["10^3 = 1000", "10^{3} = 1000", "1000"], ["10^3 = 999", "10^4 = 10000", "10^2"]),
         ("2", ["\\sqrt{4}=2", "\\sqrt{4} = 2", "\\sqrt{4}"], ["\\sqrt{4}=3", "\\sqrt{9}=3", "4"]),
         ("3", ["\\log_2 8 = 3", "\\log_{2}8=3", "\\log_2 8"], ["\\log_2 16 = 4", "\\log_2 8 = 4", "8"]),
@@ -349,7 +357,6 @@ def _value_chain(rng: random.Random) -> Case:
         ("1", ["\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1", "\\lim_{n\\to\\infty} (1 + 1/n) = 1"], ["\\lim_{x \\to 0} \\frac{\\sin x}{x} = 0", "0"]),
         ("2", ["17 \\bmod 5 = 2", "2 \\pmod{5}", "17 \\equiv 2 \\pmod{5}", "2 \\pmod 5"], ["17 \\bmod 5 = 3", "3 \\pmod{5}", "17 \\equiv 3 \\pmod 5"]),
     ])  # fmt: skip
-    return gold, list(equal), list(wrong)
 
 
 @_family
@@ -502,12 +509,11 @@ def _text_answer(rng: random.Random) -> Case:
 
 @_family
 def _infinity(rng: random.Random) -> Case:
-    gold, equal, wrong = rng.choice([
+    return _variant(rng, [
         ("\\infty", ["\\infty", "+\\infty", "\\infty."], ["-\\infty", "0", "1"]),
         ("-\\infty", ["-\\infty", "- \\infty"], ["\\infty", "-1"]),
         ("[0, \\infty)", ["[0,\\infty)", "x \\ge 0", "0 \\le x", "\\left[0, \\infty\\right)"], ["(0, \\infty)", "x > 0", "(-\\infty, 0]"]),
     ])  # fmt: skip
-    return gold, list(equal), list(wrong)
 
 
 @_family
@@ -549,12 +555,13 @@ def _wrap(rng: random.Random, family: str, answer: str) -> str:
     ])  # fmt: skip
 
 
-def _pairs(rng: random.Random, family: str, case: Case) -> Iterator[Pair]:
-    gold, equal, wrong = case
-    for rendering in equal:
-        yield Pair(gold, _wrap(rng, family, rendering), True, family)
-    for rendering in wrong:
-        yield Pair(gold, _wrap(rng, family, rendering), False, family)
+def _pairs(rng: random.Random, family: str, case: tuple) -> Iterator[Pair]:
+    gold, equal, wrong = case[:3]
+    name = f"{family}.{case[3]}" if len(case) > 3 else family
+    for index, rendering in enumerate(equal):
+        yield Pair(gold, _wrap(rng, family, rendering), rendering, True, family, f"{name}/equal{index}")
+    for index, rendering in enumerate(wrong):
+        yield Pair(gold, _wrap(rng, family, rendering), rendering, False, family, f"{name}/wrong{index}")
 
 
 def corpus(seed: int = 13, rounds: int = 20) -> list[Pair]:
@@ -565,6 +572,33 @@ def corpus(seed: int = 13, rounds: int = 20) -> list[Pair]:
         for family, make in _FAMILIES.items():
             pairs.extend(_pairs(rng, family, make(rng)))
     return list(dict.fromkeys(pairs))  # a draw can repeat an earlier one
+
+
+_GOLDS: dict[str, object] = {}  # math-verify's parse of each gold answer, per process
+
+
+def _math_verify_verdict(pair: tuple[str, str]) -> bool:
+    """math-verify's verdict on one (reference, output) pair; a crash of the oracle counts as "not equal"."""
+    from math_verify import parse, verify
+
+    reference, output = pair
+    try:
+        if reference not in _GOLDS:
+            _GOLDS[reference] = parse(f"${reference}$")
+        return bool(verify(_GOLDS[reference], parse(output)))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def math_verify_verdicts(pairs: list[Pair], processes: int = 1) -> list[bool]:
+    """math-verify (a test-only dependency) on every pair, in this process or a spawned pool."""
+    texts = [(pair.reference, pair.output) for pair in pairs]
+    if processes <= 1:
+        return [_math_verify_verdict(text) for text in texts]
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        return pool.map(_math_verify_verdict, texts, chunksize=64)
 
 
 if __name__ == "__main__":
