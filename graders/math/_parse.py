@@ -79,7 +79,7 @@ _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree(?![A-Za-z])|\\circ")
 _TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal|mathrm)\s*\{([^{}]*)\}")
 # a unit in \text{} right after a number: 10\text{ cm}^2, 5\mbox{ m} (not "1\text{ and }2")
 _TEXT_UNIT = re.compile(
-    r"(?<=[\d}])\s*\\(?:text|mbox|textrm|textnormal|mathrm)\s*\{(?!\s*(?:and|or)\s*\})\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?"
+    r"(?<=[\d}])\s*\\(?:text|mbox|textrm|textnormal|mathrm|textbf|textit)\s*\{(?!\s*(?:and|or)\s*\})\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?"
 )
 _LESS_EQUAL = re.compile(r"\\leq?(?![A-Za-z])|\u2264|\\leqslant")
 _GREATER_EQUAL = re.compile(r"\\geq?(?![A-Za-z])|\u2265|\\geqslant")
@@ -112,6 +112,10 @@ _THOUSANDS_LATEX = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:,\s*\\!|\\,)\s*\d{3})+
 _BASE = re.compile(r"(?<![\w\\])(\d+)_\s*(?:\{\s*(?:\\text\s*\{\s*)?\d{1,2}\s*\}?\s*\}|\d)")
 # "2 \pmod{5}", "(\bmod 5)", "\mod 5" after a residue: the residue is the answer
 _MODULUS = re.compile(r"\(?\s*\\(?:pmod|bmod|mod)\s*\{?\s*\d+\s*\}?\s*\)?\s*$")
+# "\\\\le" (a doubled backslash before a relation, as JSON-escaped gold answers have it) is \\le
+_DOUBLED_BACKSLASH = re.compile(r"\\\\(?=(?:le|leq|ge|geq|neq|ne|in|frac|dfrac|sqrt|cdot|times|pi|infty)(?![A-Za-z]))")
+# 1 000 000: digit groups separated by single spaces, when that is the whole answer
+_SPACED_THOUSANDS = re.compile(r"-?\d{1,3}(?: \d{3})+")
 _SQRT_DIGIT = re.compile(r"\\sqrt\s*(\d)")
 _KNOWN_WORDS = (
     "sqrt|pi|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|asin|acos|atan|sinh|cosh|tanh|ln|log|exp|inf|infty"
@@ -133,6 +137,9 @@ def clean(text: str) -> str:
         if stripped == text:
             break
         text = stripped
+    text = _DOUBLED_BACKSLASH.sub(r"\\", text)
+    if _SPACED_THOUSANDS.fullmatch(text):
+        text = text.replace(" ", "")
     text = _BASE.sub(r"\1", text)
     text = _TEXT_UNIT.sub(" ", text)
     text = _TEXT.sub(lambda m: " " + m.group(1) + " ", text)
@@ -195,18 +202,19 @@ _TOKEN = re.compile(
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+(?![A-Za-z]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z]))?)"
     r"|(?P<cmd>\\[A-Za-z]+|\\[{}|]|\\\\)"
     r"|(?P<word>[A-Za-z]+)"
-    r"|(?P<op>\*\*|[-+*/^_(){}\[\],=!|%'&<>:])"
+    r"|(?P<op>\*\*|!=|[-+*/^_(){}\[\],=!|%'&<>:])"
     r")"
 )
 _FUNCS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
           "ln", "log", "exp"}  # fmt: skip
+_PLAIN_OPS = {"**": "^", "!=": "\u2260"}
 _PLAIN_FUNCS = _FUNCS | {"sqrt", "abs", "factorial", "asin", "acos", "atan", "binomial"}
 _PLAIN_CONSTS = {"pi": ("const", "pi"), "inf": ("const", "inf"), "infty": ("const", "inf"), "oo": ("const", "inf"),
                  "infinity": ("const", "inf")}  # fmt: skip
 _CMD_OPS = {"\\cdot": "*", "\\times": "*", "\\ast": "*", "\\div": "/", "\\lbrace": "\\{", "\\rbrace": "\\}",
             "\\{": "\\{", "\\}": "\\}", "\\lvert": "|", "\\rvert": "|", "\\vert": "|", "\\|": "|", "\\mid": "|",
             "\\cup": "\\cup", "\\to": "=", "\\Rightarrow": "=", "\\pm": "\u00b1", "\\mp": "\u00b1",
-            "\\lt": "<", "\\gt": ">", "\\colon": ":", "\\neq": "\u2260", "\\ne": "\u2260", "\\approx": "=",
+            "\\lt": "<", "\\gt": ">", "\\colon": ":", "\\neq": "\u2260", "\\ne": "\u2260", "\\approx": "\u2248",
             "\\equiv": "=", "\\simeq": "=", "\\rightarrow": "=", "\\bmod": "mod", "\\mod": "mod"}  # fmt: skip
 _LETTER_CMDS = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\theta", "\\lambda", "\\mu", "\\sigma", "\\phi",
                 "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta"}  # fmt: skip
@@ -224,7 +232,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         kind = match.lastgroup
         value = match.group(kind)
         if kind == "op":
-            tokens.append(("op", "^" if value == "**" else value))
+            tokens.append(("op", _PLAIN_OPS.get(value, value)))
         elif kind == "cmd":
             if value in _CMD_OPS:
                 tokens.append(("op", _CMD_OPS[value]))
@@ -330,13 +338,24 @@ class _Parser:
             infinity = self.node("const", "inf")
             below = self.node("interval", False, self.node("neg", infinity), value, False)
             return self.node("union", [below, self.node("interval", False, value, infinity, False)])
-        if self.at_op("="):
-            self.take()
-            right = self.equation()
-            if right[0] == "eq":  # x = 2 + 1 = 3: the last side is the answer
-                return self.node("eq", left, right[2])
-            return self.node("eq", left, right)
+        if self.at_op("=", "\u2248"):
+            return self.chain(left)
         return left
+
+    def chain(self, left: tuple) -> tuple:
+        """x = 2 + 1 = 3 is ("eq", x, 3): the last side is the value. With \\approx, the last exact side
+        and the approximation are both kept: x = 1/3 \\approx 0.33 is ("eq", x, ("approx", [1/3, 0.33]))."""
+        exact = approximation = None
+        while self.at_op("=", "\u2248"):
+            op = self.take()[1]
+            side = self.ratio()
+            if op == "=":
+                exact = side
+            else:
+                approximation = side
+        if exact is None or approximation is None:
+            return self.node("eq", left, exact or approximation)
+        return self.node("eq", left, self.node("approx", [exact, approximation]))
 
     def ratio(self) -> tuple:
         """a : b (also \\colon) is the quotient a / b: 7:32, V_1:V_2."""
@@ -566,10 +585,9 @@ class _Parser:
             return self.command(value)
         if value == "(" or value == "[":
             return self.bracketed(value)
-        if value == "{":
+        if value == "{":  # LaTeX grouping braces are invisible: {1, 3} reads as the list 1, 3
             self.position -= 1
-            inner = self.group("{", "}")
-            return self.node("set", inner[1]) if inner[0] == "list" else inner
+            return self.group("{", "}")
         if value == "\\{":
             self.enter()
             if self.at_op("\\}"):
