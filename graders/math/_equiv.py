@@ -250,6 +250,10 @@ def to_sympy(node: tuple):
             return sympy.log(args[0], args[1])
         if name == "binom":
             return sympy.binomial(args[0], args[1])
+        if name == "mod":
+            return sympy.Mod(args[0], args[1])
+        if name == "lim":
+            return sympy.limit(args[0], args[1], args[2])
         return _SYMPY_FUNCS[name](*args)
     raise ValueError(f"{kind} is not a scalar")
 

@@ -110,8 +110,8 @@ _DETERMINANT_BEGIN = re.compile(r"\\begin\s*\{\s*vmatrix\s*\}")
 _THOUSANDS_LATEX = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:,\s*\\!|\\,)\s*\d{3})+)(?![\d])")
 # a number's base subscript: 4210_7, 1011_{2}, 12_{\text{3}}: the digits as written are the answer
 _BASE = re.compile(r"(?<![\w\\])(\d+)_\s*(?:\{\s*(?:\\text\s*\{\s*)?\d{1,2}\s*\}?\s*\}|\d)")
-# "2 \pmod{5}", "(\bmod 5)", "\mod 5" after a residue: the residue is the answer
-_MODULUS = re.compile(r"\(?\s*\\(?:pmod|bmod|mod)\s*\{?\s*\d+\s*\}?\s*\)?\s*$")
+# "2 \pmod{5}", "2 (\bmod 5)" after a residue: the residue is the answer (17 \bmod 5 is an operation)
+_MODULUS = re.compile(r"(?:\\pmod\s*\{?\s*\d+\s*\}?|\(\s*\\(?:bmod|mod)\s*\{?\s*\d+\s*\}?\s*\))\s*$")
 # "\\\\le" (a doubled backslash before a relation, as JSON-escaped gold answers have it) is \\le
 _DOUBLED_BACKSLASH = re.compile(r"\\\\(?=(?:le|leq|ge|geq|neq|ne|in|frac|dfrac|sqrt|cdot|times|pi|infty)(?![A-Za-z]))")
 # 1 000 000: digit groups separated by single spaces, when that is the whole answer
