@@ -113,6 +113,8 @@ def _is_label(node: tuple) -> bool:
         return True
     if kind in ("mul", "tuple", "list"):
         return all(_is_label(child) for child in node[1])
+    if kind == "pow":  # f^{-1}(x)
+        return node[1][0] == "sym" and node[2] == ("neg", ("num", 1, False))
     return kind == "div" and _is_label(node[1]) and _is_label(node[2])
 
 

@@ -95,6 +95,11 @@ def _repeating_fraction(match: re.Match) -> str:
     return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
+# the real line and the empty set, in the notations gold answers use
+_REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![A-Za-z])|\\text\s*\{\s*all real numbers\s*\}")
+_EMPTY = re.compile(r"\\(?:emptyset|varnothing)(?![A-Za-z])|\\O(?![A-Za-z])|\\\{\s*\\\}")
+# \angle ABC = 30^\circ, m\angle A, \triangle ABC: the name of the angle or figure is a label
+_ANGLE = re.compile(r"(?:\bm\s*)?\\(?:angle|measuredangle|triangle)(?![A-Za-z])")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
@@ -123,7 +128,7 @@ _KNOWN_WORDS = (
 )
 # words after a number: "42 apples", "5 cm^2", "12 square units" (only after whitespace, so 2ab stays a product)
 _TRAILING_WORDS = re.compile(rf"(?:\s+(?!(?:{_KNOWN_WORDS})\b)[A-Za-z]{{2,}}(?:\s*\^\s*\{{?\d\}}?)?\.?)+\s*$")
-_WORD = re.compile(rf"(?<![\\A-Za-z])(?<!_\{{)(?!(?:{_KNOWN_WORDS})(?![A-Za-z]))[A-Za-z]{{3,}}")
+_WORD = re.compile(rf"(?<![\\A-Za-z])(?<!_\{{)(?![A-Z]{{3,4}}(?![A-Za-z]))(?!(?:{_KNOWN_WORDS})(?![A-Za-z]))[A-Za-z]{{3,}}")
 _EDGE_PUNCT = re.compile(r"^[\s*_`]+|(?:[\s.,;:?*_`]|\\[,;:! ])+$")
 _DELIMS = re.compile(r"^\s*(?:\$\$|\$|\\\[|\\\()\s*|\s*(?:\$\$|\$|\\\]|\\\))\s*$")
 
@@ -145,6 +150,9 @@ def clean(text: str) -> str:
     text = _TEXT.sub(lambda m: " " + m.group(1) + " ", text)
     text = _MODULUS.sub("", text)
     text = _THOUSANDS_LATEX.sub(lambda m: m.group(1) + re.sub(r"[^\d]", "", m.group(2)), text)
+    text = _REALS.sub(r"(-\\infty, \\infty)", text)
+    text = _EMPTY.sub(r"\\{\\}", text)
+    text = _ANGLE.sub(" ", text)
     text = _MEMBER.sub("", text)
     text = _LESS_EQUAL.sub("<=", _GREATER_EQUAL.sub(">=", text))
     text = _REPEATING.sub(_repeating_fraction, text)
@@ -353,6 +361,8 @@ class _Parser:
                 exact = side
             else:
                 approximation = side
+        if exact is None and is_constant(left):  # \\frac{2}{3} \\approx 0.67
+            return self.node("approx", [left, approximation])
         if exact is None or approximation is None:
             return self.node("eq", left, exact or approximation)
         return self.node("eq", left, self.node("approx", [exact, approximation]))
@@ -509,6 +519,13 @@ class _Parser:
         if value == "|":
             return self.in_abs == 0
         return value in _ATOM_START_OPS - {"|"}
+
+    def at_function(self) -> bool:
+        token = self.peek()
+        return token is not None and (
+            (token[0] == "cmd" and (token[1][1:] in _FUNCS or token[1] in ("\\exp", "\\lim", "\\frac", "\\sqrt")))
+            or (token[0] == "word" and token[1] in _PLAIN_FUNCS)
+        )
 
     def unary(self, implicit: bool = False) -> tuple:
         if not implicit and self.at_op("-", "+"):
@@ -785,8 +802,11 @@ class _Parser:
         if self.at_op("(") or self.at_op("{"):
             opener = self.peek()[1]
             argument = self.group(opener, ")" if opener == "(" else "}")
-        else:
-            argument = self.unary(implicit=True)
+        else:  # \\cos 2x is cos(2x): the factors written after the name, up to the next function
+            factors = [self.unary(implicit=True)]
+            while self.starts_atom() and not self.at_function() and not (self.at("num") and factors[-1][0] == "num"):
+                factors.append(self.unary(implicit=True))
+            argument = _product(self, factors)
         self.in_trig -= trig
         node = self.node("func", "logb", [argument, base]) if base is not None else self.node("func", name, [argument])
         return self.node("pow", node, power) if power is not None else node
