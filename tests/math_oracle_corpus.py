@@ -182,7 +182,7 @@ def _degrees(rng: random.Random) -> Case:
     n = rng.choice([15, 30, 36, 45, 60, 72, 75, 90, 108, 120, 135, 150])
     gold = rng.choice([f"{n}^\\circ", str(n)])
     equal = [f"{n}^\\circ", f"{n}^{{\\circ}}", str(n), f"{n}\\degree", f"{n}^\\circ."]
-    wrong = [f"{n + 1}^\\circ", str(180 - n), f"{n + 5}"]
+    wrong = [f"{n + 1}^\\circ", str(180 - n) if n != 90 else "91", f"{n + 5}"]
     return gold, equal, wrong
 
 
@@ -297,7 +297,7 @@ def _logarithm(rng: random.Random) -> Case:
 
 @_family
 def _complex(rng: random.Random) -> Case:
-    a, b = rng.randint(1, 12), rng.randint(2, 12)
+    a, b = rng.sample(range(1, 13), 2)
     gold = f"{a} + {b}i"
     equal = [f"{b}i + {a}", f"{a}+{b}i", f"{a} + i{b}", f"{a}+{b}\\cdot i"]
     wrong = [f"{a} - {b}i", f"{b} + {a}i", f"{a + 1} + {b}i", f"{a}"]
@@ -311,6 +311,45 @@ def _trig_value(rng: random.Random) -> Case:
         ("\\frac{1}{2}", ["\\sin 30^\\circ", "\\cos 60^\\circ", "\\cos(\\pi/3)", "0.5"], ["\\sin 60^\\circ", "\\frac{\\sqrt{3}}{2}", "2"]),
         ("\\cos x", ["\\sin(90^\\circ - x)", "\\sin(\\frac{\\pi}{2} - x)", "\\cos(x)", "\\cos(-x)"], ["\\sin x", "-\\cos x", "\\sin(90^\\circ + 2x)"]),
         ("1", ["\\tan 45^\\circ", "\\sin^2 x + \\cos^2 x", "\\tan(\\pi/4)"], ["\\tan 60^\\circ", "\\sin^2 x", "0"]),
+        ("\\cos 2x", ["\\cos^2 x - \\sin^2 x", "1 - 2\\sin^2 x", "2\\cos^2 x - 1"], ["\\sin 2x", "\\cos^2 x + \\sin^2 x", "2\\cos x"]),
+        ("\\sin 2x", ["2\\sin x\\cos x", "2 \\sin x \\cos x", "\\sin(2x)"], ["\\sin x\\cos x", "2\\sin x", "\\cos 2x"]),
+    ])  # fmt: skip
+
+
+@_family
+def _angle_label(rng: random.Random) -> Case:
+    n = rng.randint(20, 160)
+    gold = f"{n}^\\circ"
+    equal = [f"\\angle ABC = {n}^\\circ", f"m\\angle A = {n}^\\circ", f"\\angle BAC = {n}", f"{n}^{{\\circ}}"]
+    wrong = [f"\\angle ABC = {n + 1}^\\circ", f"{180 - n}^\\circ" if n != 90 else "91^\\circ", f"m\\angle A = {n - 1}"]
+    return gold, equal, wrong
+
+
+@_family
+def _approximation(rng: random.Random) -> Case:
+    p, q = rng.choice([(1, 3), (2, 3), (1, 7), (5, 6), (4, 9), (3, 7)])
+    rounded = f"{p / q:.2f}"
+    gold = f"\\frac{{{p}}}{{{q}}}"
+    equal = [f"\\frac{{{p}}}{{{q}}} \\approx {rounded}", f"x = \\frac{{{p}}}{{{q}}} \\approx {rounded}", f"P = {p}/{q} \\approx {rounded}"]
+    wrong = [f"\\frac{{{p + 1}}}{{{q}}} \\approx {(p + 1) / q:.2f}", rounded, f"x \\approx {rounded}"]
+    return gold, equal, wrong
+
+
+@_family
+def _inverse_function(rng: random.Random) -> Case:
+    a, b = rng.sample(range(2, 10), 2)
+    gold = f"\\frac{{x-{b}}}{{{a}}}"
+    equal = [f"f^{{-1}}(x) = \\frac{{x-{b}}}{{{a}}}", f"\\frac{{x}}{{{a}}} - \\frac{{{b}}}{{{a}}}", f"(x-{b})/{a}", f"y = \\frac{{x - {b}}}{{{a}}}"]
+    wrong = [f"f^{{-1}}(x) = \\frac{{x+{b}}}{{{a}}}", f"{a}x+{b}", f"\\frac{{x-{a}}}{{{b}}}"]
+    return gold, equal, wrong
+
+
+@_family
+def _reals_and_empty(rng: random.Random) -> Case:
+    return _variant(rng, [
+        ("\\mathbb{R}", ["(-\\infty, \\infty)", "(-\\infty,\\infty)", "x \\in \\mathbb{R}", "\\mathbb R"], ["[0, \\infty)", "(-\\infty, 0)", "\\emptyset"]),
+        ("(-\\infty, \\infty)", ["\\mathbb{R}", "\\left(-\\infty, \\infty\\right)"], ["(0, \\infty)", "\\varnothing"]),
+        ("\\emptyset", ["\\varnothing", "\\{\\}", "\\emptyset"], ["\\{0\\}", "\\mathbb{R}", "0"]),
     ])  # fmt: skip
 
 
@@ -382,7 +421,8 @@ def _named_tuple(rng: random.Random) -> Case:
     p, q = rng.randint(1, 12), rng.randint(13, 20)
     gold = f"({p},{q})"
     equal = [f"(p,q)=({p},{q})", f"(a, b) = ({p}, {q})", f"\\left({p}, {q}\\right)", f"({p}, \\ {q})", f"( {p} , {q} )"]
-    wrong = [f"({q},{p})", f"(p,q)=({q},{p})", f"({p},{q + 1})", f"({-p},{q})"]
+    equal.append(f"x = {p}, y = {q}")
+    wrong = [f"({q},{p})", f"(p,q)=({q},{p})", f"({p},{q + 1})", f"({-p},{q})", f"x = {q}, y = {p}"]
     return gold, equal, wrong
 
 

@@ -85,6 +85,13 @@ CONVENTION_CASES = [
     ("approx_approximation", "x = 5+5+1 = 1/3 \\approx 11", "11", True),
     ("approx_neither", "x = 5+5+1 = 1/3 \\approx 11", "12", False),
     ("approx_alone", "x \\approx 11", "11", True),
+    ("approx_constant", "\\frac{2}{3} \\approx 0.67", "\\frac{2}{3}", True),
+    ("approx_rounded_alone", "0.67", "\\frac{2}{3}", False),
+    ("inverse_function_label", "f^{-1}(x) = \\frac{x-3}{2}", "\\frac{x-3}{2}", True),
+    ("angle_label", "\\angle ABC = 30^\\circ", "30", True),
+    ("angle_label_wrong", "m\\angle A = 31^\\circ", "30", False),
+    ("named_coordinates_vs_pair", "x = 2, y = 3", "(2, 3)", True),
+    ("named_coordinates_swapped", "x = 3, y = 2", "(2, 3)", False),
     # an equation reference stays an equation
     ("equation_reference_constant_lhs", "11a+c", "7 = 11a+c", False),
     # named values are matched by name
@@ -115,6 +122,11 @@ CONVENTION_CASES = [
     ("determinant", "\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix}", "-2", True),
     ("array_vs_pmatrix", "\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", True),
     ("binomial", "\\dbinom{6}{2}", "15", True),
+    # the real line and the empty set
+    ("reals", "x \\in \\mathbb{R}", "(-\\infty, \\infty)", True),
+    ("reals_not_half_line", "[0, \\infty)", "\\mathbb{R}", False),
+    ("empty_set", "\\varnothing", "\\emptyset", True),
+    ("empty_set_not_zero", "\\{0\\}", "\\emptyset", False),
 ]
 
 
@@ -141,6 +153,10 @@ EXACTNESS_CASES = [
     ("cofunction_degrees", "\\sin(90^\\circ - x)", "\\cos x", True),
     ("cofunction_degrees_wrong", "\\sin(90^\\circ + 2x)", "\\cos x", False),
     ("limit", "\\lim_{x \\to 0} \\frac{\\sin x}{x}", "1", True),
+    # a trig function written without parentheses takes the factors after it
+    ("double_angle", "\\cos^2 x - \\sin^2 x", "\\cos 2x", True),
+    ("double_angle_product", "2\\sin x\\cos x", "\\sin 2x", True),
+    ("double_angle_not_product", "\\cos 2x", "2\\cos x", False),
     ("limit_chain", "\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1", "1", True),
     # an equation reference compares as an equation
     ("equation_rearranged", "2x - y + 3 = 0", "y = 2x + 3", True),

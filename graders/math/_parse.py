@@ -98,8 +98,8 @@ def _repeating_fraction(match: re.Match) -> str:
 # the real line and the empty set, in the notations gold answers use
 _REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![A-Za-z])|\\text\s*\{\s*all real numbers\s*\}")
 _EMPTY = re.compile(r"\\(?:emptyset|varnothing)(?![A-Za-z])|\\O(?![A-Za-z])|\\\{\s*\\\}")
-# \angle ABC = 30^\circ, m\angle A, \triangle ABC: the name of the angle or figure is a label
-_ANGLE = re.compile(r"(?:\bm\s*)?\\(?:angle|measuredangle|triangle)(?![A-Za-z])")
+# "\angle ABC = 30^\circ", "m\angle A =": the name of an angle or figure labels the value after it
+_ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle|triangle)\s*[A-Z]{1,4}\s*=")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
@@ -128,7 +128,7 @@ _KNOWN_WORDS = (
 )
 # words after a number: "42 apples", "5 cm^2", "12 square units" (only after whitespace, so 2ab stays a product)
 _TRAILING_WORDS = re.compile(rf"(?:\s+(?!(?:{_KNOWN_WORDS})\b)[A-Za-z]{{2,}}(?:\s*\^\s*\{{?\d\}}?)?\.?)+\s*$")
-_WORD = re.compile(rf"(?<![\\A-Za-z])(?<!_\{{)(?![A-Z]{{3,4}}(?![A-Za-z]))(?!(?:{_KNOWN_WORDS})(?![A-Za-z]))[A-Za-z]{{3,}}")
+_WORD = re.compile(rf"(?<![\\A-Za-z])(?<!_\{{)(?!(?:{_KNOWN_WORDS})(?![A-Za-z]))[A-Za-z]{{3,}}")
 _EDGE_PUNCT = re.compile(r"^[\s*_`]+|(?:[\s.,;:?*_`]|\\[,;:! ])+$")
 _DELIMS = re.compile(r"^\s*(?:\$\$|\$|\\\[|\\\()\s*|\s*(?:\$\$|\$|\\\]|\\\))\s*$")
 
@@ -152,7 +152,7 @@ def clean(text: str) -> str:
     text = _THOUSANDS_LATEX.sub(lambda m: m.group(1) + re.sub(r"[^\d]", "", m.group(2)), text)
     text = _REALS.sub(r"(-\\infty, \\infty)", text)
     text = _EMPTY.sub(r"\\{\\}", text)
-    text = _ANGLE.sub(" ", text)
+    text = _ANGLE.sub("", text)
     text = _MEMBER.sub("", text)
     text = _LESS_EQUAL.sub("<=", _GREATER_EQUAL.sub(">=", text))
     text = _REPEATING.sub(_repeating_fraction, text)
