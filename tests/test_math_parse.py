@@ -216,6 +216,8 @@ FAILURE_CASES = [
     # caps
     ("too_long", "1" * 3000, TooComplex, "over max_chars=2,000"),
     ("too_deep", "(" * 80 + "1" + ")" * 80, TooComplex, "max_depth=60"),
+    ("nested_functions", "\\sin" * 300 + " x", TooComplex, "max_depth=60"),
+    ("nested_limits", "\\lim_{x \\to 0}" * 100 + " x", TooComplex, "max_depth=60"),
     ("too_many_nodes", "+".join(["x"] * 500), TooComplex, "max_nodes=400"),
     ("power_tower", "10^{10^{10^{10}}}", TooComplex, "max_exponent=1000"),
     ("big_power", "(10^{20})^{999}", TooComplex, "max_digits=10000"),

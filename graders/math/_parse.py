@@ -737,7 +737,10 @@ class _Parser:
         approach = self.argument()
         if approach[0] != "eq" or approach[1][0] != "sym":
             raise ParseFailure("\\lim needs a subscript like {x \\to 0}")
-        return self.node("func", "lim", [self.term(), approach[1], approach[2]])
+        self.enter()
+        body = self.term()
+        self.depth -= 1
+        return self.node("func", "lim", [body, approach[1], approach[2]])
 
     def determinant(self) -> tuple:
         """vmatrix: the determinant of a 2x2 or 3x3 matrix, as a sum of products."""
@@ -799,6 +802,7 @@ class _Parser:
             power = self.exponent()
         trig = name not in ("log", "ln", "exp")
         self.in_trig += trig
+        self.enter()  # \\sin\\sin\\sin... nests
         if self.at_op("(") or self.at_op("{"):
             opener = self.peek()[1]
             argument = self.group(opener, ")" if opener == "(" else "}")
@@ -807,6 +811,7 @@ class _Parser:
             while self.starts_atom() and not self.at_function() and not (self.at("num") and factors[-1][0] == "num"):
                 factors.append(self.unary(implicit=True))
             argument = _product(self, factors)
+        self.depth -= 1
         self.in_trig -= trig
         node = self.node("func", "logb", [argument, base]) if base is not None else self.node("func", name, [argument])
         return self.node("pow", node, power) if power is not None else node
