@@ -17,14 +17,16 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import NamedTuple
 
-__all__ = ["Pair", "corpus", "families"]
+__all__ = ["Pair", "corpus", "families", "math_verify_verdicts"]
 
 
 class Pair(NamedTuple):
     reference: str
     output: str
+    answer: str  # the rendering the output ends with
     equal: bool
     family: str
+    form: str  # which rendering of which family: "interval/equal3"; stable for a given generator
 
 
 Case = tuple[str, list[str], list[str]]  # gold, equal renderings, unequal renderings
@@ -38,6 +40,13 @@ def _family(function: Callable[[random.Random], Case]) -> Callable[[random.Rando
 
 def families() -> list[str]:
     return list(_FAMILIES)
+
+
+def _variant(rng: random.Random, variants: list[tuple[str, list[str], list[str]]]) -> tuple:
+    """One of a family's fixed variants, with its number (part of each pair's form)."""
+    index = rng.randrange(len(variants))
+    gold, equal, wrong = variants[index]
+    return gold, list(equal), list(wrong), str(index)
 
 
 def _frac(value: Fraction, command: str = "\\frac") -> str:
@@ -173,7 +182,7 @@ def _degrees(rng: random.Random) -> Case:
     n = rng.choice([15, 30, 36, 45, 60, 72, 75, 90, 108, 120, 135, 150])
     gold = rng.choice([f"{n}^\\circ", str(n)])
     equal = [f"{n}^\\circ", f"{n}^{{\\circ}}", str(n), f"{n}\\degree", f"{n}^\\circ."]
-    wrong = [f"{n + 1}^\\circ", str(180 - n), f"{n + 5}"]
+    wrong = [f"{n + 1}^\\circ", str(180 - n) if n != 90 else "91", f"{n + 5}"]
     return gold, equal, wrong
 
 
@@ -288,7 +297,7 @@ def _logarithm(rng: random.Random) -> Case:
 
 @_family
 def _complex(rng: random.Random) -> Case:
-    a, b = rng.randint(1, 12), rng.randint(2, 12)
+    a, b = rng.sample(range(1, 13), 2)
     gold = f"{a} + {b}i"
     equal = [f"{b}i + {a}", f"{a}+{b}i", f"{a} + i{b}", f"{a}+{b}\\cdot i"]
     wrong = [f"{a} - {b}i", f"{b} + {a}i", f"{a + 1} + {b}i", f"{a}"]
@@ -297,13 +306,51 @@ def _complex(rng: random.Random) -> Case:
 
 @_family
 def _trig_value(rng: random.Random) -> Case:
-    gold, equal, wrong = rng.choice([
+    return _variant(rng, [
         ("\\frac{\\sqrt{3}}{2}", ["\\sin 60^\\circ", "\\cos 30^\\circ", "\\sin(\\pi/3)", "\\frac{1}{2}\\sqrt{3}"], ["\\frac{1}{2}", "\\sin 30^\\circ", "\\frac{\\sqrt{2}}{2}"]),
         ("\\frac{1}{2}", ["\\sin 30^\\circ", "\\cos 60^\\circ", "\\cos(\\pi/3)", "0.5"], ["\\sin 60^\\circ", "\\frac{\\sqrt{3}}{2}", "2"]),
         ("\\cos x", ["\\sin(90^\\circ - x)", "\\sin(\\frac{\\pi}{2} - x)", "\\cos(x)", "\\cos(-x)"], ["\\sin x", "-\\cos x", "\\sin(90^\\circ + 2x)"]),
         ("1", ["\\tan 45^\\circ", "\\sin^2 x + \\cos^2 x", "\\tan(\\pi/4)"], ["\\tan 60^\\circ", "\\sin^2 x", "0"]),
+        ("\\cos 2x", ["\\cos^2 x - \\sin^2 x", "1 - 2\\sin^2 x", "2\\cos^2 x - 1"], ["\\sin 2x", "\\cos^2 x + \\sin^2 x", "2\\cos x"]),
+        ("\\sin 2x", ["2\\sin x\\cos x", "2 \\sin x \\cos x", "\\sin(2x)"], ["\\sin x\\cos x", "2\\sin x", "\\cos 2x"]),
     ])  # fmt: skip
-    return gold, list(equal), list(wrong)
+
+
+@_family
+def _angle_label(rng: random.Random) -> Case:
+    n = rng.randint(20, 160)
+    gold = f"{n}^\\circ"
+    equal = [f"\\angle ABC = {n}^\\circ", f"m\\angle A = {n}^\\circ", f"\\angle BAC = {n}", f"{n}^{{\\circ}}"]
+    wrong = [f"\\angle ABC = {n + 1}^\\circ", f"{180 - n}^\\circ" if n != 90 else "91^\\circ", f"m\\angle A = {n - 1}"]
+    return gold, equal, wrong
+
+
+@_family
+def _approximation(rng: random.Random) -> Case:
+    p, q = rng.choice([(1, 3), (2, 3), (1, 7), (5, 6), (4, 9), (3, 7)])
+    rounded = f"{p / q:.2f}"
+    gold = f"\\frac{{{p}}}{{{q}}}"
+    equal = [f"\\frac{{{p}}}{{{q}}} \\approx {rounded}", f"x = \\frac{{{p}}}{{{q}}} \\approx {rounded}", f"P = {p}/{q} \\approx {rounded}"]
+    wrong = [f"\\frac{{{p + 1}}}{{{q}}} \\approx {(p + 1) / q:.2f}", rounded, f"x \\approx {rounded}"]
+    return gold, equal, wrong
+
+
+@_family
+def _inverse_function(rng: random.Random) -> Case:
+    a, b = rng.sample(range(2, 10), 2)
+    gold = f"\\frac{{x-{b}}}{{{a}}}"
+    equal = [f"f^{{-1}}(x) = \\frac{{x-{b}}}{{{a}}}", f"\\frac{{x}}{{{a}}} - \\frac{{{b}}}{{{a}}}", f"(x-{b})/{a}", f"y = \\frac{{x - {b}}}{{{a}}}"]
+    wrong = [f"f^{{-1}}(x) = \\frac{{x+{b}}}{{{a}}}", f"{a}x+{b}", f"\\frac{{x-{a}}}{{{b}}}"]
+    return gold, equal, wrong
+
+
+@_family
+def _reals_and_empty(rng: random.Random) -> Case:
+    return _variant(rng, [
+        ("\\mathbb{R}", ["(-\\infty, \\infty)", "(-\\infty,\\infty)", "x \\in \\mathbb{R}", "\\mathbb R"], ["[0, \\infty)", "(-\\infty, 0)", "\\emptyset"]),
+        ("(-\\infty, \\infty)", ["\\mathbb{R}", "\\left(-\\infty, \\infty\\right)"], ["(0, \\infty)", "\\varnothing"]),
+        ("\\emptyset", ["\\varnothing", "\\{\\}", "\\emptyset"], ["\\{0\\}", "\\mathbb{R}", "0"]),
+    ])  # fmt: skip
 
 
 # --- expressions, equations, chains -------------------------------------------------------------------
@@ -339,7 +386,7 @@ def _equation(rng: random.Random) -> Case:
 
 @_family
 def _value_chain(rng: random.Random) -> Case:
-    gold, equal, wrong = rng.choice([
+    return _variant(rng, [
         ("1000", ["10^3 = 1000", "10^{3} = 1000", "1000"], ["10^3 = 999", "10^4 = 10000", "10^2"]),
         ("2", ["\\sqrt{4}=2", "\\sqrt{4} = 2", "\\sqrt{4}"], ["\\sqrt{4}=3", "\\sqrt{9}=3", "4"]),
         ("3", ["\\log_2 8 = 3", "\\log_{2}8=3", "\\log_2 8"], ["\\log_2 16 = 4", "\\log_2 8 = 4", "8"]),
@@ -349,7 +396,6 @@ def _value_chain(rng: random.Random) -> Case:
         ("1", ["\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1", "\\lim_{n\\to\\infty} (1 + 1/n) = 1"], ["\\lim_{x \\to 0} \\frac{\\sin x}{x} = 0", "0"]),
         ("2", ["17 \\bmod 5 = 2", "2 \\pmod{5}", "17 \\equiv 2 \\pmod{5}", "2 \\pmod 5"], ["17 \\bmod 5 = 3", "3 \\pmod{5}", "17 \\equiv 3 \\pmod 5"]),
     ])  # fmt: skip
-    return gold, list(equal), list(wrong)
 
 
 @_family
@@ -375,7 +421,8 @@ def _named_tuple(rng: random.Random) -> Case:
     p, q = rng.randint(1, 12), rng.randint(13, 20)
     gold = f"({p},{q})"
     equal = [f"(p,q)=({p},{q})", f"(a, b) = ({p}, {q})", f"\\left({p}, {q}\\right)", f"({p}, \\ {q})", f"( {p} , {q} )"]
-    wrong = [f"({q},{p})", f"(p,q)=({q},{p})", f"({p},{q + 1})", f"({-p},{q})"]
+    equal.append(f"x = {p}, y = {q}")
+    wrong = [f"({q},{p})", f"(p,q)=({q},{p})", f"({p},{q + 1})", f"({-p},{q})", f"x = {q}, y = {p}"]
     return gold, equal, wrong
 
 
@@ -502,12 +549,11 @@ def _text_answer(rng: random.Random) -> Case:
 
 @_family
 def _infinity(rng: random.Random) -> Case:
-    gold, equal, wrong = rng.choice([
+    return _variant(rng, [
         ("\\infty", ["\\infty", "+\\infty", "\\infty."], ["-\\infty", "0", "1"]),
         ("-\\infty", ["-\\infty", "- \\infty"], ["\\infty", "-1"]),
         ("[0, \\infty)", ["[0,\\infty)", "x \\ge 0", "0 \\le x", "\\left[0, \\infty\\right)"], ["(0, \\infty)", "x > 0", "(-\\infty, 0]"]),
     ])  # fmt: skip
-    return gold, list(equal), list(wrong)
 
 
 @_family
@@ -549,12 +595,13 @@ def _wrap(rng: random.Random, family: str, answer: str) -> str:
     ])  # fmt: skip
 
 
-def _pairs(rng: random.Random, family: str, case: Case) -> Iterator[Pair]:
-    gold, equal, wrong = case
-    for rendering in equal:
-        yield Pair(gold, _wrap(rng, family, rendering), True, family)
-    for rendering in wrong:
-        yield Pair(gold, _wrap(rng, family, rendering), False, family)
+def _pairs(rng: random.Random, family: str, case: tuple) -> Iterator[Pair]:
+    gold, equal, wrong = case[:3]
+    name = f"{family}.{case[3]}" if len(case) > 3 else family
+    for index, rendering in enumerate(equal):
+        yield Pair(gold, _wrap(rng, family, rendering), rendering, True, family, f"{name}/equal{index}")
+    for index, rendering in enumerate(wrong):
+        yield Pair(gold, _wrap(rng, family, rendering), rendering, False, family, f"{name}/wrong{index}")
 
 
 def corpus(seed: int = 13, rounds: int = 20) -> list[Pair]:
@@ -565,6 +612,33 @@ def corpus(seed: int = 13, rounds: int = 20) -> list[Pair]:
         for family, make in _FAMILIES.items():
             pairs.extend(_pairs(rng, family, make(rng)))
     return list(dict.fromkeys(pairs))  # a draw can repeat an earlier one
+
+
+_GOLDS: dict[str, object] = {}  # math-verify's parse of each gold answer, per process
+
+
+def _math_verify_verdict(pair: tuple[str, str]) -> bool:
+    """math-verify's verdict on one (reference, output) pair; a crash of the oracle counts as "not equal"."""
+    from math_verify import parse, verify
+
+    reference, output = pair
+    try:
+        if reference not in _GOLDS:
+            _GOLDS[reference] = parse(f"${reference}$")
+        return bool(verify(_GOLDS[reference], parse(output)))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def math_verify_verdicts(pairs: list[Pair], processes: int = 1) -> list[bool]:
+    """math-verify (a test-only dependency) on every pair, in this process or a spawned pool."""
+    texts = [(pair.reference, pair.output) for pair in pairs]
+    if processes <= 1:
+        return [_math_verify_verdict(text) for text in texts]
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        return pool.map(_math_verify_verdict, texts, chunksize=64)
 
 
 if __name__ == "__main__":

@@ -51,16 +51,20 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     if answer == reference:
         return True
     answer_kind, reference_kind = answer[0], reference[0]
+    if answer_kind == "approx":  # x = 1/3 \approx 0.33: the exact value or its approximation
+        return _any(answer[1], reference, options, quick)
+    if reference_kind == "approx":
+        return _any(reference[1], answer, options, quick, swapped=True)
     # equations: "x = 3", "f(x) = 2x+3", "10^3 = 1000" against a value are their right side; two
     # equations whose left sides both name their value compare right sides, others as equations
     if answer_kind == "eq" and reference_kind == "eq":
-        if answer[1] == reference[1] or (names_value(answer[1]) and names_value(reference[1])):
+        if answer[1] == reference[1] or (names_value(*answer[1:]) and names_value(*reference[1:])):
             return compare(answer[2], reference[2], options, quick)
         return _equations(answer, reference, options, quick)
     if answer_kind == "eq":
-        return names_value(answer[1]) and compare(answer[2], reference, options, quick)
+        return names_value(*answer[1:]) and compare(answer[2], reference, options, quick)
     if reference_kind == "eq":
-        return names_value(reference[1]) and compare(answer, reference[2], options, quick)
+        return names_value(*reference[1:]) and compare(answer, reference[2], options, quick)
     if reference_kind in ("set", "list", "union"):
         items = _items(answer)
         return items is not None and _unordered(items, _items(reference), options, quick)
@@ -78,17 +82,29 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     return _scalar(answer, reference, options, quick)
 
 
-def names_value(left: tuple) -> bool:
+def _any(values: list, other: tuple, options: Options, quick: bool, swapped: bool = False) -> bool:
+    undecided = False
+    for value in values:
+        try:
+            if compare(other, value, options, quick) if swapped else compare(value, other, options, quick):
+                return True
+        except Undecided:
+            undecided = True
+    if undecided:
+        raise Undecided
+    return False
+
+
+def names_value(left: tuple, right: tuple) -> bool:
     """True when the left side of ``left = value`` only names or computes the value.
 
     A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)`` (symbols under products,
-    quotients and tuples); a constant: ``10^3``, ``\\log_2 8``, ``17 \\bmod 5``; a limit.
-    ``2x + 1 = 5`` or ``y - 2x = 3`` is an equation instead.
+    quotients and tuples); a limit; a constant computed into a constant: ``10^3 = 1000``,
+    ``\\log_2 8 = 3``. ``2x + 1 = 5``, ``y - 2x = 3`` or ``7 = 11a + c`` is an equation instead.
     """
-    kind = left[0]
-    if kind == "func" and left[1] == "lim":
+    if left[0] == "func" and left[1] == "lim":
         return True
-    return is_constant(left) or _is_label(left)
+    return _is_label(left) or (is_constant(left) and is_constant(right))
 
 
 def _is_label(node: tuple) -> bool:
@@ -97,6 +113,8 @@ def _is_label(node: tuple) -> bool:
         return True
     if kind in ("mul", "tuple", "list"):
         return all(_is_label(child) for child in node[1])
+    if kind == "pow":  # f^{-1}(x)
+        return node[1][0] == "sym" and node[2] == ("neg", ("num", 1, False))
     return kind == "div" and _is_label(node[1]) and _is_label(node[2])
 
 
@@ -234,6 +252,10 @@ def to_sympy(node: tuple):
             return sympy.log(args[0], args[1])
         if name == "binom":
             return sympy.binomial(args[0], args[1])
+        if name == "mod":
+            return sympy.Mod(args[0], args[1])
+        if name == "lim":
+            return sympy.limit(args[0], args[1], args[2])
         return _SYMPY_FUNCS[name](*args)
     raise ValueError(f"{kind} is not a scalar")
 

@@ -79,7 +79,7 @@ _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree(?![A-Za-z])|\\circ")
 _TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal|mathrm)\s*\{([^{}]*)\}")
 # a unit in \text{} right after a number: 10\text{ cm}^2, 5\mbox{ m} (not "1\text{ and }2")
 _TEXT_UNIT = re.compile(
-    r"(?<=[\d}])\s*\\(?:text|mbox|textrm|textnormal|mathrm)\s*\{(?!\s*(?:and|or)\s*\})\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?"
+    r"(?<=[\d}])\s*\\(?:text|mbox|textrm|textnormal|mathrm|textbf|textit)\s*\{(?!\s*(?:and|or)\s*\})\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?"
 )
 _LESS_EQUAL = re.compile(r"\\leq?(?![A-Za-z])|\u2264|\\leqslant")
 _GREATER_EQUAL = re.compile(r"\\geq?(?![A-Za-z])|\u2265|\\geqslant")
@@ -95,6 +95,11 @@ def _repeating_fraction(match: re.Match) -> str:
     return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
+# the real line and the empty set, in the notations gold answers use
+_REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![A-Za-z])|\\text\s*\{\s*all real numbers\s*\}")
+_EMPTY = re.compile(r"\\(?:emptyset|varnothing)(?![A-Za-z])|\\O(?![A-Za-z])|\\\{\s*\\\}")
+# "\angle ABC = 30^\circ", "m\angle A =": the name of an angle or figure labels the value after it
+_ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle|triangle)\s*[A-Z]{1,4}\s*=")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
@@ -110,8 +115,12 @@ _DETERMINANT_BEGIN = re.compile(r"\\begin\s*\{\s*vmatrix\s*\}")
 _THOUSANDS_LATEX = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:,\s*\\!|\\,)\s*\d{3})+)(?![\d])")
 # a number's base subscript: 4210_7, 1011_{2}, 12_{\text{3}}: the digits as written are the answer
 _BASE = re.compile(r"(?<![\w\\])(\d+)_\s*(?:\{\s*(?:\\text\s*\{\s*)?\d{1,2}\s*\}?\s*\}|\d)")
-# "2 \pmod{5}", "(\bmod 5)", "\mod 5" after a residue: the residue is the answer
-_MODULUS = re.compile(r"\(?\s*\\(?:pmod|bmod|mod)\s*\{?\s*\d+\s*\}?\s*\)?\s*$")
+# "2 \pmod{5}", "2 (\bmod 5)" after a residue: the residue is the answer (17 \bmod 5 is an operation)
+_MODULUS = re.compile(r"(?:\\pmod\s*\{?\s*\d+\s*\}?|\(\s*\\(?:bmod|mod)\s*\{?\s*\d+\s*\}?\s*\))\s*$")
+# "\\\\le" (a doubled backslash before a relation, as JSON-escaped gold answers have it) is \\le
+_DOUBLED_BACKSLASH = re.compile(r"\\\\(?=(?:le|leq|ge|geq|neq|ne|in|frac|dfrac|sqrt|cdot|times|pi|infty)(?![A-Za-z]))")
+# 1 000 000: digit groups separated by single spaces, when that is the whole answer
+_SPACED_THOUSANDS = re.compile(r"-?\d{1,3}(?: \d{3})+")
 _SQRT_DIGIT = re.compile(r"\\sqrt\s*(\d)")
 _KNOWN_WORDS = (
     "sqrt|pi|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|asin|acos|atan|sinh|cosh|tanh|ln|log|exp|inf|infty"
@@ -133,11 +142,17 @@ def clean(text: str) -> str:
         if stripped == text:
             break
         text = stripped
+    text = _DOUBLED_BACKSLASH.sub(r"\\", text)
+    if _SPACED_THOUSANDS.fullmatch(text):
+        text = text.replace(" ", "")
     text = _BASE.sub(r"\1", text)
     text = _TEXT_UNIT.sub(" ", text)
     text = _TEXT.sub(lambda m: " " + m.group(1) + " ", text)
     text = _MODULUS.sub("", text)
     text = _THOUSANDS_LATEX.sub(lambda m: m.group(1) + re.sub(r"[^\d]", "", m.group(2)), text)
+    text = _REALS.sub(r"(-\\infty, \\infty)", text)
+    text = _EMPTY.sub(r"\\{\\}", text)
+    text = _ANGLE.sub("", text)
     text = _MEMBER.sub("", text)
     text = _LESS_EQUAL.sub("<=", _GREATER_EQUAL.sub(">=", text))
     text = _REPEATING.sub(_repeating_fraction, text)
@@ -195,18 +210,19 @@ _TOKEN = re.compile(
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+(?![A-Za-z]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z]))?)"
     r"|(?P<cmd>\\[A-Za-z]+|\\[{}|]|\\\\)"
     r"|(?P<word>[A-Za-z]+)"
-    r"|(?P<op>\*\*|[-+*/^_(){}\[\],=!|%'&<>:])"
+    r"|(?P<op>\*\*|!=|[-+*/^_(){}\[\],=!|%'&<>:])"
     r")"
 )
 _FUNCS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
           "ln", "log", "exp"}  # fmt: skip
+_PLAIN_OPS = {"**": "^", "!=": "\u2260"}
 _PLAIN_FUNCS = _FUNCS | {"sqrt", "abs", "factorial", "asin", "acos", "atan", "binomial"}
 _PLAIN_CONSTS = {"pi": ("const", "pi"), "inf": ("const", "inf"), "infty": ("const", "inf"), "oo": ("const", "inf"),
                  "infinity": ("const", "inf")}  # fmt: skip
 _CMD_OPS = {"\\cdot": "*", "\\times": "*", "\\ast": "*", "\\div": "/", "\\lbrace": "\\{", "\\rbrace": "\\}",
             "\\{": "\\{", "\\}": "\\}", "\\lvert": "|", "\\rvert": "|", "\\vert": "|", "\\|": "|", "\\mid": "|",
             "\\cup": "\\cup", "\\to": "=", "\\Rightarrow": "=", "\\pm": "\u00b1", "\\mp": "\u00b1",
-            "\\lt": "<", "\\gt": ">", "\\colon": ":", "\\neq": "\u2260", "\\ne": "\u2260", "\\approx": "=",
+            "\\lt": "<", "\\gt": ">", "\\colon": ":", "\\neq": "\u2260", "\\ne": "\u2260", "\\approx": "\u2248",
             "\\equiv": "=", "\\simeq": "=", "\\rightarrow": "=", "\\bmod": "mod", "\\mod": "mod"}  # fmt: skip
 _LETTER_CMDS = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\theta", "\\lambda", "\\mu", "\\sigma", "\\phi",
                 "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta"}  # fmt: skip
@@ -224,7 +240,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         kind = match.lastgroup
         value = match.group(kind)
         if kind == "op":
-            tokens.append(("op", "^" if value == "**" else value))
+            tokens.append(("op", _PLAIN_OPS.get(value, value)))
         elif kind == "cmd":
             if value in _CMD_OPS:
                 tokens.append(("op", _CMD_OPS[value]))
@@ -330,13 +346,26 @@ class _Parser:
             infinity = self.node("const", "inf")
             below = self.node("interval", False, self.node("neg", infinity), value, False)
             return self.node("union", [below, self.node("interval", False, value, infinity, False)])
-        if self.at_op("="):
-            self.take()
-            right = self.equation()
-            if right[0] == "eq":  # x = 2 + 1 = 3: the last side is the answer
-                return self.node("eq", left, right[2])
-            return self.node("eq", left, right)
+        if self.at_op("=", "\u2248"):
+            return self.chain(left)
         return left
+
+    def chain(self, left: tuple) -> tuple:
+        """x = 2 + 1 = 3 is ("eq", x, 3): the last side is the value. With \\approx, the last exact side
+        and the approximation are both kept: x = 1/3 \\approx 0.33 is ("eq", x, ("approx", [1/3, 0.33]))."""
+        exact = approximation = None
+        while self.at_op("=", "\u2248"):
+            op = self.take()[1]
+            side = self.ratio()
+            if op == "=":
+                exact = side
+            else:
+                approximation = side
+        if exact is None and is_constant(left):  # \\frac{2}{3} \\approx 0.67
+            return self.node("approx", [left, approximation])
+        if exact is None or approximation is None:
+            return self.node("eq", left, exact or approximation)
+        return self.node("eq", left, self.node("approx", [exact, approximation]))
 
     def ratio(self) -> tuple:
         """a : b (also \\colon) is the quotient a / b: 7:32, V_1:V_2."""
@@ -491,6 +520,13 @@ class _Parser:
             return self.in_abs == 0
         return value in _ATOM_START_OPS - {"|"}
 
+    def at_function(self) -> bool:
+        token = self.peek()
+        return token is not None and (
+            (token[0] == "cmd" and (token[1][1:] in _FUNCS or token[1] in ("\\exp", "\\lim", "\\frac", "\\sqrt")))
+            or (token[0] == "word" and token[1] in _PLAIN_FUNCS)
+        )
+
     def unary(self, implicit: bool = False) -> tuple:
         if not implicit and self.at_op("-", "+"):
             op = self.take()[1]
@@ -566,10 +602,9 @@ class _Parser:
             return self.command(value)
         if value == "(" or value == "[":
             return self.bracketed(value)
-        if value == "{":
+        if value == "{":  # LaTeX grouping braces are invisible: {1, 3} reads as the list 1, 3
             self.position -= 1
-            inner = self.group("{", "}")
-            return self.node("set", inner[1]) if inner[0] == "list" else inner
+            return self.group("{", "}")
         if value == "\\{":
             self.enter()
             if self.at_op("\\}"):
@@ -702,7 +737,10 @@ class _Parser:
         approach = self.argument()
         if approach[0] != "eq" or approach[1][0] != "sym":
             raise ParseFailure("\\lim needs a subscript like {x \\to 0}")
-        return self.node("func", "lim", [self.term(), approach[1], approach[2]])
+        self.enter()
+        body = self.term()
+        self.depth -= 1
+        return self.node("func", "lim", [body, approach[1], approach[2]])
 
     def determinant(self) -> tuple:
         """vmatrix: the determinant of a 2x2 or 3x3 matrix, as a sum of products."""
@@ -764,11 +802,16 @@ class _Parser:
             power = self.exponent()
         trig = name not in ("log", "ln", "exp")
         self.in_trig += trig
+        self.enter()  # \\sin\\sin\\sin... nests
         if self.at_op("(") or self.at_op("{"):
             opener = self.peek()[1]
             argument = self.group(opener, ")" if opener == "(" else "}")
-        else:
-            argument = self.unary(implicit=True)
+        else:  # \\cos 2x is cos(2x): the factors written after the name, up to the next function
+            factors = [self.unary(implicit=True)]
+            while self.starts_atom() and not self.at_function() and not (self.at("num") and factors[-1][0] == "num"):
+                factors.append(self.unary(implicit=True))
+            argument = _product(self, factors)
+        self.depth -= 1
         self.in_trig -= trig
         node = self.node("func", "logb", [argument, base]) if base is not None else self.node("func", name, [argument])
         return self.node("pow", node, power) if power is not None else node
