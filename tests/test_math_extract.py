@@ -137,7 +137,11 @@ PHRASES = [
     ("chinese_colon", "答案：$\\sqrt{2}$", r"\sqrt{2}"),
     ("chinese_final", "最终答案：20", "20"),
     ("japanese", "答えは 3 です。", "3 です"),
-    ("korean", "정답은 7", "7"),  # cleaning keeps the number; the parser refuses the rest
+    ("korean", "정답은 7", "7"),
+    ("swahili_mgsm", "Jibu: 16", "16"),
+    ("bengali_mgsm", "উত্তর: 16", "16"),
+    ("thai_mgsm", "คำตอบ: 16", "16"),
+    ("japanese_mgsm", "解答：16", "16"),  # cleaning keeps the number; the parser refuses the rest
     # conclusions: a sentence opened by Therefore / Thus / So that states a value
     ("therefore_value", "Tom has 3 + 4 = 7 apples. Therefore, the total is 14 apples.", "14 apples"),
     ("so_total", "Each box has 6 eggs and there are 7 boxes.\nSo the total is 42 eggs.", "42 eggs"),

@@ -23,7 +23,10 @@ _FINAL = (
     r"\#{1,6}\s*answer|final\s+answer|r[ée]ponse\s+finale|respuesta\s+final|resposta\s+final|risposta\s+finale"
     r"|endg[üu]ltige\s+antwort|окончательный\s+ответ|итоговый\s+ответ|最终答案|最終答案|最終的な答え"
 )
-_ANSWER = r"answer|r[ée]ponse|respuesta|resposta|risposta|antwort|ответ|答案|解答|答え|정답|jawaban|cevap"
+_ANSWER = (
+    r"answer|r[ée]ponse|respuesta|resposta|risposta|antwort|ответ|答案|解答|答え|정답|jawaban|cevap|jibu|উত্তর|คำตอบ"
+    r"|సమాధానం"
+)  # the MGSM languages among them
 # "The answer to part (a) is": a short qualifier between the word and its verb
 _QUALIFIER = r"(?:\s+(?:to|for|of)\s[^.:\n$]{0,50}?)?"
 _VERB = (
@@ -31,7 +34,7 @@ _VERB = (
     r"|[:：=是为為は은는])"
 )
 _ANSWER_WORDS = ("answer", "réponse", "reponse", "respuesta", "resposta", "risposta", "antwort", "ответ", "答", "정답",
-                 "jawaban", "cevap")  # every phrase below holds one of these
+                 "jawaban", "cevap", "jibu", "উত্তর", "คำตอบ", "సమాధానం")  # every phrase below holds one of these
 _FINAL_PHRASE = regex.compile(rf"(?i)(?<![A-Za-z])(?:{_FINAL})(?:\*\*)?(?:{_QUALIFIER}{_VERB})?\s*[:：]?")
 _ANSWER_PHRASE = regex.compile(rf"(?i)(?<![A-Za-z])(?:{_ANSWER}){_QUALIFIER}{_VERB}\s*[:：]?")
 _CONCLUSIONS = ("therefore", "thus", "hence", "so", "consequently", "in total", "altogether", "in conclusion",
