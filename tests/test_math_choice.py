@@ -19,6 +19,8 @@ CHOICES = [
     ("its", "I think it's B", ("B",)),  # the pronoun I is not choice I
     ("it_is", "Hmm, it is A.", ("A",)),
     ("go_with", "I'd go with E.", ("E",)),
+    ("option_is", "Comparing them, the correct option is C.", ("C",)),
+    ("textbf", r"The right one is \textbf{(B)}.", ("B",)),
     ("is_correct", "B is correct because the slope is positive.", ("B",)),
     ("answer_is", "The answer is C", ("C",)),
     ("answer_is_for_sure", "The answer is for sure D, it can't be A or B", ("D",)),  # the rejected letters come after

@@ -36,7 +36,7 @@ _NUMBERED_ITEM = regex.compile(r"(?:^|\n)[ \t]*\d{1,3}[.)][ \t]*" + _OPEN + r"$"
 _NUMBERED_LINES = regex.compile(r"(?m)^[ \t]*\d{1,3}[.)]\s")
 _PROSE = regex.compile(
     r"(?i:it'?s|it\s+is|i\s+think|i\s+choose|i\s+pick|i\s+select|i'?d\s+(?:go\s+with|choose|pick|say)|go\s+with"
-    r"|option|choice|answer\s*:?\s*(?:is\s*)?)\s*(?:option\s+|choice\s+)?(?:\*\*)?\s*(?:\(([A-Ja-j])\)|([A-J]))(?![A-Za-z0-9'’])"
+    r"|(?:option|choice|answer)\s*:?\s*(?:is\s*:?\s*)?)\s*(?:option\s+|choice\s+)?(?:\*\*)?\s*(?:\(([A-Ja-j])\)|([A-J]))(?![A-Za-z0-9'’])"
     r"|\*\*\s*\(?([A-J])\)?\s*\*\*"  # **C**, **(C)**
     r"|(?:^|\n)\s*\(?([A-J])\)?\s*\.?\s*(?:$|\n)"  # alone on a line
     r"|(?<![A-Za-z0-9])\(?([A-J])\)?\s+is\s+(?:the\s+)?(?:correct|right|best)"
