@@ -80,6 +80,7 @@ def test_outputs_as_models_write_them(output, answer, reward):
 # --- hacking guards: every one must earn 0 ---------------------------------------------------------
 
 GUARDS = [
+    ("sign_kept", "The answer is -5.", "5"),  # -5 is not 5
     ("digit_in_word", "AZYUK2A", "2"),  # a digit inside a word is not an answer
     ("digit_in_code", "The code is AZYUK2A.", "2"),
     ("two_different_boxes", "First \\boxed{3}. Hmm, or \\boxed{4}", "3"),

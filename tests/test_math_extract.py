@@ -112,6 +112,9 @@ PHRASES = [
     ("words_then_number", "The answer is definitely 12 apples.", "12 apples"),
     ("unit_words_kept_for_cleaning", "The final answer is 42 apples. Then more text.", "42 apples"),
     ("decimal_kept", "The answer is 3.5.", "3.5"),
+    ("negative_kept", "The answer is -5.", "-5"),  # the minus sign is never read as a Markdown bullet
+    ("negative_unicode", "The final answer is −3.", "−3"),
+    ("negative_next_line", "Final answer:\n-7", "-7"),
     ("apposition_kept", "The answer is 5, which is prime.", "5, which is prime"),  # cleaning stops at 'which'
     ("qualified", "The answer to part (b) is 14.", "14"),
     ("final_beats_later_answer", "The final answer is 9.\nTo check the answer: 3 * 3 = 9, so 1 + 8 = 9.", "9"),

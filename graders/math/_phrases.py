@@ -41,7 +41,7 @@ _CONCLUSIONS = ("therefore", "thus", "hence", "so", "consequently", "in total", 
                 "overall", "finally", "donc", "daher", "por lo tanto", "因此", "所以")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # keeps every position
 _CLAUSE_START = regex.compile(r"(?:^|[.!?;,\n])[\s*]{0,8}$")  # a conclusion word opens a sentence or clause
-_LEAD = regex.compile(r"[\s:：*_`>-]{0,40}")  # between a phrase and its answer: spaces, colons, Markdown
+_LEAD = regex.compile(r"[\s,:：*_`>]{0,40}")  # between a phrase and its answer: spaces, colons, Markdown (never a minus sign)
 _SENTENCE_END = regex.compile(r"\.(?=\s*$|\s+[^a-z0-9\s])|\.\s*\n|[。！？?]|\n")
 _COPULA = regex.compile(
     r"(?i)(?<![A-Za-z\\])(?:is|are|was|were|equals|equal\s+to|comes\s+to|est|ist|es|è|是|为|為)(?![A-Za-z])|(?<![<>!=\\])=(?!=)"
