@@ -62,6 +62,7 @@ CASES = [
     ("two_boxes_list", r"\boxed{2}, \boxed{1}", "1, 2", 1.0),
     ("same_box_twice", "So \\boxed{12}.\n\n**Final Answer**\n\\boxed{12}", "12", 1.0),
     # multiple choice
+    ("negated_then_value", "The answer is not 5, it is 6.", "6", 1.0),
     ("choice_its", "Comparing the slopes, I think it's B.", "B", 1.0),
     ("choice_for_sure", "The answer is for sure D, it can't be A or B", "D", 1.0),
     ("choice_paren", "(C)", "C", 1.0),
@@ -81,6 +82,8 @@ def test_outputs_as_models_write_them(output, answer, reward):
 
 GUARDS = [
     ("sign_kept", "The answer is -5.", "5"),  # -5 is not 5
+    ("unicode_sign_kept", "So the change was \u22125 degrees overnight", "5"),
+    ("negated_value", "The answer is not 5, it is 6.", "5"),
     ("digit_in_word", "AZYUK2A", "2"),  # a digit inside a word is not an answer
     ("digit_in_code", "The code is AZYUK2A.", "2"),
     ("two_different_boxes", "First \\boxed{3}. Hmm, or \\boxed{4}", "3"),

@@ -51,6 +51,7 @@ def test_conclusion_sentence(text, sentence):
         ("**18**", "**18**"),
         ("18**", "18"),
         ("Evelyn", "Evelyn"),
+        ("not 5, it is 6", None),  # a negated value is not the answer: the last number decides
     ],
 )
 def test_value_of(sentence, value):

@@ -11,6 +11,8 @@ CASES = [
     ("decimal_thousands", "It costs 1,234.5 in all", "1,234.5"),
     ("fraction", "she ate 3/4 of it", "3/4"),
     ("leading_dot", "about .5 of it", ".5"),
+    ("negative", "the change is -12", "-12"),
+    ("unicode_minus", "the change is \u221212", "\u221212"),  # the sign is kept
     ("ordinal", "she came 3rd", "3"),
     ("in_word", "code AZYUK2A", None),  # a digit inside a word
     ("code_suffix", "room 2A", None),  # a number glued to a capital is a code

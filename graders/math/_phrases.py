@@ -55,6 +55,7 @@ _LEADING_WORDS = regex.compile(
     r"(?:(?!(?:sqrt|pi|sin|cos|tan|log|ln|exp|frac|infty|inf)(?![A-Za-z]))[A-Za-z][a-z']+[\s,]+)+"
 )
 _DIGIT = regex.compile(r"\d")
+_NEGATION = regex.compile(r"(?i)\b(?:not|never|no)\b|n't")
 
 
 def _last(pattern: regex.Pattern, text: str) -> regex.Match | None:
@@ -167,6 +168,8 @@ def value_of(sentence: str) -> str | None:
             return without_delimiters(sentence[spans[0].start :], math_spans(sentence[spans[0].start :]))
         return joined_spans(sentence, spans)  # "probably $5$ or $6$" -> "5 or 6"
     words = _LEADING_WORDS.match(sentence)
+    if words is not None and _NEGATION.search(words.group(0)):
+        return None  # "not 5, it is 6": the value is not the first number; the last number decides
     if words is not None and _DIGIT.search(sentence, words.end()):
         sentence = sentence[words.end() :]  # "for sure 42 apples" -> "42 apples"
     sentence = sentence.strip()

@@ -13,8 +13,8 @@ __all__ = ["last_number_answer"]
 
 _NUMBER = regex.compile(
     # not inside a word or a code ("AZYUK2A", "x_2"), not the tail of another number
-    r"(?<![A-Za-z_\d.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?!\d|\.\d|[A-Z])"
-    r"|(?<![A-Za-z_\d])-?\.\d+(?![\d.])"
+    r"(?<![A-Za-z_\d.])[-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?!\d|\.\d|[A-Z])"
+    r"|(?<![A-Za-z_\d])[-\u2212]?\.\d+(?![\d.])"
 )
 # a list in prose: "none, yes, 0, 1, 42" ends with its last item
 _LIST_SEPARATOR = regex.compile(r"(?:,|;|\s(?:or|and))\s*$")
