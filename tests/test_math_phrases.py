@@ -18,6 +18,7 @@ from graders.math._phrases import answer_sentence, conclusion_sentence, value_of
         ("We answered it.", None),  # 'answered' is not the phrase
         ("To find the answer, we add.", None),  # no verb or colon after 'answer'
         ("# Answer\n\n12", "12"),
+        ("x = 3 is wrong, so the answer must be 5.", "5"),
     ],
 )
 def test_answer_sentence(text, sentence):

@@ -30,7 +30,7 @@ _ANSWER = (
 # "The answer to part (a) is": a short qualifier between the word and its verb
 _QUALIFIER = r"(?:\s+(?:to|for|of)\s[^.:\n$]{0,50}?)?"
 _VERB = (
-    r"\s*(?:\*\*)?\s*(?:(?:is|was|will\s+be|would\s+be|should\s+be|equals|est|es|ist|lautet|è|é)(?![A-Za-z])"
+    r"\s*(?:\*\*)?\s*(?:(?:is|was|will\s+be|would\s+be|should\s+be|must\s+be|equals|est|es|ist|lautet|è|é)(?![A-Za-z])"
     r"|[:：=是为為は은는])"
 )
 _ANSWER_WORDS = ("answer", "réponse", "reponse", "respuesta", "resposta", "risposta", "antwort", "ответ", "答", "정답",
