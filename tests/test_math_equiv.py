@@ -127,6 +127,10 @@ CONVENTION_CASES = [
     ("reals_not_half_line", "[0, \\infty)", "\\mathbb{R}", False),
     ("empty_set", "\\varnothing", "\\emptyset", True),
     ("empty_set_not_zero", "\\{0\\}", "\\emptyset", False),
+    # set-builder notation over one variable is the set its condition describes
+    ("set_builder", "\\{x \\mid x > 3\\}", "(3, \\infty)", True),
+    ("set_builder_bracket", "\\{x \\mid x > 3\\}", "[3, \\infty)", False),
+    ("smallmatrix", "\\left(\\begin{smallmatrix} 1 & 2 \\\\ 3 & 4 \\end{smallmatrix}\\right)", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", True),
 ]
 
 
