@@ -58,13 +58,13 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     # equations: "x = 3", "f(x) = 2x+3", "10^3 = 1000" against a value are their right side; two
     # equations whose left sides both name their value compare right sides, others as equations
     if answer_kind == "eq" and reference_kind == "eq":
-        if answer[1] == reference[1] or (names_value(*answer[1:]) and names_value(*reference[1:])):
+        if answer[1] == reference[1] or (_names_value(*answer[1:]) and _names_value(*reference[1:])):
             return compare(answer[2], reference[2], options, quick)
         return _equations(answer, reference, options, quick)
     if answer_kind == "eq":
-        return names_value(*answer[1:]) and compare(answer[2], reference, options, quick)
+        return _names_value(*answer[1:]) and compare(answer[2], reference, options, quick)
     if reference_kind == "eq":
-        return names_value(*reference[1:]) and compare(answer, reference[2], options, quick)
+        return _names_value(*reference[1:]) and compare(answer, reference[2], options, quick)
     if reference_kind in ("set", "list", "union"):
         items = _items(answer)
         return items is not None and _unordered(items, _items(reference), options, quick)
@@ -95,7 +95,7 @@ def _any(values: list, other: tuple, options: Options, quick: bool, swapped: boo
     return False
 
 
-def names_value(left: tuple, right: tuple) -> bool:
+def _names_value(left: tuple, right: tuple) -> bool:
     """True when the left side of ``left = value`` only names or computes the value.
 
     A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)`` (symbols under products,
