@@ -30,6 +30,9 @@ QUICK_CASES = [
     ("one_element_list", "\\{5\\}", "5", True),
     # identical structure needs no sympy even with symbols
     ("same_tree", "x^2 + 1", "x^2+1", True),
+    # constants whose floats differ far beyond float error are unequal without sympy
+    ("radicals_differ", "\\sqrt{3}", "\\sqrt{2}", False),
+    ("decimal_far_from_pi", "3.14", "\\pi", False),
 ]
 
 
@@ -38,7 +41,16 @@ def test_quick_path(answer, reference, equal):
     assert compare(parse(answer), parse(reference), OPTIONS, quick=True) is equal
 
 
-@pytest.mark.parametrize(("answer", "reference"), [("\\sqrt{12}", "2\\sqrt{3}"), ("(x+1)^2", "x^2+2x+1"), ("2x+2=4", "x+1=2")])
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [
+        ("\\sqrt{12}", "2\\sqrt{3}"),
+        ("(x+1)^2", "x^2+2x+1"),
+        ("2x+2=4", "x+1=2"),
+        ("(10^{15}+\\sqrt{2})-10^{15}", "\\sqrt{2}"),  # a cancellation: floats cannot refuse it
+        ("3.1415926", "\\pi"),  # within rel_tol: sympy decides
+    ],
+)
 def test_quick_path_defers_what_needs_sympy(answer, reference):
     with pytest.raises(Undecided):
         compare(parse(answer), parse(reference), OPTIONS, quick=True)
@@ -127,6 +139,10 @@ CONVENTION_CASES = [
     ("reals_not_half_line", "[0, \\infty)", "\\mathbb{R}", False),
     ("empty_set", "\\varnothing", "\\emptyset", True),
     ("empty_set_not_zero", "\\{0\\}", "\\emptyset", False),
+    # set-builder notation over one variable is the set its condition describes
+    ("set_builder", "\\{x \\mid x > 3\\}", "(3, \\infty)", True),
+    ("set_builder_bracket", "\\{x \\mid x > 3\\}", "[3, \\infty)", False),
+    ("smallmatrix", "\\left(\\begin{smallmatrix} 1 & 2 \\\\ 3 & 4 \\end{smallmatrix}\\right)", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", True),
 ]
 
 

@@ -11,7 +11,7 @@ import math
 import random
 from fractions import Fraction
 
-from ._parse import exact, has_decimal, is_constant
+from ._parse import approx, exact, has_decimal, is_constant
 
 __all__ = ["Options", "Undecided", "compare", "to_sympy"]
 
@@ -58,13 +58,13 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     # equations: "x = 3", "f(x) = 2x+3", "10^3 = 1000" against a value are their right side; two
     # equations whose left sides both name their value compare right sides, others as equations
     if answer_kind == "eq" and reference_kind == "eq":
-        if answer[1] == reference[1] or (names_value(*answer[1:]) and names_value(*reference[1:])):
+        if answer[1] == reference[1] or (_names_value(*answer[1:]) and _names_value(*reference[1:])):
             return compare(answer[2], reference[2], options, quick)
         return _equations(answer, reference, options, quick)
     if answer_kind == "eq":
-        return names_value(*answer[1:]) and compare(answer[2], reference, options, quick)
+        return _names_value(*answer[1:]) and compare(answer[2], reference, options, quick)
     if reference_kind == "eq":
-        return names_value(*reference[1:]) and compare(answer, reference[2], options, quick)
+        return _names_value(*reference[1:]) and compare(answer, reference[2], options, quick)
     if reference_kind in ("set", "list", "union"):
         items = _items(answer)
         return items is not None and _unordered(items, _items(reference), options, quick)
@@ -95,7 +95,7 @@ def _any(values: list, other: tuple, options: Options, quick: bool, swapped: boo
     return False
 
 
-def names_value(left: tuple, right: tuple) -> bool:
+def _names_value(left: tuple, right: tuple) -> bool:
     """True when the left side of ``left = value`` only names or computes the value.
 
     A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)`` (symbols under products,
@@ -209,8 +209,46 @@ def _scalar_equal(answer: tuple, reference: tuple, options: Options, quick: bool
             return _close(float(a), float(r), options)
         return False
     if quick:
+        if is_constant(answer) and is_constant(reference) and _clearly_different(answer, reference, options):
+            return False  # \\sqrt{3} against \\sqrt{2}: floats may refuse equality in-process (never accept it)
         raise Undecided
     return _sympy_equal(answer, reference, options)
+
+
+def _clearly_different(answer: tuple, reference: tuple, options: Options) -> bool:
+    """True when the float values of two constants differ by far more than float error could explain.
+
+    The error allowed grows with the largest term any sum in either tree adds up (a cancellation
+    such as ``(10^{15} + \\sqrt{2}) - 10^{15}`` loses digits); with a decimal side, ``rel_tol`` is added.
+    """
+    a, r = approx(answer), approx(reference)
+    if not (math.isfinite(a) and math.isfinite(r)):
+        return False
+    scale = max(abs(a), abs(r), _sum_scale(answer), _sum_scale(reference), 1.0)
+    allowed = 1e-9 * scale
+    if has_decimal(answer) or has_decimal(reference):
+        allowed += 2 * max(options.rel_tol * max(abs(a), abs(r)), options.abs_tol)
+    return abs(a - r) > allowed
+
+
+def _sum_scale(node: tuple) -> float:
+    """The largest magnitude of a term of any sum in the tree (inf when one has no float value)."""
+    scale = 0.0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current[0] == "add":
+            for term in current[1]:
+                value = abs(approx(term))
+                if not math.isfinite(value):
+                    return math.inf
+                scale = max(scale, value)
+        for part in current[1:]:
+            if isinstance(part, tuple):
+                stack.append(part)
+            elif isinstance(part, list):
+                stack.extend(part)
+    return scale
 
 
 def _close(a: float, b: float, options: Options) -> bool:

@@ -100,6 +100,8 @@ _REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![A-Za-z])|\\text\s*\{\s*all
 _EMPTY = re.compile(r"\\(?:emptyset|varnothing)(?![A-Za-z])|\\O(?![A-Za-z])|\\\{\s*\\\}")
 # "\angle ABC = 30^\circ", "m\angle A =": the name of an angle or figure labels the value after it
 _ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle|triangle)\s*[A-Z]{1,4}\s*=")
+# set-builder notation over one variable: \{x \mid x > 3\} is the set x > 3 describes
+_SET_BUILDER = re.compile(r"^\s*\\\{\s*[A-Za-z]\s*(?:\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*)?(?:\\mid|\||:)\s*(.+?)\s*\\\}\s*$")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
@@ -108,8 +110,8 @@ _THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
 _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
 _FRAC_BRACE_DIGIT = re.compile(r"\\(d|t)?frac\s*(\{[^{}]*\})\s*(\d)")
-_MATRIX_BEGIN = re.compile(r"\\begin\s*\{\s*(?:[pbB]?matrix|array\s*\}\s*\{[^{}]{0,40})\s*\}")
-_MATRIX_END = re.compile(r"\\end\s*\{\s*(?:[pbBv]?matrix|array)\s*\}")
+_MATRIX_BEGIN = re.compile(r"\\begin\s*\{\s*(?:[pbB]?matrix|smallmatrix|array\s*\}\s*\{[^{}]{0,40})\s*\}")
+_MATRIX_END = re.compile(r"\\end\s*\{\s*(?:[pbBv]?matrix|smallmatrix|array)\s*\}")
 _DETERMINANT_BEGIN = re.compile(r"\\begin\s*\{\s*vmatrix\s*\}")
 # MATH's gold answers separate thousands with ",\!" (11,\! 111,\! 100); some write a thin space "\,"
 _THOUSANDS_LATEX = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:,\s*\\!|\\,)\s*\d{3})+)(?![\d])")
@@ -150,6 +152,7 @@ def clean(text: str) -> str:
     text = _TEXT.sub(lambda m: " " + m.group(1) + " ", text)
     text = _MODULUS.sub("", text)
     text = _THOUSANDS_LATEX.sub(lambda m: m.group(1) + re.sub(r"[^\d]", "", m.group(2)), text)
+    text = _SET_BUILDER.sub(r"\1", text)
     text = _REALS.sub(r"(-\\infty, \\infty)", text)
     text = _EMPTY.sub(r"\\{\\}", text)
     text = _ANGLE.sub("", text)
