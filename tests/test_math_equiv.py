@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graders.math._equiv import Options, Undecided, compare, to_sympy
-from graders.math._parse import parse
+from graders.math._parse import clean, parse
 
 OPTIONS = Options()
 
@@ -30,6 +30,9 @@ QUICK_CASES = [
     ("one_element_list", "\\{5\\}", "5", True),
     # identical structure needs no sympy even with symbols
     ("same_tree", "x^2 + 1", "x^2+1", True),
+    # constants whose floats differ far beyond float error are unequal without sympy
+    ("radicals_differ", "\\sqrt{3}", "\\sqrt{2}", False),
+    ("decimal_far_from_pi", "3.14", "\\pi", False),
 ]
 
 
@@ -38,7 +41,16 @@ def test_quick_path(answer, reference, equal):
     assert compare(parse(answer), parse(reference), OPTIONS, quick=True) is equal
 
 
-@pytest.mark.parametrize(("answer", "reference"), [("\\sqrt{12}", "2\\sqrt{3}"), ("(x+1)^2", "x^2+2x+1"), ("2x+2=4", "x+1=2")])
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [
+        ("\\sqrt{12}", "2\\sqrt{3}"),
+        ("(x+1)^2", "x^2+2x+1"),
+        ("2x+2=4", "x+1=2"),
+        ("(10^{15}+\\sqrt{2})-10^{15}", "\\sqrt{2}"),  # a cancellation: floats cannot refuse it
+        ("3.1415926", "\\pi"),  # within rel_tol: sympy decides
+    ],
+)
 def test_quick_path_defers_what_needs_sympy(answer, reference):
     with pytest.raises(Undecided):
         compare(parse(answer), parse(reference), OPTIONS, quick=True)
@@ -69,6 +81,108 @@ SYMPY_CASES = [
 @pytest.mark.parametrize(("answer", "reference", "equal"), [c[1:] for c in SYMPY_CASES], ids=[c[0] for c in SYMPY_CASES])
 def test_sympy_path(answer, reference, equal):
     assert compare(parse(answer), parse(reference), OPTIONS, quick=False) is equal
+
+
+CONVENTION_CASES = [
+    # expr = value chains: a left side that names or computes the value is dropped
+    ("chain_constant_lhs", "10^3 = 1000", "1000", True),
+    ("chain_wrong_value", "10^3 = 999", "1000", False),
+    ("chain_log", "\\log_2 8 = 3", "3", True),
+    ("function_definition", "f(x) = 2x+3", "2x+3", True),
+    ("named_tuple", "(p,q)=(3,2)", "(3,2)", True),
+    ("named_tuple_swapped", "(p,q)=(2,3)", "(3,2)", False),
+    ("ratio_label", "V_1:V_2 = 11:21", "11:21", True),
+    ("ratio_subscripted_label", "S_{MBCN}:S=7:32", "7:32", True),
+    ("approx_exact_side", "x = 5+5+1 = 1/3 \\approx 11", "1/3", True),
+    ("approx_approximation", "x = 5+5+1 = 1/3 \\approx 11", "11", True),
+    ("approx_neither", "x = 5+5+1 = 1/3 \\approx 11", "12", False),
+    ("approx_alone", "x \\approx 11", "11", True),
+    ("approx_constant", "\\frac{2}{3} \\approx 0.67", "\\frac{2}{3}", True),
+    ("approx_rounded_alone", "0.67", "\\frac{2}{3}", False),
+    ("inverse_function_label", "f^{-1}(x) = \\frac{x-3}{2}", "\\frac{x-3}{2}", True),
+    ("angle_label", "\\angle ABC = 30^\\circ", "30", True),
+    ("angle_label_wrong", "m\\angle A = 31^\\circ", "30", False),
+    ("named_coordinates_vs_pair", "x = 2, y = 3", "(2, 3)", True),
+    ("named_coordinates_swapped", "x = 3, y = 2", "(2, 3)", False),
+    # an equation reference stays an equation
+    ("equation_reference_constant_lhs", "11a+c", "7 = 11a+c", False),
+    # named values are matched by name
+    ("named_values_any_order", "n = 2, k = 45", "k = 45, n = 2", True),
+    ("named_values_swapped", "k = 2, n = 45", "k = 45, n = 2", False),
+    # whole numbers are counted, never rounded
+    ("whole_numbers_exact", "6.4 \\times 10^{6}", "6400001", False),
+    ("scientific_equal", "6.4 \\times 10^{6}", "6400000", True),
+    ("tiny_difference", "1 + 10^{-60}", "1", False),
+    # inequalities either way round, \in, \neq
+    ("inequality_either_way", "-x > -1", "x < 1", True),
+    ("inequality_flipped_wrong", "-x < -1", "x < 1", False),
+    ("double_inequality_vs_membership", "-2 \\le x \\le 7", "x \\in [-2, 7]", True),
+    ("not_equal_as_union", "x \\neq 3", "(-\\infty, 3) \\cup (3, \\infty)", True),
+    # sets of solutions, braces
+    ("solution_pairs_any_order", "(1,2),(2,1)", "(2,1),(1,2)", True),
+    ("solution_pairs_missing_one", "(1,2)", "(2,1),(1,2)", False),
+    ("braced_list_vs_set", "{1,2}", "\\{2,1\\}", True),
+    # MATH gold notation
+    ("math_thousands", "11111100", "11,\\! 111,\\! 100", True),
+    ("base_subscript", "4210", "4210_7", True),
+    ("base_subscript_wrong_digit", "4211_7", "4210_7", False),
+    ("units_dropped", "10\\text{ cm}^2", "10", True),
+    ("textbf_choice_text", "\\textbf{(A)}", "\\text{(A)}", True),
+    ("absolute_value", "|3-5|", "2", True),
+    ("bmod", "17 \\bmod 5", "2", True),
+    ("pmod", "17 \\equiv 2 \\pmod{5}", "2", True),
+    ("determinant", "\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix}", "-2", True),
+    ("array_vs_pmatrix", "\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", True),
+    ("binomial", "\\dbinom{6}{2}", "15", True),
+    # the real line and the empty set
+    ("reals", "x \\in \\mathbb{R}", "(-\\infty, \\infty)", True),
+    ("reals_not_half_line", "[0, \\infty)", "\\mathbb{R}", False),
+    ("empty_set", "\\varnothing", "\\emptyset", True),
+    ("empty_set_not_zero", "\\{0\\}", "\\emptyset", False),
+    # set-builder notation over one variable is the set its condition describes
+    ("set_builder", "\\{x \\mid x > 3\\}", "(3, \\infty)", True),
+    ("set_builder_bracket", "\\{x \\mid x > 3\\}", "[3, \\infty)", False),
+    ("smallmatrix", "\\left(\\begin{smallmatrix} 1 & 2 \\\\ 3 & 4 \\end{smallmatrix}\\right)", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", True),
+]
+
+
+@pytest.mark.parametrize(("answer", "reference", "equal"), [c[1:] for c in CONVENTION_CASES], ids=[c[0] for c in CONVENTION_CASES])
+def test_conventions(answer, reference, equal):
+    """Cleaned and parsed as the grader does; the quick path when it decides, else the sympy path."""
+    a, r = parse(clean(answer)), parse(clean(reference))
+    try:
+        decided = compare(a, r, OPTIONS, quick=True)
+    except Undecided:
+        decided = compare(a, r, OPTIONS, quick=False)
+    assert decided is equal
+
+
+EXACTNESS_CASES = [
+    # exact values are equal only when sympy proves it: a numeric check may refuse, never accept
+    ("power_tower_is_not_one", "2^{2^{-200}}", "1", False),
+    ("power_tower_is_not_two", "2 \\cdot 2^{2^{-100}}", "2", False),
+    ("denested_radical", "\\sqrt{3+2\\sqrt{2}}", "1+\\sqrt{2}", True),
+    ("log_identity", "\\frac{\\ln 8}{\\ln 2}", "3", True),
+    # degrees inside trig functions, limits
+    ("sin_degrees", "\\sin 30^\\circ", "\\frac{1}{2}", True),
+    ("tan_degrees", "\\tan 45^\\circ", "1", True),
+    ("cofunction_degrees", "\\sin(90^\\circ - x)", "\\cos x", True),
+    ("cofunction_degrees_wrong", "\\sin(90^\\circ + 2x)", "\\cos x", False),
+    ("limit", "\\lim_{x \\to 0} \\frac{\\sin x}{x}", "1", True),
+    # a trig function written without parentheses takes the factors after it
+    ("double_angle", "\\cos^2 x - \\sin^2 x", "\\cos 2x", True),
+    ("double_angle_product", "2\\sin x\\cos x", "\\sin 2x", True),
+    ("double_angle_not_product", "\\cos 2x", "2\\cos x", False),
+    ("limit_chain", "\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1", "1", True),
+    # an equation reference compares as an equation
+    ("equation_rearranged", "2x - y + 3 = 0", "y = 2x + 3", True),
+    ("equation_different", "2x - y - 3 = 0", "y = 2x + 3", False),
+]
+
+
+@pytest.mark.parametrize(("answer", "reference", "equal"), [c[1:] for c in EXACTNESS_CASES], ids=[c[0] for c in EXACTNESS_CASES])
+def test_exactness_and_symbolic_conventions(answer, reference, equal):
+    assert compare(parse(clean(answer)), parse(clean(reference)), OPTIONS, quick=False) is equal
 
 
 def test_symbolic_off_compares_numbers_only():

@@ -29,7 +29,7 @@ CLEAN_CASES = [
     # spacing commands and \left \right
     ("left_right", "\\left( 1, 2 \\right)", "( 1, 2  )"),
     # degrees and percent
-    ("degrees", "30^\\circ", "30"),
+    ("degrees", "30^\\circ", "30 \\degree"),  # a marker: dropped by the parser, or pi/180 in a trig function
     ("percent", "50\\%", "50%"),
     # \dfrac12 and \sqrt2 shorthand
     ("frac_digits", "\\dfrac12", "\\frac{1}{2}"),
@@ -42,6 +42,21 @@ CLEAN_CASES = [
     # Unicode: minus sign, pi, full-width digits
     ("unicode", "\u22123\u03c0", "-3\\pi"),
     ("fullwidth", "\uff14\uff12", "42"),
+    # MATH gold conventions: ",\!" and thin-space thousands, base subscripts, units in \text, moduli
+    ("math_thousands", "11,\\! 111,\\! 100", "11111100"),
+    ("thin_space_thousands", "71\\,938\\,473", "71938473"),
+    ("spaced_thousands", "1 000 000", "1000000"),
+    ("base_subscript", "4210_7", "4210"),
+    ("base_subscript_text", "1011_{\\text{2}}", "1011"),
+    ("subscript_of_symbol_kept", "a_{10}", "a_{10}"),
+    ("text_unit_squared", "10\\text{ cm}^2", "10"),
+    ("textbf_unit", "\\frac{1}{3} \\textbf{meters}", "\\frac{1}{3}"),
+    ("text_and_is_a_list", "1\\text{ and }2", "1, 2"),
+    ("modulus_dropped", "2 \\pmod{5}", "2"),
+    ("repeating_unbraced", "0.\\overline3", "\\frac{1}{3}"),
+    ("trailing_spacing_command", "5!\\,", "5!"),
+    ("doubled_backslash_relation", "-2 \\\\le x", "-2 <= x"),
+    ("array_is_a_matrix", "\\begin{array}{cc} 1 & 2 \\end{array}", "\\matrixbegin  1 & 2  \\matrixend"),
 ]
 
 
@@ -79,6 +94,19 @@ VALUE_CASES = [
     # groups
     ("braces_group", "{2+3}", Fraction(5)),
     ("boxed_in_answer", "\\boxed{7}", Fraction(7)),
+    # integer functions are exact: factorials, binomials, |x|, \bmod
+    ("factorial_exact", "5!", Fraction(120)),
+    ("binomial", "\\binom{5}{2}", Fraction(10)),
+    ("absolute_value", "|3-5|", Fraction(2)),
+    ("bmod", "17 \\bmod 5", Fraction(2)),
+    # ratios are quotients
+    ("ratio", "7:32", Fraction(7, 32)),
+    ("colon", "7 \\colon 32", Fraction(7, 32)),
+    # a 2x2 or 3x3 vmatrix is its determinant
+    ("determinant_2x2", clean("\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix}"), Fraction(-2)),
+    ("determinant_3x3", clean("\\begin{vmatrix} 2 & 0 & 1 \\\\ 1 & 3 & 2 \\\\ 1 & 1 & 2 \\end{vmatrix}"), Fraction(6)),
+    # a degree sign outside a trig function is dropped
+    ("degrees_dropped", clean("30^\\circ"), Fraction(30)),
 ]
 
 
@@ -114,6 +142,21 @@ TREE_CASES = [
     ("at_least", "x >= 3", ("interval", True, ("num", Fraction(3), False), ("const", "inf"), False)),
     ("reversed", "3 > x", ("interval", False, ("neg", ("const", "inf")), ("num", Fraction(3), False), False)),
     ("between", "1 <= x < 2", ("interval", True, ("num", Fraction(1), False), ("num", Fraction(2), False), False)),
+    # x \neq 3 (also !=) is the line without 3
+    ("not_equal", "x \\neq 3", ("union", [
+        ("interval", False, ("neg", ("const", "inf")), ("num", Fraction(3), False), False),
+        ("interval", False, ("num", Fraction(3), False), ("const", "inf"), False),
+    ])),
+    ("plain_not_equal", "x != 3", parse("x \\ne 3")),
+    # a chain with \approx keeps the last exact side and the approximation
+    ("approx_chain", "x = 1 + 2 = 3 \\approx 3.0", ("eq", ("sym", "x"), ("approx", [("num", Fraction(3), False), ("num", Fraction(3), True)]))),
+    ("approx_only", "x \\approx 11", ("eq", ("sym", "x"), ("num", Fraction(11), False))),
+    # degrees inside a trig function are pi/180
+    ("degrees_in_trig", clean("\\sin 30^\\circ"), ("func", "sin", [("mul", [
+        ("num", Fraction(30), False), ("div", ("const", "pi"), ("num", Fraction(180), False))])])),
+    ("limit", "\\lim_{x \\to 0} x", ("func", "lim", [("sym", "x"), ("sym", "x"), ("num", Fraction(0), False)])),
+    # grouping braces are invisible: {1, 3} is the list 1, 3; \{1, 3\} a set
+    ("brace_group_list", "{1, 3}", ("list", [("num", Fraction(1), False), ("num", Fraction(3), False)])),
     # matrices (after clean): a column vector is a tuple, a matrix a tuple of rows
     ("column_vector", clean("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"), ("tuple", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
     ("matrix", clean("\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}"), ("tuple", [
@@ -126,6 +169,25 @@ TREE_CASES = [
 @pytest.mark.parametrize(("text", "tree"), [c[1:] for c in TREE_CASES], ids=[c[0] for c in TREE_CASES])
 def test_trees(text, tree):
     assert parse(text) == tree
+
+
+LINEAR_INEQUALITY_CASES = [
+    # (text, left closed, left end, right end, right closed): solved for the variable, the sign flips when needed
+    ("negated", "-x > -1", False, None, Fraction(1), False),
+    ("scaled", "2x + 1 <= 7", False, None, Fraction(3), True),
+    ("negative_coefficient", "3 - 2x < 7", False, Fraction(-2), None, False),
+    ("constant_left", "3 > 2x + 1", False, None, Fraction(1), False),
+    ("divided", "\\frac{x}{-2} >= 1", False, None, Fraction(-2), True),
+    ("double_negated", "-7 <= -x <= 2", True, Fraction(-2), Fraction(7), True),
+]
+
+
+@pytest.mark.parametrize(("text", "left_closed", "low", "high", "right_closed"), [c[1:] for c in LINEAR_INEQUALITY_CASES], ids=[c[0] for c in LINEAR_INEQUALITY_CASES])
+def test_linear_inequalities(text, left_closed, low, high, right_closed):
+    kind, closed_left, left, right, closed_right = parse(text)
+    assert kind == "interval" and (closed_left, closed_right) == (left_closed, right_closed)
+    assert (exact(left) if low is not None else left) == (low if low is not None else ("neg", ("const", "inf")))
+    assert (exact(right) if high is not None else right) == (high if high is not None else ("const", "inf"))
 
 
 FAILURE_CASES = [
@@ -141,8 +203,12 @@ FAILURE_CASES = [
     # words are text, not products of one-letter symbols
     ("word", "Monday", ParseFailure, "'Monday' is a word, not math"),
     ("inequality_chain", "w < x < y < z", ParseFailure, "only one variable between at most two inequalities"),
-    ("inequality_constants", "2 < 3", ParseFailure, "a variable on one side"),
+    ("inequality_constants", "2 < 3", ParseFailure, "one variable, in a linear expression, on one side"),
     ("double_inequality_mixed", "1 < x > 3", ParseFailure, "a < x < b or a > x > b"),
+    ("nonlinear_inequality", "x^2 < 4", ParseFailure, "in a linear expression"),
+    ("two_variables", "x < y", ParseFailure, "compare one variable with values"),
+    ("limit_without_subscript", "\\lim x", ParseFailure, "expected '_'"),
+    ("determinant_4x4", clean("\\begin{vmatrix} 1 & 0 & 0 & 0 \\\\ 0 & 1 & 0 & 0 \\\\ 0 & 0 & 1 & 0 \\\\ 0 & 0 & 0 & 1 \\end{vmatrix}"), ParseFailure, "2x2 and 3x3"),
     ("unclosed", "(1 + 2", ParseFailure, "unclosed '('"),
     ("empty", "", ParseFailure, "empty answer"),
     # non-ASCII that NFKC does not map
@@ -150,6 +216,8 @@ FAILURE_CASES = [
     # caps
     ("too_long", "1" * 3000, TooComplex, "over max_chars=2,000"),
     ("too_deep", "(" * 80 + "1" + ")" * 80, TooComplex, "max_depth=60"),
+    ("nested_functions", "\\sin" * 300 + " x", TooComplex, "max_depth=60"),
+    ("nested_limits", "\\lim_{x \\to 0}" * 100 + " x", TooComplex, "max_depth=60"),
     ("too_many_nodes", "+".join(["x"] * 500), TooComplex, "max_nodes=400"),
     ("power_tower", "10^{10^{10^{10}}}", TooComplex, "max_exponent=1000"),
     ("big_power", "(10^{20})^{999}", TooComplex, "max_digits=10000"),

@@ -1,7 +1,8 @@
 """``math``: is the final answer in the sample mathematically equal to the reference?
 
-The answer is extracted (``\\boxed{}``, "final answer is", ``#### 42``, the last LaTeX span,
-the last number), cleaned, and parsed by our own parser into a small tree that is checked
+The answer is extracted (after ``</think>``, inside ``<answer>`` tags: every ``\\boxed{}``, an
+answer phrase, ``#### 42``, a bare math answer, the last LaTeX span, the last number of prose,
+a short text), cleaned, and parsed by our own parser into a small tree that is checked
 against size caps. Numbers are compared exactly in-process; anything that needs sympy is
 compared in a worker process that is killed at the deadline. Model text is never
 evaluated: no ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
@@ -20,13 +21,16 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.types import Item, Sample
 
 from ._equiv import Options, Undecided, compare
-from ._extract import EXTRACTORS, extract, last_boxed, search_choice
+from ._choice import find_choice
+from ._extract import EXTRACTORS, extract, last_boxed
 from ._parse import Caps, ParseFailure, TooComplex, clean, is_constant, parse, parse_choice
+from ._spans import thinking_unfinished
 from ._pool import get_pool
+from ._several import offers_several
 
 __all__ = ["MathGrader", "register_graders"]
 
-Extractor = Literal["boxed", "phrase", "gsm8k", "latex", "number"]
+Extractor = Literal["boxed", "phrase", "gsm8k", "whole", "latex", "number", "text"]
 
 
 class MathConfig(GraderConfig):
@@ -44,7 +48,7 @@ class MathConfig(GraderConfig):
     extractors: list[Extractor] = Field(
         default=list(EXTRACTORS),
         min_length=1,
-        description="Built-in extraction methods, tried in this order: boxed, phrase, gsm8k, latex, number.",
+        description="Built-in extraction methods, tried in this order: boxed, phrase, gsm8k, whole, latex, number, text.",
     )
     rel_tol: float = Field(
         default=1e-6, ge=0, description="Relative tolerance when either side is a decimal (inexact) number."
@@ -184,6 +188,12 @@ class MathGrader(Grader):
                 f"answer {_preview(extracted)} has {len(extracted):,} characters, "
                 f"over max_answer_chars={self.config.max_answer_chars:,}"
             )
+        try:
+            several = offers_several(extracted)  # "12, \text{Monday}, Evelyn, yes": cleaning would keep only the 12
+        except TimeoutError:
+            raise GradeError("answer extraction ran over its time limit", status=Status.TIMEOUT, code="timeout_error") from None
+        if several:
+            return Result(0.0, Status.OK, "several answers offered", {}, {"extracted": extracted, "method": method, "decided": "text"})
         answer_text = clean(extracted)
         cleaned_refs = tuple(map(_clean_reference, references))
         try:
@@ -238,23 +248,23 @@ class MathGrader(Grader):
         except TimeoutError:
             raise GradeError("answer extraction ran over its time limit", status=Status.TIMEOUT, code="timeout_error") from None
         if found is None:
+            if thinking_unfinished(text):
+                raise _parse_error("no answer: the output ends inside <think> (only the text after </think> is graded)")
             raise _parse_error(f"no answer found (tried {', '.join(self.extractors)})")
         return found
 
     def _choice(self, text: str, letters: list[str | None]) -> Result:
-        found = None
         try:
-            extracted = extract(text, [m for m in self.extractors if m in ("boxed", "phrase")])
+            found = find_choice(text)
         except TimeoutError:
-            extracted = None
-        if extracted is not None:
-            found = parse_choice(extracted[0])
-        if found is None:
-            found = parse_choice(text) or search_choice(text)
-        if found is None:
+            raise GradeError("choice extraction ran over its time limit", status=Status.TIMEOUT, code="timeout_error") from None
+        if not found:
             raise _parse_error("no choice letter (A-J) found in the answer")
-        reward = 1.0 if found.upper() in letters else 0.0
-        return Result(reward, Status.OK, None, {}, {"extracted": found, "method": "choice", "decided": "exact"})
+        # several letters are a hedge ("A or B"): never equal to the one right letter
+        reward = 1.0 if len(found) == 1 and found[0] in letters else 0.0
+        reason = f"several choices offered: {' or '.join(found)}" if len(found) > 1 else None
+        metadata = {"extracted": " or ".join(found), "method": "choice", "decided": "exact"}
+        return Result(reward, Status.OK, reason, {}, metadata)
 
     def _wrong(self, numeric: bool) -> float:
         return self.config.partial_credit if numeric else 0.0

@@ -11,7 +11,7 @@ import math
 import random
 from fractions import Fraction
 
-from ._parse import exact, has_decimal, is_constant
+from ._parse import approx, exact, has_decimal, is_constant
 
 __all__ = ["Options", "Undecided", "compare", "to_sympy"]
 
@@ -51,15 +51,20 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     if answer == reference:
         return True
     answer_kind, reference_kind = answer[0], reference[0]
-    # equations: "x = 3" against "3"; two equations with a symbol on the left compare their right sides
+    if answer_kind == "approx":  # x = 1/3 \approx 0.33: the exact value or its approximation
+        return _any(answer[1], reference, options, quick)
+    if reference_kind == "approx":
+        return _any(reference[1], answer, options, quick, swapped=True)
+    # equations: "x = 3", "f(x) = 2x+3", "10^3 = 1000" against a value are their right side; two
+    # equations whose left sides both name their value compare right sides, others as equations
     if answer_kind == "eq" and reference_kind == "eq":
-        if answer[1][0] == "sym" and reference[1][0] == "sym":
+        if answer[1] == reference[1] or (_names_value(*answer[1:]) and _names_value(*reference[1:])):
             return compare(answer[2], reference[2], options, quick)
         return _equations(answer, reference, options, quick)
     if answer_kind == "eq":
-        return answer[1][0] == "sym" and compare(answer[2], reference, options, quick)
+        return _names_value(*answer[1:]) and compare(answer[2], reference, options, quick)
     if reference_kind == "eq":
-        return reference[1][0] == "sym" and compare(answer, reference[2], options, quick)
+        return _names_value(*reference[1:]) and compare(answer, reference[2], options, quick)
     if reference_kind in ("set", "list", "union"):
         items = _items(answer)
         return items is not None and _unordered(items, _items(reference), options, quick)
@@ -77,6 +82,50 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     return _scalar(answer, reference, options, quick)
 
 
+def _any(values: list, other: tuple, options: Options, quick: bool, swapped: bool = False) -> bool:
+    undecided = False
+    for value in values:
+        try:
+            if compare(other, value, options, quick) if swapped else compare(value, other, options, quick):
+                return True
+        except Undecided:
+            undecided = True
+    if undecided:
+        raise Undecided
+    return False
+
+
+def _names_value(left: tuple, right: tuple) -> bool:
+    """True when the left side of ``left = value`` only names or computes the value.
+
+    A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)`` (symbols under products,
+    quotients and tuples); a limit; a constant computed into a constant: ``10^3 = 1000``,
+    ``\\log_2 8 = 3``. ``2x + 1 = 5``, ``y - 2x = 3`` or ``7 = 11a + c`` is an equation instead.
+    """
+    if left[0] == "func" and left[1] == "lim":
+        return True
+    return _is_label(left) or (is_constant(left) and is_constant(right))
+
+
+def _is_label(node: tuple) -> bool:
+    kind = node[0]
+    if kind == "sym":
+        return True
+    if kind in ("mul", "tuple", "list"):
+        return all(_is_label(child) for child in node[1])
+    if kind == "pow":  # f^{-1}(x)
+        return node[1][0] == "sym" and node[2] == ("neg", ("num", 1, False))
+    return kind == "div" and _is_label(node[1]) and _is_label(node[2])
+
+
+def _named(items: list) -> dict | None:
+    """``k = 45, n = 2`` as {"k": 45, "n": 2}, when every item names a different variable; else None."""
+    if not all(item[0] == "eq" and item[1][0] == "sym" for item in items):
+        return None
+    named = {item[1][1]: item[2] for item in items}
+    return named if len(named) == len(items) else None
+
+
 def _items(node: tuple) -> list | None:
     kind = node[0]
     if kind in ("set", "list", "tuple", "union"):
@@ -87,6 +136,9 @@ def _items(node: tuple) -> list | None:
 
 
 def _unordered(answers: list, references: list, options: Options, quick: bool) -> bool:
+    named_answers, named_references = _named(answers), _named(references)
+    if named_answers is not None and named_references is not None and named_answers.keys() == named_references.keys():
+        return all(compare(named_answers[name], value, options, quick) for name, value in named_references.items())
     if len(answers) != len(references):
         # a set written with a repeated element, {1, 1, 2}: compare distinct structures
         if len(set(map(repr, answers))) != len(set(map(repr, references))):
@@ -151,12 +203,52 @@ def _scalar_equal(answer: tuple, reference: tuple, options: Options, quick: bool
     if a is not None and r is not None:
         if a == r:
             return True
+        if a.denominator == 1 and r.denominator == 1:
+            return False  # whole numbers are counted, never rounded: 6.4 \times 10^6 is not 6400001
         if has_decimal(answer) or has_decimal(reference):
             return _close(float(a), float(r), options)
         return False
     if quick:
+        if is_constant(answer) and is_constant(reference) and _clearly_different(answer, reference, options):
+            return False  # \\sqrt{3} against \\sqrt{2}: floats may refuse equality in-process (never accept it)
         raise Undecided
     return _sympy_equal(answer, reference, options)
+
+
+def _clearly_different(answer: tuple, reference: tuple, options: Options) -> bool:
+    """True when the float values of two constants differ by far more than float error could explain.
+
+    The error allowed grows with the largest term any sum in either tree adds up (a cancellation
+    such as ``(10^{15} + \\sqrt{2}) - 10^{15}`` loses digits); with a decimal side, ``rel_tol`` is added.
+    """
+    a, r = approx(answer), approx(reference)
+    if not (math.isfinite(a) and math.isfinite(r)):
+        return False
+    scale = max(abs(a), abs(r), _sum_scale(answer), _sum_scale(reference), 1.0)
+    allowed = 1e-9 * scale
+    if has_decimal(answer) or has_decimal(reference):
+        allowed += 2 * max(options.rel_tol * max(abs(a), abs(r)), options.abs_tol)
+    return abs(a - r) > allowed
+
+
+def _sum_scale(node: tuple) -> float:
+    """The largest magnitude of a term of any sum in the tree (inf when one has no float value)."""
+    scale = 0.0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current[0] == "add":
+            for term in current[1]:
+                value = abs(approx(term))
+                if not math.isfinite(value):
+                    return math.inf
+                scale = max(scale, value)
+        for part in current[1:]:
+            if isinstance(part, tuple):
+                stack.append(part)
+            elif isinstance(part, list):
+                stack.extend(part)
+    return scale
 
 
 def _close(a: float, b: float, options: Options) -> bool:
@@ -198,6 +290,10 @@ def to_sympy(node: tuple):
             return sympy.log(args[0], args[1])
         if name == "binom":
             return sympy.binomial(args[0], args[1])
+        if name == "mod":
+            return sympy.Mod(args[0], args[1])
+        if name == "lim":
+            return sympy.limit(args[0], args[1], args[2])
         return _SYMPY_FUNCS[name](*args)
     raise ValueError(f"{kind} is not a scalar")
 
@@ -237,18 +333,26 @@ def _sympy_equal(answer: tuple, reference: tuple, options: Options) -> bool:
         if inexact:
             return _close(va.real, vr.real, options) and _close(va.imag, vr.imag, options)
         if abs(va - vr) > 1e-9 * max(1.0, abs(vr)):
-            return False
-        difference = sympy.N(a - r, 60)
-        return bool(abs(difference) < sympy.Float(10) ** -45 * max(1, abs(complex(vr))))
+            return False  # a numeric difference may refuse equality, never prove it
+        return _proved_zero(a - r)
     if not options.symbolic:
         return False
-    difference = a - r
-    try:
-        if sympy.simplify(difference) == 0:
-            return True
-    except (TypeError, ValueError, RecursionError, ZeroDivisionError, NotImplementedError):
-        pass
+    if _proved_zero(a - r):
+        return True
     return _numeric_check(a, r, options, inexact)
+
+
+def _proved_zero(difference) -> bool:
+    """True only when sympy shows the difference of two exact expressions is zero (no numeric guess)."""
+    import sympy
+
+    if difference == 0:
+        return True
+    try:
+        simplified = sympy.simplify(difference)
+        return simplified == 0 or simplified.is_zero is True or sympy.sqrtdenest(sympy.radsimp(simplified)) == 0
+    except (TypeError, ValueError, RecursionError, ZeroDivisionError, NotImplementedError, AttributeError):
+        return False
 
 
 def _random_point(generator: random.Random, symbols: list) -> dict:
@@ -266,7 +370,8 @@ def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
 
     The points are exact rationals, so a polynomial or rational difference is computed
     exactly, and sympy's adaptive evalf measures any other difference without the
-    cancellation a float subtraction would suffer.
+    cancellation a float subtraction would suffer. When both sides are exact, a point only
+    agrees when the difference there is exactly zero: numbers may refuse equality, never prove it.
     """
     import sympy
 
@@ -279,7 +384,13 @@ def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
             va, vr = a.subs(point), r.subs(point)
             if va.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or vr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
                 continue
-            difference = complex(sympy.N(va - vr, 30, maxn=200))
+            exact_difference = va - vr
+            if not inexact and exact_difference == 0:
+                agreed += 1
+                if agreed >= options.numeric_points:
+                    return True
+                continue
+            difference = complex(sympy.N(exact_difference, 30, maxn=200))
             scale = max(abs(complex(sympy.N(va, 15))), abs(complex(sympy.N(vr, 15))))
         except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
             continue
@@ -288,7 +399,7 @@ def _numeric_check(a, r, options: Options, inexact: bool) -> bool:
         if inexact:
             if abs(difference) > max(options.rel_tol * scale, options.abs_tol):
                 return False
-        elif abs(difference) > 1e-20:  # evalf's accuracy is relative to the difference itself
+        elif abs(difference) > 1e-20 or not _proved_zero(exact_difference):
             return False
         agreed += 1
         if agreed >= options.numeric_points:

@@ -1,4 +1,10 @@
-"""Find the final answer in a model's output: boxed, phrase, GSM8K marker, LaTeX span, last number.
+"""Find the final answer in a model's output.
+
+Only the part after ``</think>`` counts, and inside ``<answer>`` tags when there are any. In
+that part the methods are tried in order: every ``\\boxed{}``, an answer phrase, a GSM8K
+``####`` line, the whole part when it is a bare math answer, the last math span, the last
+number of prose, a short text. Several different answers (boxes, tags) come back as one list,
+which does not equal a single reference: offering candidates is not answering.
 
 Every pattern here is linear (no nested quantifiers over the same characters), and the
 regex module's timeout bounds each search on top.
@@ -10,70 +16,53 @@ from collections.abc import Sequence
 
 import regex
 
-__all__ = ["EXTRACTORS", "extract", "last_boxed", "search_choice"]
+from ._phrases import answer_sentence, conclusion_sentence, value_of
+from ._prose_number import last_number_answer
+from ._spans import answer_parts, boxed_contents, last_boxed, last_joined_spans, math_spans, without_delimiters
 
-EXTRACTORS = ("boxed", "phrase", "gsm8k", "latex", "number")
+__all__ = ["EXTRACTORS", "extract", "last_boxed", "looks_like_math"]
+
+EXTRACTORS = ("boxed", "phrase", "gsm8k", "whole", "latex", "number", "text")
 """The default extraction order; the first method that finds something wins."""
 
-_BOXED = regex.compile(r"\\(?:boxed|fbox)\s*(\{)?")
-_PHRASE = regex.compile(
-    r"(?i)(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=|was)\s*:?\s*(?:\n\s*)?(.*)"
-)
 _GSM8K = regex.compile(r"####\s*([^\n]*)")
-_DELIMITER = regex.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)|(?<!\\)\$")
-_CLOSER_OF = {"$$": "$$", "\\[": "\\]", "\\(": "\\)", "$": "$"}
-_NUMBER = regex.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?!\d)|-?\.\d+")
-_SENTENCE_END = regex.compile(r"\.\s+(?=[A-Z])|\.\s*$|\n")
-_CHOICE_IN_TEXT = regex.compile(
-    r"(?:\((?P<a>[A-J])\)|\b(?:option|choice|answer)\s*(?:is\s*)?:?\s*\(?(?P<b>[A-J])\b\)?|^\s*(?P<c>[A-J])\s*$)", regex.M
+# --- a bare answer: short, and no word of prose in it ---
+MAX_WHOLE_CHARS = 1000
+MAX_TEXT_CHARS = 60
+_MATH_WORDS = frozenset(
+    "sqrt pi sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh ln log exp inf infty infinity oo abs "
+    "factorial binomial and or mod gcd lcm min max det".split()
 )
+_ENGLISH_PAIRS = frozenset("is it so be to of in at an as by if on we me my no do go he up us am ok hi".split())
+_WORD = regex.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_TEXT_GROUP = regex.compile(r"\\(?:text|mbox|mathrm|textrm|textbf|operatorname|begin|end)\s*\{[^{}]{0,60}\}")
+_NOT_MATH = regex.compile(r"[#?\"@]|[^\x00-\x7f\u0370-\u03ff\u2200-\u22ff\u00b0-\u00bf\u00d7\u00f7\u2070-\u209f\u2212]")
 
 
-def last_boxed(text: str) -> str | None:
-    """The content of the last ``\\boxed{...}`` or ``\\fbox{...}`` (braces nest), or None.
+def looks_like_math(text: str) -> bool:
+    """Short text with no word of prose: an answer written bare (``\\frac{10}{9}``, ``x^2+2x+1``, ``3 or 4``)."""
+    if len(text) > MAX_WHOLE_CHARS or _NOT_MATH.search(text, timeout=1.0):
+        return False
+    for word in _WORD.finditer(_TEXT_GROUP.sub(" ", text), timeout=1.0):
+        name = word.group(0).lower()
+        if name not in _MATH_WORDS and (len(name) > 2 or name in _ENGLISH_PAIRS):
+            return False
+    return any(char.isalnum() for char in text)
 
-    One pass matches every brace (linear even for ``\\boxed{`` repeated 100,000 times).
-    """
-    matches = list(_BOXED.finditer(text, timeout=1.0))
-    if not matches:
-        return None
-    closing: dict[int, int] = {}
-    stack: list[int] = []
-    position, end = matches[0].start(), len(text)
-    while position < end:
-        char = text[position]
-        if char == "\\":
-            position += 2
-            continue
-        if char == "{":
-            stack.append(position)
-        elif char == "}" and stack:
-            closing[stack.pop()] = position
-        position += 1
-    for match in reversed(matches):
-        if match.group(1) is None:  # \boxed 5
-            token = regex.match(r"\s*([^\s$]+)", text[match.end() : match.end() + 200])
-            if token:
-                return token.group(1)
-            continue
-        close = closing.get(match.end() - 1)
-        if close is not None:
-            return text[match.end() : close]
-    return None
+
+def _boxed(text: str) -> str | None:
+    contents = boxed_contents(text)
+    return ", ".join(_distinct(contents)) if contents else None
 
 
 def _phrase(text: str) -> str | None:
-    last = None
-    for last in _PHRASE.finditer(text, timeout=1.0):
-        pass
-    if last is None:
+    sentence = answer_sentence(text) or conclusion_sentence(text)
+    if sentence is None:
         return None
-    rest = last.group(1)
-    span = _latex_span(rest.split("\n", 1)[0])
-    if span is not None:
-        return span
-    rest = _SENTENCE_END.split(rest, maxsplit=1)[0]
-    return rest.strip() or None
+    value = value_of(sentence)
+    if value is not None and "####" in value:  # "Answer: #### 5"
+        value = value.rsplit("####", 1)[1].strip()
+    return value or None
 
 
 def _gsm8k(text: str) -> str | None:
@@ -83,49 +72,52 @@ def _gsm8k(text: str) -> str | None:
     return last.group(1).strip() or None if last else None
 
 
-def _latex_span(text: str) -> str | None:
-    """The last complete $...$, $$...$$, \\[...\\] or \\(...\\) span: one linear pass over the delimiters."""
-    last = None
-    opener = None  # (closing delimiter expected, content start)
-    for match in _DELIMITER.finditer(text, timeout=1.0):
-        token = match.group(0)
-        if opener is None:
-            if token in _CLOSER_OF:
-                opener = (_CLOSER_OF[token], match.end())
-        elif token == opener[0]:
-            content = text[opener[1] : match.start()].strip()
-            if content:
-                last = content
-            opener = None
-    return last
+def _whole(text: str) -> str | None:
+    text = text.strip()
+    if not looks_like_math(text):
+        return None
+    return without_delimiters(text, math_spans(text)) or None
 
 
-def _number(text: str) -> str | None:
-    last = None
-    for last in _NUMBER.finditer(text, timeout=1.0):
-        pass
-    return last.group(0) if last else None
+def _latex(text: str) -> str | None:
+    spans = [span for span in math_spans(text) if looks_like_math(span.content)]  # "$5 each and $20": dollars
+    return last_joined_spans(text, spans) if spans else None
 
 
-_METHODS = {"boxed": last_boxed, "phrase": _phrase, "gsm8k": _gsm8k, "latex": _latex_span, "number": _number}
+def _text(text: str) -> str | None:
+    """A short output with no math in it ("Evelyn", "Monday"): compared as text with a text reference."""
+    text = text.strip()
+    return text if 0 < len(text) <= MAX_TEXT_CHARS else None
 
 
-def extract(text: str, methods: Sequence[str] = EXTRACTORS) -> tuple[str, str] | None:
-    """``(answer, method)`` from the first method that finds an answer, or None."""
+_METHODS = {
+    "boxed": _boxed, "phrase": _phrase, "gsm8k": _gsm8k, "whole": _whole, "latex": _latex, "number": last_number_answer,
+    "text": _text,
+}  # fmt: skip
+
+
+def _distinct(answers: list[str]) -> list[str]:
+    """In order, without repeats (spacing ignored): ``\\boxed{3}`` twice is one answer."""
+    seen: dict[str, str] = {}
+    for answer in answers:
+        seen.setdefault("".join(answer.split()), answer)
+    return list(seen.values())
+
+
+def _first(text: str, methods: Sequence[str]) -> tuple[str, str] | None:
     for method in methods:
         found = _METHODS[method](text)
         if found:
-            if method == "phrase":  # "The answer is $\boxed{5}$" and "Answer: #### 5" nest
-                found = last_boxed(found) or found
             return found, method
     return None
 
 
-def search_choice(text: str) -> str | None:
-    """The last choice letter written as ``(B)``, ``option B``, ``answer: B`` or alone on a line."""
-    last = None
-    for last in _CHOICE_IN_TEXT.finditer(text, timeout=1.0):
-        pass
-    if last is None:
+def extract(text: str, methods: Sequence[str] = EXTRACTORS) -> tuple[str, str] | None:
+    """``(answer, method)`` from the first method that finds an answer, or None.
+
+    Several ``<answer>`` tags with different answers give the list of them.
+    """
+    found = [answer for answer in (_first(part, methods) for part in answer_parts(text)) if answer]
+    if not found:
         return None
-    return next(group for group in last.groups() if group is not None)
+    return ", ".join(_distinct([answer for answer, _ in found])), found[-1][1]

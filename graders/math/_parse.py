@@ -75,15 +75,19 @@ _DROP = re.compile(
     r"|limits|mathrm(?=\s*\{)|mathbf(?=\s*\{)|mathit(?=\s*\{)|textbf(?=\s*\{)|textit(?=\s*\{)|boldsymbol(?=\s*\{)"
     r"|operatorname(?=\s*\{))(?![A-Za-z])|(?<!\\)\\ |~"
 )
-_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree|\\circ")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree(?![A-Za-z])|\\circ")
 _TEXT = re.compile(r"\\(?:text|mbox|textrm|textnormal|mathrm)\s*\{([^{}]*)\}")
+# a unit in \text{} right after a number: 10\text{ cm}^2, 5\mbox{ m} (not "1\text{ and }2")
+_TEXT_UNIT = re.compile(
+    r"(?<=[\d}])\s*\\(?:text|mbox|textrm|textnormal|mathrm|textbf|textit)\s*\{(?!\s*(?:and|or)\s*\})\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?"
+)
 _LESS_EQUAL = re.compile(r"\\leq?(?![A-Za-z])|\u2264|\\leqslant")
 _GREATER_EQUAL = re.compile(r"\\geq?(?![A-Za-z])|\u2265|\\geqslant")
-_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*\{(\d{1,20})\}")  # 0.1\overline{6} is 1/6
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*(?:\{(\d{1,20})\}|(\d))")  # 0.1\overline{6} is 1/6
 
 
 def _repeating_fraction(match: re.Match) -> str:
-    whole, fixed, repeating = match.group(1) or "0", match.group(2), match.group(3)
+    whole, fixed, repeating = match.group(1) or "0", match.group(2), match.group(3) or match.group(4)
     if len(whole) + len(fixed) > 100:
         return match.group(0)  # left to the parser, which refuses it
     value = Fraction(int(whole)) + Fraction(int(fixed or "0"), 10 ** len(fixed))
@@ -91,6 +95,13 @@ def _repeating_fraction(match: re.Match) -> str:
     return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
+# the real line and the empty set, in the notations gold answers use
+_REALS = re.compile(r"\\mathbb\s*\{?\s*R\s*\}?|\\R(?![A-Za-z])|\\text\s*\{\s*all real numbers\s*\}")
+_EMPTY = re.compile(r"\\(?:emptyset|varnothing)(?![A-Za-z])|\\O(?![A-Za-z])|\\\{\s*\\\}")
+# "\angle ABC = 30^\circ", "m\angle A =": the name of an angle or figure labels the value after it
+_ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle|triangle)\s*[A-Z]{1,4}\s*=")
+# set-builder notation over one variable: \{x \mid x > 3\} is the set x > 3 describes
+_SET_BUILDER = re.compile(r"^\s*\\\{\s*[A-Za-z]\s*(?:\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*)?(?:\\mid|\||:)\s*(.+?)\s*\\\}\s*$")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
@@ -99,17 +110,28 @@ _THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
 _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
 _FRAC_BRACE_DIGIT = re.compile(r"\\(d|t)?frac\s*(\{[^{}]*\})\s*(\d)")
-_MATRIX_BEGIN = re.compile(r"\\begin\s*\{\s*[pbB]?matrix\s*\}")
-_MATRIX_END = re.compile(r"\\end\s*\{\s*[pbB]?matrix\s*\}")
+_MATRIX_BEGIN = re.compile(r"\\begin\s*\{\s*(?:[pbB]?matrix|smallmatrix|array\s*\}\s*\{[^{}]{0,40})\s*\}")
+_MATRIX_END = re.compile(r"\\end\s*\{\s*(?:[pbBv]?matrix|smallmatrix|array)\s*\}")
+_DETERMINANT_BEGIN = re.compile(r"\\begin\s*\{\s*vmatrix\s*\}")
+# MATH's gold answers separate thousands with ",\!" (11,\! 111,\! 100); some write a thin space "\,"
+_THOUSANDS_LATEX = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:,\s*\\!|\\,)\s*\d{3})+)(?![\d])")
+# a number's base subscript: 4210_7, 1011_{2}, 12_{\text{3}}: the digits as written are the answer
+_BASE = re.compile(r"(?<![\w\\])(\d+)_\s*(?:\{\s*(?:\\text\s*\{\s*)?\d{1,2}\s*\}?\s*\}|\d)")
+# "2 \pmod{5}", "2 (\bmod 5)" after a residue: the residue is the answer (17 \bmod 5 is an operation)
+_MODULUS = re.compile(r"(?:\\pmod\s*\{?\s*\d+\s*\}?|\(\s*\\(?:bmod|mod)\s*\{?\s*\d+\s*\}?\s*\))\s*$")
+# "\\\\le" (a doubled backslash before a relation, as JSON-escaped gold answers have it) is \\le
+_DOUBLED_BACKSLASH = re.compile(r"\\\\(?=(?:le|leq|ge|geq|neq|ne|in|frac|dfrac|sqrt|cdot|times|pi|infty)(?![A-Za-z]))")
+# 1 000 000: digit groups separated by single spaces, when that is the whole answer
+_SPACED_THOUSANDS = re.compile(r"-?\d{1,3}(?: \d{3})+")
 _SQRT_DIGIT = re.compile(r"\\sqrt\s*(\d)")
 _KNOWN_WORDS = (
     "sqrt|pi|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|asin|acos|atan|sinh|cosh|tanh|ln|log|exp|inf|infty"
     "|infinity|oo|abs|factorial|binomial|or|and"
 )
 # words after a number: "42 apples", "5 cm^2", "12 square units" (only after whitespace, so 2ab stays a product)
-_TRAILING_WORDS = re.compile(rf"(?:\s+(?!(?:{_KNOWN_WORDS})\b)[A-Za-z]{{2,}}(?:\^\d)?\.?)+\s*$")
-_WORD = re.compile(rf"(?<![\\A-Za-z])(?!(?:{_KNOWN_WORDS})(?![A-Za-z]))[A-Za-z]{{3,}}")
-_EDGE_PUNCT = re.compile(r"^[\s*_`]+|[\s.,;:?*_`]+$")
+_TRAILING_WORDS = re.compile(rf"(?:\s+(?!(?:{_KNOWN_WORDS})\b)[A-Za-z]{{2,}}(?:\s*\^\s*\{{?\d\}}?)?\.?)+\s*$")
+_WORD = re.compile(rf"(?<![\\A-Za-z])(?<!_\{{)(?!(?:{_KNOWN_WORDS})(?![A-Za-z]))[A-Za-z]{{3,}}")
+_EDGE_PUNCT = re.compile(r"^[\s*_`]+|(?:[\s.,;:?*_`]|\\[,;:! ])+$")
 _DELIMS = re.compile(r"^\s*(?:\$\$|\$|\\\[|\\\()\s*|\s*(?:\$\$|\$|\\\]|\\\))\s*$")
 
 
@@ -122,13 +144,24 @@ def clean(text: str) -> str:
         if stripped == text:
             break
         text = stripped
+    text = _DOUBLED_BACKSLASH.sub(r"\\", text)
+    if _SPACED_THOUSANDS.fullmatch(text):
+        text = text.replace(" ", "")
+    text = _BASE.sub(r"\1", text)
+    text = _TEXT_UNIT.sub(" ", text)
     text = _TEXT.sub(lambda m: " " + m.group(1) + " ", text)
+    text = _MODULUS.sub("", text)
+    text = _THOUSANDS_LATEX.sub(lambda m: m.group(1) + re.sub(r"[^\d]", "", m.group(2)), text)
+    text = _SET_BUILDER.sub(r"\1", text)
+    text = _REALS.sub(r"(-\\infty, \\infty)", text)
+    text = _EMPTY.sub(r"\\{\\}", text)
+    text = _ANGLE.sub("", text)
     text = _MEMBER.sub("", text)
     text = _LESS_EQUAL.sub("<=", _GREATER_EQUAL.sub(">=", text))
     text = _REPEATING.sub(_repeating_fraction, text)
     text = _OR_AND.sub(", ", text)
     text = _DROP.sub(" ", text)
-    text = _DEGREES.sub("", text)
+    text = _DEGREES.sub(" \\\\degree ", text)  # dropped, or pi/180 inside a trig function
     text = _CURRENCY.sub("", text)
     text = text.replace("\\%", "%").replace("\\{", "\\lbrace ").replace("\\}", "\\rbrace ")
     text = _THOUSANDS_BRACED.sub(r"\1\2", text)
@@ -137,6 +170,7 @@ def clean(text: str) -> str:
     text = _FRAC_BRACE_DIGIT.sub(r"\\frac\2{\3}", text)
     text = _SQRT_DIGIT.sub(r"\\sqrt{\1}", text)
     text = _MATRIX_BEGIN.sub(" \\\\matrixbegin ", text)
+    text = _DETERMINANT_BEGIN.sub(" \\\\detbegin ", text)
     text = _MATRIX_END.sub(" \\\\matrixend ", text)
     words = _TRAILING_WORDS.search(text)
     if words is not None and any(char.isdigit() for char in text[: words.start()]):
@@ -179,18 +213,20 @@ _TOKEN = re.compile(
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+(?![A-Za-z]))?|\.\d+(?:[eE][+-]?\d+(?![A-Za-z]))?)"
     r"|(?P<cmd>\\[A-Za-z]+|\\[{}|]|\\\\)"
     r"|(?P<word>[A-Za-z]+)"
-    r"|(?P<op>\*\*|[-+*/^_(){}\[\],=!|%'&<>])"
+    r"|(?P<op>\*\*|!=|[-+*/^_(){}\[\],=!|%'&<>:])"
     r")"
 )
 _FUNCS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
           "ln", "log", "exp"}  # fmt: skip
+_PLAIN_OPS = {"**": "^", "!=": "\u2260"}
 _PLAIN_FUNCS = _FUNCS | {"sqrt", "abs", "factorial", "asin", "acos", "atan", "binomial"}
 _PLAIN_CONSTS = {"pi": ("const", "pi"), "inf": ("const", "inf"), "infty": ("const", "inf"), "oo": ("const", "inf"),
                  "infinity": ("const", "inf")}  # fmt: skip
 _CMD_OPS = {"\\cdot": "*", "\\times": "*", "\\ast": "*", "\\div": "/", "\\lbrace": "\\{", "\\rbrace": "\\}",
             "\\{": "\\{", "\\}": "\\}", "\\lvert": "|", "\\rvert": "|", "\\vert": "|", "\\|": "|", "\\mid": "|",
             "\\cup": "\\cup", "\\to": "=", "\\Rightarrow": "=", "\\pm": "\u00b1", "\\mp": "\u00b1",
-            "\\lt": "<", "\\gt": ">"}  # fmt: skip
+            "\\lt": "<", "\\gt": ">", "\\colon": ":", "\\neq": "\u2260", "\\ne": "\u2260", "\\approx": "\u2248",
+            "\\equiv": "=", "\\simeq": "=", "\\rightarrow": "=", "\\bmod": "mod", "\\mod": "mod"}  # fmt: skip
 _LETTER_CMDS = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\theta", "\\lambda", "\\mu", "\\sigma", "\\phi",
                 "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta"}  # fmt: skip
 
@@ -207,7 +243,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         kind = match.lastgroup
         value = match.group(kind)
         if kind == "op":
-            tokens.append(("op", "^" if value == "**" else value))
+            tokens.append(("op", _PLAIN_OPS.get(value, value)))
         elif kind == "cmd":
             if value in _CMD_OPS:
                 tokens.append(("op", _CMD_OPS[value]))
@@ -244,6 +280,7 @@ class _Parser:
         self.nodes = 0
         self.depth = 0
         self.in_abs = 0
+        self.in_trig = 0
         self.plus_minus = False
 
     # helpers
@@ -303,19 +340,46 @@ class _Parser:
         return items[0] if len(items) == 1 else self.node("list", items)
 
     def equation(self) -> tuple:
-        left = self.union()
+        left = self.ratio()
         if self.at_op("<", ">"):
             return self.inequality(left)
-        if self.at_op("="):
+        if self.at_op("\u2260"):  # x \neq 3 is the line without 3
             self.take()
-            right = self.equation()
-            if right[0] == "eq":  # x = 2 + 1 = 3: the last side is the answer
-                return self.node("eq", left, right[2])
-            return self.node("eq", left, right)
+            _, value, _ = self.isolated(left, self.ratio())
+            infinity = self.node("const", "inf")
+            below = self.node("interval", False, self.node("neg", infinity), value, False)
+            return self.node("union", [below, self.node("interval", False, value, infinity, False)])
+        if self.at_op("=", "\u2248"):
+            return self.chain(left)
         return left
 
+    def chain(self, left: tuple) -> tuple:
+        """x = 2 + 1 = 3 is ("eq", x, 3): the last side is the value. With \\approx, the last exact side
+        and the approximation are both kept: x = 1/3 \\approx 0.33 is ("eq", x, ("approx", [1/3, 0.33]))."""
+        exact = approximation = None
+        while self.at_op("=", "\u2248"):
+            op = self.take()[1]
+            side = self.ratio()
+            if op == "=":
+                exact = side
+            else:
+                approximation = side
+        if exact is None and is_constant(left):  # \\frac{2}{3} \\approx 0.67
+            return self.node("approx", [left, approximation])
+        if exact is None or approximation is None:
+            return self.node("eq", left, exact or approximation)
+        return self.node("eq", left, self.node("approx", [exact, approximation]))
+
+    def ratio(self) -> tuple:
+        """a : b (also \\colon) is the quotient a / b: 7:32, V_1:V_2."""
+        left = self.union()
+        if not self.at_op(":"):
+            return left
+        self.take()
+        return self.node("div", left, self.union())
+
     def inequality(self, left: tuple) -> tuple:
-        """x < 3, x \\ge 2, -1 < x \\le 4 (one variable) as the interval they describe."""
+        """x < 3, -x \\ge 2, 3 > 2x + 1, -1 < x \\le 4 (one variable, linear) as the interval they describe."""
         sides, ops = [left], []
         while self.at_op("<", ">") and len(ops) < 2:
             op = self.take()[1]
@@ -323,26 +387,70 @@ class _Parser:
             if closed:
                 self.take()
             ops.append((op, closed))
-            sides.append(self.union())
+            sides.append(self.ratio())
         if self.at_op("<", ">", "="):
             raise ParseFailure("only one variable between at most two inequalities is supported")
-        infinity = self.node("const", "inf")
-        minus_infinity = self.node("neg", infinity)
-        if len(ops) == 2:
+        if len(ops) == 1:
+            (op, closed), (a, b) = ops[0], sides
+            if is_constant(a) and not is_constant(b):  # 3 > x reads as x < 3
+                a, b, op = b, a, _FLIPPED[op]
+            bounds = [self.bound(a, op, closed, b)]
+        else:
             (first, first_closed), (second, second_closed) = ops
-            if first != second or sides[1][0] != "sym":
+            if first != second:
                 raise ParseFailure("a double inequality must read a < x < b or a > x > b")
-            if first == "<":
-                return self.node("interval", first_closed, sides[0], sides[2], second_closed)
-            return self.node("interval", second_closed, sides[2], sides[0], first_closed)
-        (op, closed), (a, b) = ops[0], sides
-        if a[0] != "sym" and b[0] == "sym":  # 3 > x reads as x < 3
-            a, b, op = b, a, "<" if op == ">" else ">"
-        if a[0] != "sym":
-            raise ParseFailure("an inequality must have a variable on one side")
-        if op == "<":
-            return self.node("interval", False, minus_infinity, b, closed)
-        return self.node("interval", closed, b, infinity, False)
+            bounds = [self.bound(sides[1], _FLIPPED[first], first_closed, sides[0]),
+                      self.bound(sides[1], second, second_closed, sides[2])]  # fmt: skip
+            if bounds[0][0] != bounds[1][0] or bounds[0][1] == bounds[1][1]:
+                raise ParseFailure("a double inequality must bound one variable from both sides")
+        infinity = self.node("const", "inf")
+        lower: tuple = (True, self.node("neg", infinity), False)
+        upper: tuple = (False, infinity, False)
+        for _, op, value, closed in bounds:
+            if op == ">":
+                lower = (True, value, closed)
+            else:
+                upper = (False, value, closed)
+        return self.node("interval", lower[2], lower[1], upper[1], upper[2])
+
+    def bound(self, side: tuple, op: str, closed: bool, value: tuple) -> tuple:
+        """``side op value`` solved for its variable: (variable, op, bound, closed)."""
+        variable, bound, flipped = self.isolated(side, value)
+        return variable, _FLIPPED[op] if flipped else op, bound, closed
+
+    def isolated(self, side: tuple, value: tuple) -> tuple:
+        """Solve ``side = value`` for the one variable in a linear ``side``: (variable, bound, sign flipped?)."""
+        if not is_constant(value):
+            raise ParseFailure("an inequality must compare one variable with values")
+        flipped = False
+        while side[0] != "sym":
+            kind = side[0]
+            if kind == "neg":
+                side, value, flipped = side[1], self.node("neg", value), not flipped
+                continue
+            if kind in ("mul", "add"):
+                rest = [part for part in side[1] if not is_constant(part)]
+                constants = [part for part in side[1] if is_constant(part)]
+                if len(rest) != 1:
+                    break
+                if kind == "add":
+                    value = self.node("add", [value, *(self.node("neg", part) for part in constants)])
+                else:
+                    coefficient = exact(self.node("mul", constants))
+                    if not coefficient:
+                        break
+                    value = self.node("div", value, self.node("mul", constants))
+                    flipped ^= coefficient < 0
+                side = rest[0]
+                continue
+            if kind == "div" and is_constant(side[2]) and exact(side[2]):
+                value, flipped = self.node("mul", [value, side[2]]), flipped ^ (exact(side[2]) < 0)
+                side = side[1]
+                continue
+            break
+        if side[0] != "sym":
+            raise ParseFailure("an inequality must have one variable, in a linear expression, on one side")
+        return side, value, flipped
 
     def union(self) -> tuple:
         left = self.expression()
@@ -383,7 +491,10 @@ class _Parser:
     def term(self) -> tuple:
         factors = [self.unary()]
         while True:
-            if self.at_op("*", "/"):
+            if self.at_op("mod"):  # 17 \bmod 5
+                self.take()
+                factors = [self.node("func", "mod", [_product(self, factors), self.unary()])]
+            elif self.at_op("*", "/"):
                 op = self.take()[1]
                 right = self.unary()
                 if op == "/":
@@ -407,10 +518,17 @@ class _Parser:
         if kind in ("num", "word"):
             return True
         if kind == "cmd":
-            return value not in ("\\matrixend", "\\\\", "\\le", "\\ge", "\\lt", "\\gt", "\\leq", "\\geq", "\\neq", "\\ne", "\\pm", "\\mp")
+            return value not in ("\\matrixend", "\\degree", "\\\\", "\\le", "\\ge", "\\lt", "\\gt", "\\leq", "\\geq", "\\neq", "\\ne", "\\pm", "\\mp")
         if value == "|":
             return self.in_abs == 0
         return value in _ATOM_START_OPS - {"|"}
+
+    def at_function(self) -> bool:
+        token = self.peek()
+        return token is not None and (
+            (token[0] == "cmd" and (token[1][1:] in _FUNCS or token[1] in ("\\exp", "\\lim", "\\frac", "\\sqrt")))
+            or (token[0] == "word" and token[1] in _PLAIN_FUNCS)
+        )
 
     def unary(self, implicit: bool = False) -> tuple:
         if not implicit and self.at_op("-", "+"):
@@ -447,8 +565,12 @@ class _Parser:
         return self.postfixes(self.atom())
 
     def postfixes(self, node: tuple) -> tuple:
-        while self.at_op("!", "%", "'"):
+        while self.at_op("!", "%", "'") or self.at("cmd", "\\degree"):
             op = self.take()[1]
+            if op == "\\degree":  # 30^\circ: pi/180 inside a trig function, dropped elsewhere (an angle's number)
+                if self.in_trig:
+                    node = self.node("mul", [node, self.node("div", self.node("const", "pi"), self.node("num", Fraction(180), False))])
+                continue
             if op == "'":
                 raise ParseFailure("primes (derivatives) are not supported")
             node = self.node("func", "factorial", [node]) if op == "!" else self.node("pct", node)
@@ -483,10 +605,9 @@ class _Parser:
             return self.command(value)
         if value == "(" or value == "[":
             return self.bracketed(value)
-        if value == "{":
+        if value == "{":  # LaTeX grouping braces are invisible: {1, 3} reads as the list 1, 3
             self.position -= 1
-            inner = self.group("{", "}")
-            return self.node("set", inner[1]) if inner[0] == "list" else inner
+            return self.group("{", "}")
         if value == "\\{":
             self.enter()
             if self.at_op("\\}"):
@@ -593,6 +714,10 @@ class _Parser:
             return self.node("const", "pi")
         if value == "\\matrixbegin":
             return self.matrix()
+        if value == "\\detbegin":
+            return self.determinant()
+        if value == "\\lim":
+            return self.limit()
         if value == "\\infty":
             return self.node("const", "inf")
         if value in ("\\exp",) or value[1:] in _FUNCS:
@@ -609,8 +734,48 @@ class _Parser:
             return self.group("{", "}")
         raise ParseFailure(f"unsupported command {value}")
 
+    def limit(self) -> tuple:
+        """\\lim_{x \\to a} f: ("func", "lim", [f, x, a])."""
+        self.expect("_")
+        approach = self.argument()
+        if approach[0] != "eq" or approach[1][0] != "sym":
+            raise ParseFailure("\\lim needs a subscript like {x \\to 0}")
+        self.enter()
+        body = self.term()
+        self.depth -= 1
+        return self.node("func", "lim", [body, approach[1], approach[2]])
+
+    def determinant(self) -> tuple:
+        """vmatrix: the determinant of a 2x2 or 3x3 matrix, as a sum of products."""
+        rows = self.rows()
+        size = len(rows)
+        if size not in (2, 3) or any(len(row) != size for row in rows):
+            raise ParseFailure("only 2x2 and 3x3 determinants (vmatrix) are supported")
+        if size == 2:
+            (a, b), (c, d) = rows
+            return self.node("add", [self.node("mul", [a, d]), self.node("neg", self.node("mul", [b, c]))])
+        terms = []
+        for column, sign in ((0, 1), (1, -1), (2, 1)):
+            others = [index for index in range(3) if index != column]
+            minor = self.node("add", [self.node("mul", [rows[1][others[0]], rows[2][others[1]]]),
+                                      self.node("neg", self.node("mul", [rows[1][others[1]], rows[2][others[0]]]))])  # fmt: skip
+            term = self.node("mul", [rows[0][column], minor])
+            terms.append(term if sign > 0 else self.node("neg", term))
+        return self.node("add", terms)
+
     def matrix(self) -> tuple:
-        """pmatrix/bmatrix: a column or row vector is a tuple; a matrix is a tuple of row tuples."""
+        """pmatrix/bmatrix/array: a column or row vector is a tuple; a matrix is a tuple of row tuples."""
+        rows = self.rows()
+        if all(len(row) == 1 for row in rows):
+            return self.node("tuple", [row[0] for row in rows])
+        if len(rows) == 1:
+            return self.node("tuple", rows[0])
+        if len({len(row) for row in rows}) != 1:
+            raise ParseFailure("matrix rows have different lengths")
+        return self.node("tuple", [self.node("tuple", row) for row in rows])
+
+    def rows(self) -> list[list[tuple]]:
+        """The cells of a matrix environment (after its \\begin), up to and including its \\end."""
         self.enter()
         rows: list[list[tuple]] = [[self.expression()]]
         while True:
@@ -627,13 +792,7 @@ class _Parser:
             else:
                 raise ParseFailure("unclosed matrix")
         self.depth -= 1
-        if all(len(row) == 1 for row in rows):
-            return self.node("tuple", [row[0] for row in rows])
-        if len(rows) == 1:
-            return self.node("tuple", rows[0])
-        if len({len(row) for row in rows}) != 1:
-            raise ParseFailure("matrix rows have different lengths")
-        return self.node("tuple", [self.node("tuple", row) for row in rows])
+        return rows
 
     def function(self, name: str) -> tuple:
         base = None
@@ -644,13 +803,24 @@ class _Parser:
         if self.at_op("^"):  # \sin^2 x is (\sin x)^2
             self.take()
             power = self.exponent()
+        trig = name not in ("log", "ln", "exp")
+        self.in_trig += trig
+        self.enter()  # \\sin\\sin\\sin... nests
         if self.at_op("(") or self.at_op("{"):
             opener = self.peek()[1]
             argument = self.group(opener, ")" if opener == "(" else "}")
-        else:
-            argument = self.unary(implicit=True)
+        else:  # \\cos 2x is cos(2x): the factors written after the name, up to the next function
+            factors = [self.unary(implicit=True)]
+            while self.starts_atom() and not self.at_function() and not (self.at("num") and factors[-1][0] == "num"):
+                factors.append(self.unary(implicit=True))
+            argument = _product(self, factors)
+        self.depth -= 1
+        self.in_trig -= trig
         node = self.node("func", "logb", [argument, base]) if base is not None else self.node("func", name, [argument])
         return self.node("pow", node, power) if power is not None else node
+
+
+_FLIPPED = {"<": ">", ">": "<"}
 
 
 def _product(parser: _Parser, factors: list[tuple]) -> tuple:
@@ -817,6 +987,10 @@ def _approx(node: tuple) -> float:
             return math.log(values[0]) / math.log(values[1])
         if name == "binom":
             return math.gamma(values[0] + 1) / (math.gamma(values[1] + 1) * math.gamma(values[0] - values[1] + 1))
+        if name == "mod":
+            return values[0] % values[1]
+        if name not in _FLOAT_FUNCS:
+            raise TypeError(name)  # a limit has no float value here
         return _FLOAT_FUNCS[name](values[0])
     raise TypeError(kind)
 
@@ -890,6 +1064,21 @@ def _check_symbolic_exponent(exponent: tuple, caps: Caps) -> None:
                     raise TooComplex(f"an exponent is over max_exponent={caps.max_exponent}")
 
 
+def _mod(a: int, b: int) -> Fraction | None:
+    return Fraction(a % b) if b else None
+
+
+def _factorial(n: int) -> Fraction | None:
+    return Fraction(math.factorial(n)) if n >= 0 else None
+
+
+def _binomial(n: int, k: int) -> Fraction | None:
+    return Fraction(math.comb(n, k)) if n >= 0 and k >= 0 else None
+
+
+_EXACT_FUNCS = {"mod": _mod, "factorial": _factorial, "binom": _binomial, "abs": lambda n: Fraction(abs(n))}
+
+
 def exact(node: tuple) -> Fraction | None:
     """The exact rational value of a tree built from numbers, + - * / and integer powers; else None."""
     kind = node[0]
@@ -916,6 +1105,11 @@ def exact(node: tuple) -> Fraction | None:
         if base is None or exponent is None or exponent.denominator != 1 or (base == 0 and exponent < 0):
             return None
         return base**exponent.numerator  # sizes already capped by check_caps
+    if kind == "func" and node[1] in _EXACT_FUNCS:
+        values = [exact(argument) for argument in node[2]]
+        if any(value is None or value.denominator != 1 for value in values):
+            return None
+        return _EXACT_FUNCS[node[1]](*(int(value) for value in values))  # arguments capped by check_caps
     if kind == "func" and node[1] == "sqrt":
         value = exact(node[2][0])
         if value is None or value < 0:

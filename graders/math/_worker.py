@@ -55,6 +55,7 @@ def handle(request: dict) -> dict:
 _WARM_UP = [  # sympy initialises much lazily: pay for it before the first deadline starts
     ("(y+2)^2", "y^2+4y+4"), ("\\sin^2 y+\\cos^2 y", "1"), ("\\sqrt{18}", "3\\sqrt{2}"), ("2^{1/3}", "\\sqrt[3]{2}"),
     ("\\frac{1}{y+1}", "(y+1)^{-1}"), ("\\log_2 8", "3"), ("e^{y}", "y"), ("\\pi/6", "0.5236"), ("2y+2=4", "y+1=2"),
+    ("\\lim_{y \\to 0} \\frac{\\sin y}{y}", "1"), ("\\sin(\\frac{\\pi}{2} - y)", "\\cos y"),
 ]
 
 
