@@ -10,6 +10,7 @@ import shlex
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -41,6 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     ``--debug`` or ``RFT_DEBUG=1``, its traceback.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    with warnings.catch_warnings():  # restores the caller's showwarning afterwards
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one readable line, without Python's internal file path and source line."""
+    print(f"warning: {_one_line(message)}", file=file or sys.stderr)
+
+
+def _main(argv: list[str]) -> int:
     try:
         return _command(argv)
     except KeyboardInterrupt:  # before a command started (loading plugins, reading arguments)
