@@ -132,6 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, help="write the JSON here (default: stdout)")
     export.set_defaults(handler=_export_openai)
 
+    new_plugin = commands.add_parser("new-plugin", help="write a complete plugin distribution to start from")
+    new_plugin.add_argument("name", help="the plugin's name, e.g. word-count: distribution rft-word-count, "
+                            "package rft_word_count, grader type word_count")
+    new_plugin.add_argument("--directory", type=Path, help="where to write it (default: ./NAME)")
+    new_plugin.set_defaults(handler=_new_plugin)
+
     schema = commands.add_parser("schema", help="print the JSON Schema of specs (for editors)")
     schema.set_defaults(handler=_schema)
 
@@ -319,6 +325,17 @@ def _plugins(args: argparse.Namespace) -> int:
 
     print(json.dumps(plugin_info(make_plugin_manager()), indent=2))
     return 0
+
+
+def _new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import write_plugin
+
+    directory = args.directory or Path(args.name)
+    check_outputs({}, {"DIRECTORY": directory})
+    for path in write_plugin(args.name, directory):
+        print(path)
+    print(f"next: pip install -e {shlex.quote(str(directory))} && pytest {shlex.quote(str(directory))}", file=sys.stderr)
+    return exit_codes.OK
 
 
 def _validate(args: argparse.Namespace) -> int:
