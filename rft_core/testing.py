@@ -5,8 +5,8 @@ through their ``register_graders`` hook exactly as an installed plugin is; ``cal
 a spec's reward functions the way TRL's ``GRPOTrainer`` does (the same keyword arguments, async
 functions awaited), offline and without a model.
 
-For pytest, ``rft_core.pytest_plugin`` provides the fixtures ``rft_registry`` and
-``rft_logged``: add ``pytest_plugins = ["rft_core.pytest_plugin"]`` to your ``conftest.py``.
+For pytest, ``rft_core.pytest_plugin`` provides the fixture ``rft_registry``: add
+``pytest_plugins = ["rft_core.pytest_plugin"]`` to your ``conftest.py``.
 """
 
 from __future__ import annotations
