@@ -81,7 +81,7 @@ class SamplingParams(BaseModel):
     max_completions_tokens: int | None = Field(
         default=None, gt=0, description="Most tokens the judge may write (OpenAI's spelling)."
     )
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = Field(
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = Field(
         default=None, description="For reasoning models; setting it makes any model be treated as one."
     )
 
@@ -126,6 +126,11 @@ class JudgeConfig(GraderConfig):
     )
     delimit_sample: bool = Field(
         default=True, description="Wrap sample.* values in <sample>...</sample>, escaping those tags inside them."
+    )
+    sampling_defaults: bool = Field(
+        default=True,
+        description="Send temperature 0 and seed 42 (reasoning models: reasoning_effort medium) where sampling_params "
+        "sets none; false: send only what sampling_params sets (openai_strict: true makes it false).",
     )
     max_sample_chars: int = Field(
         default=100_000, gt=0, description="A longer rendered sample gets status parse_error without a request."
@@ -242,6 +247,11 @@ class _Judge(Grader):
         params = self.config.sampling_params or SamplingParams()
         given = params.model_dump(exclude_none=True)
         reasoning = is_reasoning_model(self.config.model) or params.reasoning_effort is not None
+        if not self.config.sampling_defaults:  # OpenAI's meaning: what the config sets, nothing more
+            tokens = given.pop("max_completions_tokens", None)
+            if tokens is not None:
+                given["max_completion_tokens" if reasoning else "max_tokens"] = tokens
+            return given
         out: dict[str, Any] = {}
         if reasoning:
             out["reasoning_effort"] = params.reasoning_effort or DEFAULT_REASONING_EFFORT

@@ -550,7 +550,7 @@ def _count_rows(path: Path) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    grader = load_spec(args.spec)
+    grader = load_spec(args.spec, openai_fidelity=args.format == "openai")
     try:
         item: Any = json.loads(args.item)
     except json.JSONDecodeError as exc:

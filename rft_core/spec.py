@@ -25,9 +25,13 @@ from .errors import SpecError, SpecIssue
 from .grader import Grader, child_fields
 from .registry import Registry, default_registry
 
-__all__ = ["SPEC_KEYS", "load_spec", "read_named_file", "read_spec_file", "spec_path"]
+__all__ = ["OPENAI_FIDELITY_DEFAULTS", "SPEC_KEYS", "load_spec", "read_named_file", "read_spec_file", "spec_path"]
 
 SPEC_KEYS = ("rft", "description", "requires", "defaults", "openai_strict")
+OPENAI_FIDELITY_DEFAULTS = {"instructions": False, "delimit_sample": False, "sampling_defaults": False}
+"""What ``openai_strict: true`` (and ``rft run``'s OpenAI response) gives every grader that has these
+fields and does not set them: judges send OpenAI's prompt verbatim, with only the sampling
+parameters the config sets."""
 FORMAT_VERSION = 1
 
 Path_ = tuple[str | int, ...]
@@ -35,12 +39,16 @@ Path_ = tuple[str | int, ...]
 _SPEC_FOLDER: ContextVar[Path | None] = ContextVar("rft_spec_folder", default=None)
 
 
-def load_spec(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> Grader:
+def load_spec(
+    source: str | Path | Mapping[str, Any], registry: Registry | None = None, *, openai_fidelity: bool = False
+) -> Grader:
     """Build the grader a spec describes.
 
     Args:
         source: a path to a ``.yaml``/``.yml``/``.json`` file, or the spec as a mapping.
         registry: grader types to use; the default one loads the installed plugins.
+        openai_fidelity: apply ``OPENAI_FIDELITY_DEFAULTS`` as ``openai_strict: true`` does, without
+            its portability check.
 
     Returns:
         The root Grader. Raises SpecError listing every problem found.
@@ -56,7 +64,7 @@ def load_spec(source: str | Path | Mapping[str, Any], registry: Registry | None 
         name, folder = str(source), Path(source).parent
     token = _SPEC_FOLDER.set(folder)
     try:
-        return _Builder(registry or default_registry(), lines, name).build_document(document)
+        return _Builder(registry or default_registry(), lines, name, openai_fidelity).build_document(document)
     finally:
         _SPEC_FOLDER.reset(token)
 
@@ -132,7 +140,8 @@ def _line_map(text: str) -> dict[Path_, int]:
 class _Builder:
     """Walks a spec document, building graders and collecting every issue."""
 
-    def __init__(self, registry: Registry, lines: dict[Path_, int], source: str | None) -> None:
+    def __init__(self, registry: Registry, lines: dict[Path_, int], source: str | None, fidelity: bool = False) -> None:
+        self.fidelity = fidelity
         self.registry = registry
         self.lines = lines
         self.source = source
@@ -173,8 +182,11 @@ class _Builder:
             self.report(("description",), "description must be a string")
         self.requires = self.check_requires(document.pop("requires", []))
         self.defaults = self.check_defaults(document.pop("defaults", {}))
-        if not isinstance(document.pop("openai_strict", False), bool):
+        strict = document.pop("openai_strict", False)
+        if not isinstance(strict, bool):
             self.report(("openai_strict",), "openai_strict must be true or false")
+        if strict is True or self.fidelity:
+            self.defaults = {**OPENAI_FIDELITY_DEFAULTS, **self.defaults}
         return self.build(document, ())
 
     def check_requires(self, requires: Any) -> list[str]:

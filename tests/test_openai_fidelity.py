@@ -1,0 +1,119 @@
+"""OpenAI fidelity: with openai_strict (and in rft run's OpenAI response) a judge sends OpenAI's
+messages verbatim and only the sampling parameters the config sets; checked on the exact request
+bodies a real local OpenAI-compatible server received."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from judge_server import JudgeServer, completion  # noqa: E402
+from rft_core import SpecError, load_spec  # noqa: E402
+from rft_core.cli import main as rft_main  # noqa: E402
+
+INPUT = [
+    {"role": "system", "content": "Grade the answer against the reference {{ item.answer }}."},
+    {"role": "user", "content": "Answer: {{ sample.output_text }}"},
+]
+VERBATIM = [
+    {"role": "system", "content": "Grade the answer against the reference Paris."},
+    {"role": "user", "content": "Answer: Paris"},
+]
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    monkeypatch.setenv("RFT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with JudgeServer(lifetime=60) as running:
+        running.script = lambda body, number: completion(json.dumps({"steps": [], "result": 1}))
+        monkeypatch.setenv("OPENAI_BASE_URL", running.base_url)  # strict specs name no base_url
+        yield running
+
+
+def _score_model(**fields):
+    return {"type": "score_model", "name": "judge", "model": "judge-model", "input": INPUT, "range": [0, 1], **fields}
+
+
+def _sent(body):
+    """The request body without the verdict schema (asked for in every mode; tested elsewhere)."""
+    return {key: value for key, value in body.items() if key != "response_format"}
+
+
+@pytest.mark.parametrize(
+    ("sampling_params", "model", "sent"),
+    [
+        (None, "judge-model", {}),
+        ({"temperature": 0.3, "max_completions_tokens": 100}, "judge-model", {"temperature": 0.3, "max_tokens": 100}),
+        (None, "o4-mini", {}),
+        ({"reasoning_effort": "max", "max_completions_tokens": 50}, "o4-mini",
+         {"reasoning_effort": "max", "max_completion_tokens": 50}),
+    ],
+    ids=["nothing_set", "temperature_and_tokens", "reasoning_model", "reasoning_effort_max"],
+)
+def test_strict_sends_the_prompt_verbatim_and_only_the_set_parameters(server, sampling_params, model, sent):
+    spec = {"openai_strict": True, **_score_model(model=model)}
+    if sampling_params is not None:
+        spec["sampling_params"] = sampling_params
+    assert load_spec(spec).grade("Paris", {"answer": "Paris"}).reward == 1.0
+    assert _sent(server.requests[0]) == {"model": model, "messages": VERBATIM, **sent}
+    assert server.requests[0]["response_format"]["type"] == "json_schema"
+
+
+def test_a_label_model_in_a_strict_multi_is_verbatim_too(server):
+    server.script = lambda body, number: completion(json.dumps({"steps": [], "result": "polite"}))
+    spec = {"openai_strict": True, "type": "multi", "calculate_output": "tone", "graders": {"tone": {
+        "type": "label_model", "model": "judge-model", "labels": ["polite", "rude"], "passing_labels": ["polite"],
+        "input": [{"role": "user", "content": "Is this polite? {{ sample.output_text }}"}]}}}  # fmt: skip
+    assert load_spec(spec).grade("Thanks!").reward == 1.0
+    assert _sent(server.requests[0]) == {
+        "model": "judge-model", "messages": [{"role": "user", "content": "Is this polite? Thanks!"}]
+    }  # fmt: skip
+
+
+def test_a_grader_that_sets_the_field_keeps_it_under_strict(server):
+    spec = {"openai_strict": True, "defaults": {"sampling_defaults": True}, **_score_model()}
+    load_spec(spec).grade("Paris", {"answer": "Paris"})
+    assert (server.requests[0]["temperature"], server.requests[0]["seed"]) == (0, 42)
+    assert server.requests[0]["messages"] == VERBATIM
+
+
+def test_without_strict_the_hardened_defaults_stay(server):
+    load_spec(_score_model()).grade("Paris", {"answer": "Paris"})
+    body = server.requests[0]
+    assert (body["temperature"], body["seed"]) == (0, 42)
+    assert body["messages"][0]["content"].startswith("You are a grader.")
+    assert body["messages"][1]["content"] == "Answer: <sample>Paris</sample>"
+
+
+@pytest.mark.parametrize(("output_format", "verbatim"), [("openai", True), ("rft", False)])
+def test_rft_run_sends_openai_requests_verbatim(server, tmp_path, capsys, output_format, verbatim):
+    spec = tmp_path / "grader.json"
+    spec.write_text(json.dumps(_score_model()))
+    code = rft_main(["run", str(spec), "--sample", "Paris", "--item", '{"answer": "Paris"}', "--format", output_format])
+    assert code == 0, capsys.readouterr().err
+    body = server.requests[0]
+    assert (_sent(body) == {"model": "judge-model", "messages": VERBATIM}) is verbatim
+
+
+def test_reasoning_effort_outside_the_sdk_values_is_refused():
+    with pytest.raises(SpecError) as caught:
+        load_spec(_score_model(sampling_params={"reasoning_effort": "extreme"}))
+    assert "reasoning_effort" in str(caught.value) and "'max'" in str(caught.value)
+
+
+def test_reasoning_effort_takes_exactly_the_installed_sdks_values():
+    from typing import get_args
+
+    from openai.types.shared import ReasoningEffort
+
+    from graders.llm_judge import SamplingParams
+
+    sdk = {value for literal in get_args(ReasoningEffort) for value in get_args(literal)}
+    ours = set(get_args(get_args(SamplingParams.model_fields["reasoning_effort"].annotation)[0]))
+    assert ours == sdk
