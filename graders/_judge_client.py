@@ -548,9 +548,16 @@ def _usage(usage: Any) -> dict[str, int]:
 
 
 def _estimate_tokens(request: dict[str, Any]) -> int:
-    chars = sum(len(message.get("content") or "") for message in request.get("messages", []))
+    chars = sum(_content_chars(message.get("content")) for message in request.get("messages", []))
     completion = request.get("max_completion_tokens") or request.get("max_tokens") or 0
     return chars // CHARS_PER_TOKEN + int(completion)
+
+
+def _content_chars(content: Any) -> int:
+    """Characters of a message's content: a string, or typed parts (text counted, images not)."""
+    if isinstance(content, list):
+        return sum(len(part.get("text") or "") for part in content if isinstance(part, dict))
+    return len(content or "")
 
 
 def _backoff(settings: ClientSettings, attempts: int) -> float:

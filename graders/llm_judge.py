@@ -18,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
+from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
 from ._judge_cache import cache_disabled_by_env, get_cache, request_key
@@ -39,7 +39,7 @@ from ._judge_client import (
 )
 from ._verdict import Verdict, label_verdict, looks_like_refusal, score_verdict
 
-__all__ = ["JudgeConfig", "LabelModel", "Message", "SamplingParams", "ScoreModel", "is_reasoning_model"]
+__all__ = ["ContentPart", "JudgeConfig", "LabelModel", "Message", "SamplingParams", "ScoreModel", "is_reasoning_model"]
 
 DEFAULT_SEED = 42
 MAX_STEPS_CHARS = 20_000  # the judge's reasoning kept in metadata["steps"]
@@ -60,13 +60,43 @@ def delimit_sample(text: str) -> str:
     return SAMPLE_OPEN + _SAMPLE_TAG.sub("&lt;", text) + SAMPLE_CLOSE
 
 
+class ContentPart(BaseModel):
+    """One typed block of OpenAI message content: text (``input_text``, ``output_text``) or an
+    image (``input_image``, sent as a Chat Completions ``image_url`` part)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    type: Literal["input_text", "output_text", "input_image"] = Field(description="The block's kind.")
+    text: TemplateField | None = Field(default=None, description="Template of a text block.")
+    image_url: TemplateField | None = Field(default=None, description="Template of an image's URL (or data URL).")
+    detail: Literal["auto", "low", "high"] | None = Field(default=None, description="An image's detail level.")
+
+    @model_validator(mode="after")
+    def _has_its_payload(self) -> ContentPart:
+        wanted = "image_url" if self.type == "input_image" else "text"
+        if getattr(self, wanted) is None:
+            raise ValueError(f"a {self.type} block needs `{wanted}`")
+        unwanted = "text" if wanted == "image_url" else "image_url"
+        if getattr(self, unwanted) is not None or (self.detail is not None and wanted == "text"):
+            raise ValueError(f"a {self.type} block takes `{wanted}`" + ("" if wanted == "text" else " and `detail`"))
+        return self
+
+
+def _blocks(content: Any) -> Any:
+    """One typed block given alone is a list of one."""
+    return [content] if isinstance(content, dict) else content
+
+
 class Message(BaseModel):
-    """One input message: a role and a content template."""
+    """One input message: a role and a content template, or a list of typed content blocks."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     role: Literal["system", "developer", "user", "assistant"] = Field(description="Who says it.")
-    content: TemplateField = Field(description="Template, e.g. 'Reference: {{ item.answer }}'.")
+    content: Annotated[TemplateField | list[ContentPart], BeforeValidator(_blocks)] = Field(
+        description="Template, e.g. 'Reference: {{ item.answer }}', or typed blocks "
+        "([{type: input_text, text: ...}, {type: input_image, image_url: ...}])."
+    )
     type: Literal["message"] | None = Field(default=None, description="OpenAI's optional 'message' marker.")
 
 
@@ -189,12 +219,12 @@ class _Judge(Grader):
             return delimit_sample(text) if config.delimit_sample else text
 
         messages = [
-            {"role": message.role, "content": message.content.render_marked(sample, item, mark)}
+            {"role": message.role, "content": _render_content(message.content, sample, item, mark)}
             for message in config.input
         ]
         if config.instructions:
             # One system message, not two in a row: some chat templates (Mistral, Gemma) refuse that.
-            if messages[0]["role"] in ("system", "developer"):
+            if messages[0]["role"] in ("system", "developer") and isinstance(messages[0]["content"], str):
                 messages[0]["content"] = f"{self._instructions}\n\n{messages[0]['content']}"
             else:
                 messages.insert(0, {"role": "system", "content": self._instructions})
@@ -411,6 +441,25 @@ class _Judge(Grader):
 
     def reward(self, verdict: Verdict, metadata: dict[str, Any]) -> Result:
         raise NotImplementedError
+
+
+def _render_content(
+    content: Template | list[ContentPart], sample: Sample, item: Item, mark: Callable[[str], str]
+) -> str | list[dict[str, Any]]:
+    """A message's content for Chat Completions: a string, or text and ``image_url`` parts."""
+    if isinstance(content, Template):
+        return content.render_marked(sample, item, mark)
+    parts: list[dict[str, Any]] = []
+    for part in content:
+        if part.image_url is not None:
+            image: dict[str, Any] = {"url": part.image_url.render(sample, item)}
+            if part.detail is not None:
+                image["detail"] = part.detail
+            parts.append({"type": "image_url", "image_url": image})
+        else:
+            assert part.text is not None
+            parts.append({"type": "text", "text": part.text.render_marked(sample, item, mark)})
+    return parts
 
 
 def _preview(text: str | None, limit: int = 200) -> str:

@@ -117,3 +117,47 @@ def test_reasoning_effort_takes_exactly_the_installed_sdks_values():
     sdk = {value for literal in get_args(ReasoningEffort) for value in get_args(literal)}
     ours = set(get_args(get_args(SamplingParams.model_fields["reasoning_effort"].annotation)[0]))
     assert ours == sdk
+
+
+# --- typed content blocks ------------------------------------------------------------------------
+
+
+def test_typed_content_blocks_are_sent_as_content_parts(server):
+    spec = {"openai_strict": True, **_score_model(input=[
+        {"role": "system", "content": {"type": "input_text", "text": "Reference: {{ item.answer }}"}},
+        {"role": "user", "content": [
+            {"type": "input_text", "text": "Answer: {{ sample.output_text }}"},
+            {"type": "input_image", "image_url": "{{ item.picture }}", "detail": "low"}]}])}  # fmt: skip
+    item = {"answer": "Paris", "picture": "data:image/png;base64,iVBORw0KGgo="}
+    assert load_spec(spec).grade("Paris", item).reward == 1.0
+    assert server.requests[0]["messages"] == [
+        {"role": "system", "content": [{"type": "text", "text": "Reference: Paris"}]},
+        {"role": "user", "content": [
+            {"type": "text", "text": "Answer: Paris"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}}]},
+    ]  # fmt: skip
+
+
+def test_typed_text_blocks_are_delimited_outside_strict(server):
+    spec = _score_model(input=[{"role": "user", "content": [{"type": "input_text", "text": "{{ sample.output_text }}"}]}])
+    load_spec(spec).grade("Paris", {})
+    messages = server.requests[0]["messages"]
+    assert messages[0]["role"] == "system" and messages[0]["content"].startswith("You are a grader.")
+    assert messages[1]["content"] == [{"type": "text", "text": "<sample>Paris</sample>"}]
+
+
+@pytest.mark.parametrize(
+    ("block", "problem"),
+    [
+        ({"type": "input_text"}, "a input_text block needs `text`"),
+        ({"type": "input_image", "text": "x"}, "a input_image block needs `image_url`"),
+        ({"type": "input_text", "text": "x", "detail": "low"}, "a input_text block takes `text`"),
+        ({"type": "input_audio", "text": "x"}, "type: Input should be 'input_text', 'output_text' or 'input_image'"),
+    ],
+    ids=["text_missing", "image_url_missing", "detail_on_text", "unknown_type"],
+)
+def test_a_malformed_block_is_a_spec_error_at_its_path(block, problem):
+    with pytest.raises(SpecError) as caught:
+        load_spec(_score_model(input=[{"role": "user", "content": [block]}]))
+    assert any(problem in str(issue) and "input.0.content" in str(issue) for issue in caught.value.issues), [
+        str(issue) for issue in caught.value.issues]
