@@ -538,13 +538,19 @@ def _choice_text(choice: dict[str, Any]) -> dict[str, str | None]:
 
 
 def _usage(usage: Any) -> dict[str, int]:
+    """The token counts of a response's usage; ``cached_tokens`` (prompt tokens the server served
+    from its cache, under ``prompt_tokens_details``) when the server reports it."""
     if not isinstance(usage, dict):
         return {}
-    return {
+    counts = {
         name: usage[name]
         for name in ("prompt_tokens", "completion_tokens", "total_tokens")
         if type(usage.get(name)) is int
     }
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and type(details.get("cached_tokens")) is int:
+        counts["cached_tokens"] = details["cached_tokens"]
+    return counts
 
 
 def _estimate_tokens(request: dict[str, Any]) -> int:

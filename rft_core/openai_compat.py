@@ -73,7 +73,9 @@ def run_response(grader: Grader, result: Result, execution_time: float) -> dict[
     ``scores`` and ``sub_rewards`` map each sub-grader's key to its reward (nested
     composites, which OpenAI lacks, as dotted paths); ``token_usage`` is the total tokens
     the model graders in the tree used (``None`` when none did); ``sampled_model_name``
-    is ``None``: rft grades the sample it is given and never samples a model.
+    is the model the first model grader's server answered as (``None`` without one);
+    ``model_grader_token_usage_per_model`` gives each model's ``prompt_tokens``,
+    ``completion_tokens``, ``total_tokens`` and ``cached_tokens``.
     """
     rewards = _sub_rewards(result, "")
     per_model = _token_usage_per_model(result)
@@ -87,7 +89,7 @@ def run_response(grader: Grader, result: Result, execution_time: float) -> dict[
             "execution_time": execution_time,
             "scores": rewards,
             "token_usage": total if per_model else None,
-            "sampled_model_name": None,
+            "sampled_model_name": next(iter(per_model), None),
         },
         "sub_rewards": dict(rewards),
         "model_grader_token_usage_per_model": per_model,
@@ -127,14 +129,17 @@ def _sub_rewards(result: Result, prefix: str) -> dict[str, float]:
     return rewards
 
 
+USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens")
+
+
 def _token_usage_per_model(result: Result) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = {}
     stack = [result]
     while stack:
-        current = stack.pop()
+        current = stack.pop(0)  # breadth first: the first model found is the root-most, leftmost
         usage, model = current.metadata.get("usage"), current.metadata.get("model")
         if isinstance(usage, dict) and usage and isinstance(model, str):
-            counts = totals.setdefault(model, {})
+            counts = totals.setdefault(model, dict.fromkeys(USAGE_COUNTS, 0))
             for name, value in usage.items():
                 counts[name] = counts.get(name, 0) + value
         stack.extend(current.sub_rewards.values())

@@ -132,9 +132,10 @@ def test_token_usage_sums_the_model_graders(check):
     response = run_response(check, root, 0.0)
     assert response["metadata"]["token_usage"] == 247
     assert response["model_grader_token_usage_per_model"] == {
-        "gpt-4o-mini": {"prompt_tokens": 200, "completion_tokens": 40, "total_tokens": 240},
-        "qwen": {"total_tokens": 7},
+        "gpt-4o-mini": {"prompt_tokens": 200, "completion_tokens": 40, "total_tokens": 240, "cached_tokens": 0},
+        "qwen": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 7, "cached_tokens": 0},
     }
+    assert response["metadata"]["sampled_model_name"] == "gpt-4o-mini"  # the first model grader's
 
 
 # --- openai_issues / export_openai: specs against OpenAI's graders ----------------------------

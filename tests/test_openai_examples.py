@@ -215,12 +215,14 @@ def test_security_review_through_the_rft_command(judge, tmp_path):
     assert response["reward"] == pytest.approx(case["reward"])
     assert response["sub_rewards"] == pytest.approx(case["sub_rewards"])
     assert response["model_grader_token_usage_per_model"] == {
-        "gpt-4o-2024-08-06": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}
+        "gpt-4o-2024-08-06": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25, "cached_tokens": 0}
     }
+    assert response["metadata"]["sampled_model_name"] == "gpt-4o-2024-08-06"
     # the judge saw the reference and the model's explanation filled in
     prompt = judge.requests[0]["messages"][-1]["content"]
     assert f"Reference Answer: {case['item']['explanation']}" in prompt
-    assert "Model Answer: <sample>Yes: a dedicated security team handles incidents.</sample>" in prompt
+    # rft run answers as OpenAI would: the prompt is sent verbatim (see test_openai_fidelity.py)
+    assert "Model Answer: Yes: a dedicated security team handles incidents." in prompt
 
 
 @pytest.mark.parametrize("effort", ["none", "minimal", "low", "medium", "high", "xhigh"])

@@ -161,3 +161,21 @@ def test_a_malformed_block_is_a_spec_error_at_its_path(block, problem):
         load_spec(_score_model(input=[{"role": "user", "content": [block]}]))
     assert any(problem in str(issue) and "input.0.content" in str(issue) for issue in caught.value.issues), [
         str(issue) for issue in caught.value.issues]
+
+
+# --- the /graders/run response -------------------------------------------------------------------
+
+
+def test_rft_run_reports_the_judge_model_and_its_cached_tokens(server, tmp_path, capsys):
+    server.script = lambda body, number: completion(
+        json.dumps({"steps": [], "result": 1}), model="judge-model-2025", prompt_tokens=30, cached_tokens=12
+    )
+    spec = tmp_path / "grader.json"
+    spec.write_text(json.dumps(_score_model()))
+    assert rft_main(["run", str(spec), "--sample", "Paris", "--item", '{"answer": "Paris"}']) == 0
+    response = json.loads(capsys.readouterr().out)
+    assert response["metadata"]["sampled_model_name"] == "judge-model-2025"
+    assert response["metadata"]["token_usage"] == 35
+    assert response["model_grader_token_usage_per_model"] == {
+        "judge-model-2025": {"prompt_tokens": 30, "completion_tokens": 5, "total_tokens": 35, "cached_tokens": 12}
+    }
