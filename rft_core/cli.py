@@ -120,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
         "--openai", action="store_true", help="also check the spec against OpenAI's graders (types, fields, no nested multi)"
     )
     validate.add_argument(
+        "--target", choices=["fine-tuning", "evals"], default="fine-tuning",
+        help="with --openai: where the spec would run; evals also take a top-level label_model (default fine-tuning)",
+    )
+    validate.add_argument(
         "--data", type=Path, help="also render every template against the first rows of this data file "
         "(catches a key the data lacks, e.g. {{ item.anwser }})"
     )
@@ -343,7 +347,7 @@ def _validate(args: argparse.Namespace) -> int:
     children = grader.children()
     detail = f" with {len(children)} sub-graders: {', '.join(children)}" if children else ""
     if args.openai:
-        issues = openai_issues(args.spec)
+        issues = openai_issues(args.spec, target=args.target)
         if issues:
             raise SpecError(issues, not_portable(str(args.spec)))
         detail += "; valid for OpenAI"

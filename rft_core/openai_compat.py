@@ -188,16 +188,28 @@ HINTS = {
 }
 
 
-def openai_issues(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> list[SpecIssue]:
+TARGETS = ("fine-tuning", "evals")
+"""Where the spec would run on OpenAI: a fine-tuning job (and /graders/run) or an eval's testing
+criteria, which also take a label_model at the top level."""
+
+
+def openai_issues(
+    source: str | Path | Mapping[str, Any], registry: Registry | None = None, target: str = "fine-tuning"
+) -> list[SpecIssue]:
     """Every reason the spec cannot run on OpenAI's graders as it means here, with path and line.
 
     The spec must first be valid for rft (``load_spec`` raises SpecError otherwise). A grader is
     portable when its type is one of OpenAI's and every field OpenAI lacks is at its default
     (or only says how to reach a model: retries, caching, rate limits); a ``multi`` may not
-    hold another ``multi``, and a ``label_model`` must be inside a ``multi``. Spec-level
-    ``defaults`` count as set on every grader they reach.
+    hold another ``multi``, and for ``target="fine-tuning"`` a ``label_model`` must be inside a
+    ``multi`` (``"evals"`` takes one at the top level). Spec-level ``defaults`` count as set on
+    every grader they reach.
     """
-    return _Checker.of(source, registry).check()
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
+    checker = _Checker.of(source, registry)
+    checker.root_types = OPENAI_TYPES if target == "evals" else OPENAI_ROOT_TYPES
+    return checker.check()
 
 
 def document_issues(
@@ -240,6 +252,7 @@ class _Checker:
         self.defaults: dict[str, Any] = document.get("defaults") or {}
         self.root = {key: value for key, value in document.items() if key not in SPEC_KEYS}
         self.issues: list[SpecIssue] = []
+        self.root_types = OPENAI_ROOT_TYPES
 
     @classmethod
     def of(cls, source: str | Path | Mapping[str, Any], registry: Registry | None) -> _Checker:
@@ -273,9 +286,10 @@ class _Checker:
             self.report((*path, "type"), f"{type_name!r} is not an OpenAI grader type "
                         f"(OpenAI's: {', '.join(OPENAI_TYPES)}){hint}")
             return
-        if type_name not in OPENAI_ROOT_TYPES and not path:
-            self.report(("type",), f"OpenAI runs {type_name} only inside a multi: write "
-                        f"{{type: multi, graders: {{{type_name}: ...}}, calculate_output: {type_name}}}")
+        if type_name not in self.root_types and not path:
+            self.report(("type",), f"OpenAI's fine-tuning runs {type_name} only inside a multi: write "
+                        f"{{type: multi, graders: {{{type_name}: ...}}, calculate_output: {type_name}}} "
+                        "(an eval's testing criteria take it as it is: --target evals)")
         if type_name == "multi" and inside_multi:
             self.report((*path, "type"), "OpenAI's multi cannot hold another multi: "
                         "write the inner graders into the outer one and combine them in its calculate_output")
