@@ -344,6 +344,10 @@ def _new_plugin(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     grader = load_spec(args.spec)
+    problems = _environment_problems(grader, "")
+    if problems:
+        raise RftError(f"{args.spec}: {len(problems)} problem{'s' * (len(problems) > 1)} in this environment\n"
+                       + "\n".join(f"  {path}: {problem}" for path, problem in problems))
     children = grader.children()
     detail = f" with {len(children)} sub-graders: {', '.join(children)}" if children else ""
     if args.openai:
@@ -355,6 +359,14 @@ def _validate(args: argparse.Namespace) -> int:
         detail += _check_templates(grader, args)
     print(f"{args.spec}: ok ({grader.type}{detail})")
     return exit_codes.OK
+
+
+def _environment_problems(grader: Any, path: str) -> list[tuple[str, str]]:
+    """``environment_problems`` of every grader in the tree, with its path (``graders.key``)."""
+    found = [(path or "(root)", problem) for problem in grader.environment_problems()]
+    for key, child in grader.children().items():
+        found += _environment_problems(child, f"{path + '.' if path else ''}graders.{key}")
+    return found
 
 
 def _check_templates(grader: Any, args: argparse.Namespace) -> str:

@@ -156,10 +156,10 @@ def test_cli_validate_openai_and_export_round_trip(tmp_path, capsys):
 
 
 def test_python_example_without_site_packages_reports_the_missing_import():
-    # OpenAI's image has rapidfuzz; rft's default sandbox imports the standard library only
+    # OpenAI's image has rapidfuzz; with site_packages: false only the standard library imports
     example = EXAMPLES["python_rapidfuzz"]
     case = example["cases"][0]
-    grader = load_spec(example["grader"])
+    grader = load_spec({**example["grader"], "site_packages": False})
     response = run_response(grader, grader.grade(case["model_sample"], case["item"]), 0.0)
     assert response["reward"] == 0.0
     assert raised_flags(response) == ["python_grader_runtime_error"]
