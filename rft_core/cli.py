@@ -21,13 +21,13 @@ from .data import read_tasks
 from .errors import RftError, SpecError
 from .gold import read_gold
 from .input_format import check_json_lines
-from .openai_compat import export_openai, not_portable, openai_issues, run_response
+from .openai_compat import export_openai, formula_error_response, not_portable, openai_issues, run_response
 from .output import RowWriter, finish_output, open_output, result_from_row, resume_record_path, written_rows
 from .output_files import atomic_text, check_outputs
 from .registry import default_registry
 from .report import Summary, write_report
 from .runner import run
-from .spec import load_spec
+from .spec import load_spec, read_spec_file
 from .types import Sample
 
 
@@ -566,7 +566,14 @@ def _count_rows(path: Path) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    grader = load_spec(args.spec, openai_fidelity=args.format == "openai")
+    try:
+        grader = load_spec(args.spec, openai_fidelity=args.format == "openai")
+    except SpecError as exc:  # OpenAI answers a formula that does not parse with a flag, not a refusal
+        response = formula_error_response(read_spec_file(args.spec)[0], exc) if args.format == "openai" else None
+        if response is None:
+            raise
+        print(json.dumps(response, indent=2, ensure_ascii=False))
+        return exit_codes.OK
     try:
         item: Any = json.loads(args.item)
     except json.JSONDecodeError as exc:

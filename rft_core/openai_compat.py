@@ -24,7 +24,8 @@ from .spec import SPEC_KEYS, load_spec, read_spec_file
 from .types import Result, Status
 
 __all__ = [
-    "ERROR_FLAGS", "OPENAI_FIELDS", "OPENAI_TYPES", "document_issues", "export_openai", "openai_issues", "run_response"
+    "ERROR_FLAGS", "OPENAI_FIELDS", "OPENAI_TYPES", "document_issues", "export_openai", "formula_error_response",
+    "openai_issues", "run_response"
 ]
 
 # OpenAI's metadata.errors: every flag false and every detail null unless an error sets it.
@@ -65,6 +66,17 @@ STATUS_FLAGS = {
 }
 
 
+def formula_error_response(document: Mapping[str, Any], error: SpecError) -> dict[str, Any] | None:
+    """What OpenAI's /graders/run answers for a grader whose only problems are in ``calculate_output``
+    (a formula that does not parse): reward 0 with ``formula_parse_error`` set; None for other problems."""
+    if not error.issues or any(issue.path[-1:] != ("calculate_output",) for issue in error.issues):
+        return None
+    reason = "; ".join(f"{'.'.join(map(str, issue.path))}: {issue.message}" for issue in error.issues)
+    name = document.get("name") if isinstance(document.get("name"), str) else str(document.get("type"))
+    result = Result.failure(Status.ERROR, reason, "formula_parse_error")
+    return _response(name, str(document.get("type")), result, 0.0)
+
+
 def run_response(grader: Grader, result: Result, execution_time: float) -> dict[str, Any]:
     """``result`` as OpenAI's /graders/run response.
 
@@ -77,14 +89,18 @@ def run_response(grader: Grader, result: Result, execution_time: float) -> dict[
     ``model_grader_token_usage_per_model`` gives each model's ``prompt_tokens``,
     ``completion_tokens``, ``total_tokens`` and ``cached_tokens``.
     """
+    return _response(grader.name, grader.type, result, execution_time)
+
+
+def _response(name: str, type_name: str, result: Result, execution_time: float) -> dict[str, Any]:
     rewards = _sub_rewards(result, "")
     per_model = _token_usage_per_model(result)
     total = sum(usage.get("total_tokens", 0) for usage in per_model.values())
     return {
         "reward": result.reward,
         "metadata": {
-            "name": grader.name,
-            "type": grader.type,
+            "name": name,
+            "type": type_name,
             "errors": _errors(result),
             "execution_time": execution_time,
             "scores": rewards,

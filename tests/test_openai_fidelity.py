@@ -179,3 +179,28 @@ def test_rft_run_reports_the_judge_model_and_its_cached_tokens(server, tmp_path,
     assert response["model_grader_token_usage_per_model"] == {
         "judge-model-2025": {"prompt_tokens": 30, "completion_tokens": 5, "total_tokens": 35, "cached_tokens": 12}
     }
+
+
+def _bad_formula(tmp_path, **extra):
+    spec = tmp_path / "bad.json"
+    spec.write_text(json.dumps({"type": "multi", "name": "m", "calculate_output": "a +* (",
+                                "graders": {"a": {"type": "string_check", "reference": "x"}}, **extra}))  # fmt: skip
+    return spec
+
+
+def test_rft_run_answers_an_unparseable_formula_with_the_flag(tmp_path, capsys):
+    assert rft_main(["run", str(_bad_formula(tmp_path)), "--sample", "x"]) == 0
+    response = json.loads(capsys.readouterr().out)
+    assert response["reward"] == 0.0
+    assert (response["metadata"]["name"], response["metadata"]["type"]) == ("m", "multi")
+    assert [flag for flag, value in response["metadata"]["errors"].items() if value is True] == ["formula_parse_error"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "extra"),
+    [(["--format", "rft"], {}), ([], {"nfkc": 1})],
+    ids=["rft_format_refuses_at_load", "another_problem_is_a_load_error"],
+)
+def test_other_cases_stay_spec_errors(tmp_path, capsys, argv, extra):
+    assert rft_main(["run", str(_bad_formula(tmp_path, **extra)), "--sample", "x", *argv]) == 1
+    assert "calculate_output (line 1): formula_parse_error at position 3" in capsys.readouterr().err
