@@ -378,7 +378,7 @@ def test_unknown_type_from_an_installed_but_unloaded_distribution(registry):
         # graders must be a mapping of key to grader
         ({"type": "multi", "graders": [STRING_CHECK]}, ["graders: Input should be a valid dictionary"]),
         # a multi with no sub-graders
-        ({"type": "multi", "graders": {}}, ["(root): graders is empty: a multi needs at least one sub-grader"]),
+        ({"type": "multi", "graders": {}}, ["graders: graders is empty: a multi needs at least one sub-grader"]),
         # a bad template is caught when the spec loads, not per row
         (
             {"type": "string_check", "reference": "{{ answer }}"},
