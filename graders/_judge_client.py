@@ -538,19 +538,32 @@ def _choice_text(choice: dict[str, Any]) -> dict[str, str | None]:
 
 
 def _usage(usage: Any) -> dict[str, int]:
+    """The token counts of a response's usage; ``cached_tokens`` (prompt tokens the server served
+    from its cache, under ``prompt_tokens_details``) when the server reports it."""
     if not isinstance(usage, dict):
         return {}
-    return {
+    counts = {
         name: usage[name]
         for name in ("prompt_tokens", "completion_tokens", "total_tokens")
         if type(usage.get(name)) is int
     }
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and type(details.get("cached_tokens")) is int:
+        counts["cached_tokens"] = details["cached_tokens"]
+    return counts
 
 
 def _estimate_tokens(request: dict[str, Any]) -> int:
-    chars = sum(len(message.get("content") or "") for message in request.get("messages", []))
+    chars = sum(_content_chars(message.get("content")) for message in request.get("messages", []))
     completion = request.get("max_completion_tokens") or request.get("max_tokens") or 0
     return chars // CHARS_PER_TOKEN + int(completion)
+
+
+def _content_chars(content: Any) -> int:
+    """Characters of a message's content: a string, or typed parts (text counted, images not)."""
+    if isinstance(content, list):
+        return sum(len(part.get("text") or "") for part in content if isinstance(part, dict))
+    return len(content or "")
 
 
 def _backoff(settings: ClientSettings, attempts: int) -> float:

@@ -20,11 +20,11 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
+from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
 from ._judge_cache import cache_disabled_by_env, get_cache, request_key
@@ -41,6 +41,7 @@ from ._judge_client import (
 from ._verdict import Verdict, label_verdict, looks_like_refusal, score_verdict
 
 __all__ = [
+    "ContentPart",
     "JudgeBase",
     "JudgeConfig",
     "LabelModel",
@@ -72,21 +73,53 @@ def delimit_sample(text: str) -> str:
     return SAMPLE_OPEN + _SAMPLE_TAG.sub("&lt;", text) + SAMPLE_CLOSE
 
 
-def with_user_text(messages: list[dict[str, str]], text: str) -> list[dict[str, str]]:
+def with_user_text(messages: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """``messages`` with ``text`` added as the user's: joined to a last user message (chat templates
     such as Mistral's refuse two user messages in a row), else as a new one. The list is not changed."""
     if messages and messages[-1]["role"] == "user":
-        return [*messages[:-1], {**messages[-1], "content": f"{messages[-1]['content']}\n\n{text}"}]
+        content = messages[-1]["content"]
+        joined = [*content, {"type": "text", "text": text}] if isinstance(content, list) else f"{content}\n\n{text}"
+        return [*messages[:-1], {**messages[-1], "content": joined}]
     return [*messages, {"role": "user", "content": text}]
 
 
+class ContentPart(BaseModel):
+    """One typed block of OpenAI message content: text (``input_text``, ``output_text``) or an
+    image (``input_image``, sent as a Chat Completions ``image_url`` part)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    type: Literal["input_text", "output_text", "input_image"] = Field(description="The block's kind.")
+    text: TemplateField | None = Field(default=None, description="Template of a text block.")
+    image_url: TemplateField | None = Field(default=None, description="Template of an image's URL (or data URL).")
+    detail: Literal["auto", "low", "high"] | None = Field(default=None, description="An image's detail level.")
+
+    @model_validator(mode="after")
+    def _has_its_payload(self) -> ContentPart:
+        wanted = "image_url" if self.type == "input_image" else "text"
+        if getattr(self, wanted) is None:
+            raise ValueError(f"a {self.type} block needs `{wanted}`")
+        unwanted = "text" if wanted == "image_url" else "image_url"
+        if getattr(self, unwanted) is not None or (self.detail is not None and wanted == "text"):
+            raise ValueError(f"a {self.type} block takes `{wanted}`" + ("" if wanted == "text" else " and `detail`"))
+        return self
+
+
+def _blocks(content: Any) -> Any:
+    """One typed block given alone is a list of one."""
+    return [content] if isinstance(content, dict) else content
+
+
 class Message(BaseModel):
-    """One input message: a role and a content template."""
+    """One input message: a role and a content template, or a list of typed content blocks."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     role: Literal["system", "developer", "user", "assistant"] = Field(description="Who says it.")
-    content: TemplateField = Field(description="Template, e.g. 'Reference: {{ item.answer }}'.")
+    content: Annotated[TemplateField | list[ContentPart], BeforeValidator(_blocks)] = Field(
+        description="Template, e.g. 'Reference: {{ item.answer }}', or typed blocks "
+        "([{type: input_text, text: ...}, {type: input_image, image_url: ...}])."
+    )
     type: Literal["message"] | None = Field(default=None, description="OpenAI's optional 'message' marker.")
 
 
@@ -101,7 +134,7 @@ class SamplingParams(BaseModel):
     max_completions_tokens: int | None = Field(
         default=None, gt=0, description="Most tokens the judge may write (OpenAI's spelling)."
     )
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = Field(
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = Field(
         default=None, description="For reasoning models; setting it makes any model be treated as one."
     )
 
@@ -146,6 +179,11 @@ class JudgeConfig(GraderConfig):
     )
     delimit_sample: bool = Field(
         default=True, description="Wrap sample.* values in <sample>...</sample>, escaping those tags inside them."
+    )
+    sampling_defaults: bool = Field(
+        default=True,
+        description="Send temperature 0 and seed 42 (reasoning models: reasoning_effort medium) where sampling_params "
+        "sets none; false: send only what sampling_params sets (openai_strict: true makes it false).",
     )
     max_sample_chars: int = Field(
         default=100_000, gt=0, description="A longer rendered sample gets status parse_error without a request."
@@ -247,7 +285,7 @@ class JudgeBase(Grader):
             return self.delimit(text)
 
         messages = [
-            {"role": message.role, "content": message.content.render_marked(sample, item, mark)}
+            {"role": message.role, "content": _render_content(message.content, sample, item, mark)}
             for message in config.input
         ]
         for content in appended:
@@ -255,7 +293,7 @@ class JudgeBase(Grader):
         if config.instructions:
             instructions = instructions or self._instructions
             # One system message, not two in a row: some chat templates (Mistral, Gemma) refuse that.
-            if messages[0]["role"] in ("system", "developer"):
+            if messages[0]["role"] in ("system", "developer") and isinstance(messages[0]["content"], str):
                 messages[0] = {**messages[0], "content": f"{instructions}\n\n{messages[0]['content']}"}
             else:
                 messages.insert(0, {"role": "system", "content": instructions})
@@ -298,6 +336,11 @@ class JudgeBase(Grader):
         params = self.config.sampling_params or SamplingParams()
         given = params.model_dump(exclude_none=True)
         reasoning = is_reasoning_model(self.config.model) or params.reasoning_effort is not None
+        if not self.config.sampling_defaults:  # OpenAI's meaning: what the config sets, nothing more
+            tokens = given.pop("max_completions_tokens", None)
+            if tokens is not None:
+                given["max_completion_tokens" if reasoning else "max_tokens"] = tokens
+            return given
         out: dict[str, Any] = {}
         if reasoning:
             out["reasoning_effort"] = params.reasoning_effort or DEFAULT_REASONING_EFFORT
@@ -463,6 +506,25 @@ class JudgeBase(Grader):
 
     def reward(self, verdict: Verdict, metadata: dict[str, Any]) -> Result:
         raise NotImplementedError
+
+
+def _render_content(
+    content: Template | list[ContentPart], sample: Sample, item: Item, mark: Callable[[str], str]
+) -> str | list[dict[str, Any]]:
+    """A message's content for Chat Completions: a string, or text and ``image_url`` parts."""
+    if isinstance(content, Template):
+        return content.render_marked(sample, item, mark)
+    parts: list[dict[str, Any]] = []
+    for part in content:
+        if part.image_url is not None:
+            image: dict[str, Any] = {"url": part.image_url.render(sample, item)}
+            if part.detail is not None:
+                image["detail"] = part.detail
+            parts.append({"type": "image_url", "image_url": image})
+        else:
+            assert part.text is not None
+            parts.append({"type": "text", "text": part.text.render_marked(sample, item, mark)})
+    return parts
 
 
 def _preview(text: str | None, limit: int = 200) -> str:

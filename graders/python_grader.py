@@ -23,6 +23,7 @@ from pydantic import Field, field_validator
 
 from rft_core import GradeError, Result, hookimpl, sandbox
 from rft_core.grader import Grader, GraderConfig
+from rft_core.imports import missing_imports
 from rft_core.types import Item, Sample, Status
 
 __all__ = ["PythonGrader"]
@@ -72,9 +73,10 @@ class PythonGrader(Grader):
             gt=0,
             description="CPU seconds one grade may use (RLIMIT_CPU); defaults to timeout.",
         )
-        site_packages: bool = Field(
-            default=False,
-            description="Let the code import installed packages (numpy, ...) as well as the standard library.",
+        site_packages: bool | None = Field(
+            default=None,
+            description="Let the code import installed packages (numpy, ...) as well as the standard library; "
+            "default: true in the sandbox (the environment is mounted read-only there), false with isolation: none.",
         )
         isolation: Literal["sandbox", "none"] = Field(
             default="sandbox",
@@ -112,6 +114,21 @@ class PythonGrader(Grader):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+    @property
+    def site_packages(self) -> bool:
+        """Whether the code may import installed packages: as set, else only inside the sandbox."""
+        if self.config.site_packages is not None:
+            return self.config.site_packages
+        return self.config.isolation == "sandbox"
+
+    def environment_problems(self) -> list[str]:
+        """Each module the source imports that it cannot import here, and what to do."""
+        problems = []
+        for module, why in missing_imports(self.config.source, site_packages=self.site_packages).items():
+            fix = "set site_packages: true" if why.startswith("installed") else f"install it (pip install {module})"
+            problems.append(f"the source imports {module!r}, {why}: {fix}")
+        return problems
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
         return self.evaluate_batch([sample], [item])[0]
@@ -178,7 +195,7 @@ class PythonGrader(Grader):
             limits = {
                 "memory_bytes": self.config.memory_mb * 1024 * 1024,
                 "cpu_seconds": math.ceil(self.config.cpu_limit or self.config.timeout),
-                "site_packages": self.config.site_packages,
+                "site_packages": self.site_packages,
                 "sandboxed": sandboxed,
             }
             self.started += 1

@@ -10,6 +10,7 @@ import shlex
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -20,13 +21,13 @@ from .data import read_tasks
 from .errors import RftError, SpecError
 from .gold import read_gold
 from .input_format import check_json_lines
-from .openai_compat import export_openai, not_portable, openai_issues, run_response
+from .openai_compat import export_openai, formula_error_response, not_portable, openai_issues, run_response
 from .output import RowWriter, finish_output, open_output, result_from_row, resume_record_path, written_rows
 from .output_files import atomic_text, check_outputs
 from .registry import default_registry
 from .report import Summary, write_report
 from .runner import run
-from .spec import load_spec
+from .spec import load_spec, read_spec_file
 from .types import Sample
 
 
@@ -41,6 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     ``--debug`` or ``RFT_DEBUG=1``, its traceback.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    with warnings.catch_warnings():  # restores the caller's showwarning afterwards
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one readable line, without Python's internal file path and source line."""
+    print(f"warning: {_one_line(message)}", file=file or sys.stderr)
+
+
+def _main(argv: list[str]) -> int:
     try:
         return _command(argv)
     except KeyboardInterrupt:  # before a command started (loading plugins, reading arguments)
@@ -108,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
         "--openai", action="store_true", help="also check the spec against OpenAI's graders (types, fields, no nested multi)"
     )
     validate.add_argument(
+        "--target", choices=["fine-tuning", "evals"], default="fine-tuning",
+        help="with --openai: where the spec would run; evals also take a top-level label_model (default fine-tuning)",
+    )
+    validate.add_argument(
         "--data", type=Path, help="also render every template against the first rows of this data file "
         "(catches a key the data lacks, e.g. {{ item.anwser }})"
     )
@@ -119,6 +135,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("spec", type=Path, help=_SPEC_HELP)
     export.add_argument("-o", "--output", type=Path, help="write the JSON here (default: stdout)")
     export.set_defaults(handler=_export_openai)
+
+    new_plugin = commands.add_parser("new-plugin", help="write a complete plugin distribution to start from")
+    new_plugin.add_argument("name", help="the plugin's name, e.g. word-count: distribution rft-word-count, "
+                            "package rft_word_count, grader type word_count")
+    new_plugin.add_argument("--directory", type=Path, help="where to write it (default: ./NAME)")
+    new_plugin.set_defaults(handler=_new_plugin)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of specs (for editors)")
     schema.set_defaults(handler=_schema)
@@ -310,12 +332,27 @@ def _plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import write_plugin
+
+    directory = args.directory or Path(args.name)
+    check_outputs({}, {"DIRECTORY": directory})
+    for path in write_plugin(args.name, directory):
+        print(path)
+    print(f"next: pip install -e {shlex.quote(str(directory))} && pytest {shlex.quote(str(directory))}", file=sys.stderr)
+    return exit_codes.OK
+
+
 def _validate(args: argparse.Namespace) -> int:
     grader = load_spec(args.spec)
+    problems = _environment_problems(grader, "")
+    if problems:
+        raise RftError(f"{args.spec}: {len(problems)} problem{'s' * (len(problems) > 1)} in this environment\n"
+                       + "\n".join(f"  {path}: {problem}" for path, problem in problems))
     children = grader.children()
     detail = f" with {len(children)} sub-graders: {', '.join(children)}" if children else ""
     if args.openai:
-        issues = openai_issues(args.spec)
+        issues = openai_issues(args.spec, target=args.target)
         if issues:
             raise SpecError(issues, not_portable(str(args.spec)))
         detail += "; valid for OpenAI"
@@ -323,6 +360,14 @@ def _validate(args: argparse.Namespace) -> int:
         detail += _check_templates(grader, args)
     print(f"{args.spec}: ok ({grader.type}{detail})")
     return exit_codes.OK
+
+
+def _environment_problems(grader: Any, path: str) -> list[tuple[str, str]]:
+    """``environment_problems`` of every grader in the tree, with its path (``graders.key``)."""
+    found = [(path or "(root)", problem) for problem in grader.environment_problems()]
+    for key, child in grader.children().items():
+        found += _environment_problems(child, f"{path + '.' if path else ''}graders.{key}")
+    return found
 
 
 def _check_templates(grader: Any, args: argparse.Namespace) -> str:
@@ -522,7 +567,14 @@ def _count_rows(path: Path) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    grader = load_spec(args.spec)
+    try:
+        grader = load_spec(args.spec, openai_fidelity=args.format == "openai")
+    except SpecError as exc:  # OpenAI answers a formula that does not parse with a flag, not a refusal
+        response = formula_error_response(read_spec_file(args.spec)[0], exc) if args.format == "openai" else None
+        if response is None:
+            raise
+        print(json.dumps(response, indent=2, ensure_ascii=False))
+        return exit_codes.OK
     try:
         item: Any = json.loads(args.item)
     except json.JSONDecodeError as exc:

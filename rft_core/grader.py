@@ -67,6 +67,11 @@ class Grader:
         """True when the grader's natural path is ``aevaluate`` (it does I/O)."""
         return type(self).aevaluate is not Grader.aevaluate
 
+    def environment_problems(self) -> list[str]:
+        """What will make this grader fail here whatever the sample, found without grading (e.g. a
+        module its code imports that is not installed); ``rft validate`` reports them."""
+        return []
+
     def children(self) -> dict[str, Grader]:
         """Sub-graders of a composite, by key; empty for a leaf grader."""
         found: dict[str, Grader] = {}

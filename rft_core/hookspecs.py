@@ -10,6 +10,7 @@ __all__ = ["hookimpl", "hookspec"]
 
 hookspec = pluggy.HookspecMarker("rft")
 hookimpl = pluggy.HookimplMarker("rft")
+"""Marks a plugin's hook implementation: ``@hookimpl`` above ``def register_graders(register)``."""
 
 
 @hookspec

@@ -24,7 +24,8 @@ from .spec import SPEC_KEYS, load_spec, read_spec_file
 from .types import Result, Status
 
 __all__ = [
-    "ERROR_FLAGS", "OPENAI_FIELDS", "OPENAI_TYPES", "document_issues", "export_openai", "openai_issues", "run_response"
+    "ERROR_FLAGS", "OPENAI_FIELDS", "OPENAI_TYPES", "document_issues", "export_openai", "formula_error_response",
+    "openai_issues", "run_response"
 ]
 
 # OpenAI's metadata.errors: every flag false and every detail null unless an error sets it.
@@ -65,6 +66,17 @@ STATUS_FLAGS = {
 }
 
 
+def formula_error_response(document: Mapping[str, Any], error: SpecError) -> dict[str, Any] | None:
+    """What OpenAI's /graders/run answers for a grader whose only problems are in ``calculate_output``
+    (a formula that does not parse): reward 0 with ``formula_parse_error`` set; None for other problems."""
+    if not error.issues or any(issue.path[-1:] != ("calculate_output",) for issue in error.issues):
+        return None
+    reason = "; ".join(f"{'.'.join(map(str, issue.path))}: {issue.message}" for issue in error.issues)
+    name = document.get("name") if isinstance(document.get("name"), str) else str(document.get("type"))
+    result = Result.failure(Status.ERROR, reason, "formula_parse_error")
+    return _response(name, str(document.get("type")), result, 0.0)
+
+
 def run_response(grader: Grader, result: Result, execution_time: float) -> dict[str, Any]:
     """``result`` as OpenAI's /graders/run response.
 
@@ -73,21 +85,27 @@ def run_response(grader: Grader, result: Result, execution_time: float) -> dict[
     ``scores`` and ``sub_rewards`` map each sub-grader's key to its reward (nested
     composites, which OpenAI lacks, as dotted paths); ``token_usage`` is the total tokens
     the model graders in the tree used (``None`` when none did); ``sampled_model_name``
-    is ``None``: rft grades the sample it is given and never samples a model.
+    is the model the first model grader's server answered as (``None`` without one);
+    ``model_grader_token_usage_per_model`` gives each model's ``prompt_tokens``,
+    ``completion_tokens``, ``total_tokens`` and ``cached_tokens``.
     """
+    return _response(grader.name, grader.type, result, execution_time)
+
+
+def _response(name: str, type_name: str, result: Result, execution_time: float) -> dict[str, Any]:
     rewards = _sub_rewards(result, "")
     per_model = _token_usage_per_model(result)
     total = sum(usage.get("total_tokens", 0) for usage in per_model.values())
     return {
         "reward": result.reward,
         "metadata": {
-            "name": grader.name,
-            "type": grader.type,
+            "name": name,
+            "type": type_name,
             "errors": _errors(result),
             "execution_time": execution_time,
             "scores": rewards,
             "token_usage": total if per_model else None,
-            "sampled_model_name": None,
+            "sampled_model_name": next(iter(per_model), None),
         },
         "sub_rewards": dict(rewards),
         "model_grader_token_usage_per_model": per_model,
@@ -127,14 +145,17 @@ def _sub_rewards(result: Result, prefix: str) -> dict[str, float]:
     return rewards
 
 
+USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens")
+
+
 def _token_usage_per_model(result: Result) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = {}
     stack = [result]
     while stack:
-        current = stack.pop()
+        current = stack.pop(0)  # breadth first: the first model found is the root-most, leftmost
         usage, model = current.metadata.get("usage"), current.metadata.get("model")
         if isinstance(usage, dict) and usage and isinstance(model, str):
-            counts = totals.setdefault(model, {})
+            counts = totals.setdefault(model, dict.fromkeys(USAGE_COUNTS, 0))
             for name, value in usage.items():
                 counts[name] = counts.get(name, 0) + value
         stack.extend(current.sub_rewards.values())
@@ -183,16 +204,28 @@ HINTS = {
 }
 
 
-def openai_issues(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> list[SpecIssue]:
+TARGETS = ("fine-tuning", "evals")
+"""Where the spec would run on OpenAI: a fine-tuning job (and /graders/run) or an eval's testing
+criteria, which also take a label_model at the top level."""
+
+
+def openai_issues(
+    source: str | Path | Mapping[str, Any], registry: Registry | None = None, target: str = "fine-tuning"
+) -> list[SpecIssue]:
     """Every reason the spec cannot run on OpenAI's graders as it means here, with path and line.
 
     The spec must first be valid for rft (``load_spec`` raises SpecError otherwise). A grader is
     portable when its type is one of OpenAI's and every field OpenAI lacks is at its default
     (or only says how to reach a model: retries, caching, rate limits); a ``multi`` may not
-    hold another ``multi``, and a ``label_model`` must be inside a ``multi``. Spec-level
-    ``defaults`` count as set on every grader they reach.
+    hold another ``multi``, and for ``target="fine-tuning"`` a ``label_model`` must be inside a
+    ``multi`` (``"evals"`` takes one at the top level). Spec-level ``defaults`` count as set on
+    every grader they reach.
     """
-    return _Checker.of(source, registry).check()
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
+    checker = _Checker.of(source, registry)
+    checker.root_types = OPENAI_TYPES if target == "evals" else OPENAI_ROOT_TYPES
+    return checker.check()
 
 
 def document_issues(
@@ -235,6 +268,7 @@ class _Checker:
         self.defaults: dict[str, Any] = document.get("defaults") or {}
         self.root = {key: value for key, value in document.items() if key not in SPEC_KEYS}
         self.issues: list[SpecIssue] = []
+        self.root_types = OPENAI_ROOT_TYPES
 
     @classmethod
     def of(cls, source: str | Path | Mapping[str, Any], registry: Registry | None) -> _Checker:
@@ -268,9 +302,10 @@ class _Checker:
             self.report((*path, "type"), f"{type_name!r} is not an OpenAI grader type "
                         f"(OpenAI's: {', '.join(OPENAI_TYPES)}){hint}")
             return
-        if type_name not in OPENAI_ROOT_TYPES and not path:
-            self.report(("type",), f"OpenAI runs {type_name} only inside a multi: write "
-                        f"{{type: multi, graders: {{{type_name}: ...}}, calculate_output: {type_name}}}")
+        if type_name not in self.root_types and not path:
+            self.report(("type",), f"OpenAI's fine-tuning runs {type_name} only inside a multi: write "
+                        f"{{type: multi, graders: {{{type_name}: ...}}, calculate_output: {type_name}}} "
+                        "(an eval's testing criteria take it as it is: --target evals)")
         if type_name == "multi" and inside_multi:
             self.report((*path, "type"), "OpenAI's multi cannot hold another multi: "
                         "write the inner graders into the outer one and combine them in its calculate_output")

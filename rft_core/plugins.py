@@ -18,7 +18,7 @@ import pluggy
 from . import hookspecs
 from .errors import PluginError
 
-__all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "make_plugin_manager", "plugin_info"]
+__all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "import_failure", "make_plugin_manager", "plugin_info"]
 
 ENTRY_POINT_GROUP = "rft"
 DEFAULT_PLUGINS = (
@@ -40,6 +40,9 @@ DEFAULT_PLUGINS = (
     "graders.repetition",
     "graders.tool_call",
 )
+
+_IMPORT_FAILURES: dict[str, str] = {}
+"""Distribution name -> why its entry point failed to import (the last load's)."""
 
 
 def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
@@ -77,11 +80,24 @@ def _load_entry_points(manager: pluggy.PluginManager) -> None:
         try:
             plugin = entry_point.load()
         except Exception as exc:  # noqa: BLE001 - one broken plugin must not take the others down
-            warnings.warn(f"plugin {name!r} failed to import and was skipped: {exc!r}", stacklevel=2)
+            cause = f"{type(exc).__name__}: {exc}"
+            _IMPORT_FAILURES[distribution] = cause
+            warnings.warn(f"plugin {name!r} failed to import and was skipped: {cause}", stacklevel=2)
             continue
         manager.register(plugin, name=name)
     for missing in sorted((wanted or set()) - found):
         warnings.warn(f"RFT_LOAD_PLUGINS names {missing!r}, which is not installed", stacklevel=2)
+
+
+def import_failure(distribution: str) -> str | None:
+    """Why an installed plugin's entry point failed to import (``"ImportError: ..."``), or None."""
+    return _IMPORT_FAILURES.get(distribution)
+
+
+def wanted(distribution: str) -> bool:
+    """Whether ``RFT_LOAD_PLUGINS`` lets an installed distribution load."""
+    names = _wanted_distributions()
+    return names is None or distribution in names
 
 
 def _wanted_distributions() -> set[str] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from contextvars import ContextVar
 from collections.abc import Mapping
 from importlib import metadata
@@ -24,9 +25,13 @@ from .errors import SpecError, SpecIssue
 from .grader import Grader, child_fields
 from .registry import Registry, default_registry
 
-__all__ = ["SPEC_KEYS", "load_spec", "read_named_file", "read_spec_file", "spec_path"]
+__all__ = ["OPENAI_FIDELITY_DEFAULTS", "SPEC_KEYS", "load_spec", "read_named_file", "read_spec_file", "spec_path"]
 
 SPEC_KEYS = ("rft", "description", "requires", "defaults", "openai_strict")
+OPENAI_FIDELITY_DEFAULTS = {"instructions": False, "delimit_sample": False, "sampling_defaults": False}
+"""What ``openai_strict: true`` (and ``rft run``'s OpenAI response) gives every grader that has these
+fields and does not set them: judges send OpenAI's prompt verbatim, with only the sampling
+parameters the config sets."""
 FORMAT_VERSION = 1
 
 Path_ = tuple[str | int, ...]
@@ -34,12 +39,16 @@ Path_ = tuple[str | int, ...]
 _SPEC_FOLDER: ContextVar[Path | None] = ContextVar("rft_spec_folder", default=None)
 
 
-def load_spec(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> Grader:
+def load_spec(
+    source: str | Path | Mapping[str, Any], registry: Registry | None = None, *, openai_fidelity: bool = False
+) -> Grader:
     """Build the grader a spec describes.
 
     Args:
         source: a path to a ``.yaml``/``.yml``/``.json`` file, or the spec as a mapping.
         registry: grader types to use; the default one loads the installed plugins.
+        openai_fidelity: apply ``OPENAI_FIDELITY_DEFAULTS`` as ``openai_strict: true`` does, without
+            its portability check.
 
     Returns:
         The root Grader. Raises SpecError listing every problem found.
@@ -55,7 +64,7 @@ def load_spec(source: str | Path | Mapping[str, Any], registry: Registry | None 
         name, folder = str(source), Path(source).parent
     token = _SPEC_FOLDER.set(folder)
     try:
-        return _Builder(registry or default_registry(), lines, name).build_document(document)
+        return _Builder(registry or default_registry(), lines, name, openai_fidelity).build_document(document)
     finally:
         _SPEC_FOLDER.reset(token)
 
@@ -131,7 +140,8 @@ def _line_map(text: str) -> dict[Path_, int]:
 class _Builder:
     """Walks a spec document, building graders and collecting every issue."""
 
-    def __init__(self, registry: Registry, lines: dict[Path_, int], source: str | None) -> None:
+    def __init__(self, registry: Registry, lines: dict[Path_, int], source: str | None, fidelity: bool = False) -> None:
+        self.fidelity = fidelity
         self.registry = registry
         self.lines = lines
         self.source = source
@@ -172,8 +182,11 @@ class _Builder:
             self.report(("description",), "description must be a string")
         self.requires = self.check_requires(document.pop("requires", []))
         self.defaults = self.check_defaults(document.pop("defaults", {}))
-        if not isinstance(document.pop("openai_strict", False), bool):
+        strict = document.pop("openai_strict", False)
+        if not isinstance(strict, bool):
             self.report(("openai_strict",), "openai_strict must be true or false")
+        if strict is True or self.fidelity:
+            self.defaults = {**OPENAI_FIDELITY_DEFAULTS, **self.defaults}
         return self.build(document, ())
 
     def check_requires(self, requires: Any) -> list[str]:
@@ -217,8 +230,10 @@ class _Builder:
         try:
             config = config_class.model_validate(fields)
         except ValidationError as exc:
-            for error in exc.errors():
-                self.report((*path, *error["loc"]), _explain(error, config_class))
+            errors = exc.errors()
+            errors += _cross_field_errors(config_class, fields, errors)
+            for error in errors:
+                self.report((*path, *_error_location(error, config_class)), _explain(error, config_class))
             return None
         if len(self.issues) > issues_before:  # a sub-grader failed to build
             return None
@@ -248,7 +263,7 @@ class _Builder:
             if not _installed(distribution):
                 message += f"; this spec requires {distribution!r}, which is not installed: pip install {distribution}"
             else:
-                message += f"; {distribution!r} is installed: check that RFT_LOAD_PLUGINS includes it"
+                message += "; " + _installed_but_unknown(distribution)
         return message
 
 
@@ -262,6 +277,34 @@ class _Unbuilt(Grader):
 
 
 _UNBUILT = object.__new__(_Unbuilt)
+
+
+def _cross_field_errors(config_class: type, fields: dict[str, Any], errors: list[Any]) -> list[Any]:
+    """The config's own (model-level) checks, which pydantic skips once a field is invalid.
+
+    They run on the fields that are valid, the invalid ones left to their defaults; nothing is
+    checked when an invalid field has no default (the checks would only repeat "missing"), and a
+    check whose message names an invalid field is dropped (it judged the default, not the spec).
+    """
+    invalid = {error["loc"][0] for error in errors if error["loc"]}
+    model_fields = config_class.model_fields  # type: ignore[attr-defined]
+    if not invalid or any(name in model_fields and model_fields[name].is_required() for name in invalid):
+        return []
+    try:
+        config_class.model_validate({key: value for key, value in fields.items() if key not in invalid})  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        mentions_invalid = re.compile(r"\b(?:" + "|".join(map(re.escape, map(str, invalid))) + r")\b")
+        return [error for error in exc.errors() if not error["loc"] and not mentions_invalid.search(error["msg"])]
+    return []
+
+
+def _error_location(error: Mapping[str, Any], config_class: type) -> tuple[Any, ...]:
+    """Where an error belongs: a model-level check whose message starts with a field's name
+    ("min_words (9) is above max_words (5)") belongs to that field."""
+    if error["loc"]:
+        return tuple(error["loc"])
+    first_word = _explain(error, config_class).split(" ", 1)[0].strip(":,.'`")
+    return (first_word,) if first_word in config_class.model_fields else ()  # type: ignore[attr-defined]
 
 
 def _explain(error: Mapping[str, Any], config_class: type) -> str:
@@ -287,6 +330,18 @@ def _did_you_mean(name: str, choices: Any) -> str:
 
 def _kind(value: Any) -> str:
     return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _installed_but_unknown(distribution: str) -> str:
+    """Why an installed plugin the spec requires registered no such type: the real cause."""
+    from .plugins import import_failure, wanted
+
+    if not wanted(distribution):
+        return f"{distribution!r} is installed but RFT_LOAD_PLUGINS leaves it out: add it to RFT_LOAD_PLUGINS"
+    failure = import_failure(distribution)
+    if failure is not None:
+        return f"{distribution!r} is installed but failed to import ({failure}): fix or reinstall it"
+    return f"{distribution!r} is installed and loaded but registers no such type: check the type name"
 
 
 def _installed(distribution: str) -> bool:

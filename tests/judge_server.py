@@ -44,6 +44,7 @@ def completion(
     completion_tokens: int = 5,
     model: str = "judge-model",
     delay: float = 0.0,
+    cached_tokens: int | None = None,
 ) -> Reply:
     """A 200 reply in the Chat Completions wire format."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -61,6 +62,8 @@ def completion(
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
+    if cached_tokens is not None:
+        body["usage"]["prompt_tokens_details"] = {"cached_tokens": cached_tokens}
     return Reply(body, delay=delay)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import rft_core
 from rft_core import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,3 +60,12 @@ def test_docs_build_strict(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "site" / "graders" / "multi" / "index.html").is_file()
+    api_page = (tmp_path / "site" / "api" / "index.html").read_text()
+    documented = set(re.findall(r'id="(rft_core\.[A-Za-z_]+)"', api_page))
+    wanted = {f"rft_core.{name}" for name in rft_core.__all__} | {"rft_core.testing"}
+    assert sorted(wanted - documented) == [], "docs/api.md does not render these"
+
+
+def test_the_api_page_names_everything_public():
+    page = (DOCS / "api.md").read_text()
+    assert [name for name in rft_core.__all__ if f"::: rft_core.{name}\n" not in page] == []

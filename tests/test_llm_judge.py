@@ -643,8 +643,8 @@ def test_graders_pickle(server):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"range": [5, 1]}, "(root): range must be [lowest, highest] with lowest < highest, got [5, 1]"),
-        ({"pass_threshold": 2}, "(root): pass_threshold 2 is outside range [0, 1]"),
+        ({"range": [5, 1]}, "range: range must be [lowest, highest] with lowest < highest, got [5, 1]"),
+        ({"pass_threshold": 2}, "pass_threshold: pass_threshold 2 is outside range [0, 1]"),
         ({"base_url": "localhost:8000"}, "base_url: base_url must start with http:// or https://, got 'localhost:8000'"),
         ({"input": []}, "input: List should have at least 1 item after validation, not 0"),
         ({"input": [{"role": "robot", "content": "x"}]},
@@ -662,7 +662,7 @@ def test_score_model_config_errors(fields, message):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"passing_labels": ["great"]}, "(root): passing_labels ['great'] are not in labels ['good', 'bad']"),
+        ({"passing_labels": ["great"]}, "passing_labels: passing_labels ['great'] are not in labels ['good', 'bad']"),
         ({"labels": ["good", "Good"], "passing_labels": ["good"]}, "labels: labels repeat (ignoring case): ['Good', 'good']"),
         ({"labels": ["good"]}, "labels: List should have at least 2 items after validation, not 1"),
     ],

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from rft_core import Result, SpecError, Status, load_spec
+from rft_core.cli import main
 from rft_core.openai_compat import BOOLEAN_FLAGS, DETAILS, export_openai, openai_issues, run_response
 
 # --- run_response: OpenAI's /graders/run response -------------------------------------------
@@ -132,9 +135,10 @@ def test_token_usage_sums_the_model_graders(check):
     response = run_response(check, root, 0.0)
     assert response["metadata"]["token_usage"] == 247
     assert response["model_grader_token_usage_per_model"] == {
-        "gpt-4o-mini": {"prompt_tokens": 200, "completion_tokens": 40, "total_tokens": 240},
-        "qwen": {"total_tokens": 7},
+        "gpt-4o-mini": {"prompt_tokens": 200, "completion_tokens": 40, "total_tokens": 240, "cached_tokens": 0},
+        "qwen": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 7, "cached_tokens": 0},
     }
+    assert response["metadata"]["sampled_model_name"] == "gpt-4o-mini"  # the first model grader's
 
 
 # --- openai_issues / export_openai: specs against OpenAI's graders ----------------------------
@@ -220,8 +224,9 @@ NOT_PORTABLE = [
     # label_model at the top: OpenAI's fine-tuning grader is never one
     (
         LABEL,
-        ["type: OpenAI runs label_model only inside a multi: write "
-         "{type: multi, graders: {label_model: ...}, calculate_output: label_model}"],
+        ["type: OpenAI's fine-tuning runs label_model only inside a multi: write "
+         "{type: multi, graders: {label_model: ...}, calculate_output: label_model} "
+         "(an eval's testing criteria take it as it is: --target evals)"],
     ),
     # a multi in a multi
     (
@@ -438,3 +443,30 @@ def test_a_grader_type_declares_why_openai_lacks_it(registry, spec, hint):
         ("type", f"{spec['type']!r} is not an OpenAI grader type (OpenAI's: string_check, text_similarity, "
                  f"score_model, label_model, python, multi); {hint}")
     ]
+
+
+# --- targets: fine-tuning (the default) and evals ------------------------------------------------
+
+
+def test_evals_take_a_top_level_label_model(registry):
+    assert openai_issues(LABEL, registry, target="evals") == []
+    assert [issue.path for issue in openai_issues(LABEL, registry, target="fine-tuning")] == [("type",)]
+
+
+def test_evals_still_refuse_what_openai_lacks(registry):
+    issues = openai_issues({"type": "string_check", "reference": "x", "casefold": True}, registry, target="evals")
+    assert [issue.path for issue in issues] == [("casefold",)]
+
+
+def test_an_unknown_target_is_refused(registry):
+    with pytest.raises(ValueError, match="target must be one of fine-tuning, evals, not 'chat'"):
+        openai_issues(LABEL, registry, target="chat")
+
+
+@pytest.mark.parametrize(("target", "code"), [("evals", 0), ("fine-tuning", 1)])
+def test_validate_openai_target(tmp_path, capsys, target, code):
+    spec = tmp_path / "label.json"
+    spec.write_text(json.dumps(LABEL))
+    assert main(["validate", "--openai", "--target", target, str(spec)]) == code
+    captured = capsys.readouterr()
+    assert ("valid for OpenAI" in captured.out) is (code == 0)

@@ -156,10 +156,10 @@ def test_cli_validate_openai_and_export_round_trip(tmp_path, capsys):
 
 
 def test_python_example_without_site_packages_reports_the_missing_import():
-    # OpenAI's image has rapidfuzz; rft's default sandbox imports the standard library only
+    # OpenAI's image has rapidfuzz; with site_packages: false only the standard library imports
     example = EXAMPLES["python_rapidfuzz"]
     case = example["cases"][0]
-    grader = load_spec(example["grader"])
+    grader = load_spec({**example["grader"], "site_packages": False})
     response = run_response(grader, grader.grade(case["model_sample"], case["item"]), 0.0)
     assert response["reward"] == 0.0
     assert raised_flags(response) == ["python_grader_runtime_error"]
@@ -215,12 +215,14 @@ def test_security_review_through_the_rft_command(judge, tmp_path):
     assert response["reward"] == pytest.approx(case["reward"])
     assert response["sub_rewards"] == pytest.approx(case["sub_rewards"])
     assert response["model_grader_token_usage_per_model"] == {
-        "gpt-4o-2024-08-06": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}
+        "gpt-4o-2024-08-06": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25, "cached_tokens": 0}
     }
+    assert response["metadata"]["sampled_model_name"] == "gpt-4o-2024-08-06"
     # the judge saw the reference and the model's explanation filled in
     prompt = judge.requests[0]["messages"][-1]["content"]
     assert f"Reference Answer: {case['item']['explanation']}" in prompt
-    assert "Model Answer: <sample>Yes: a dedicated security team handles incidents.</sample>" in prompt
+    # rft run answers as OpenAI would: the prompt is sent verbatim (see test_openai_fidelity.py)
+    assert "Model Answer: Yes: a dedicated security team handles incidents." in prompt
 
 
 @pytest.mark.parametrize("effort", ["none", "minimal", "low", "medium", "high", "xhigh"])

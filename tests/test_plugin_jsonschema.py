@@ -589,7 +589,7 @@ def test_installed_but_not_loaded_plugin_is_named_in_the_error(installed, projec
     completed = run_cli(installed, "", "validate", "spec.yaml", cwd=project)
     assert completed.returncode == 1
     assert "type (line 2): unknown grader type 'json_schema'; known types: " in completed.stderr
-    assert "'rft-jsonschema' is installed: check that RFT_LOAD_PLUGINS includes it" in completed.stderr
+    assert "'rft-jsonschema' is installed but RFT_LOAD_PLUGINS leaves it out: add it to RFT_LOAD_PLUGINS" in completed.stderr
     loaded = run_cli(installed, "rft-jsonschema", "validate", "spec.yaml", cwd=project)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout == "spec.yaml: ok (json_schema)\n"

@@ -9,7 +9,8 @@ from importlib import metadata
 
 import pytest
 
-from rft_core import Grader, Result, hookimpl, plugins
+from rft_core import Grader, Result, SpecError, hookimpl, load_spec, plugins
+from rft_core import spec as spec_module
 from rft_core.errors import PluginError
 from rft_core.plugins import DEFAULT_PLUGINS, ENTRY_POINT_GROUP, make_plugin_manager, plugin_info
 from rft_core.registry import Registry
@@ -107,7 +108,7 @@ def test_no_entry_points_when_told_not_to(monkeypatch):
 # --- RFT_LOAD_PLUGINS -------------------------------------------------------------
 
 
-BROKEN = "plugin 'rft-broken' failed to import and was skipped: RuntimeError('nope')"
+BROKEN = "plugin 'rft-broken' failed to import and was skipped: RuntimeError: nope"
 
 
 @pytest.mark.parametrize(
@@ -162,6 +163,30 @@ def test_a_plugin_that_fails_to_import_is_skipped_with_a_warning(monkeypatch, en
         manager = make_plugin_manager()
     assert [str(warning.message) for warning in caught] == [BROKEN]
     assert _third_party(manager) == ["rft-alpha"]
+
+
+@pytest.mark.parametrize(
+    ("env", "hint"),
+    [
+        (None, "'rft-broken' is installed but failed to import (RuntimeError: nope): fix or reinstall it"),
+        ("rft-broken", "'rft-broken' is installed but failed to import (RuntimeError: nope): fix or reinstall it"),
+        ("rft-alpha", "'rft-broken' is installed but RFT_LOAD_PLUGINS leaves it out: add it to RFT_LOAD_PLUGINS"),
+    ],
+    ids=["unset", "named", "left_out"],
+)
+def test_the_unknown_type_hint_names_the_real_cause(monkeypatch, entry_points, env, hint):
+    if env is None:
+        monkeypatch.delenv("RFT_LOAD_PLUGINS", raising=False)
+    else:
+        monkeypatch.setenv("RFT_LOAD_PLUGINS", env)
+    monkeypatch.setattr(plugins, "_IMPORT_FAILURES", {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        registry = Registry.from_plugin_manager(make_plugin_manager())
+    monkeypatch.setattr(spec_module, "_installed", lambda distribution: True)  # the fakes have no metadata
+    with pytest.raises(SpecError) as caught:
+        load_spec({"requires": ["rft-broken"], "type": "broken_grader"}, registry)
+    assert str(caught.value.issues[0]).endswith(hint)
 
 
 def test_entry_point_without_distribution_is_named_after_itself(monkeypatch):

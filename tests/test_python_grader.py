@@ -279,7 +279,8 @@ def test_fork_bomb_is_refused_at_the_first_fork(closing):
     ids=["subprocess", "system", "posix_spawn", "kill", "ctypes"],
 )
 def test_process_and_native_escapes_are_refused(closing, attempt):
-    result = closing(f"def grade(sample, item):\n    {attempt}\n    return 1.0\n").grade("x", {})
+    # the standard-library mode's guards (with site_packages, ctypes loads before the hook: the sandbox contains it)
+    result = closing(f"def grade(sample, item):\n    {attempt}\n    return 1.0\n", site_packages=False).grade("x", {})
     assert result.status is Status.ERROR
     assert "SandboxViolation" in result.reason
 
@@ -514,9 +515,9 @@ def test_concurrent_grades_share_one_worker(closing):
     assert built.started == 1
 
 
-def test_gc_is_refused_in_the_default_mode(closing):
+def test_gc_is_refused_in_the_standard_library_mode(closing):
     # gc.get_objects() would reach the audit hook's function and its closure
-    result = closing("def grade(sample, item):\n    import gc\n    return 1.0\n").grade("x", {})
+    result = closing("def grade(sample, item):\n    import gc\n    return 1.0\n", site_packages=False).grade("x", {})
     assert "SandboxViolation: the python grader sandbox refuses importing gc" in result.reason
 
 
@@ -536,9 +537,19 @@ def test_site_packages_imports_installed_packages_and_keeps_the_guards(closing):
     assert built.grade("x", {}).reward == 0.5
     assert "refuses ctypes.dlopen" in built.grade("x", {"attempt": "dlopen"}).reason
     assert "refuses subprocess.Popen" in built.grade("x", {"attempt": "subprocess"}).reason
-    # without site_packages numpy cannot be found at all
-    missing = closing("import numpy\ndef grade(sample, item):\n    return 1.0\n").grade("x", {})
+    # with site_packages: false numpy cannot be found at all
+    missing = closing("import numpy\ndef grade(sample, item):\n    return 1.0\n", site_packages=False).grade("x", {})
     assert "ModuleNotFoundError: No module named 'numpy'" in missing.reason
+
+
+@pytest.mark.parametrize(
+    ("fields", "site_packages"),
+    [({}, True), ({"isolation": "none"}, False), ({"site_packages": False}, False),
+     ({"isolation": "none", "site_packages": True}, True)],
+    ids=["sandbox_default", "no_isolation_default", "set_false", "set_true"],
+)
+def test_site_packages_defaults_to_true_only_inside_the_sandbox(fields, site_packages):
+    assert grader(EXACT, **fields).site_packages is site_packages
 
 
 def test_a_dropped_grader_leaves_no_process_or_directory():

@@ -543,11 +543,11 @@ def test_aliases_file_errors(tmp_path):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"schedule": "table"}, "(root): schedule table needs `table`: the rewards for rank 1, 2, ... (e.g. [1.0, 0.7])"),
-        ({"table": [1.0]}, "(root): `table` is only used with schedule table (schedule is exponential)"),
+        ({"schedule": "table"}, "schedule: schedule table needs `table`: the rewards for rank 1, 2, ... (e.g. [1.0, 0.7])"),
+        ({"table": [1.0]}, "table: `table` is only used with schedule table (schedule is exponential)"),
         ({"schedule": "table", "table": [1.0, 1.5]}, "table: table values must be in [0, 1], got 1.5"),
         ({"schedule": "table", "table": []}, "table: table is empty: give the reward for rank 1, 2, ..."),
-        ({"schedule": "linear"}, "(root): schedule linear needs `k`: the rank that still earns 1/k"),
+        ({"schedule": "linear"}, "schedule: schedule linear needs `k`: the rank that still earns 1/k"),
         ({"decay": 1.0}, "decay: Input should be less than 1"),
         ({"max_items": 0}, "max_items: Input should be greater than 0"),
         ({"extract": "("}, "extract: invalid regex '(': missing ) at position 1"),

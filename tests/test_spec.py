@@ -356,12 +356,12 @@ def test_unknown_type_with_requires_gives_pip_install_advice(registry):
 
 
 def test_unknown_type_from_an_installed_but_unloaded_distribution(registry):
-    # rft-graders itself is installed: the advice is to check RFT_LOAD_PLUGINS
+    # rft-graders itself is installed; the tests' empty RFT_LOAD_PLUGINS leaves it out
     with pytest.raises(SpecError) as excinfo:
         load_spec({"requires": ["rft-graders"], "type": "judge"}, registry)
     assert _issues(excinfo) == [
         f"type: unknown grader type 'judge'; known types: {_known(registry)}; "
-        "'rft-graders' is installed: check that RFT_LOAD_PLUGINS includes it"
+        "'rft-graders' is installed but RFT_LOAD_PLUGINS leaves it out: add it to RFT_LOAD_PLUGINS"
     ]
 
 
@@ -378,7 +378,7 @@ def test_unknown_type_from_an_installed_but_unloaded_distribution(registry):
         # graders must be a mapping of key to grader
         ({"type": "multi", "graders": [STRING_CHECK]}, ["graders: Input should be a valid dictionary"]),
         # a multi with no sub-graders
-        ({"type": "multi", "graders": {}}, ["(root): graders is empty: a multi needs at least one sub-grader"]),
+        ({"type": "multi", "graders": {}}, ["graders: graders is empty: a multi needs at least one sub-grader"]),
         # a bad template is caught when the spec loads, not per row
         (
             {"type": "string_check", "reference": "{{ answer }}"},
