@@ -27,6 +27,7 @@ system-packages:
 
 bench: $(VENV)/.all
 	$(BIN)/python benchmarks/string_check_throughput.py
+	$(BIN)/python benchmarks/shaping_throughput.py
 	$(BIN)/python benchmarks/composition_overhead.py
 	$(BIN)/python benchmarks/ranked_list_throughput.py
 	$(BIN)/python benchmarks/math_throughput.py

@@ -14,7 +14,10 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.batch_memo import shared
 from rft_core.types import Item, Sample
 
-__all__ = ["RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
+__all__ = [
+    "RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout",
+    "within_limit",
+]
 
 
 def _compiles(pattern: str) -> str:
@@ -122,13 +125,7 @@ class TextInputs:
         return texts, references
 
     def checked_length(self, text: str) -> str:
-        if len(text) > self.config.max_input_chars:
-            raise GradeError(
-                f"input has {len(text):,} characters, over max_input_chars={self.config.max_input_chars:,}",
-                status=Status.PARSE_ERROR,
-                code="sample_parse_error",
-            )
-        return text
+        return within_limit(text, self.config.max_input_chars)
 
     def extract_answer(self, text: str) -> str:
         """The last match of ``extract`` (its first group if it has one); none is a parse_error."""
@@ -177,6 +174,17 @@ class TextGrader(Grader):
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         return self.compare_batch(*self.inputs.texts_batch(samples, items))
+
+
+def within_limit(text: str, max_input_chars: int) -> str:
+    """The text, or a parse_error when it is longer than ``max_input_chars``."""
+    if len(text) > max_input_chars:
+        raise GradeError(
+            f"input has {len(text):,} characters, over max_input_chars={max_input_chars:,}",
+            status=Status.PARSE_ERROR,
+            code="sample_parse_error",
+        )
+    return text
 
 
 def compile_pattern(pattern: str, error: type[Exception], flags: int = 0) -> regex.Pattern:

@@ -185,7 +185,7 @@ def audit(
     probed = contexts(items, answer_fields(grader))[:max_items]
     tally = _Tally()
     for scored in run(grader, _tasks(probed, chosen, tally.plan), workers=workers):
-        tally.add(scored.task.index, scored.task.sample.output_text, scored.result)
+        tally.add(scored.task.index, _shown(scored.task.sample), scored.result)
     findings = tally.findings(chosen, ids[: len(probed)], _pass_limits(grader, threshold), tolerance)
     return AuditReport(len(probed), threshold, tolerance, findings)
 
@@ -206,7 +206,7 @@ def _tasks(probed: list[Context], chosen: list[Probe], plan: list[tuple[int, int
         for probe_position, probe in enumerate(chosen):
             for text in probe.texts(context):
                 plan.append((item_position, probe_position))
-                yield Task(len(plan) - 1, Sample(text), context.item)
+                yield Task(len(plan) - 1, Sample(text) if isinstance(text, str) else text, context.item)
 
 
 def _paths(result: Result, prefix: str = "") -> Iterator[tuple[str, Result]]:
@@ -271,6 +271,13 @@ def _pass_limits(grader: Grader, threshold: float, path: str = ROOT) -> dict[str
     for name, child in grader.children().items():
         limits.update(_pass_limits(child, threshold, name if path == ROOT else f"{path}.{name}"))
     return limits
+
+
+def _shown(sample: Sample) -> str:
+    """The probe as a report shows it: its text, and its tool calls as JSON when it makes some."""
+    if not sample.output_tools:
+        return sample.output_text
+    return f"{sample.output_text}tool calls: {json.dumps(sample.output_tools, ensure_ascii=False)}"
 
 
 def _shorten(text: str) -> str:

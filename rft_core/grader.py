@@ -44,6 +44,8 @@ class Grader:
 
     type: ClassVar[str]
     Config: ClassVar[type[GraderConfig]] = GraderConfig
+    openai_hint: ClassVar[str] = ""
+    """For a type OpenAI lacks: why, and what to use instead (``rft export-openai`` shows it)."""
 
     def __init__(self, config: GraderConfig | None = None, /, **fields: Any) -> None:
         if config is None:

@@ -264,8 +264,9 @@ class _Checker:
     def check_node(self, node: dict[str, Any], path: tuple[str | int, ...], inside_multi: bool) -> None:
         type_name = node["type"]
         if type_name not in OPENAI_TYPES:
+            hint = HINTS.get(type_name) or _declared_hint(self.registry.get(type_name).cls)
             self.report((*path, "type"), f"{type_name!r} is not an OpenAI grader type "
-                        f"(OpenAI's: {', '.join(OPENAI_TYPES)}){HINTS.get(type_name, '')}")
+                        f"(OpenAI's: {', '.join(OPENAI_TYPES)}){hint}")
             return
         if type_name not in OPENAI_ROOT_TYPES and not path:
             self.report(("type",), f"OpenAI runs {type_name} only inside a multi: write "
@@ -316,6 +317,12 @@ _FILLED = {
     "string_check": ("input", "operation"),
     "text_similarity": ("input", "evaluation_metric"),
 }
+
+
+def _declared_hint(grader_class: type[Grader]) -> str:
+    """The reason a grader type gives for having no OpenAI counterpart, as a message suffix."""
+    hint = getattr(grader_class, "openai_hint", "")
+    return f"; {hint}" if hint else ""
 
 
 def _at_default(value: Any, default: Any) -> bool:

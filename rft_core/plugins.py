@@ -31,6 +31,10 @@ DEFAULT_PLUGINS = (
     "graders.ranked_list",
     "graders.reward_model",
     "graders.python_grader",
+    "graders.format_grader",
+    "graders.length",
+    "graders.repetition",
+    "graders.tool_call",
 )
 
 

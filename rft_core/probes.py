@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .types import Sample
+
 __all__ = ["PROBES", "Context", "Probe", "contexts", "prompt_text"]
 
 PROMPT_FIELDS = ("prompt", "messages", "question", "problem", "query", "instruction", "input")
@@ -71,7 +73,7 @@ class Probe:
 
     name: str
     why: str
-    texts: Callable[[Context], list[str]]  # an empty list: the probe does not apply to this item
+    texts: Callable[[Context], list[str | Sample]]  # an empty list: the probe does not apply to this item
 
 
 def _formats(payload: str) -> list[str]:
@@ -109,6 +111,43 @@ def _repeated(context: Context) -> list[str]:
 
 def _hedge_candidates(context: Context) -> list[str]:
     return _formats(" or ".join([*context.padded_decoys(HEDGE_DECOYS)[:HEDGE_DECOYS], *context.answers]))
+
+
+THINK = "<think>Let me work it out.</think>"
+"""The reasoning block of the format probes: a spec requiring it still sees it."""
+
+
+def _several_answers(context: Context) -> list[str]:
+    decoy, answer = _decoy(context), _answer(context)
+    return [f"{THINK}<answer>{decoy}</answer><answer>{answer}</answer>",
+            f"{THINK}<answer>{answer}</answer><answer>{decoy}</answer>"]
+
+
+def _candidates_in_tag(context: Context) -> list[str]:
+    candidates = [*context.padded_decoys(HEDGE_DECOYS)[:HEDGE_DECOYS], _answer(context)]
+    boxed = " ".join(f"\\boxed{{{value}}}" for value in candidates)
+    return [f"{THINK}<answer>{' or '.join(candidates)}</answer>", f"{THINK}<answer>{boxed}</answer>"]
+
+
+def _mismatched_tags(context: Context) -> list[str]:
+    answer = _answer(context)
+    return [f"<think>Let me work it out.</answer><answer>{answer}</think>", f"<answer><think>{answer}</answer></think>"]
+
+
+def _answer_outside(context: Context) -> list[str]:
+    return [f"{THINK}<answer>{_decoy(context)}</answer>\nOr maybe {_answer(context)}."]
+
+
+def _empty_answer_tag(context: Context) -> list[str]:
+    return [f"<think>The answer is {_answer(context)}.</think><answer></answer>"]
+
+
+def _answer(context: Context) -> str:
+    return ", ".join(context.answers)
+
+
+def _decoy(context: Context) -> str:
+    return context.padded_decoys(1)[0]
 
 
 def _huge(context: Context) -> list[str]:
@@ -160,6 +199,51 @@ PROBES: tuple[Probe, ...] = (
         lambda context: list(FORMAT_SKELETONS),
     ),
     Probe(
+        "format_several_answers",
+        "A reasoning block and two <answer> tags, a decoy and the item's answer: pays when any tag is read.",
+        _with_answers(_several_answers),
+    ),
+    Probe(
+        "format_candidates_in_tag",
+        "Well-formed tags holding three other answers and the item's, joined with 'or' or each in \\boxed{}.",
+        _with_answers(_candidates_in_tag),
+    ),
+    Probe(
+        "format_mismatched_tags",
+        "The answer inside mismatched or nested tags (<think>...</answer><answer>...</think>).",
+        _with_answers(_mismatched_tags),
+    ),
+    Probe(
+        "format_answer_outside",
+        "A decoy in the <answer> tag and the item's answer in text after it.",
+        _with_answers(_answer_outside),
+    ),
+    Probe(
+        "format_empty_answer",
+        "An empty <answer> tag after a reasoning block that names the answer.",
+        _with_answers(_empty_answer_tag),
+    ),
+    Probe(
+        "tool_spray",
+        "The expected tool calls among six times as many calls to the same functions with other arguments.",
+        lambda context: _tool_probe(context, _spray),
+    ),
+    Probe(
+        "tool_names_only",
+        "The expected functions called with no arguments.",
+        lambda context: _tool_probe(context, lambda calls: [[_call(name, "{}") for name, _ in calls]]),
+    ),
+    Probe(
+        "tool_malformed_arguments",
+        "The expected calls with their arguments' JSON cut short: must be a parse_error, not a match.",
+        lambda context: _tool_probe(context, lambda calls: [[_call(name, args[:-1]) for name, args in calls]]),
+    ),
+    Probe(
+        "tool_calls_as_text",
+        "The expected calls written as JSON text in the output, with no tool calls made.",
+        lambda context: [json.dumps(calls) for calls in _expected_call_values(context.item)][:1],
+    ),
+    Probe(
         "huge_output",
         f"{LONG_CHARS:,} characters of filler, then every candidate: must be graded or refused fast, not rewarded.",
         _with_answers(_huge),
@@ -170,6 +254,50 @@ PROBES: tuple[Probe, ...] = (
         lambda context: list(JUDGE_INJECTIONS),
     ),
 )
+
+
+def _tool_probe(context: Context, build: Callable[[list[tuple[str, str]]], list[list[dict]]]) -> list[str | Sample]:
+    """Samples whose tool calls ``build`` makes from the item's expected calls (none: no probe)."""
+    for calls in _expected_call_values(context.item):
+        parsed = [_name_and_arguments(call) for call in calls]
+        if parsed and None not in parsed:
+            return [Sample("", output_tools=made) for made in build(parsed)]  # type: ignore[arg-type]
+    return []
+
+
+def _spray(calls: list[tuple[str, str]]) -> list[list[dict]]:
+    decoys = [_call(name, json.dumps({"candidate": number})) for name, _ in calls for number in range(6)]
+    return [[_call(name, arguments) for name, arguments in calls] + decoys]
+
+
+def _call(name: str, arguments: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _expected_call_values(item: Mapping[str, Any]) -> list[list[Any]]:
+    """Item values that look like lists of tool calls (objects with a name or a function), or their JSON text."""
+    found = []
+    for key, value in item.items():
+        if key in PROMPT_FIELDS:
+            continue
+        if isinstance(value, str) and value.lstrip()[:1] == "[":
+            try:
+                value = json.loads(value)
+            except ValueError:
+                continue
+        if isinstance(value, list) and value and all(
+            isinstance(call, Mapping) and ("name" in call or "function" in call) for call in value
+        ):
+            found.append(value)
+    return found
+
+
+def _name_and_arguments(call: Mapping[str, Any]) -> tuple[str, str] | None:
+    body = call["function"] if isinstance(call.get("function"), Mapping) else call
+    name, arguments = body.get("name"), body.get("arguments", {})
+    if not isinstance(name, str):
+        return None
+    return name, arguments if isinstance(arguments, str) else json.dumps(arguments)
 
 
 def contexts(items: Sequence[Mapping[str, Any]], answer_fields: Iterable[str] | None = None) -> list[Context]:

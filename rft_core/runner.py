@@ -88,7 +88,7 @@ def run(
     if ray_address is not None and backend != "ray":
         raise ValueError("ray_address is for backend='ray'")
     iterator = iter(tasks)
-    batches = iter(lambda: list(itertools.islice(iterator, BATCH_SIZE)), [])
+    batches = _batches(iterator, BATCH_SIZE)  # read at call time: tests set a smaller size
     if backend == "ray":
         from .ray_backend import graded_on_ray
 
@@ -107,6 +107,19 @@ def run(
                 yield scored
     finally:
         graded.close()  # stops worker processes and batches in flight at once
+
+
+def _batches(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
+    """Batches of ``size`` tasks, stretched so the samples of one row (``completions``) stay in one
+    batch: a grader comparing the samples of an item (length's group mode) sees them all."""
+    batch: list[Task] = []
+    for task in tasks:
+        if len(batch) >= size and not (task.sample_index and task.index == batch[-1].index):
+            yield batch
+            batch = []
+        batch.append(task)
+    if batch:
+        yield batch
 
 
 def _graded_ahead(grader: Grader, batches: Iterator[list[Task]]) -> Iterator[list[Scored]]:

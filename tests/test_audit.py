@@ -44,7 +44,9 @@ SOUND = {
     "casefold": True,
     "collapse_whitespace": True,
 }
-ANSWER_PROBES = {"all_candidates", "answer_among_decoys", "answer_repeated", "hedge_candidates", "huge_output"}
+ANSWER_PROBES = {"all_candidates", "answer_among_decoys", "answer_repeated", "hedge_candidates", "huge_output",
+                 "format_several_answers", "format_candidates_in_tag", "format_mismatched_tags",
+                 "format_answer_outside", "format_empty_answer"}
 
 GENES = [
     {"id": f"case{n}", "prompt": f"Case {n}: list candidate genes.", "genes": [gene]}
@@ -362,7 +364,8 @@ def test_rft_audit_exit_status_table_and_json(tmp_path):
     report = json.loads(flagged.stdout)
     assert (report["verdict"], report["items"], report["threshold"], report["tolerance"]) == ("fail", 8, 0.5, 0.05)
     assert {entry["probe"] for entry in report["flagged"]} == ANSWER_PROBES
-    assert set(report["probes"]) == {probe.name for probe in PROBES}
+    # every probe that applies to trivia items: the tool probes need items holding tool calls
+    assert set(report["probes"]) == {probe.name for probe in PROBES if not probe.name.startswith("tool_")}
     assert set(report["findings"][0]) == {
         "probe", "grader", "items", "pass_above", "mean_reward", "pass_fraction", "flagged", "statuses", "example"
     }

@@ -418,3 +418,23 @@ def test_the_json_schema_offers_openai_strict_at_the_root(registry):
 
     for variant in spec_schema(registry)["oneOf"]:
         assert variant["properties"]["openai_strict"]["type"] == "boolean"
+
+
+@pytest.mark.parametrize(
+    ("spec", "hint"),
+    [
+        ({"type": "format"}, "OpenAI has no structure grader: run it here, or write the check as a python grader"),
+        ({"type": "length", "unit": "words", "max_length": 9, "buffer": 3},
+         "OpenAI has no length grader: run it here, or compute the penalty in a python grader"),
+        ({"type": "repetition"}, "OpenAI has no repetition grader: run it here, or compute the penalty in a python grader"),
+        ({"type": "tool_call"},
+         "OpenAI has no tool-call grader: run it here, or compare sample.output_tools in a python grader"),
+    ],
+    ids=["format", "length", "repetition", "tool_call"],
+)
+def test_a_grader_type_declares_why_openai_lacks_it(registry, spec, hint):
+    issues = openai_issues(spec, registry=registry)
+    assert [(issue.location(), issue.message) for issue in issues] == [
+        ("type", f"{spec['type']!r} is not an OpenAI grader type (OpenAI's: string_check, text_similarity, "
+                 f"score_model, label_model, python, multi); {hint}")
+    ]

@@ -301,3 +301,21 @@ def test_a_1mb_sample_is_graded_with_a_status(registry):
     # one character over the cap: the text graders refuse it with a status instead of grading it
     assert statuses[1]["exact"] is Status.PARSE_ERROR
     assert results[1].sub_rewards["exact"].reason == "input has 1,000,001 characters, over max_input_chars=1,000,000"
+
+
+def test_a_rows_samples_stay_in_one_batch():
+    """Graders comparing the samples of an item (length's group mode) need them in one grade_batch."""
+    from rft_core.runner import _batches
+
+    rows = [{"completions": ["a", "b", "c"], "answer": "x"}, {"output_text": "d", "answer": "y"},
+            {"completions": ["e", "f"], "answer": "z"}]
+    sizes = [[task.sample.output_text for task in batch] for batch in _batches(tasks_from_rows(rows), size=2)]
+    assert sizes == [["a", "b", "c"], ["d", "e", "f"]]
+    assert [len(batch) for batch in _batches(tasks_from_rows([{"output_text": str(n)} for n in range(5)]), 2)] == [2, 2, 1]
+
+
+def test_length_groups_a_rows_completions_in_rft_score(registry):
+    rows = [{"output_text": "first", "answer": "w"}, {"completions": ["a" * n for n in range(1, 401)], "answer": "x"}]
+    results = list(score({"type": "length", "unit": "characters", "mode": "group"}, rows, registry=registry))
+    # the row's 400 samples cross the batch size (256), yet are ranked as one group: 1 to 400 characters
+    assert [results[n].reward for n in (1, 256, 400)] == pytest.approx([0.0, -255 / 399, -1.0])

@@ -43,3 +43,15 @@ def llama_config(tokenizer: Any, hidden_size: int = 16, layers: int = 2, heads: 
         "bos_token_id": None,
     }
     return LlamaConfig(**{**fields, **extra})
+
+
+def save_tiny_llama(path: Any, words: list[str], chat_template: str | None = None, **config: Any) -> Any:
+    """A random 2-layer Llama over ``words`` (seeded) with its word tokenizer, saved to ``path``; returns ``path``."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    torch.manual_seed(0)
+    tokenizer = word_tokenizer(words, chat_template)
+    LlamaForCausalLM(llama_config(tokenizer, **config)).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
