@@ -35,6 +35,7 @@ DEFAULT_PLUGINS = (
     "graders.length",
     "graders.repetition",
     "graders.tool_call",
+    "graders.code",
 )
 
 
