@@ -17,12 +17,12 @@ from typing import Any
 
 from ._code_backends import Execution
 
-__all__ = ["Case", "TestsError", "judge", "plain", "read_cases"]
+__all__ = ["Case", "MalformedTests", "judge", "plain", "read_cases"]
 
 MEMORY_ERROR = "MemoryError"
 
 
-class TestsError(ValueError):
+class MalformedTests(ValueError):
     """The item's tests are malformed (the dataset's problem, not the model's)."""
 
 
@@ -47,26 +47,26 @@ def read_cases(tests: Any) -> list[Case]:
             try:
                 tests = json.loads(tests)
             except ValueError as exc:
-                raise TestsError(f"the tests are not valid JSON: {exc}") from None
+                raise MalformedTests(f"the tests are not valid JSON: {exc}") from None
         else:
             return _asserts(tests, {})
     if isinstance(tests, Mapping) and "inputs" in tests:
         return _columns(tests)
     if not isinstance(tests, list) or not tests:
-        raise TestsError("the tests must be a non-empty list of cases (or an object with inputs and outputs)")
+        raise MalformedTests("the tests must be a non-empty list of cases (or an object with inputs and outputs)")
     cases: list[Case] = []
     for position, test in enumerate(tests):
         try:
             cases += _asserts(test, {}) if isinstance(test, str) else _case(test)
-        except TestsError as exc:
-            raise TestsError(f"test {position}: {exc}") from None
+        except MalformedTests as exc:
+            raise MalformedTests(f"test {position}: {exc}") from None
     return cases
 
 
 def _columns(tests: Mapping) -> list[Case]:
     inputs, outputs = tests.get("inputs"), tests.get("outputs")
     if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs) or not inputs:
-        raise TestsError("'inputs' and 'outputs' must be non-empty lists of the same length")
+        raise MalformedTests("'inputs' and 'outputs' must be non-empty lists of the same length")
     name = tests.get("fn_name")
     if name:
         return [case for args, out in zip(inputs, outputs) for case in _case({"fn_name": name, "args": args, "expected": out})]
@@ -76,41 +76,41 @@ def _columns(tests: Mapping) -> list[Case]:
 def _limits(test: Mapping) -> dict[str, Any]:
     timeout, memory = test.get("timeout"), test.get("memory_mb")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600):
-        raise TestsError(f"timeout must be a number of seconds in (0, 3600], not {timeout!r}")
+        raise MalformedTests(f"timeout must be a number of seconds in (0, 3600], not {timeout!r}")
     if memory is not None and (isinstance(memory, bool) or not isinstance(memory, int) or memory < 0):
-        raise TestsError(f"memory_mb must be a whole number of MiB, not {memory!r}")
+        raise MalformedTests(f"memory_mb must be a whole number of MiB, not {memory!r}")
     return {"timeout": timeout, "memory_mb": memory}
 
 
 def _case(test: Any) -> list[Case]:
     if not isinstance(test, Mapping):
-        raise TestsError(f"a case is an object or an assert string, not {type(test).__name__}")
+        raise MalformedTests(f"a case is an object or an assert string, not {type(test).__name__}")
     limits = _limits(test)
     if "assert" in test:
         return _asserts(test["assert"], limits)
     if "fn_name" in test:
         name, args = test["fn_name"], test.get("args", test.get("input", []))
         if not isinstance(name, str) or not name.isidentifier():
-            raise TestsError(f"fn_name must be a Python identifier, not {name!r}")
+            raise MalformedTests(f"fn_name must be a Python identifier, not {name!r}")
         if not isinstance(args, list):
-            raise TestsError("args must be a list of the call's arguments")
+            raise MalformedTests("args must be a list of the call's arguments")
         expected = test.get("expected", test.get("output"))
         return [Case("call", {"call": name, "args": args}, plain(expected), **limits)]
     given, expected = test.get("stdin", test.get("input")), test.get("stdout", test.get("output"))
     if not isinstance(given, str) or not isinstance(expected, str):
-        raise TestsError("a stdin/stdout case needs 'stdin' and 'stdout' strings (or 'input' and 'output')")
+        raise MalformedTests("a stdin/stdout case needs 'stdin' and 'stdout' strings (or 'input' and 'output')")
     return [Case("stdio", {"stdin": given}, expected, **limits)]
 
 
 def _asserts(text: Any, limits: dict[str, Any]) -> list[Case]:
     if not isinstance(text, str):
-        raise TestsError("an assert case must be text")
+        raise MalformedTests("an assert case must be text")
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise TestsError(f"the assert does not parse: {exc}") from None
+        raise MalformedTests(f"the assert does not parse: {exc}") from None
     if not tree.body or not all(isinstance(node, ast.Assert) for node in tree.body):
-        raise TestsError(f"only assert statements are allowed in an assert case: {text[:100]!r}")
+        raise MalformedTests(f"only assert statements are allowed in an assert case: {text[:100]!r}")
     return [_assert_case(node.test, limits) for node in tree.body]
 
 

@@ -12,7 +12,7 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Sample, Status, T
 from rft_core.types import Item
 
 from ._code_backends import LocalPython, SandboxFusion
-from ._code_tests import Case, TestsError, judge, read_cases
+from ._code_tests import Case, MalformedTests, judge, read_cases
 
 __all__ = ["Code", "extract_program"]
 
@@ -153,7 +153,7 @@ class Code(Grader):
         where = f"{self.name}: the item's tests ({self.config.tests.text})"
         try:
             cases = read_cases(self.config.tests.resolve(sample, item))
-        except TestsError as exc:
+        except MalformedTests as exc:
             raise GradeError(f"{where}: {exc}; fix the dataset row", code=TESTS_ERROR) from None
         if len(cases) > self.config.max_cases:
             raise GradeError(f"{where}: {len(cases)} cases, more than max_cases ({self.config.max_cases})",
