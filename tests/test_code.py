@@ -201,7 +201,7 @@ def test_state_does_not_leak_between_cases():
 @needs_sandbox
 @pytest.mark.parametrize(("output", "verdict"), [
     (fenced("import sys\nsys.stdout.buffer.write(b'\\xff\\xfe 42')"), "wrong_answer"),  # not UTF-8
-    (fenced("import sys\nsys.setrecursionlimit(10**6)\ndef f(n): return f(n + 1)\nf(0)"), "runtime_error"),
+    (fenced("def f(n):\n    return f(n + 1)\nf(0)"), "runtime_error"),  # RecursionError
     (fenced("import sys\nsys.stderr.write('e' * (1 << 24))\nprint(42)"), "passed"),  # stderr is kept as a tail
     (fenced("import os\nos.close(1)\nprint(42)"), "runtime_error"),
     (fenced("x = 1\n" * 50_000 + "print(42)"), "passed"),
