@@ -74,7 +74,7 @@ def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
     arguments = parser.parse_args()
     if (reason := sandbox.unavailable_reason()) is not None:
         raise SystemExit(f"no OS sandbox on this machine: {reason}")

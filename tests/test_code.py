@@ -361,3 +361,29 @@ def test_bad_config_fails_the_spec_load(registry, fields, message):
 def test_export_to_openai_is_refused_with_the_reason(registry):
     with pytest.raises(SpecError, match="OpenAI has no code-execution grader"):
         export_openai({"type": "code"}, registry=registry)
+
+
+# --- rft audit -----------------------------------------------------------------------------------
+
+@needs_sandbox
+def test_the_code_probes_fail_on_hidden_tests_and_flag_weak_ones():
+    from rft_core.audit import audit
+
+    items = [{"tests": [{"stdin": "2", "stdout": "4"}, {"stdin": "5", "stdout": "10"}, {"stdin": "0", "stdout": "0"}]},
+             {"tests": [{"fn_name": "f", "args": [1], "expected": [1]}, {"fn_name": "f", "args": [2], "expected": [2, 2]},
+                        {"fn_name": "f", "args": [0], "expected": []}]},
+             {"tests": json.dumps({"inputs": ["1\n", "2\n", "3\n"], "outputs": ["1\n", "4\n", "9\n"]})}]
+    probes = ["code_visible_example", "code_exits_early"]
+    report = audit({"type": "code"}, items, probes=probes)
+    assert report.passed
+    example = next(f for f in report.findings if f.probe == "code_visible_example" and f.grader == "(root)")
+    assert example.mean_reward == pytest.approx(1 / 3)
+    weak = [{"tests": [{"stdin": str(n), "stdout": "yes"} for n in range(3)] + [{"stdin": "7", "stdout": "no"}]}] * 2
+    assert [finding.probe for finding in audit({"type": "code"}, weak, probes=probes).flagged] == ["code_visible_example"]
+
+
+def test_the_code_probes_skip_items_without_tests():
+    from rft_core.probes import PROBES, contexts
+
+    context = contexts([{"answer": "Paris"}])[0]
+    assert [probe.name for probe in PROBES if probe.name.startswith("code_") and probe.texts(context)] == []
