@@ -16,7 +16,7 @@ from ._code_tests import Case, MalformedTests, judge, read_cases
 
 __all__ = ["Code", "extract_program"]
 
-FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^\n`]*)\n(.*?)^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
+OPENING_FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*([^`]*)")
 ALIASES = {"python": ("python", "py", "python3"), "cpp": ("cpp", "c++", "cc"), "nodejs": ("nodejs", "javascript", "js"),
            "typescript": ("typescript", "ts"), "bash": ("bash", "sh", "shell")}
 NO_PROGRAM = "code_no_program"
@@ -32,15 +32,33 @@ def extract_program(text: str, language: str, block: str = "last") -> str | None
     """
     tags = ALIASES.get(language, (language,))
     found = []
-    for match in FENCE.finditer(text):
-        info = match.group(2).split()
+    for info, body in _fenced_blocks(text):
         if info and info[0].lower() in tags:
-            found.append((info[1:], match.group(3)))
+            found.append((info[1:], body))
     if block == "first":
         return found[0][1] if found else None
     if block != "last":
         found = [entry for entry in found if block in entry[0]]
     return found[-1][1] if found else None
+
+
+def _fenced_blocks(text: str) -> list[tuple[list[str], str]]:
+    """(info words, body) of every closed fenced block, in one pass over the lines (CommonMark's rule: the
+    closing fence is the opening one's character, at least as long, alone on its line)."""
+    blocks = []
+    fence, info, body = "", [], []
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if not fence:
+            match = OPENING_FENCE.fullmatch(stripped)
+            if match:
+                fence, info, body = match.group(1), match.group(2).split(), []
+        elif stripped.startswith(fence) and stripped == fence[0] * len(stripped):
+            blocks.append((info, "".join(body)))
+            fence = ""
+        else:
+            body.append(line)
+    return blocks
 
 
 class Code(Grader):

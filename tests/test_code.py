@@ -51,6 +51,12 @@ def test_an_unclosed_fence_is_no_program():
     assert extract_program("```python\nprint(1)\n", "python") is None
 
 
+def test_a_flood_of_unclosed_fences_is_read_in_one_pass():
+    """A regex pairing fences would scan to the end from every opener (quadratic): this took minutes with one."""
+    assert extract_program("```python\n" * 200_000, "python") is None
+    assert extract_program("````python\nx = '```'\n```\n````\n", "python") == "x = '```'\n```\n"
+
+
 @needs_sandbox
 def test_no_block_is_a_parse_error():
     result = Code().grade("print(42)", DOUBLE)
