@@ -196,10 +196,6 @@ class Triple:
     verdict: str
 
 
-def _literal(value) -> str:
-    return repr(value)
-
-
 def _tests(function: Callable, kind: str, arguments: list[tuple]) -> list:
     name = function.__name__
     expected = [function(*args) for args in arguments]
@@ -207,7 +203,7 @@ def _tests(function: Callable, kind: str, arguments: list[tuple]) -> list:
         return [{"stdin": json.dumps(list(args)), "stdout": f"{result}\n"} for args, result in zip(arguments, expected)]
     if kind == "call":
         return [{"fn_name": name, "args": list(args), "expected": result} for args, result in zip(arguments, expected)]
-    return [f"assert {name}({', '.join(map(_literal, args))}) == {result!r}" for args, result in zip(arguments, expected)]
+    return [f"assert {name}({', '.join(map(repr, args))}) == {result!r}" for args, result in zip(arguments, expected)]
 
 
 def _program(function: Callable, kind: str, body: str | None = None, prefix: str = "", suffix: str = "") -> str:
