@@ -39,6 +39,7 @@ bench: $(VENV)/.all
 	$(BIN)/python benchmarks/report_summary.py
 	$(BIN)/python benchmarks/python_grader_throughput.py
 	$(BIN)/python benchmarks/serve_throughput.py
+	$(BIN)/python benchmarks/code_throughput.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

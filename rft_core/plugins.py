@@ -39,6 +39,7 @@ DEFAULT_PLUGINS = (
     "graders.length",
     "graders.repetition",
     "graders.tool_call",
+    "graders.code",
 )
 
 _IMPORT_FAILURES: dict[str, str] = {}

@@ -270,6 +270,17 @@ PROBES: tuple[Probe, ...] = (
         lambda context: [json.dumps(calls) for calls in _expected_call_values(context.item)][:1],
     ),
     Probe(
+        "code_visible_example",
+        "A program that prints (or returns) the first test's expected output whatever its input, as a model that "
+        "hard-codes the visible example does: tests where that passes most cases are too weak.",
+        lambda context: _code_probe(context.item, _hard_coded),
+    ),
+    Probe(
+        "code_exits_early",
+        "A program that exits with status 0 before doing anything.",
+        lambda context: _code_probe(context.item, lambda case: "import sys\nsys.exit(0)\n"),
+    ),
+    Probe(
         "huge_output",
         f"{LONG_CHARS:,} characters of filler, then every candidate: must be graded or refused fast, not rewarded.",
         _with_answers(_huge),
@@ -280,6 +291,32 @@ PROBES: tuple[Probe, ...] = (
         lambda context: list(JUDGE_INJECTIONS),
     ),
 )
+
+
+def _code_probe(item: Mapping[str, Any], build: Callable[[Mapping[str, Any]], str]) -> list[str]:
+    """A fenced Python program ``build`` makes from the first test case of the item's ``tests`` (none: no probe)."""
+    tests = item.get("tests")
+    if isinstance(tests, str) and tests.lstrip()[:1] in ("[", "{"):
+        try:
+            tests = json.loads(tests)
+        except ValueError:
+            return []
+    if isinstance(tests, Mapping) and isinstance(tests.get("outputs"), list) and tests["outputs"]:
+        name = tests.get("fn_name")
+        tests = [{"fn_name": name, "expected": tests["outputs"][0]} if name else {"stdout": tests["outputs"][0]}]
+    if not isinstance(tests, list) or not tests or not isinstance(tests[0], Mapping):
+        return []
+    program = build(tests[0])
+    return [f"```python\n{program}```"] if program else []
+
+
+def _hard_coded(case: Mapping[str, Any]) -> str:
+    """The case's expected stdout printed, or its expected value returned by a function of its name."""
+    name = case.get("fn_name")
+    if isinstance(name, str) and name.isidentifier():
+        return f"def {name}(*args, **kwargs):\n    return {case.get('expected', case.get('output'))!r}\n"
+    expected = case.get("stdout", case.get("output"))
+    return f"import sys\nsys.stdout.write({expected!r})\n" if isinstance(expected, str) else ""
 
 
 def _tool_probe(context: Context, build: Callable[[list[tuple[str, str]]], list[list[dict]]]) -> list[str | Sample]:

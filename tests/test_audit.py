@@ -427,7 +427,7 @@ def test_rft_audit_exit_status_table_and_json(tmp_path):
     assert (report["verdict"], report["items"], report["threshold"], report["tolerance"]) == ("fail", 8, 0.5, 0.05)
     assert {entry["probe"] for entry in report["flagged"]} == ANSWER_PROBES
     # every probe that applies to trivia items: the tool probes need items holding tool calls
-    assert set(report["probes"]) == {probe.name for probe in PROBES if not probe.name.startswith("tool_")}
+    assert set(report["probes"]) == {probe.name for probe in PROBES if not probe.name.startswith(("tool_", "code_"))}
     assert set(report["findings"][0]) == {
         "probe", "grader", "items", "pass_above", "mean_reward", "pass_fraction", "flagged", "statuses", "example"
     }
