@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import exit_codes
+from .cli_loop import add_loop_commands
 from .data import read_tasks
 from .errors import RftError, SpecError
 from .gold import read_gold
@@ -219,6 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     train_rm.add_argument("--report-to", default="none", help="TRL/transformers loggers, e.g. wandb (default: none)")
     train_rm.set_defaults(handler=_train_rm)
     _add_audit_command(commands)
+    add_loop_commands(commands)
     for command in commands.choices.values():  # `rft score ... --debug` works as well as `rft --debug score ...`
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
