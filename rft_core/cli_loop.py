@@ -75,3 +75,42 @@ def _pairs(args: argparse.Namespace) -> int:
 def _check_inputs(args: argparse.Namespace) -> None:
     check_json_lines(args.scores, "scores file", allow_empty=True)
     check_json_lines(args.data, allow_empty=True)
+
+
+def add_sft_options(train: argparse.ArgumentParser) -> None:
+    """``rft train``'s SFT options: ``--trainer sft`` epochs, and the warm-up before GRPO/RLOO."""
+    train.add_argument("--epochs", type=float, metavar="N",
+                       help="with --trainer sft: train N epochs over --data (default: --max-steps steps)")
+    train.add_argument("--warmup-sft", type=Path, metavar="DATA",
+                       help="first fine-tune on these SFT rows (prompt/completion or messages, as `rft select` "
+                       "writes them), then run GRPO/RLOO from that model; it is saved in OUTPUT_DIR/warmup-sft")
+    train.add_argument("--warmup-epochs", type=float, default=1.0, metavar="N", help="epochs of the warm-up (default 1)")
+    train.add_argument("--sft-learning-rate", type=float, default=1e-5,
+                       help="learning rate of --trainer sft and of the warm-up (default 1e-5)")
+
+
+def train_sft_first(args: argparse.Namespace) -> Path | None:
+    """Run ``rft train``'s SFT part: the whole run for ``--trainer sft``, else the ``--warmup-sft`` warm-up;
+    returns where the warmed-up model is (None without a warm-up)."""
+    from .sft import train_sft
+
+    options = {"learning_rate": args.sft_learning_rate, "per_device_train_batch_size": args.per_device_train_batch_size,
+               "config": {"report_to": args.report_to}}
+    if args.trainer == "sft":
+        trainer = train_sft(args.model, args.data, args.output_dir, epochs=args.epochs, max_steps=args.max_steps, **options)
+        print(json.dumps({"output_dir": str(args.output_dir), "steps": trainer.state.global_step,
+                          **_last(trainer, "loss", "mean_token_accuracy")}))
+        return Path(args.output_dir)
+    if args.warmup_sft is None:
+        return None
+    warmed = Path(args.output_dir) / "warmup-sft"
+    trainer = train_sft(args.model, args.warmup_sft, warmed, epochs=args.warmup_epochs, **options)
+    print(json.dumps({"warmup_sft": str(warmed), "steps": trainer.state.global_step,
+                      **_last(trainer, "loss", "mean_token_accuracy")}))
+    return warmed
+
+
+def _last(trainer: Any, *keys: str) -> dict[str, Any]:
+    """The last logged value of each of ``keys`` that the trainer logged."""
+    last = {key: value for entry in trainer.state.log_history for key, value in entry.items()}
+    return {key: last[key] for key in keys if key in last}
