@@ -43,6 +43,7 @@ def add_loop_commands(commands: Any) -> None:
                        help="the chosen reward must exceed the rejected one by at least this (default: any amount)")
     pairs.add_argument("--per-item", type=_positive_int, metavar="N", help="at most N pairs per item, widest margin first")
     pairs.set_defaults(handler=_pairs)
+    _add_loop_command(commands, _positive_int)
 
 
 def _select(args: argparse.Namespace) -> int:
@@ -69,6 +70,62 @@ def _pairs(args: argparse.Namespace) -> int:
     if totals.items_without_pairs:
         print(f"{totals.items_without_pairs} of {totals.items} items gave no pair (fewer than two ok samples "
               f"with different rewards)", file=sys.stderr)
+    return exit_codes.OK
+
+
+def _add_loop_command(commands: Any, positive: Any) -> None:
+    loop = commands.add_parser("loop", help="rounds of sample, score, report, (select + SFT), RL and validation")
+    loop.add_argument("spec", type=Path, help="the grader spec: the reward of every round")
+    loop.add_argument("--model", required=True, help="the starting policy: a local causal LM directory")
+    loop.add_argument("--data", type=Path, required=True, help="training rows (JSONL): a prompt and the item's fields")
+    loop.add_argument("--eval-data", type=Path, required=True, help="validation rows, scored before and after each round")
+    loop.add_argument("--rounds", type=positive, default=2, help="rounds (default 2)")
+    loop.add_argument("-o", "--output", type=Path, required=True, metavar="RUN_DIR",
+                      help="the run directory; run the same command again to continue a killed run")
+    loop.add_argument("-k", type=positive, default=4, help="samples per training item each round (default 4)")
+    loop.add_argument("--eval-k", type=positive, default=1, help="samples per validation item (default 1)")
+    loop.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
+    loop.add_argument("--max-tokens", type=positive, default=64, help="most tokens per completion (default 64)")
+    loop.add_argument("--trainer", choices=["grpo", "rloo"], default="grpo")
+    loop.add_argument("--max-steps", type=positive, default=20, help="RL steps per round (default 20)")
+    loop.add_argument("--learning-rate", type=float, default=1e-6)
+    loop.add_argument("--num-generations", type=positive, default=4, help="RL completions per prompt (default 4)")
+    loop.add_argument("--per-device-train-batch-size", type=positive, default=8)
+    loop.add_argument("--select-sft", action="store_true",
+                      help="each round, fine-tune on the best-of-k samples (rft select) before RL")
+    loop.add_argument("--min-reward", type=float, default=1.0, help="with --select-sft: the reward to keep (1.0)")
+    loop.add_argument("--sft-epochs", type=float, default=1.0, help="with --select-sft: SFT epochs (default 1)")
+    loop.add_argument("--sft-learning-rate", type=float, default=1e-5)
+    loop.add_argument("--refresh-rm", action="store_true", help="each round, retrain the spec's reward_model grader "
+                      "on preference pairs of the round's graded samples and use it from the next round on")
+    loop.add_argument("--rm-steps", type=positive, default=50, help="with --refresh-rm: training steps (default 50)")
+    loop.add_argument("--rm-learning-rate", type=float, default=1e-5)
+    loop.add_argument("--seed", type=int, default=0)
+    loop.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto", help="for sampling")
+    loop.set_defaults(handler=_loop)
+
+
+def _loop(args: argparse.Namespace) -> int:
+    from .errors import RftError
+    from .loop import LoopOptions, run_loop
+
+    check_outputs({"SPEC": args.spec, "--data": args.data, "--eval-data": args.eval_data}, {"-o": args.output})
+    for option, path in (("SPEC", args.spec), ("--data", args.data), ("--eval-data", args.eval_data)):
+        if not path.is_file():
+            raise RftError(f"{path}: {option} file not found")
+    options = LoopOptions(
+        spec=str(args.spec.resolve()), model=args.model, train=str(args.data.resolve()),
+        valid=str(args.eval_data.resolve()), run_dir=str(args.output.resolve()), rounds=args.rounds, k=args.k,
+        eval_k=args.eval_k, temperature=args.temperature, max_tokens=args.max_tokens, trainer=args.trainer,
+        max_steps=args.max_steps, learning_rate=args.learning_rate, num_generations=args.num_generations,
+        per_device_train_batch_size=args.per_device_train_batch_size, select_sft=args.select_sft,
+        min_reward=args.min_reward, sft_epochs=args.sft_epochs, sft_learning_rate=args.sft_learning_rate,
+        refresh_rm=args.refresh_rm, rm_steps=args.rm_steps, rm_learning_rate=args.rm_learning_rate, seed=args.seed,
+        device=args.device,
+    )
+    args.on_interrupt = f"run the same command again to continue from the last finished step in {args.output}"
+    rows = run_loop(options, log=lambda message: print(message, file=sys.stderr, flush=True))
+    print(json.dumps({"run_dir": str(args.output), "rounds": rows}))
     return exit_codes.OK
 
 
