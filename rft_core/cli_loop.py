@@ -22,10 +22,8 @@ def add_loop_commands(commands: Any) -> None:
     """Add ``select``, ``pairs`` and ``loop`` to the ``rft`` subcommands."""
     from .cli import _positive_int
 
-    select = commands.add_parser("select", help="best-of-k: keep the best graded samples as SFT rows (TRL format)")
-    select.add_argument("scores", type=Path, help=_SCORES_HELP)
-    select.add_argument("--data", type=Path, required=True, help=_DATA_HELP)
-    select.add_argument("-o", "--output", type=Path, required=True, help="write the SFT rows (JSONL) here")
+    select = _graded_command(commands, "select", "best-of-k: keep the best graded samples as SFT rows (TRL format)",
+                             "the SFT rows")
     select.add_argument("--min-reward", type=float, default=1.0,
                         help="keep samples with at least this reward (and status ok; default 1.0)")
     select.add_argument("--per-item", type=_positive_int, default=1, metavar="N",
@@ -35,15 +33,22 @@ def add_loop_commands(commands: Any) -> None:
                         help="among equal rewards: the shortest text first (default) or the first sampled")
     select.set_defaults(handler=_select)
 
-    pairs = commands.add_parser("pairs", help="preference pairs (chosen, rejected) from graded samples of each item")
-    pairs.add_argument("scores", type=Path, help=_SCORES_HELP)
-    pairs.add_argument("--data", type=Path, required=True, help=_DATA_HELP)
-    pairs.add_argument("-o", "--output", type=Path, required=True, help="write the pairs (JSONL) here")
+    pairs = _graded_command(commands, "pairs", "preference pairs (chosen, rejected) from graded samples of each item",
+                            "the pairs")
     pairs.add_argument("--min-margin", type=float, default=0.0,
                        help="the chosen reward must exceed the rejected one by at least this (default: any amount)")
     pairs.add_argument("--per-item", type=_positive_int, metavar="N", help="at most N pairs per item, widest margin first")
     pairs.set_defaults(handler=_pairs)
     _add_loop_command(commands, _positive_int)
+
+
+def _graded_command(commands: Any, name: str, summary: str, written: str) -> argparse.ArgumentParser:
+    """A command reading a scores file and the data that was scored, writing ``-o``."""
+    command = commands.add_parser(name, help=summary)
+    command.add_argument("scores", type=Path, help=_SCORES_HELP)
+    command.add_argument("--data", type=Path, required=True, help=_DATA_HELP)
+    command.add_argument("-o", "--output", type=Path, required=True, help=f"write {written} (JSONL) here")
+    return command
 
 
 def _select(args: argparse.Namespace) -> int:

@@ -14,10 +14,19 @@ from typing import Any
 from .errors import MissingDependencyError, RftError
 from .jsonl import read_json_lines
 
-__all__ = ["load_sft_rows", "train_sft"]
+__all__ = ["load_sft_rows", "offline_options", "train_sft"]
 
 NEEDED_FOR = "rft train --trainer sft"
 _FORMATS = (("prompt", "completion"), ("messages",))
+
+
+def offline_options(output_dir: str | Path, **fields: Any) -> dict[str, Any]:
+    """TRL config fields for a run that logs every step, saves no checkpoint, reports nowhere and uses
+    the CPU when there is no accelerator (TRL's default bf16 refuses such a machine); ``fields`` added."""
+    from .trl import _accelerator_available
+
+    return {"output_dir": str(output_dir), "logging_steps": 1, "save_strategy": "no", "report_to": "none",
+            "use_cpu": not _accelerator_available(), **fields}
 
 
 def load_sft_rows(path: str | Path) -> list[dict[str, Any]]:
@@ -57,23 +66,13 @@ def train_sft(
         import trl
     except ImportError as exc:
         raise MissingDependencyError(exc.name or "trl", "trl", NEEDED_FOR) from None
-    from .trl import _accelerator_available
-
     rows = load_sft_rows(data)
     transformers.set_seed(seed)
-    options: dict[str, Any] = {
-        "output_dir": str(output_dir),
-        "num_train_epochs": epochs if epochs is not None else 1.0,
-        "max_steps": max_steps if max_steps is not None and epochs is None else -1,
-        "learning_rate": learning_rate,
-        "per_device_train_batch_size": per_device_train_batch_size,
-        "max_length": max_length,
-        "seed": seed,
-        "logging_steps": 1,
-        "save_strategy": "no",
-        "report_to": "none",
-        "use_cpu": not _accelerator_available(),  # TRL's default bf16 refuses a machine without an accelerator
-    }
+    options = offline_options(
+        output_dir, max_steps=max_steps if max_steps is not None and epochs is None else -1,
+        num_train_epochs=epochs if epochs is not None else 1.0, learning_rate=learning_rate,
+        per_device_train_batch_size=per_device_train_batch_size, max_length=max_length, seed=seed,
+    )
     options.update(config or {})
     try:
         trainer = trl.SFTTrainer(model=model, args=trl.SFTConfig(**options),
