@@ -65,7 +65,7 @@ def test_the_plot_draws_both_series():
 
 
 @pytest.mark.integration
-def test_two_rounds_killed_mid_round_resume_and_refresh_the_reward_model(tmp_path):
+def test_two_rounds_killed_mid_round_resume_select_sft_and_refresh_the_reward_model(tmp_path):
     pytest.importorskip("trl")
     from test_reward_model import save_tiny_classifier
     from tiny_models import save_tiny_llama
@@ -80,7 +80,8 @@ def test_two_rounds_killed_mid_round_resume_and_refresh_the_reward_model(tmp_pat
     command = [sys.executable, "-m", "rft_core.cli", "loop", str(spec), "--model", str(policy), "--data", str(train),
                "--eval-data", str(valid), "--rounds", "2", "-o", str(run), "-k", "2", "--max-tokens", "3",
                "--max-steps", "1", "--num-generations", "2", "--per-device-train-batch-size", "4",
-               "--learning-rate", "1e-2", "--refresh-rm", "--rm-steps", "2", "--device", "cpu"]
+               "--learning-rate", "1e-2", "--refresh-rm", "--rm-steps", "2", "--device", "cpu",
+               "--select-sft", "--min-reward", "0", "--sft-learning-rate", "1e-2"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     first_log = tmp_path / "first.log"
     with open(first_log, "w") as log:
@@ -113,6 +114,13 @@ def test_two_rounds_killed_mid_round_resume_and_refresh_the_reward_model(tmp_pat
         assert (run / f"round-{number}" / "model" / "model.safetensors").is_file()
         assert (run / f"round-{number}" / "report.html").is_file()
     assert "| 2 |" in (run / "summary.md").read_text() and (run / "summary.svg").read_text().startswith("<svg")
+
+    # --select-sft: the best sample of each training row (every ok one qualifies at --min-reward 0), then SFT
+    for number in (1, 2):
+        sft_rows = rows_of(run / f"round-{number}" / "sft.jsonl")
+        assert [row["prompt"] for row in sft_rows] == [row["prompt"] for row in rows_of(train)]
+        assert (run / f"round-{number}" / "model-sft" / "model.safetensors").is_file()
+    assert "round 1: SFT on the selected samples" in steps
 
     # --refresh-rm: round 1 retrained the reward model on its pairs, and round 2 scored with it
     refreshed = run / "round-1" / "spec.json"
