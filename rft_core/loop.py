@@ -2,7 +2,7 @@
 
 Layout of ``RUN_DIR``::
 
-    loop.json                  the options of the run (a resumed run must give the same)
+    loop.json                  the options of the run (a resumed run must give the same, but --rounds)
     round-0/valid-*.jsonl      the starting model on the validation split (the baseline)
     round-N/samples.jsonl      k samples per training item from the round's starting model
     round-N/scores.jsonl       their scores, report.txt and report.html the reward-signal report
@@ -33,7 +33,7 @@ from .jsonl import dumps_line, read_json_lines
 from .output_files import atomic_text
 from .spec import load_spec
 
-__all__ = ["LoopOptions", "run_loop"]
+__all__ = ["LoopOptions", "mean_reward", "run_loop"]
 
 STATE = "loop.json"
 
@@ -113,10 +113,13 @@ def _claim(run_dir: Path, options: LoopOptions) -> None:
     wanted = asdict(options)
     if state.exists():
         kept = json.loads(state.read_text())
-        changed = sorted(key for key in set(wanted) | set(kept) if kept.get(key) != wanted.get(key))
+        changed = sorted(key for key in set(wanted) | set(kept) if kept.get(key) != wanted.get(key) and key != "rounds")
         if changed:
             raise RftError(f"{run_dir}: holds a loop run with other options ({', '.join(changed)} differ, see "
                            f"{state}): give the same options to resume it, or another -o for a new run")
+        if kept.get("rounds") != options.rounds:  # more rounds continue a finished run
+            with atomic_text(state) as out:
+                out.write(json.dumps(wanted, indent=2) + "\n")
         return
     if any(run_dir.iterdir()):
         raise RftError(f"{run_dir}: not empty and not a loop run (no {STATE}): give an empty or new directory")
@@ -151,7 +154,8 @@ def _score(spec: Path, samples: Path, out: Path, html: Path | None = None, text:
     from .runner import run
 
     grader = load_spec(spec)
-    summary = Summary(getattr(grader.config, "pass_threshold", None) or 1.0)
+    threshold = getattr(grader.config, "pass_threshold", None)
+    summary = Summary(1.0 if threshold is None else threshold)
     with open(out, "w", encoding="utf-8") as handle:
         for scored in run(grader, read_tasks(samples)):
             handle.write(dumps_line(scored.to_row()))

@@ -43,6 +43,10 @@ def test_a_run_directory_resumes_only_with_the_same_options(tmp_path):
     other = LoopOptions(**{**options.__dict__, "k": 8})
     with pytest.raises(RftError, match=r"run: holds a loop run with other options \(k differ"):
         run_loop(other, log=lambda message: None)
+    more = LoopOptions(**{**options.__dict__, "rounds": 5})  # only the number of rounds may change
+    with pytest.raises(RftError, match=r"--refresh-rm needs a reward_model grader"):
+        run_loop(more, log=lambda message: None)
+    assert json.loads((tmp_path / "run" / "loop.json").read_text())["rounds"] == 5
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "file").write_text("x")
     with pytest.raises(RftError, match=r"busy: not empty and not a loop run"):
@@ -135,3 +139,12 @@ def test_two_rounds_killed_mid_round_resume_select_sft_and_refresh_the_reward_mo
     assert scored == pytest.approx(new, abs=1e-6)
     assert scored != pytest.approx(old, abs=1e-6)
     assert base_rm.exists()
+
+
+def test_mean_reward_counts_failures_as_zero_and_leaves_not_applicable_out(tmp_path):
+    from rft_core.loop import mean_reward
+
+    rows = [{"index": 0, "reward": 1.0, "status": "ok"}, {"index": 1, "reward": 0.0, "status": "error"},
+            {"index": 2, "reward": 0.0, "status": "not_applicable"}, {"index": 3, "reward": 0.5, "status": "ok"}]
+    assert mean_reward(write_lines(tmp_path / "scores.jsonl", rows)) == pytest.approx(0.5)
+    assert mean_reward(write_lines(tmp_path / "none.jsonl", rows[2:3])) is None
