@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import exit_codes
+from .cli_loop import add_loop_commands, add_sft_options as _add_sft_options, train_sft_first
 from .data import read_tasks
 from .errors import RftError, SpecError
 from .gold import read_gold
@@ -203,12 +204,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     run_one.set_defaults(handler=_run)
 
-    train = commands.add_parser("train", help="train a model with TRL (GRPO or RLOO), the spec as its reward")
-    train.add_argument("spec", type=Path, help=_SPEC_HELP)
+    train = commands.add_parser("train", help="train a model with TRL (GRPO or RLOO, the spec as its reward; or SFT)")
+    train.add_argument("spec", type=Path, nargs="?", help=_SPEC_HELP + " (not with --trainer sft)")
     train.add_argument("--model", required=True, help="model path (or hub id) to train")
     train.add_argument("--data", required=True, type=Path, help="training rows (JSONL): a prompt and the item's fields")
     train.add_argument("--eval-data", type=Path, help="validation rows; their rewards are logged as eval_reward")
-    train.add_argument("--trainer", choices=["grpo", "rloo"], default="grpo")
+    train.add_argument("--trainer", choices=["grpo", "rloo", "sft"], default="grpo",
+                       help="grpo (default), rloo, or sft: supervised fine-tuning on --data rows as `rft select` "
+                       "writes them (prompt/completion or messages)")
     train.add_argument("--output-dir", type=Path, default=Path("rft-output"), help="where the trained model goes")
     train.add_argument("--max-steps", type=int, default=100)
     train.add_argument("--learning-rate", type=float, default=1e-6)
@@ -225,6 +228,7 @@ def _parser() -> argparse.ArgumentParser:
         "--rename", action="append", default=[], metavar="COLUMN=KEY",
         help="give a column another name in the item, e.g. solution=answer (repeat)",
     )
+    _add_sft_options(train)
     train.set_defaults(handler=_train)
 
     train_rm = commands.add_parser(
@@ -242,6 +246,7 @@ def _parser() -> argparse.ArgumentParser:
     train_rm.set_defaults(handler=_train_rm)
     _add_audit_command(commands)
     _add_serve_command(commands)
+    add_loop_commands(commands)
     for command in commands.choices.values():  # `rft score ... --debug` works as well as `rft --debug score ...`
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
@@ -592,13 +597,21 @@ def _run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from .trl import train
 
-    check_outputs({"SPEC": args.spec, "--data": args.data, "--eval-data": args.eval_data},
-                  {"--output-dir": args.output_dir})
-    for option, path in (("--data", args.data), ("--eval-data", args.eval_data)):
+    check_outputs({"SPEC": args.spec, "--data": args.data, "--eval-data": args.eval_data,
+                   "--warmup-sft": args.warmup_sft}, {"--output-dir": args.output_dir})
+    for option, path in (("--data", args.data), ("--eval-data", args.eval_data), ("--warmup-sft", args.warmup_sft)):
         if path is not None and not path.is_file():
             raise RftError(f"{path}: {option} file not found")
+    if args.trainer == "sft":
+        train_sft_first(args)
+        return exit_codes.OK
+    if args.spec is None:
+        raise RftError(f"rft train --trainer {args.trainer} needs SPEC: the grader spec that is the reward")
     grader = load_spec(args.spec)
     _renames(args.rename)  # a malformed --rename is reported before anything loads
+    warmed = train_sft_first(args)
+    if warmed is not None:
+        args.model = str(warmed)
     try:
         trainer = _train_with(train, grader, args)
     except ValueError as exc:  # TRL's config checks, e.g. a batch size num_generations does not divide

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MissingDependencyError, RftError
-from .trl import _accelerator_available, _numbered, _read_jsonl
+from .sft import offline_options
+from .trl import _numbered, _read_jsonl
 
 __all__ = ["load_preferences", "train_reward_model"]
 
@@ -107,18 +108,8 @@ def train_reward_model(
         tokenizer.pad_token = tokenizer.eos_token
     transformers.set_seed(seed)
     classifier = transformers.AutoModelForSequenceClassification.from_pretrained(model, num_labels=1)
-    options: dict[str, Any] = {
-        "output_dir": str(output_dir),
-        "max_steps": max_steps,
-        "learning_rate": learning_rate,
-        "per_device_train_batch_size": per_device_train_batch_size,
-        "max_length": max_length,
-        "seed": seed,
-        "logging_steps": 1,
-        "save_strategy": "no",
-        "report_to": "none",
-        "use_cpu": not _accelerator_available(),  # TRL's default bf16 refuses a machine without an accelerator
-    }
+    options = offline_options(output_dir, max_steps=max_steps, learning_rate=learning_rate,
+                              per_device_train_batch_size=per_device_train_batch_size, max_length=max_length, seed=seed)
     options.update(config or {})
     try:
         args = trl.RewardConfig(**options)

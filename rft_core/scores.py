@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from .output import result_from_row
 from .report import Summary
 from .types import Status
 
-__all__ = ["read_scores"]
+__all__ = ["read_scores", "score_rows"]
 
 _STATUSES = frozenset(status.value for status in Status)
 
@@ -23,6 +24,16 @@ def read_scores(path: str | Path, pass_threshold: float = 1.0) -> Summary:
     Raises RftError naming the file and line of the first row that is not an output row.
     """
     summary = Summary(pass_threshold)
+    for _, row in score_rows(path):
+        summary.add(row["index"], result_from_row(row), row.get("id"))
+    return summary
+
+
+def score_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The line number and row of every output row of the scores file at ``path``, in order.
+
+    Raises RftError naming the file and line of the first row that is not an output row.
+    """
     for line, raw in read_lines(path, "scores file"):
         try:
             row = parse_line(raw)
@@ -31,8 +42,7 @@ def read_scores(path: str | Path, pass_threshold: float = 1.0) -> Summary:
             problem = str(exc)
         if problem:
             raise RftError(f"{path}: line {line}: {problem}; expected an output row of `rft score -o`")
-        summary.add(row["index"], result_from_row(row), row.get("id"))
-    return summary
+        yield line, row
 
 
 def _problem(row: Any, path: str = "") -> str | None:
