@@ -14,6 +14,8 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.batch_memo import shared
 from rft_core.types import Item, Sample
 
+from ._limits import MaxInputChars, MaxReferenceChars, check_input, check_reference, resolved_limits
+
 __all__ = ["RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
 
 
@@ -43,20 +45,22 @@ class TextComparisonConfig(GraderConfig):
     nfkc: bool = Field(default=False, description="Unicode NFKC normalisation (full-width forms, ligatures).")
     collapse_whitespace: bool = Field(default=False, description="Turn every run of whitespace into one space.")
     regex_timeout: float = Field(default=1.0, gt=0, description="Seconds a regex may run before the grade times out.")
-    max_input_chars: int = Field(
-        default=1_000_000, gt=0, description="Longer inputs get status parse_error instead of being graded."
-    )
-
+    max_input_chars: MaxInputChars = None
+    max_reference_chars: MaxReferenceChars = None
 
 
 class TextInputs:
     """The behaviour a TextComparisonConfig describes, prepared once per grader."""
 
-    __slots__ = ("config", "steps", "pattern", "normalise_reference")
+    __slots__ = ("config", "steps", "pattern", "normalise_reference", "max_input", "max_reference")
 
-    def __init__(self, config: TextComparisonConfig, normalise_reference: bool = True) -> None:
+    def __init__(
+        self, config: TextComparisonConfig, normalise_reference: bool = True, limits: tuple[int, int] | None = None
+    ) -> None:
+        """``limits``: the (input, reference) caps; default the config's, else string_check's."""
         self.config = config
         self.normalise_reference = normalise_reference
+        self.max_input, self.max_reference = limits or resolved_limits(config, "string_check")
         steps: list[Callable[[str], str]] = []
         if config.nfkc:
             steps.append(partial(unicodedata.normalize, "NFKC"))
@@ -81,7 +85,7 @@ class TextInputs:
         text = self.checked_length(config.input.render(sample, item))
         if self.pattern is not None:
             text = self.extract_answer(text)
-        reference = config.reference.render(sample, item)
+        reference = check_reference(config.reference.render(sample, item), self.max_reference)
         return self.normalise(text), self.normalise(reference) if self.normalise_reference else reference
 
     def texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str]]:
@@ -102,7 +106,8 @@ class TextInputs:
             config.casefold,
             config.nfkc,
             config.collapse_whitespace,
-            config.max_input_chars,
+            self.max_input,
+            self.max_reference,
             config.regex_timeout,
             self.normalise_reference,
         )
@@ -115,6 +120,8 @@ class TextInputs:
         if self.pattern is not None:
             texts = [self.extract_answer(text) for text in texts]
         references = config.reference.render_batch(samples, items)
+        if references:
+            check_reference(max(references, key=len), self.max_reference)
         for step in self.steps:
             texts = list(map(step, texts))
             if self.normalise_reference:
@@ -122,13 +129,8 @@ class TextInputs:
         return texts, references
 
     def checked_length(self, text: str) -> str:
-        if len(text) > self.config.max_input_chars:
-            raise GradeError(
-                f"input has {len(text):,} characters, over max_input_chars={self.config.max_input_chars:,}",
-                status=Status.PARSE_ERROR,
-                code="sample_parse_error",
-            )
-        return text
+        """``text`` if it is within the input cap, else GradeError(parse_error)."""
+        return check_input(text, self.max_input)
 
     def extract_answer(self, text: str) -> str:
         """The last match of ``extract`` (its first group if it has one); none is a parse_error."""
@@ -160,10 +162,12 @@ class TextGrader(Grader):
 
     config: TextComparisonConfig
     reference_is_pattern = False
+    metric: str | None = None  # the comparison, for the default size caps (graders/_limits.py)
 
     @cached_property
     def inputs(self) -> TextInputs:
-        return TextInputs(self.config, normalise_reference=not self.reference_is_pattern)
+        limits = resolved_limits(self.config, self.type, self.metric)
+        return TextInputs(self.config, normalise_reference=not self.reference_is_pattern, limits=limits)
 
     def compare(self, text: str, reference: str) -> Result:
         raise NotImplementedError

@@ -213,7 +213,7 @@ def test_normalisation_options_are_not_fields(registry):
     [issue] = caught.value.issues
     assert issue.message == (
         "unknown field 'casefold'; fields: type, name, input, reference, evaluation_metric, pass_threshold, "
-        "embedding_model, wordnet_dir"
+        "embedding_model, wordnet_dir, max_input_chars, max_reference_chars"
     )
 
 
