@@ -11,12 +11,14 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .data import Task, tasks_from_rows
+from .deadline import grade_within, grader_timeout, timeout_result
 from .errors import RftError
 from .grader import CPUS_VARIABLE, Grader, available_cpus
 from .registry import Registry
@@ -70,9 +72,14 @@ def run(
     workers: int | None = None,
     backend: str = "local",
     ray_address: str | None = None,
+    timeout: float | None = None,
 ) -> Iterator[Scored]:
     """Grade tasks in order, a batch at a time (``grade_batch``: concurrent for async graders,
     column-wise for CPU ones). Unreadable tasks give status error; ``fail_fast`` raises instead.
+
+    Every sample has a time budget (``timeout``, else the grader's ``grader_timeout``, else
+    300 s): a sample whose grade runs past it gets status timeout and the run goes on (see
+    ``deadline``; with ``workers`` > 1 a worker process stuck past it is killed and replaced).
 
     ``workers`` > 1 grades the batches of a synchronous grader in that many processes, each
     holding its own copy of the grader (pickled to it once); results still come in input order.
@@ -87,18 +94,21 @@ def run(
         raise ValueError(f"backend must be 'local' or 'ray', not {backend!r}")
     if ray_address is not None and backend != "ray":
         raise ValueError("ray_address is for backend='ray'")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout}")
+    seconds = grader_timeout(grader, timeout)
     iterator = iter(tasks)
     batches = iter(lambda: list(itertools.islice(iterator, BATCH_SIZE)), [])
     if backend == "ray":
         from .ray_backend import graded_on_ray
 
-        graded = graded_on_ray(grader, batches, workers=workers, address=ray_address)
+        graded = graded_on_ray(grader, batches, workers=workers, address=ray_address, timeout=seconds)
     elif grader.is_async():
-        graded = _graded_ahead(grader, batches)
+        graded = _graded_ahead(grader, batches, seconds)
     elif workers is not None and workers > 1:
-        graded = _graded_in_processes(grader, batches, workers)
+        graded = _graded_in_processes(grader, batches, workers, seconds)
     else:
-        graded = (_grade_batch(grader, b) for b in batches)
+        graded = (_grade_batch(grader, b, seconds) for b in batches)
     try:
         for scored_batch in graded:
             for scored in scored_batch:
@@ -109,12 +119,12 @@ def run(
         graded.close()  # stops worker processes and batches in flight at once
 
 
-def _graded_ahead(grader: Grader, batches: Iterator[list[Task]]) -> Iterator[list[Scored]]:
+def _graded_ahead(grader: Grader, batches: Iterator[list[Task]], seconds: float) -> Iterator[list[Scored]]:
     """Async graders (I/O, e.g. LLM judges): the next batch is already being graded while this one
     finishes, so requests stay in flight across batch boundaries. Results still come in order."""
     pending: deque[Future[list[Scored]]] = deque()
     for batch in batches:
-        pending.append(_in_thread(lambda batch=batch: _grade_batch(grader, batch)))
+        pending.append(_in_thread(lambda batch=batch: _grade_batch(grader, batch, seconds)))
         if len(pending) == LOOKAHEAD:
             yield pending.popleft().result()
     while pending:
@@ -142,16 +152,18 @@ def _where(task: Task) -> str:
     return f"row {task.index}" + (f" (line {task.line})" if task.line is not None else "") + ": "
 
 
-def _grade_batch(grader: Grader, batch: list[Task]) -> list[Scored]:
+def _grade_batch(grader: Grader, batch: list[Task], timeout: float) -> list[Scored]:
     good = [task for task in batch if task.error is None]
-    results, seconds = _timed_grade(grader, [task.sample for task in good], [task.item for task in good])
+    results, seconds = _timed_grade(grader, [task.sample for task in good], [task.item for task in good], timeout)
     return _scored(batch, results, seconds)
 
 
-def _timed_grade(grader: Grader, samples: Sequence[Any], items: Sequence[Any]) -> tuple[list[Result], float]:
-    """The results of a batch and its mean seconds per sample."""
+def _timed_grade(
+    grader: Grader, samples: Sequence[Any], items: Sequence[Any], timeout: float
+) -> tuple[list[Result], float]:
+    """The results of a batch, each sample within ``timeout`` seconds, and its mean seconds per sample."""
     start = time.perf_counter()
-    results = grader.grade_batch(samples, items)
+    results = grade_within(grader, samples, items, timeout)
     return results, (time.perf_counter() - start) / max(len(samples), 1)
 
 
@@ -183,35 +195,63 @@ def _start_worker(grader: Grader, cpus: int) -> None:
     _worker_grader = grader
 
 
-def _grade_in_worker(samples: list[Any], items: list[Any]) -> tuple[list[Result], float]:
+def _grade_in_worker(samples: list[Any], items: list[Any], timeout: float) -> tuple[list[Result], float]:
     assert _worker_grader is not None
-    return _timed_grade(_worker_grader, samples, items)
+    return _timed_grade(_worker_grader, samples, items, timeout)
 
 
-def _graded_in_processes(grader: Grader, batches: Iterator[list[Task]], workers: int) -> Iterator[list[Scored]]:
+def _graded_in_processes(
+    grader: Grader, batches: Iterator[list[Task]], workers: int, seconds: float
+) -> Iterator[list[Scored]]:
     """Batches go to ``workers`` processes, ``LOOKAHEAD`` per worker in flight; results come back in order.
 
     A worker that dies (killed, out of memory) breaks the pool: the batches in flight become error
-    rows and a fresh pool grades the rest.
+    rows and a fresh pool grades the rest. Each worker keeps its samples to the deadline itself
+    (``grade_within``); a batch not back when even that cannot explain the wait (its grade stuck
+    in C code that holds the GIL) gets status timeout, and the pool is killed and replaced, the
+    other batches in flight submitted to the new one.
     """
-    pool = _start_pool(grader, workers)
+    pools = [_start_pool(grader, workers)]  # the current pool, replaced when broken or killed
     pending: deque[tuple[list[Task], Future[tuple[list[Result], float]]]] = deque()
+
+    def replace_pool() -> None:
+        pools.append(_start_pool(grader, workers))
+        pools.pop(-2).shutdown(wait=False)
+
+    def submit(batch: list[Task]) -> None:
+        good = [task for task in batch if task.error is None]
+        arguments = (_grade_in_worker, [task.sample for task in good], [task.item for task in good], seconds)
+        try:
+            future = pools[-1].submit(*arguments)
+        except BrokenProcessPool:
+            replace_pool()
+            future = pools[-1].submit(*arguments)
+        pending.append((batch, future))
+
+    def collect() -> list[Scored]:
+        batch, future = pending.popleft()
+        good = sum(task.error is None for task in batch)
+        try:
+            # the longest a worker's grade_within can take, every sample overrunning: 2n - 1 attempts
+            return _collect(batch, future.result(timeout=seconds * (2 * good + 1)))
+        except FutureTimeout:
+            _kill_workers(pools[-1])
+            replace_pool()
+            for _ in range(len(pending)):
+                submit(pending.popleft()[0])  # the batches the killed pool held
+            return _scored(batch, [timeout_result(grader, seconds) for _ in range(good)], seconds)
+        except Exception as exc:  # noqa: BLE001 - the worker died, or a result would not pickle: error rows, not a crash
+            return _collect(batch, exc)
+
     try:
         for batch in batches:
-            good = [task for task in batch if task.error is None]
-            try:
-                future = pool.submit(_grade_in_worker, [task.sample for task in good], [task.item for task in good])
-            except BrokenProcessPool:
-                pool.shutdown(wait=False)
-                pool = _start_pool(grader, workers)
-                future = pool.submit(_grade_in_worker, [task.sample for task in good], [task.item for task in good])
-            pending.append((batch, future))
+            submit(batch)
             if len(pending) == workers * LOOKAHEAD:
-                yield _collect(*pending.popleft())
+                yield collect()
         while pending:
-            yield _collect(*pending.popleft())
+            yield collect()
     finally:
-        pool.shutdown(wait=not pending, cancel_futures=True)
+        pools[-1].shutdown(wait=not pending, cancel_futures=True)
 
 
 def _start_pool(grader: Grader, workers: int) -> ProcessPoolExecutor:
@@ -221,16 +261,22 @@ def _start_pool(grader: Grader, workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(grader, share))
 
 
-def _collect(batch: list[Task], future: Future[tuple[list[Result], float]]) -> list[Scored]:
-    try:
-        results, seconds = future.result()
-    except Exception as exc:  # noqa: BLE001 - the worker died, or a result would not pickle: error rows, not a crash
-        what = str(exc).partition("\n")[0]  # the first line says it (Ray's reports run on for lines)
-        message = f"worker process failed: {type(exc).__name__}: {what}".rstrip(": ")
-        good = sum(task.error is None for task in batch)
-        results = [Result.failure(Status.ERROR, message, "other_error", exception=type(exc).__name__) for _ in range(good)]
-        seconds = 0.0
-    return _scored(batch, results, seconds)
+def _collect(batch: list[Task], outcome: tuple[list[Result], float] | BaseException) -> list[Scored]:
+    """A batch's rows from its worker's results, or error rows when the worker failed."""
+    if not isinstance(outcome, BaseException):
+        return _scored(batch, *outcome)
+    what = str(outcome).partition("\n")[0]  # the first line says it (Ray's reports run on for lines)
+    message = f"worker process failed: {type(outcome).__name__}: {what}".rstrip(": ")
+    good = sum(task.error is None for task in batch)
+    failure = Result.failure(Status.ERROR, message, "other_error", exception=type(outcome).__name__)
+    return _scored(batch, [failure] * good, 0.0)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's processes (``_processes``: the executor has no public way to)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.kill()
 
 
 def score(

@@ -461,7 +461,7 @@ CONFIG_ERROR_CASES = [
     ({"fields": {"a": {"reference": "{{ answer }}"}}}, "fields.a.reference: template variable {{ answer }} must start with 'item' or 'sample' (e.g. {{ item.answer }} or {{ sample.output_text }})"),
     ({"fields": {"a": {"reference": "{{ item.x }}", "wieght": 2}}}, "fields.a.wieght: Extra inputs are not permitted"),
     ({"max_depth": 1000}, "max_depth: Input should be less than or equal to 128"),
-    ({"schemas": {}}, "schemas: unknown field 'schemas' (did you mean 'schema'?); fields: type, name, input, schema, schema_file, fields, max_input_chars, max_depth, regex_timeout"),
+    ({"schemas": {}}, "schemas: unknown field 'schemas' (did you mean 'schema'?); fields: type, name, grader_timeout, input, schema, schema_file, fields, max_input_chars, max_depth, regex_timeout"),
 ]  # fmt: skip
 CONFIG_ERROR_IDS = [
     "invalid_schema", "invalid_pattern", "unknown_draft", "schema_not_object", "missing_file_beside_schema",
