@@ -120,3 +120,31 @@ def test_rft_score_with_a_plugin_that_never_finishes_writes_every_row(tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["status"] for row in rows] == ["ok", "timeout", "timeout", "ok"]
     assert rows[1]["reason"] == "stuck: the grade did not finish within grader_timeout=1s; it was abandoned"
+
+
+# --- TRL reward functions ----------------------------------------------------------------------
+
+
+def test_a_trl_reward_function_does_not_hang_the_training_step():
+    from rft_core.trl import RewardFunction
+
+    reward = RewardFunction(Stuck(), timeout=BUDGET)
+    assert reward(prompts=["p"] * 3, completions=["a", "sleep", "b"]) == [1.0, 0.0, 1.0]
+
+
+def test_an_async_trl_reward_function_cancels_a_grade_at_the_deadline():
+    from rft_core.trl import AsyncRewardFunction
+
+    for limit in (None, 1):
+        reward = AsyncRewardFunction(AsyncStuck(), timeout=BUDGET, max_concurrency=limit)
+        assert asyncio.run(reward(prompts=["p"] * 3, completions=["a", "hang", "b"])) == [1.0, 0.0, 1.0]
+
+
+def test_split_trl_reward_functions_share_the_specs_budget(registry):
+    from rft_core.trl import reward_funcs
+
+    registry.register(Stuck)
+    spec = {"type": "multi", "grader_timeout": 0.25, "graders": {"a": {"type": "stuck"}, "b": {"type": "stuck"}}}
+    functions = reward_funcs(spec, split=True, registry=registry)
+    assert [function.timeout for function in functions] == [0.25, 0.25]
+    assert functions[0](completions=["sleep", "x"]) == [0.0, 1.0]
