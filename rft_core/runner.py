@@ -288,6 +288,7 @@ def score(
     workers: int | None = None,
     backend: str = "local",
     ray_address: str | None = None,
+    timeout: float | None = None,
 ) -> list[Result]:
     """Score rows (mappings in any row format of design §3.5) with a spec; one Result per sample.
 
@@ -301,6 +302,8 @@ def score(
         backend: ``"local"`` (this machine) or ``"ray"`` (a Ray cluster; needs ``rft-graders[ray]``).
         ray_address: the Ray cluster to join (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``);
             default: a local Ray instance.
+        timeout: seconds one sample's grade may take before it gets status timeout (default: the
+            spec's ``grader_timeout``, else 300; see ``run``).
 
     Returns:
         Results in input order, several per row when a row has ``completions``.
@@ -310,5 +313,7 @@ def score(
     """
     grader = spec if isinstance(spec, Grader) else load_spec(spec, registry)
     tasks = tasks_from_rows(rows)
-    scored = run(grader, tasks, fail_fast=fail_fast, workers=workers, backend=backend, ray_address=ray_address)
+    scored = run(
+        grader, tasks, fail_fast=fail_fast, workers=workers, backend=backend, ray_address=ray_address, timeout=timeout
+    )
     return [entry.result for entry in scored]

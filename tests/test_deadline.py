@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rft_core import Grader, Result, Status, load_spec
+from rft_core import Grader, Result, Status, load_spec, score
 from rft_core import runner
 from rft_core.deadline import DEFAULT_GRADER_TIMEOUT, grade_within, grader_timeout
 from rft_core.runner import run
@@ -86,6 +86,11 @@ def test_the_spec_field_sets_the_budget_and_the_caller_overrides_it(registry):
     assert result.reason.endswith("within grader_timeout=0.25s; it was abandoned")
 
 
+def test_score_takes_the_budget_too():
+    results = score(Stuck(), [{"output_text": "sleep"}, {"output_text": "x"}], timeout=BUDGET)
+    assert statuses(results) == [Status.TIMEOUT, Status.OK]
+
+
 def test_the_budget_must_be_positive(registry):
     registry.register(Stuck)
     with pytest.raises(Exception, match="grader_timeout"):
@@ -148,3 +153,8 @@ def test_split_trl_reward_functions_share_the_specs_budget(registry):
     functions = reward_funcs(spec, split=True, registry=registry)
     assert [function.timeout for function in functions] == [0.25, 0.25]
     assert functions[0](completions=["sleep", "x"]) == [0.0, 1.0]
+
+
+def test_an_openai_strict_spec_may_set_its_budget(registry):
+    spec = {"openai_strict": True, "type": "string_check", "reference": "x", "operation": "eq", "grader_timeout": 5}
+    assert grader_timeout(load_spec(spec, registry=registry)) == 5
