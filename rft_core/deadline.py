@@ -1,9 +1,10 @@
 """The runner's deadline: every sample's grade gets a time budget, whatever the grader does.
 
-A batch is graded in a thread of its own while the caller waits for it with a timeout: the
-whole batch gets one sample's budget (graders spend far less than that per sample). A batch
-that runs over is split in halves, each graded again under the budget, down to single samples:
-a sample that alone runs over gets status ``timeout`` and the others their results.
+A batch is graded in a thread of its own while the caller waits for it with a timeout: one
+sample's budget, or PACE_SLACK times what the batch should take at the pace of the batches
+before it when that is longer (a concurrent grader's big batch can take longer than a sample's
+budget). A batch that runs over is split in halves, each graded again, down to single samples:
+a sample that alone runs over the budget gets status ``timeout`` and the others their results.
 
 Python cannot kill a thread. An abandoned grade is asked to stop (an exception raised in its
 thread at its next Python instruction); code inside a C call, or sleeping, keeps its thread
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -25,10 +27,13 @@ from typing import Any
 from .grader import Grader
 from .types import Result, Status
 
-__all__ = ["DEFAULT_GRADER_TIMEOUT", "GradeAbandoned", "grade_within", "grader_timeout", "timeout_result"]
+__all__ = ["DEFAULT_GRADER_TIMEOUT", "Deadline", "GradeAbandoned", "grader_timeout", "timeout_result"]
 
 DEFAULT_GRADER_TIMEOUT = 300.0
 """Seconds one sample may take when neither the spec nor the caller sets a budget."""
+
+PACE_SLACK = 4.0
+"""How many times its expected time (at the pace so far) a batch may take before it is split."""
 
 
 class GradeAbandoned(BaseException):
@@ -54,20 +59,39 @@ def timeout_result(grader: Grader, seconds: float) -> Result:
     )
 
 
-def grade_within(grader: Grader, samples: Sequence[Any], items: Sequence[Any], seconds: float) -> list[Result]:
-    """``grader.grade_batch(samples, items)`` where a sample whose grade runs past ``seconds``
-    gets status timeout instead of holding up the others."""
-    if not samples:
-        return []
-    results = _attempt(lambda: grader.grade_batch(samples, items), seconds)
-    if results is not None:
-        return results
-    if len(samples) == 1:
-        return [timeout_result(grader, seconds)]
-    middle = len(samples) // 2
-    return grade_within(grader, samples[:middle], items[:middle], seconds) + grade_within(
-        grader, samples[middle:], items[middle:], seconds
-    )
+class Deadline:
+    """A per-sample budget, and the pace (seconds per sample) of the last batch graded within it."""
+
+    __slots__ = ("seconds", "pace")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.pace = 0.0
+
+    def __getstate__(self) -> tuple[float, float]:
+        return self.seconds, self.pace
+
+    def __setstate__(self, state: tuple[float, float]) -> None:
+        self.seconds, self.pace = state
+
+    def allowance(self, count: int) -> float:
+        """The seconds a batch of ``count`` samples may take before it is split."""
+        return max(self.seconds, PACE_SLACK * count * self.pace) if count > 1 else self.seconds
+
+    def grade(self, grader: Grader, samples: Sequence[Any], items: Sequence[Any]) -> list[Result]:
+        """``grader.grade_batch(samples, items)`` where a sample whose grade runs past the budget
+        gets status timeout instead of holding up the others."""
+        if not samples:
+            return []
+        start = time.perf_counter()
+        results = _attempt(lambda: grader.grade_batch(samples, items), self.allowance(len(samples)))
+        if results is not None:
+            self.pace = (time.perf_counter() - start) / len(samples)
+            return results
+        if len(samples) == 1:
+            return [timeout_result(grader, self.seconds)]
+        middle = len(samples) // 2
+        return self.grade(grader, samples[:middle], items[:middle]) + self.grade(grader, samples[middle:], items[middle:])
 
 
 def _attempt(function: Callable[[], list[Result]], seconds: float) -> list[Result] | None:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from .errors import MissingDependencyError, RftError
 from .data import Task
 from .grader import CPUS_VARIABLE, Grader
-from .deadline import DEFAULT_GRADER_TIMEOUT
+from .deadline import DEFAULT_GRADER_TIMEOUT, Deadline
 from .runner import LOOKAHEAD, Scored, _collect, _timed_grade
 from .types import Result
 
@@ -37,10 +37,10 @@ class _BatchGrader:
         """The actor's process id (answering at all means the grader was built)."""
         return os.getpid()
 
-    def grade(self, samples: list[Any], items: list[Any], timeout: float) -> tuple[list[Result], float]:
+    def grade(self, samples: list[Any], items: list[Any], deadline: Deadline) -> tuple[list[Result], float]:
         """A batch's results (``grade_batch``: async graders grade it concurrently), each sample within
-        ``timeout`` seconds, and its mean seconds."""
-        return _timed_grade(self.grader, samples, items, timeout)
+        the deadline, and its mean seconds."""
+        return _timed_grade(self.grader, samples, items, deadline)
 
 
 def graded_on_ray(
@@ -49,7 +49,7 @@ def graded_on_ray(
     *,
     workers: int | None = None,
     address: str | None = None,
-    timeout: float = DEFAULT_GRADER_TIMEOUT,
+    deadline: Deadline | None = None,
 ) -> Iterator[list[Scored]]:
     """Batches go to ``workers`` Ray actors (default: one per CPU of the cluster), ``LOOKAHEAD`` per
     actor in flight; scored batches come back in input order.
@@ -64,7 +64,7 @@ def graded_on_ray(
     except ImportError:
         raise MissingDependencyError("ray", "ray", "rft score --backend ray") from None
     with _ray_notices_to_stderr():
-        yield from _graded(ray, grader, batches, workers, address, timeout)
+        yield from _graded(ray, grader, batches, workers, address, deadline or Deadline(DEFAULT_GRADER_TIMEOUT))
 
 
 @contextmanager
@@ -101,7 +101,12 @@ class _NoticesToStderr:
 
 
 def _graded(
-    ray: Any, grader: Grader, batches: Iterator[list[Task]], workers: int | None, address: str | None, timeout: float
+    ray: Any,
+    grader: Grader,
+    batches: Iterator[list[Task]],
+    workers: int | None,
+    address: str | None,
+    deadline: Deadline,
 ) -> Iterator[list[Scored]]:
     started = not ray.is_initialized()
     if started:
@@ -114,7 +119,7 @@ def _graded(
             slot = number % len(actors.handles)
             actor = actors.handles[slot]
             good = [task for task in batch if task.error is None]
-            ref = actor.grade.remote([task.sample for task in good], [task.item for task in good], timeout)
+            ref = actor.grade.remote([task.sample for task in good], [task.item for task in good], deadline)
             pending.append((batch, slot, actor, ref.future()))
             if len(pending) == len(actors.handles) * LOOKAHEAD:
                 yield actors.collect(*pending.popleft())

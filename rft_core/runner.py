@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import Task, tasks_from_rows
-from .deadline import grade_within, grader_timeout, timeout_result
+from .deadline import Deadline, grader_timeout, timeout_result
 from .errors import RftError
 from .grader import CPUS_VARIABLE, Grader, available_cpus
 from .registry import Registry
@@ -96,19 +96,19 @@ def run(
         raise ValueError("ray_address is for backend='ray'")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout}")
-    seconds = grader_timeout(grader, timeout)
+    deadline = Deadline(grader_timeout(grader, timeout))
     iterator = iter(tasks)
     batches = iter(lambda: list(itertools.islice(iterator, BATCH_SIZE)), [])
     if backend == "ray":
         from .ray_backend import graded_on_ray
 
-        graded = graded_on_ray(grader, batches, workers=workers, address=ray_address, timeout=seconds)
+        graded = graded_on_ray(grader, batches, workers=workers, address=ray_address, deadline=deadline)
     elif grader.is_async():
-        graded = _graded_ahead(grader, batches, seconds)
+        graded = _graded_ahead(grader, batches, deadline)
     elif workers is not None and workers > 1:
-        graded = _graded_in_processes(grader, batches, workers, seconds)
+        graded = _graded_in_processes(grader, batches, workers, deadline)
     else:
-        graded = (_grade_batch(grader, b, seconds) for b in batches)
+        graded = (_grade_batch(grader, b, deadline) for b in batches)
     try:
         for scored_batch in graded:
             for scored in scored_batch:
@@ -119,12 +119,12 @@ def run(
         graded.close()  # stops worker processes and batches in flight at once
 
 
-def _graded_ahead(grader: Grader, batches: Iterator[list[Task]], seconds: float) -> Iterator[list[Scored]]:
+def _graded_ahead(grader: Grader, batches: Iterator[list[Task]], deadline: Deadline) -> Iterator[list[Scored]]:
     """Async graders (I/O, e.g. LLM judges): the next batch is already being graded while this one
     finishes, so requests stay in flight across batch boundaries. Results still come in order."""
     pending: deque[Future[list[Scored]]] = deque()
     for batch in batches:
-        pending.append(_in_thread(lambda batch=batch: _grade_batch(grader, batch, seconds)))
+        pending.append(_in_thread(lambda batch=batch: _grade_batch(grader, batch, deadline)))
         if len(pending) == LOOKAHEAD:
             yield pending.popleft().result()
     while pending:
@@ -152,18 +152,18 @@ def _where(task: Task) -> str:
     return f"row {task.index}" + (f" (line {task.line})" if task.line is not None else "") + ": "
 
 
-def _grade_batch(grader: Grader, batch: list[Task], timeout: float) -> list[Scored]:
+def _grade_batch(grader: Grader, batch: list[Task], deadline: Deadline) -> list[Scored]:
     good = [task for task in batch if task.error is None]
-    results, seconds = _timed_grade(grader, [task.sample for task in good], [task.item for task in good], timeout)
+    results, seconds = _timed_grade(grader, [task.sample for task in good], [task.item for task in good], deadline)
     return _scored(batch, results, seconds)
 
 
 def _timed_grade(
-    grader: Grader, samples: Sequence[Any], items: Sequence[Any], timeout: float
+    grader: Grader, samples: Sequence[Any], items: Sequence[Any], deadline: Deadline
 ) -> tuple[list[Result], float]:
-    """The results of a batch, each sample within ``timeout`` seconds, and its mean seconds per sample."""
+    """The results of a batch, each sample within the deadline, and its mean seconds per sample."""
     start = time.perf_counter()
-    results = grade_within(grader, samples, items, timeout)
+    results = deadline.grade(grader, samples, items)
     return results, (time.perf_counter() - start) / max(len(samples), 1)
 
 
@@ -195,19 +195,19 @@ def _start_worker(grader: Grader, cpus: int) -> None:
     _worker_grader = grader
 
 
-def _grade_in_worker(samples: list[Any], items: list[Any], timeout: float) -> tuple[list[Result], float]:
+def _grade_in_worker(samples: list[Any], items: list[Any], deadline: Deadline) -> tuple[list[Result], float]:
     assert _worker_grader is not None
-    return _timed_grade(_worker_grader, samples, items, timeout)
+    return _timed_grade(_worker_grader, samples, items, deadline)
 
 
 def _graded_in_processes(
-    grader: Grader, batches: Iterator[list[Task]], workers: int, seconds: float
+    grader: Grader, batches: Iterator[list[Task]], workers: int, deadline: Deadline
 ) -> Iterator[list[Scored]]:
     """Batches go to ``workers`` processes, ``LOOKAHEAD`` per worker in flight; results come back in order.
 
     A worker that dies (killed, out of memory) breaks the pool: the batches in flight become error
     rows and a fresh pool grades the rest. Each worker keeps its samples to the deadline itself
-    (``grade_within``); a batch not back when even that cannot explain the wait (its grade stuck
+    (``Deadline.grade``, at the pace the batches before it took); a batch not back when even that cannot explain the wait (its grade stuck
     in C code that holds the GIL) gets status timeout, and the pool is killed and replaced, the
     other batches in flight submitted to the new one.
     """
@@ -220,7 +220,7 @@ def _graded_in_processes(
 
     def submit(batch: list[Task]) -> None:
         good = [task for task in batch if task.error is None]
-        arguments = (_grade_in_worker, [task.sample for task in good], [task.item for task in good], seconds)
+        arguments = (_grade_in_worker, [task.sample for task in good], [task.item for task in good], deadline)
         try:
             future = pools[-1].submit(*arguments)
         except BrokenProcessPool:
@@ -232,14 +232,16 @@ def _graded_in_processes(
         batch, future = pending.popleft()
         good = sum(task.error is None for task in batch)
         try:
-            # the longest a worker's grade_within can take, every sample overrunning: 2n - 1 attempts
-            return _collect(batch, future.result(timeout=seconds * (2 * good + 1)))
+            # more than a worker's Deadline.grade can take, every sample overrunning: 2n - 1 attempts
+            outcome = future.result(timeout=deadline.allowance(good) * (2 * good + 1))
+            deadline.pace = outcome[1]  # the next batches are sent with it
+            return _collect(batch, outcome)
         except FutureTimeout:
             _kill_workers(pools[-1])
             replace_pool()
             for _ in range(len(pending)):
                 submit(pending.popleft()[0])  # the batches the killed pool held
-            return _scored(batch, [timeout_result(grader, seconds) for _ in range(good)], seconds)
+            return _scored(batch, [timeout_result(grader, deadline.seconds)] * good, deadline.seconds)
         except Exception as exc:  # noqa: BLE001 - the worker died, or a result would not pickle: error rows, not a crash
             return _collect(batch, exc)
 

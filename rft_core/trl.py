@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MissingDependencyError, RftError
-from .deadline import grade_within, grader_timeout, timeout_result
+from .deadline import Deadline, grader_timeout, timeout_result
 from .grader import Grader
 from .jsonl import read_json_lines
 from .registry import Registry
@@ -85,7 +85,7 @@ class RewardFunction:
         self.columns = list(columns) if columns is not None else None
         self.rename = dict(rename or {})
         self.log = log
-        self.timeout = grader_timeout(grader, timeout)
+        self.deadline = Deadline(grader_timeout(grader, timeout))
 
     def __call__(
         self,
@@ -95,7 +95,7 @@ class RewardFunction:
         **kwargs: Any,
     ) -> list[float | None]:
         samples, items = self.inputs(prompts, completions, kwargs)
-        results = grade_within(self.grader, samples, items, self.timeout)
+        results = self.deadline.grade(self.grader, samples, items)
         return self.finish(results, kwargs)
 
     # --- shared by the sync and async forms -----------------------------------------
@@ -217,9 +217,9 @@ class AsyncRewardFunction(RewardFunction):
     async def _agrade_within(self, sample: Sample, item: dict[str, Any]) -> Result:
         """One grade, cancelled at the deadline (status timeout)."""
         try:
-            return await asyncio.wait_for(self.grader.agrade(sample, item), self.timeout)
+            return await asyncio.wait_for(self.grader.agrade(sample, item), self.deadline.seconds)
         except asyncio.TimeoutError:
-            return timeout_result(self.grader, self.timeout)
+            return timeout_result(self.grader, self.deadline.seconds)
 
 
 def reward_funcs(

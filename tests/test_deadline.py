@@ -15,7 +15,7 @@ import pytest
 
 from rft_core import Grader, Result, Status, load_spec, score
 from rft_core import runner
-from rft_core.deadline import DEFAULT_GRADER_TIMEOUT, grade_within, grader_timeout
+from rft_core.deadline import DEFAULT_GRADER_TIMEOUT, Deadline, grader_timeout
 from rft_core.runner import run
 from rft_core.data import tasks_from_rows
 from slow_plugin import Stuck
@@ -66,9 +66,36 @@ def test_a_sample_that_never_finishes_times_out_and_the_others_are_graded(grader
     assert [result.reward if result.status is Status.OK else None for result in scored] == expected
 
 
+class Steady(Grader):
+    """1.0 after 0.1 s a sample, one sample after another; counts its grade_batch calls."""
+
+    type = "steady"
+
+    def __init__(self, *args, **fields):
+        super().__init__(*args, **fields)
+        self.calls = []
+
+    def grade_batch(self, samples, items):
+        self.calls.append(len(samples))
+        return super().grade_batch(samples, items)
+
+    def evaluate(self, sample, item):
+        time.sleep(0.1)
+        return Result(1.0)
+
+
+def test_a_batch_longer_than_one_samples_budget_is_split_once_then_graded_at_its_pace(monkeypatch):
+    monkeypatch.setattr(runner, "BATCH_SIZE", 6)
+    grader = Steady()
+    results = [entry.result for entry in run(grader, tasks_from_rows([{"output_text": "x"}] * 12), timeout=BUDGET)]
+    assert statuses(results) == [Status.OK] * 12  # a slow batch is not a timeout: no sample ran over
+    # 6 x 0.1 s is over the 0.5 s budget: split in halves; the next batch is allowed its pace (0.6 s)
+    assert grader.calls == [6, 3, 3, 6]
+
+
 def test_a_python_loop_past_the_deadline_is_stopped_not_left_burning():
     before = set(threading.enumerate())
-    [result] = grade_within(Stuck(), ["spin"], [{}], BUDGET)
+    [result] = Deadline(BUDGET).grade(Stuck(), ["spin"], [{}])
     assert result.status is Status.TIMEOUT
     started = [thread for thread in threading.enumerate() if thread not in before]
     for thread in started:
@@ -151,7 +178,7 @@ def test_split_trl_reward_functions_share_the_specs_budget(registry):
     registry.register(Stuck)
     spec = {"type": "multi", "grader_timeout": 0.25, "graders": {"a": {"type": "stuck"}, "b": {"type": "stuck"}}}
     functions = reward_funcs(spec, split=True, registry=registry)
-    assert [function.timeout for function in functions] == [0.25, 0.25]
+    assert [function.deadline.seconds for function in functions] == [0.25, 0.25]
     assert functions[0](completions=["sleep", "x"]) == [0.0, 1.0]
 
 
