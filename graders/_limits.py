@@ -18,7 +18,15 @@ from pydantic import Field
 
 from rft_core import GradeError, Status
 
-__all__ = ["MaxInputChars", "MaxReferenceChars", "check_input", "check_reference", "default_limits", "resolved_limits"]
+__all__ = [
+    "MaxInputChars",
+    "MaxReferenceChars",
+    "check_input",
+    "check_reference",
+    "check_reference_length",
+    "default_limits",
+    "resolved_limits",
+]
 
 # (grader type, metric) -> (max_input_chars, max_reference_chars) when the spec sets neither;
 # metric None is the grader's row for every metric not listed
@@ -79,9 +87,14 @@ def check_input(text: str, limit: int) -> str:
 
 def check_reference(reference: str, limit: int) -> str:
     """``reference`` when it is at most ``limit`` characters, else GradeError(error)."""
-    if len(reference) > limit:
+    check_reference_length(len(reference), limit)
+    return reference
+
+
+def check_reference_length(length: int, limit: int) -> None:
+    """GradeError(error) when a reference of ``length`` characters is over ``limit``."""
+    if length > limit:
         raise GradeError(
-            f"reference has {len(reference):,} characters, over max_reference_chars={limit:,}; "
+            f"reference has {length:,} characters, over max_reference_chars={limit:,}; "
             "raise max_reference_chars in the spec to compare it"
         )
-    return reference

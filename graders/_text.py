@@ -14,7 +14,14 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.batch_memo import shared
 from rft_core.types import Item, Sample
 
-from ._limits import MaxInputChars, MaxReferenceChars, check_input, check_reference, resolved_limits
+from ._limits import (
+    MaxInputChars,
+    MaxReferenceChars,
+    check_input,
+    check_reference,
+    check_reference_length,
+    resolved_limits,
+)
 
 __all__ = ["RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
 
@@ -91,7 +98,10 @@ class TextInputs:
     def texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str]]:
         """``texts`` for a batch, normalising whole columns; raises if any row fails. Sibling graders
         with the same settings (in a composite's ``batch_memo``) prepare them once."""
-        texts, references = shared((samples, items), self.settings(), partial(self._texts_batch, samples, items))
+        texts, references, longest_reference = shared(
+            (samples, items), self.settings(), partial(self._texts_batch, samples, items)
+        )
+        check_reference_length(longest_reference, self.max_reference)
         return list(texts), list(references)  # copies: the shared lists stay as made
 
     def settings(self) -> tuple:
@@ -106,13 +116,13 @@ class TextInputs:
             config.casefold,
             config.nfkc,
             config.collapse_whitespace,
-            self.max_input,
-            self.max_reference,
+            self.max_input,  # the reference cap is not here: siblings with other caps share the texts
             config.regex_timeout,
             self.normalise_reference,
         )
 
-    def _texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str]]:
+    def _texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str], int]:
+        """The texts, the references and the longest rendered reference's length."""
         config = self.config
         texts = config.input.render_batch(samples, items)
         if texts:
@@ -120,13 +130,12 @@ class TextInputs:
         if self.pattern is not None:
             texts = [self.extract_answer(text) for text in texts]
         references = config.reference.render_batch(samples, items)
-        if references:
-            check_reference(max(references, key=len), self.max_reference)
+        longest_reference = max(map(len, references), default=0)
         for step in self.steps:
             texts = list(map(step, texts))
             if self.normalise_reference:
                 references = list(map(step, references))
-        return texts, references
+        return texts, references, longest_reference
 
     def checked_length(self, text: str) -> str:
         """``text`` if it is within the input cap, else GradeError(parse_error)."""

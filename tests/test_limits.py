@@ -88,3 +88,22 @@ def test_every_default_names_a_known_grader_and_metric():
     for grader, metric in DEFAULT_LIMITS:
         known = {"fuzzy_match": fuzzy, "text_similarity": similarity, "string_check": set()}[grader]
         assert metric is None or metric in known
+
+
+def test_siblings_with_different_reference_caps_still_prepare_their_texts_once(registry, monkeypatch):
+    from graders._text import TextInputs
+
+    calls = []
+    prepare = TextInputs._texts_batch
+    monkeypatch.setattr(TextInputs, "_texts_batch", lambda self, *args: calls.append(1) or prepare(self, *args))
+    spec = {"type": "multi", "graders": {
+        "exact": {"type": "string_check", "reference": "{{ item.answer }}"},  # reference cap 1,000,000
+        "close": {"type": "fuzzy_match", "reference": "{{ item.answer }}", "metric": "partial_ratio"},  # 1,000
+    }}
+    grader = load_spec(spec, registry=registry)
+    results = grader.grade_batch(["ab", "cd"], [{"answer": "ab"}, {"answer": "r" * 1_001}])
+    assert len(calls) == 1
+    assert results[0].sub_rewards["close"].reward == 1.0
+    # the long reference fails the batch path of fuzzy_match only; one by one it is that row's error
+    assert results[1].sub_rewards["exact"].status is Status.OK
+    assert results[1].sub_rewards["close"].status is Status.ERROR
