@@ -29,6 +29,7 @@ __all__ = ["RunAborted", "Scored", "run", "score"]
 
 BATCH_SIZE = 256
 LOOKAHEAD = 2  # batches in flight at once for async graders
+WORKER_STARTUP_SECONDS = 60.0  # the most a new pool's processes may take to start, on top of the deadline
 
 
 class RunAborted(RftError):
@@ -212,11 +213,13 @@ def _graded_in_processes(
     other batches in flight submitted to the new one.
     """
     pools = [_start_pool(grader, workers)]  # the current pool, replaced when broken or killed
+    warm = [False]  # whether the current pool has sent results back (its workers have started)
     pending: deque[tuple[list[Task], Future[tuple[list[Result], float]]]] = deque()
 
     def replace_pool() -> None:
         pools.append(_start_pool(grader, workers))
         pools.pop(-2).shutdown(wait=False)
+        warm[0] = False
 
     def submit(batch: list[Task]) -> None:
         good = [task for task in batch if task.error is None]
@@ -233,8 +236,11 @@ def _graded_in_processes(
         good = sum(task.error is None for task in batch)
         try:
             # more than a worker's Deadline.grade can take, every sample overrunning: 2n - 1 attempts
-            outcome = future.result(timeout=deadline.allowance(good) * (2 * good + 1))
+            # (plus, until the pool has answered once, the time its processes take to start)
+            limit = deadline.allowance(good) * (2 * good + 1) + (0.0 if warm[0] else WORKER_STARTUP_SECONDS)
+            outcome = future.result(timeout=limit)
             deadline.pace = outcome[1]  # the next batches are sent with it
+            warm[0] = True
             return _collect(batch, outcome)
         except FutureTimeout:
             _kill_workers(pools[-1])
