@@ -17,6 +17,7 @@ processes are killed and replaced when a batch overruns.
 from __future__ import annotations
 
 import ctypes
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -94,25 +95,46 @@ class Deadline:
         return self.grade(grader, samples[:middle], items[:middle]) + self.grade(grader, samples[middle:], items[middle:])
 
 
+class _GradingThread:
+    """A daemon thread that runs one function at a time, handed to it through a queue."""
+
+    def __init__(self) -> None:
+        self.inbox: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="rft-grade", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            function, future = self.inbox.get()
+            try:
+                future.set_result(function())
+            except GradeAbandoned:
+                return  # its caller gave up on it: the thread ends
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting thread
+                future.set_exception(exc)
+
+
+_idle: list[_GradingThread] = []  # threads whose last function returned in time, for the next one
+_idle_lock = threading.Lock()
+
+
 def _attempt(function: Callable[[], list[Result]], seconds: float) -> list[Result] | None:
-    """``function()`` run in a daemon thread; None when it does not return within ``seconds``."""
+    """``function()`` run in a grading thread (an idle one, else a new one); None when it does not
+    return within ``seconds``, and then that thread is asked to stop and never used again."""
+    with _idle_lock:
+        worker = _idle.pop() if _idle else None
+    if worker is None:
+        worker = _GradingThread()
     future: Future[list[Result]] = Future()
-
-    def target() -> None:
-        try:
-            future.set_result(function())
-        except GradeAbandoned:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting thread
-            future.set_exception(exc)
-
-    thread = threading.Thread(target=target, name="rft-grade", daemon=True)
-    thread.start()
+    worker.inbox.put((function, future))
     try:
-        return future.result(timeout=seconds)
+        results = future.result(timeout=seconds)
     except FutureTimeout:
-        _ask_to_stop(thread)
+        _ask_to_stop(worker.thread)
         return None
+    with _idle_lock:
+        _idle.append(worker)
+    return results
 
 
 def _ask_to_stop(thread: threading.Thread) -> None:
