@@ -101,7 +101,7 @@ class CosineMetric:
 
     def grade_batch(self, grader: Any, samples: Sequence[Any], items: Sequence[Any]) -> list[Any]:
         """The grader's results for a batch, the texts embedded together; a row whose template
-        fails gets its own error result."""
+        fails, or whose texts are over the grader's size caps, gets its own result."""
         from rft_core.types import Result
 
         config = grader.config
@@ -109,12 +109,12 @@ class CosineMetric:
         rows, texts, references = [], [], []
         for index, (sample, item) in enumerate(zip(samples, items)):
             try:
-                texts.append(config.input.render(sample, item))
-                references.append(config.reference.render(sample, item))
+                text, reference = grader.texts(sample, item)
             except Exception as exc:  # noqa: BLE001 - one bad row fails alone
-                del texts[len(references) :]
                 results[index] = grader._failure(exc)
                 continue
+            texts.append(text)
+            references.append(reference)
             rows.append(index)
         threshold = config.pass_threshold
         for index, score in zip(rows, self.encoder.cosine(texts, references)):

@@ -10,7 +10,7 @@ from pydantic import Field
 from rft_core import Grader, GraderConfig, Result, Status, TemplateField
 from rft_core.types import Item, Sample, SharedResult
 
-from ._text import within_limit
+from ._limits import check_input
 
 __all__ = ["FAILED", "PASSED", "PenaltyConfig", "ShapingConfig", "ShapingGrader", "SharedComposite", "penalty_ramp"]
 
@@ -64,7 +64,7 @@ class ShapingGrader(Grader):
         return texts
 
     def checked(self, text: str) -> str:
-        return within_limit(text, self.config.max_input_chars)
+        return check_input(text, self.config.max_input_chars)
 
 
 def penalty_ramp(excess: float, span: float, factor: float) -> float:

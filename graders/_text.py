@@ -14,10 +14,16 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.batch_memo import shared
 from rft_core.types import Item, Sample
 
-__all__ = [
-    "RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout",
-    "within_limit",
-]
+from ._limits import (
+    MaxInputChars,
+    MaxReferenceChars,
+    check_input,
+    check_reference,
+    check_reference_length,
+    resolved_limits,
+)
+
+__all__ = ["RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
 
 
 def _compiles(pattern: str) -> str:
@@ -46,20 +52,22 @@ class TextComparisonConfig(GraderConfig):
     nfkc: bool = Field(default=False, description="Unicode NFKC normalisation (full-width forms, ligatures).")
     collapse_whitespace: bool = Field(default=False, description="Turn every run of whitespace into one space.")
     regex_timeout: float = Field(default=1.0, gt=0, description="Seconds a regex may run before the grade times out.")
-    max_input_chars: int = Field(
-        default=1_000_000, gt=0, description="Longer inputs get status parse_error instead of being graded."
-    )
-
+    max_input_chars: MaxInputChars = None
+    max_reference_chars: MaxReferenceChars = None
 
 
 class TextInputs:
     """The behaviour a TextComparisonConfig describes, prepared once per grader."""
 
-    __slots__ = ("config", "steps", "pattern", "normalise_reference")
+    __slots__ = ("config", "steps", "pattern", "normalise_reference", "max_input", "max_reference")
 
-    def __init__(self, config: TextComparisonConfig, normalise_reference: bool = True) -> None:
+    def __init__(
+        self, config: TextComparisonConfig, normalise_reference: bool = True, limits: tuple[int, int] | None = None
+    ) -> None:
+        """``limits``: the (input, reference) caps; default the config's, else string_check's."""
         self.config = config
         self.normalise_reference = normalise_reference
+        self.max_input, self.max_reference = limits or resolved_limits(config, "string_check")
         steps: list[Callable[[str], str]] = []
         if config.nfkc:
             steps.append(partial(unicodedata.normalize, "NFKC"))
@@ -84,13 +92,16 @@ class TextInputs:
         text = self.checked_length(config.input.render(sample, item))
         if self.pattern is not None:
             text = self.extract_answer(text)
-        reference = config.reference.render(sample, item)
+        reference = check_reference(config.reference.render(sample, item), self.max_reference)
         return self.normalise(text), self.normalise(reference) if self.normalise_reference else reference
 
     def texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str]]:
         """``texts`` for a batch, normalising whole columns; raises if any row fails. Sibling graders
         with the same settings (in a composite's ``batch_memo``) prepare them once."""
-        texts, references = shared((samples, items), self.settings(), partial(self._texts_batch, samples, items))
+        texts, references, longest_reference = shared(
+            (samples, items), self.settings(), partial(self._texts_batch, samples, items)
+        )
+        check_reference_length(longest_reference, self.max_reference)
         return list(texts), list(references)  # copies: the shared lists stay as made
 
     def settings(self) -> tuple:
@@ -105,12 +116,13 @@ class TextInputs:
             config.casefold,
             config.nfkc,
             config.collapse_whitespace,
-            config.max_input_chars,
+            self.max_input,  # the reference cap is not here: siblings with other caps share the texts
             config.regex_timeout,
             self.normalise_reference,
         )
 
-    def _texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str]]:
+    def _texts_batch(self, samples: list[Sample], items: list[Item]) -> tuple[list[str], list[str], int]:
+        """The texts, the references and the longest rendered reference's length."""
         config = self.config
         texts = config.input.render_batch(samples, items)
         if texts:
@@ -118,14 +130,16 @@ class TextInputs:
         if self.pattern is not None:
             texts = [self.extract_answer(text) for text in texts]
         references = config.reference.render_batch(samples, items)
+        longest_reference = max(map(len, references), default=0)
         for step in self.steps:
             texts = list(map(step, texts))
             if self.normalise_reference:
                 references = list(map(step, references))
-        return texts, references
+        return texts, references, longest_reference
 
     def checked_length(self, text: str) -> str:
-        return within_limit(text, self.config.max_input_chars)
+        """``text`` if it is within the input cap, else GradeError(parse_error)."""
+        return check_input(text, self.max_input)
 
     def extract_answer(self, text: str) -> str:
         """The last match of ``extract`` (its first group if it has one); none is a parse_error."""
@@ -157,10 +171,12 @@ class TextGrader(Grader):
 
     config: TextComparisonConfig
     reference_is_pattern = False
+    metric: str | None = None  # the comparison, for the default size caps (graders/_limits.py)
 
     @cached_property
     def inputs(self) -> TextInputs:
-        return TextInputs(self.config, normalise_reference=not self.reference_is_pattern)
+        limits = resolved_limits(self.config, self.type, self.metric)
+        return TextInputs(self.config, normalise_reference=not self.reference_is_pattern, limits=limits)
 
     def compare(self, text: str, reference: str) -> Result:
         raise NotImplementedError
@@ -174,17 +190,6 @@ class TextGrader(Grader):
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         return self.compare_batch(*self.inputs.texts_batch(samples, items))
-
-
-def within_limit(text: str, max_input_chars: int) -> str:
-    """The text, or a parse_error when it is longer than ``max_input_chars``."""
-    if len(text) > max_input_chars:
-        raise GradeError(
-            f"input has {len(text):,} characters, over max_input_chars={max_input_chars:,}",
-            status=Status.PARSE_ERROR,
-            code="sample_parse_error",
-        )
-    return text
 
 
 def compile_pattern(pattern: str, error: type[Exception], flags: int = 0) -> regex.Pattern:

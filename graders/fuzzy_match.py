@@ -62,6 +62,10 @@ class FuzzyMatch(TextGrader):
 
     config: Config
 
+    @property
+    def metric(self) -> str:
+        return self.config.metric
+
     def compare(self, text: str, reference: str) -> Result:
         return self.reward(similarity(self.config.metric, self.config.processor, text, reference))
 

@@ -11,6 +11,7 @@ from rft_core.spec import spec_path
 from rft_core.types import Item, Sample
 
 from ._embedding import DEFAULT_ENCODER, CosineMetric
+from ._limits import MaxInputChars, MaxReferenceChars, check_input, check_reference, resolved_limits
 from ._meteor import WORDNET_ENV, MeteorMetric
 from ._overlap import OVERLAP_METRICS, missing_package, overlap_score
 from .fuzzy_match import similarity
@@ -57,6 +58,8 @@ class TextSimilarity(Grader):
             description=f"meteor metric: a WordNet 3.0 dict folder (relative to the spec file's folder); default "
             f"${WORDNET_ENV}, else nltk's downloaded wordnet, else /usr/share/wordnet (Debian's wordnet-base).",
         )
+        max_input_chars: MaxInputChars = None
+        max_reference_chars: MaxReferenceChars = None
 
         @field_validator("evaluation_metric")
         @classmethod
@@ -77,15 +80,20 @@ class TextSimilarity(Grader):
         wordnet_dir = self.config.wordnet_dir
         folder = spec_path(wordnet_dir) if wordnet_dir is not None else None
         self.meteor = MeteorMetric(folder) if metric == "meteor" else None
+        self.max_input, self.max_reference = resolved_limits(self.config, self.type, metric)
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         if self.cosine is not None:  # embed the whole batch at once
             return self.cosine.grade_batch(self, samples, items)
         return super().evaluate_batch(samples, items)
 
+    def texts(self, sample: Sample, item: Item) -> tuple[str, str]:
+        """The rendered (input, reference), each checked against its size cap."""
+        text = check_input(self.config.input.render(sample, item), self.max_input)
+        return text, check_reference(self.config.reference.render(sample, item), self.max_reference)
+
     def evaluate(self, sample: Sample, item: Item) -> Result:
-        text = self.config.input.render(sample, item)
-        reference = self.config.reference.render(sample, item)
+        text, reference = self.texts(sample, item)
         metric = self.config.evaluation_metric
         if metric in OVERLAP_METRICS:
             score = overlap_score(metric, text, reference)

@@ -174,6 +174,10 @@ def _parser() -> argparse.ArgumentParser:
         "with --backend ray: N Ray actors (default: one per CPU of the cluster)"
     )
     score.add_argument(
+        "--grader-timeout", type=_positive_seconds, metavar="SECONDS", help="seconds one sample's grade may "
+        "take before its row gets status timeout and the run goes on (default: the spec's grader_timeout, else 300)"
+    )
+    score.add_argument(
         "--backend", choices=["local", "ray"], default="local",
         help="local: this machine (default); ray: a Ray cluster, see --ray-address (needs rft-graders[ray])",
     )
@@ -477,7 +481,7 @@ def _score_run(args: argparse.Namespace) -> int:
             writer = RowWriter(out)  # flushes every second, fsyncs every few
             for scored in run(
                 grader, tasks, fail_fast=args.fail_fast, workers=args.workers, backend=args.backend,
-                ray_address=args.ray_address,
+                ray_address=args.ray_address, timeout=args.grader_timeout,
             ):
                 writer.write(scored.to_row())
                 summary.add(scored.task.index, scored.result, scored.task.id)
@@ -553,6 +557,16 @@ def _share(text: str) -> float:
         value = -1.0
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be a share from 0 to 1 (0.05 is 5%), not {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
     return value
 
 

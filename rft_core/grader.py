@@ -28,6 +28,13 @@ class GraderConfig(BaseModel):
         default=None,
         description="Name shown in reports and logs; defaults to the key a composite holds it under, else the type.",
     )
+    grader_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds one sample's grade may take before the runner gives it status timeout and goes on "
+        "(default 300, or rft score --grader-timeout); the top-level grader's applies to the whole spec.",
+    )
 
 
 class Grader:

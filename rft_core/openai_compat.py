@@ -311,7 +311,7 @@ class _Checker:
                         "write the inner graders into the outer one and combine them in its calculate_output")
         config_fields = self.registry.get(type_name).cls.Config.model_fields
         openai_fields = OPENAI_FIELDS[type_name]
-        operational = OPERATIONAL_FIELDS.get(type_name, ())
+        operational = (*OPERATIONAL_FIELDS.get(type_name, ()), "grader_timeout")  # the runner's budget, any type
         for key, (value, where) in self.fields(node).items():
             field_path = where or (*path, key)
             # a value from the spec's defaults is reported there, naming the grader it reaches

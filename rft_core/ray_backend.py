@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from .errors import MissingDependencyError, RftError
 from .data import Task
 from .grader import CPUS_VARIABLE, Grader
+from .deadline import DEFAULT_GRADER_TIMEOUT, Deadline
 from .runner import LOOKAHEAD, Scored, _collect, _timed_grade
 from .types import Result
 
@@ -36,13 +37,19 @@ class _BatchGrader:
         """The actor's process id (answering at all means the grader was built)."""
         return os.getpid()
 
-    def grade(self, samples: list[Any], items: list[Any]) -> tuple[list[Result], float]:
-        """A batch's results (``grade_batch``: async graders grade it concurrently) and its mean seconds."""
-        return _timed_grade(self.grader, samples, items)
+    def grade(self, samples: list[Any], items: list[Any], deadline: Deadline) -> tuple[list[Result], float]:
+        """A batch's results (``grade_batch``: async graders grade it concurrently), each sample within
+        the deadline, and its mean seconds."""
+        return _timed_grade(self.grader, samples, items, deadline)
 
 
 def graded_on_ray(
-    grader: Grader, batches: Iterator[list[Task]], *, workers: int | None = None, address: str | None = None
+    grader: Grader,
+    batches: Iterator[list[Task]],
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    deadline: Deadline | None = None,
 ) -> Iterator[list[Scored]]:
     """Batches go to ``workers`` Ray actors (default: one per CPU of the cluster), ``LOOKAHEAD`` per
     actor in flight; scored batches come back in input order.
@@ -57,7 +64,7 @@ def graded_on_ray(
     except ImportError:
         raise MissingDependencyError("ray", "ray", "rft score --backend ray") from None
     with _ray_notices_to_stderr():
-        yield from _graded(ray, grader, batches, workers, address)
+        yield from _graded(ray, grader, batches, workers, address, deadline or Deadline(DEFAULT_GRADER_TIMEOUT))
 
 
 @contextmanager
@@ -94,7 +101,12 @@ class _NoticesToStderr:
 
 
 def _graded(
-    ray: Any, grader: Grader, batches: Iterator[list[Task]], workers: int | None, address: str | None
+    ray: Any,
+    grader: Grader,
+    batches: Iterator[list[Task]],
+    workers: int | None,
+    address: str | None,
+    deadline: Deadline,
 ) -> Iterator[list[Scored]]:
     started = not ray.is_initialized()
     if started:
@@ -107,7 +119,7 @@ def _graded(
             slot = number % len(actors.handles)
             actor = actors.handles[slot]
             good = [task for task in batch if task.error is None]
-            ref = actor.grade.remote([task.sample for task in good], [task.item for task in good])
+            ref = actor.grade.remote([task.sample for task in good], [task.item for task in good], deadline)
             pending.append((batch, slot, actor, ref.future()))
             if len(pending) == len(actors.handles) * LOOKAHEAD:
                 yield actors.collect(*pending.popleft())
@@ -177,7 +189,7 @@ class _Actors:
 
     def collect(self, batch: list[Task], slot: int, actor: Any, future: Future[Any]) -> list[Scored]:
         """A batch's rows; if its actor died, error rows, and a new actor takes the slot."""
-        scored = _collect(batch, future)
+        scored = _collect(batch, future.exception() or future.result())
         if isinstance(future.exception(), self.ray.exceptions.RayActorError) and self.handles[slot] is actor:
             self.ray.kill(actor)
             self.handles[slot] = self.remote.remote(self.grader)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MissingDependencyError, RftError
+from .deadline import Deadline, grader_timeout, timeout_result
 from .grader import Grader
 from .jsonl import read_json_lines
 from .registry import Registry
@@ -55,6 +56,9 @@ class RewardFunction:
         rename: ``{column: item_key}`` for columns whose name differs from what the spec reads.
         log: report status fractions and sub-rewards through TRL's ``log_metric`` and
             ``log_extra`` when TRL passes them.
+        timeout: seconds one completion's grade may take before it gets status timeout (and
+            reward 0.0) and the training step goes on; default the grader's ``grader_timeout``,
+            else 300 (see ``rft_core.deadline``).
 
     Returns (when called):
         ``len(completions)`` floats, ``None`` for a ``not_applicable`` result. Other failures
@@ -74,12 +78,14 @@ class RewardFunction:
         columns: Sequence[str] | None = None,
         rename: Mapping[str, str] | None = None,
         log: bool = True,
+        timeout: float | None = None,
     ) -> None:
         self.grader = grader
         self.__name__ = name or grader.name
         self.columns = list(columns) if columns is not None else None
         self.rename = dict(rename or {})
         self.log = log
+        self.deadline = Deadline(grader_timeout(grader, timeout))
 
     def __call__(
         self,
@@ -89,7 +95,7 @@ class RewardFunction:
         **kwargs: Any,
     ) -> list[float | None]:
         samples, items = self.inputs(prompts, completions, kwargs)
-        results = self.grader.grade_batch(samples, items)
+        results = self.deadline.grade(self.grader, samples, items)
         return self.finish(results, kwargs)
 
     # --- shared by the sync and async forms -----------------------------------------
@@ -197,16 +203,23 @@ class AsyncRewardFunction(RewardFunction):
     ) -> list[float | None]:
         samples, items = self.inputs(prompts, completions, kwargs)
         if self.max_concurrency is None:
-            results = await asyncio.gather(*map(self.grader.agrade, samples, items))
+            results = await asyncio.gather(*map(self._agrade_within, samples, items))
         else:
             limit = asyncio.Semaphore(self.max_concurrency)
 
             async def one(sample: Sample, item: dict[str, Any]) -> Result:
                 async with limit:
-                    return await self.grader.agrade(sample, item)
+                    return await self._agrade_within(sample, item)
 
             results = await asyncio.gather(*map(one, samples, items))
         return self.finish(list(results), kwargs)
+
+    async def _agrade_within(self, sample: Sample, item: dict[str, Any]) -> Result:
+        """One grade, cancelled at the deadline (status timeout)."""
+        try:
+            return await asyncio.wait_for(self.grader.agrade(sample, item), self.deadline.seconds)
+        except asyncio.TimeoutError:
+            return timeout_result(self.grader, self.deadline.seconds)
 
 
 def reward_funcs(
@@ -219,6 +232,7 @@ def reward_funcs(
     log: bool = True,
     max_concurrency: int | None = None,
     registry: Registry | None = None,
+    timeout: float | None = None,
 ) -> list[RewardFunction]:
     """TRL reward functions for a spec.
 
@@ -229,6 +243,8 @@ def reward_funcs(
             trainer's config so their weighted sum is the spec's reward. A root that is not a
             ``multi`` gives one function either way.
         columns, rename, log: see ``RewardFunction``.
+        timeout: see ``RewardFunction``; default the spec's top-level ``grader_timeout``, which
+            split functions share.
         name: the composite function's name (default: the spec's ``name``, else its type).
         max_concurrency: limit on concurrent grades for async (I/O) graders.
         registry: grader types to build the spec with (default: installed plugins).
@@ -243,7 +259,9 @@ def reward_funcs(
     (['a', 'b'], [[0.0], [1.0]])
     """
     grader = _load(spec, registry)
-    options: dict[str, Any] = {"columns": columns, "rename": rename, "log": log}
+    options: dict[str, Any] = {
+        "columns": columns, "rename": rename, "log": log, "timeout": grader_timeout(grader, timeout)
+    }
     if split and _is_multi(grader):
         parts = grader.children().items()
     else:

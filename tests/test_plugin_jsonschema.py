@@ -163,6 +163,40 @@ def test_slow_pattern_times_out(build):
     assert result.metadata["error_code"] == "timeout_error"
 
 
+SLOW_KEY = "a" * 20_000 + "!"  # ^(a+)+$ backtracks on it for seconds without a timeout
+KEY_REGEX_SCHEMAS = {
+    "patternProperties": {"patternProperties": {"^(a+)+$": {"type": "string"}}},
+    "additionalProperties": {"patternProperties": {"^(a+)+$": {}}, "additionalProperties": False},
+    "unevaluatedProperties": {"allOf": [{"patternProperties": {"^(a+)+$": {}}}], "unevaluatedProperties": False},
+    "propertyNames": {"propertyNames": {"pattern": "^(a+)+$"}},
+    "draft3": {"$schema": "http://json-schema.org/draft-03/schema#", "patternProperties": {"^(a+)+$": {}},
+               "additionalProperties": False},
+}
+
+
+@pytest.mark.parametrize("schema", KEY_REGEX_SCHEMAS.values(), ids=KEY_REGEX_SCHEMAS)
+def test_regexes_matched_against_object_keys_time_out(build, schema):
+    grader = build(schema=schema, regex_timeout=0.01)
+    result = grader.grade(json.dumps({SLOW_KEY: "x"}))
+    assert result.status is Status.TIMEOUT
+    assert result.reason == "schema pattern '^(a+)+$' ran over regex_timeout=0.01s"
+    assert grader.grade(json.dumps({"aaa": "x"})).reward == 1.0  # the keyword still works
+
+
+def test_regex_timeout_is_one_budget_for_all_of_an_outputs_regexes(build):
+    # each key alone stays under the budget; all of them together do not
+    grader = build(schema=KEY_REGEX_SCHEMAS["patternProperties"], regex_timeout=0.05)
+    keys = {"a" * 1_000 + "!" * (1 + n): n for n in range(400)}
+    result = grader.grade(json.dumps(keys))
+    assert result.status is Status.TIMEOUT
+
+
+def test_key_regexes_without_a_grade_in_progress_run_as_re_would():
+    # jsonschema used directly (outside a grade) still validates, with no timeout to raise
+    validator = jsonschema.Draft202012Validator(KEY_REGEX_SCHEMAS["additionalProperties"])
+    assert validator.is_valid({"aaa": 1}) and not validator.is_valid({"b": 1})
+
+
 # --- what is graded: parse errors and hostile input ---------------------------------------------
 
 PARSE_ERROR_CASES = [
@@ -427,7 +461,7 @@ CONFIG_ERROR_CASES = [
     ({"fields": {"a": {"reference": "{{ answer }}"}}}, "fields.a.reference: template variable {{ answer }} must start with 'item' or 'sample' (e.g. {{ item.answer }} or {{ sample.output_text }})"),
     ({"fields": {"a": {"reference": "{{ item.x }}", "wieght": 2}}}, "fields.a.wieght: Extra inputs are not permitted"),
     ({"max_depth": 1000}, "max_depth: Input should be less than or equal to 128"),
-    ({"schemas": {}}, "schemas: unknown field 'schemas' (did you mean 'schema'?); fields: type, name, input, schema, schema_file, fields, max_input_chars, max_depth, regex_timeout"),
+    ({"schemas": {}}, "schemas: unknown field 'schemas' (did you mean 'schema'?); fields: type, name, grader_timeout, input, schema, schema_file, fields, max_input_chars, max_depth, regex_timeout"),
 ]  # fmt: skip
 CONFIG_ERROR_IDS = [
     "invalid_schema", "invalid_pattern", "unknown_draft", "schema_not_object", "missing_file_beside_schema",

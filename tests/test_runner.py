@@ -283,7 +283,7 @@ def test_a_1mb_sample_is_graded_with_a_status(registry):
             "extract": {**EXACT, "extract": r"Answer: (\w+)"},
         },
     }
-    text = "word " * 200_000  # 1,000,000 characters: the default max_input_chars
+    text = "word " * 200_000  # 1,000,000 characters: string_check's and fuzzy_match's default max_input_chars
     results = score(
         spec,
         [{"output_text": text, "answer": "word"}, {"output_text": text + "!", "answer": "word"}],
@@ -294,7 +294,7 @@ def test_a_1mb_sample_is_graded_with_a_status(registry):
     assert statuses[0] == {
         "exact": Status.OK,
         "fuzzy": Status.OK,
-        "similar": Status.OK,
+        "similar": Status.PARSE_ERROR,  # over text_similarity's 100,000-character default
         "regex": Status.OK,
         "extract": Status.PARSE_ERROR,  # no "Answer:" line
     }

@@ -316,7 +316,7 @@ def test_unknown_field_is_a_spec_error(registry):
         load_spec(spec(case_sensitive=False), registry=registry)
     [issue] = caught.value.issues
     assert issue.path == ("case_sensitive",)
-    assert issue.message.startswith("unknown field 'case_sensitive'; fields: type, name, input, reference, extract")
+    assert issue.message.startswith("unknown field 'case_sensitive'; fields: type, name, grader_timeout, input, reference, extract")
 
 
 def test_docstring_example():

@@ -283,6 +283,7 @@ def test_template_field_serialises_to_its_text_and_schema_is_a_string():
     assert _Model(reference="{{ item.answer }}").model_dump() == {
         "type": "t",
         "name": None,
+        "grader_timeout": None,
         "reference": "{{ item.answer }}",
     }
     schema = _Model.model_json_schema()["properties"]["reference"]

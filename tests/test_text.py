@@ -197,7 +197,7 @@ def test_defaults():
     assert str(cfg.input) == "{{ sample.output_text }}"
     assert (cfg.extract, cfg.strip, cfg.casefold, cfg.nfkc, cfg.collapse_whitespace) == (None, False, False, False, False)
     assert cfg.regex_timeout == 1.0
-    assert cfg.max_input_chars == 1_000_000
+    assert (cfg.max_input_chars, cfg.max_reference_chars) == (None, None)  # each grader's metric has its defaults
 
 
 # --- regex helpers -------------------------------------------------------------------------------

@@ -212,8 +212,8 @@ def test_normalisation_options_are_not_fields(registry):
         load_spec(spec(casefold=True), registry=registry)
     [issue] = caught.value.issues
     assert issue.message == (
-        "unknown field 'casefold'; fields: type, name, input, reference, evaluation_metric, pass_threshold, "
-        "embedding_model, wordnet_dir"
+        "unknown field 'casefold'; fields: type, name, grader_timeout, input, reference, evaluation_metric, pass_threshold, "
+        "embedding_model, wordnet_dir, max_input_chars, max_reference_chars"
     )
 
 

@@ -42,7 +42,7 @@ class JsonSchemaGrader(Grader):
     def evaluate(self, sample: Sample, item: Item) -> Result:
         document = self.document(sample, item)
         if self._validator is not None:
-            errors = describe_errors(self._validator, document)
+            errors = describe_errors(self._validator, document, self.config.regex_timeout)
             if errors:
                 return Result(0.0, reason="does not match the schema: " + "; ".join(errors))
         if not self.config.fields:
@@ -89,7 +89,7 @@ class JsonSchemaGrader(Grader):
 
     def _compile(self) -> Any:
         schema = self.config.schema_document()
-        return None if schema is None else compile_validator(schema, self.config.regex_timeout)
+        return None if schema is None else compile_validator(schema)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

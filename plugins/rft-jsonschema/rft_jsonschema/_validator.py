@@ -1,8 +1,8 @@
 """JSON Schema loading, checking and validation, hardened for untrusted instances.
 
-Two keywords are replaced: ``pattern`` runs with the ``regex`` module under a
-timeout, and ``uniqueItems`` hashes elements instead of jsonschema's
-quadratic fallback for arrays of objects.
+Every schema regex (``pattern``, ``patternProperties`` and the keywords that use it) runs
+with the ``regex`` module under the grader's timeout (see ``_timed_re``), and ``uniqueItems``
+hashes elements instead of jsonschema's quadratic fallback for arrays of objects.
 """
 
 from __future__ import annotations
@@ -11,21 +11,22 @@ import itertools
 import json
 from typing import Any
 
-import regex
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend, validator_for
 
-from rft_core import GradeError, Status
 from rft_core.spec import read_named_file
 
 from ._json import json_key, preview
+from ._timed_re import install, regex_timeout
 
 __all__ = ["ERRORS_SHOWN", "SchemaFile", "check_schema", "compile_validator", "describe_errors", "load_schema_file"]
 
 ERRORS_SHOWN = 3
 _MESSAGE_CHARS = 160
+
+install()
 
 
 class SchemaFile:
@@ -73,23 +74,8 @@ def check_schema(schema: Any) -> dict[str, Any] | bool:
     return schema
 
 
-def compile_validator(schema: dict[str, Any] | bool, regex_timeout: float) -> Validator:
+def compile_validator(schema: dict[str, Any] | bool) -> Validator:
     """A validator for a checked schema, reused for every grade."""
-    base = _validator_class(schema)
-
-    def pattern(validator: Any, expression: str, instance: Any, _schema: Any):
-        if not validator.is_type(instance, "string"):
-            return
-        try:
-            found = regex.search(expression, instance, timeout=regex_timeout)
-        except TimeoutError:
-            raise GradeError(
-                f"schema pattern {expression!r} ran over regex_timeout={regex_timeout}s",
-                status=Status.TIMEOUT,
-                code="timeout_error",
-            ) from None
-        if found is None:
-            yield ValidationError(f"{preview(instance)} does not match {expression!r}")
 
     def unique_items(validator: Any, unique: bool, instance: Any, _schema: Any):
         if not (unique and validator.is_type(instance, "array")):
@@ -102,12 +88,14 @@ def compile_validator(schema: dict[str, Any] | bool, regex_timeout: float) -> Va
                 return
             seen.add(key)
 
-    return extend(base, {"pattern": pattern, "uniqueItems": unique_items})(schema)
+    return extend(_validator_class(schema), {"uniqueItems": unique_items})(schema)
 
 
-def describe_errors(validator: Validator, document: Any) -> list[str]:
-    """Up to ERRORS_SHOWN errors as ``$.path: message``, plus ``...`` when there are more."""
-    errors = list(itertools.islice(validator.iter_errors(document), ERRORS_SHOWN + 1))
+def describe_errors(validator: Validator, document: Any, timeout: float) -> list[str]:
+    """Up to ERRORS_SHOWN errors as ``$.path: message``, plus ``...`` when there are more; a schema
+    regex running over ``timeout`` seconds raises GradeError(timeout)."""
+    with regex_timeout(timeout):
+        errors = list(itertools.islice(validator.iter_errors(document), ERRORS_SHOWN + 1))
     described = [f"{error.json_path}: {_shorten(error.message)}" for error in errors[:ERRORS_SHOWN]]
     return described + ["..."] if len(errors) > ERRORS_SHOWN else described
 
