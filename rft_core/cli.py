@@ -11,7 +11,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -550,34 +550,24 @@ def _collector_skipping_startup_objects() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a share from 0 to 1 (0.05 is 5%), not {text!r}")
-    return value
+def _checked_number(convert: Callable[[str], Any], valid: Callable[[Any], bool], wanted: str) -> Callable[[str], Any]:
+    """An argparse type: ``convert(text)`` when ``valid`` accepts it, else an error saying what is wanted."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return value
+_share = _checked_number(float, lambda value: 0.0 <= value <= 1.0, "a share from 0 to 1 (0.05 is 5%)")
+_positive_seconds = _checked_number(float, lambda value: 0 < value < float("inf"), "a positive number of seconds")
+_positive_int = _checked_number(int, lambda value: value >= 1, "a whole number of at least 1")
 
 
 def _count_rows(path: Path) -> int:
