@@ -143,6 +143,18 @@ CONVENTION_CASES = [
     ("set_builder", "\\{x \\mid x > 3\\}", "(3, \\infty)", True),
     ("set_builder_bracket", "\\{x \\mid x > 3\\}", "[3, \\infty)", False),
     ("smallmatrix", "\\left(\\begin{smallmatrix} 1 & 2 \\\\ 3 & 4 \\end{smallmatrix}\\right)", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", True),
+    # a decimal of 4+ significant digits stands for an exact value it correctly rounds to its places
+    ("rounded_radical", "1.414", "\\sqrt{2}", True),
+    ("rounded_radical_reference", "\\sqrt{3}", "1.732", True),
+    ("rounded_fraction", "2.6667", "\\frac{8}{3}", True),
+    ("rounded_negative", "-0.6667", "-\\frac{2}{3}", True),
+    ("rounded_pi", "3.1416", "\\pi", True),
+    ("rounded_in_tuple", "(0.6, 2.6667]", "(\\frac{3}{5}, \\frac{8}{3}]", True),
+    ("truncated_not_rounded", "2.6666", "\\frac{8}{3}", False),
+    ("truncated_pi_multiple", "125.663", "40\\pi", False),
+    ("rounded_too_few_digits", "0.333", "\\frac{1}{3}", False),
+    ("rounded_pi_too_few_digits", "3.142", "\\pi", True),
+    ("two_decimals_not_rounding", "1.414", "1.4142", False),
 ]
 
 

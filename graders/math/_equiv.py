@@ -206,7 +206,7 @@ def _scalar_equal(answer: tuple, reference: tuple, options: Options, quick: bool
         if a.denominator == 1 and r.denominator == 1:
             return False  # whole numbers are counted, never rounded: 6.4 \times 10^6 is not 6400001
         if has_decimal(answer) or has_decimal(reference):
-            return _close(float(a), float(r), options)
+            return abs(a - r) <= rounding_slack(answer, reference) or _close(float(a), float(r), options)
         return False
     if quick:
         if is_constant(answer) and is_constant(reference) and _clearly_different(answer, reference, options):
@@ -227,8 +227,34 @@ def _clearly_different(answer: tuple, reference: tuple, options: Options) -> boo
     scale = max(abs(a), abs(r), _sum_scale(answer), _sum_scale(reference), 1.0)
     allowed = 1e-9 * scale
     if has_decimal(answer) or has_decimal(reference):
-        allowed += 2 * max(options.rel_tol * max(abs(a), abs(r)), options.abs_tol)
+        allowed += 2 * max(options.rel_tol * max(abs(a), abs(r)), options.abs_tol, rounding_slack(answer, reference))
     return abs(a - r) > allowed
+
+
+_ROUNDED_DIGITS = 4  # significant digits a decimal needs before it may stand for an exact value it rounds
+
+
+def rounding_slack(answer: tuple, reference: tuple) -> Fraction:
+    """Half a unit in the last place of a lone decimal of 4+ significant digits set against an exact side.
+
+    ``1.414`` against ``\\sqrt{2}`` and ``2.6667`` against ``8/3`` are the exact values correctly
+    rounded to the places written; ``3.14`` against ``\\pi`` has too few digits to count (0 slack).
+    """
+    for decimal, other in ((answer, reference), (reference, answer)):
+        while decimal[0] == "neg":
+            decimal = decimal[1]
+        if decimal[0] == "num" and decimal[2] and not has_decimal(other):
+            value = abs(decimal[1])
+            places = 0
+            while value.denominator != 1 and places < 40:
+                value *= 10
+                places += 1
+            if value.denominator != 1:
+                return Fraction(0)
+            digits = str(value.numerator).rstrip("0")
+            if len(digits) >= _ROUNDED_DIGITS:
+                return Fraction(1, 2 * 10**places)
+    return Fraction(0)
 
 
 def _sum_scale(node: tuple) -> float:
@@ -330,6 +356,9 @@ def _sympy_equal(answer: tuple, reference: tuple, options: Options) -> bool:
         if a.is_infinite or r.is_infinite or a.has(sympy.zoo, sympy.nan) or r.has(sympy.zoo, sympy.nan):
             return False
         va, vr = complex(sympy.N(a, 30)), complex(sympy.N(r, 30))
+        slack = float(rounding_slack(answer, reference))
+        if slack and va.imag == vr.imag == 0 and abs(va.real - vr.real) <= slack:
+            return True
         if inexact:
             return _close(va.real, vr.real, options) and _close(va.imag, vr.imag, options)
         if abs(va - vr) > 1e-9 * max(1.0, abs(vr)):
