@@ -186,6 +186,14 @@ EXACTNESS_CASES = [
     ("double_angle_product", "2\\sin x\\cos x", "\\sin 2x", True),
     ("double_angle_not_product", "\\cos 2x", "2\\cos x", False),
     ("limit_chain", "\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1", "1", True),
+    # odd roots and odd-denominator powers are the real roots (x may be negative)
+    ("power_two_thirds_vs_cube_root", "x^{2/3}", "\\sqrt[3]{x^2}", True),
+    ("cube_root_squared", "\\frac{1}{3x^{2/3}}", "\\frac{1}{3\\sqrt[3]{x}^2}", True),
+    ("cube_root_of_cube", "\\sqrt[3]{x^3}", "x", True),
+    ("cube_root_negative_number", "\\sqrt[3]{-8}", "-2", True),
+    ("power_of_negative_number", "(-8)^{2/3}", "4", True),
+    ("cube_root_sign_matters", "x^{1/3}", "-\\sqrt[3]{x}", False),
+    ("square_root_stays_principal", "\\sqrt{x^2}", "x", False),
     # an equation reference compares as an equation
     ("equation_rearranged", "2x - y + 3 = 0", "y = 2x + 3", True),
     ("equation_different", "2x - y - 3 = 0", "y = 2x + 3", False),

@@ -307,10 +307,15 @@ def to_sympy(node: tuple):
     if kind == "pct":
         return to_sympy(node[1]) / 100
     if kind == "pow":
-        return sympy.Pow(to_sympy(node[1]), to_sympy(node[2]))
+        base, exponent = to_sympy(node[1]), to_sympy(node[2])
+        if exponent.is_Rational and exponent.q % 2 == 1 and exponent.q > 1:
+            return _real_root(base, exponent.q) ** exponent.p  # x^{2/3} is \\sqrt[3]{x^2} for real x
+        return sympy.Pow(base, exponent)
     if kind == "func":
         name, args = node[1], [to_sympy(arg) for arg in node[2]]
         if name == "root":
+            if args[1].is_Integer and args[1] % 2 == 1:
+                return _real_root(args[0], int(args[1]))  # \\sqrt[3]{-8} is -2
             return sympy.root(args[0], args[1])
         if name == "logb":
             return sympy.log(args[0], args[1])
@@ -322,6 +327,15 @@ def to_sympy(node: tuple):
             return sympy.limit(args[0], args[1], args[2])
         return _SYMPY_FUNCS[name](*args)
     raise ValueError(f"{kind} is not a scalar")
+
+
+def _real_root(base, degree: int):
+    """The real odd root, as a reader of \\sqrt[3]{x} means it (sympy's principal root is complex for x < 0)."""
+    import sympy
+
+    if base.is_nonnegative:
+        return sympy.root(base, degree)
+    return sympy.sign(base) * sympy.root(sympy.Abs(base), degree)
 
 
 def _sympy_funcs() -> dict:
