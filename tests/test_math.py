@@ -121,6 +121,8 @@ CASES = [
     ("reference_two_boxes_both", r"\boxed{-3}, \boxed{4}", r"So $x = \boxed{4}$ or $x = \boxed{-3}$.", 1.0),
     ("reference_two_boxes_as_list", "x = -3 or x = 4", r"$\boxed{4}$ and $\boxed{-3}$", 1.0),
     ("reference_two_boxes_one_given", r"\boxed{4}", r"So $x = \boxed{4}$ or $x = \boxed{-3}$.", 0.0),
+    ("reference_boxes_apart_last_counts", r"\boxed{2}", r"A first try gave $\boxed{1}$, which fails the check; redone, $\boxed{2}$.", 1.0),
+    ("reference_boxes_apart_not_a_list", r"\boxed{1}, \boxed{2}", r"A first try gave $\boxed{1}$, which fails the check; redone, $\boxed{2}$.", 0.0),
     ("reference_same_box_twice", r"\boxed{7}", r"First $\boxed{7}$, checked again: $\boxed{7}$.", 1.0),
 ]
 

@@ -18,9 +18,9 @@ import regex
 
 from ._phrases import answer_sentence, conclusion_sentence, value_of
 from ._prose_number import last_number_answer
-from ._spans import answer_parts, boxed_contents, last_boxed, last_joined_spans, math_spans, without_delimiters
+from ._spans import answer_parts, boxed_contents, last_boxed, last_joined_boxes, last_joined_spans, math_spans, without_delimiters
 
-__all__ = ["EXTRACTORS", "every_boxed", "extract", "last_boxed", "looks_like_math"]
+__all__ = ["EXTRACTORS", "extract", "last_boxed", "looks_like_math", "solution_boxed"]
 
 EXTRACTORS = ("boxed", "phrase", "gsm8k", "whole", "latex", "number", "text")
 """The default extraction order; the first method that finds something wins."""
@@ -50,9 +50,14 @@ def looks_like_math(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
 
-def every_boxed(text: str) -> str | None:
-    """Every distinct ``\\boxed{}`` content in order, joined with commas (one box is itself)."""
+def _every_boxed(text: str) -> str | None:
     contents = boxed_contents(text)
+    return ", ".join(_distinct(contents)) if contents else None
+
+
+def solution_boxed(text: str) -> str | None:
+    """The answer of a worked solution: its last box, with the boxes joined to it (``\\boxed{4}`` or ``\\boxed{-3}``)."""
+    contents = last_joined_boxes(text)
     return ", ".join(_distinct(contents)) if contents else None
 
 
@@ -92,7 +97,7 @@ def _text(text: str) -> str | None:
 
 
 _METHODS = {
-    "boxed": every_boxed, "phrase": _phrase, "gsm8k": _gsm8k, "whole": _whole, "latex": _latex, "number": last_number_answer,
+    "boxed": _every_boxed, "phrase": _phrase, "gsm8k": _gsm8k, "whole": _whole, "latex": _latex, "number": last_number_answer,
     "text": _text,
 }  # fmt: skip
 

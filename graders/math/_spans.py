@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import regex
 
 __all__ = [
-    "Span", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_spans", "math_spans", "thinking_unfinished",
+    "Span", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_boxes", "last_joined_spans", "math_spans", "thinking_unfinished",
     "without_delimiters",
 ]
 
@@ -27,6 +27,8 @@ _THINK_CLOSE = regex.compile(r"</think(?:ing)?>", regex.I)
 _ANSWER_TAG = regex.compile(r"<(/?)answer>", regex.I)
 # what may stand between two spans of one answer: "$3$ or $4$", "$x=1$, $x=2$", "$1$ \quad\text{and} $2$"
 _CONNECTOR = regex.compile(r"(?:\s*(?:,|;|&|\\q?quad|\\text\{\s*(?:and|or)\s*\}|and|or)){0,4}\s*")
+# a variable naming the next value between two boxes: "x = \\boxed{1} or x = \\boxed{2}"
+_NAMED = regex.compile(r"(?<![A-Za-z\\])[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=")
 MAX_CONNECTOR_CHARS = 60
 MAX_BOXES = 50  # more boxes than any honest answer has: the rest are ignored (the joined list already fails)
 
@@ -58,6 +60,23 @@ def boxed_contents(text: str) -> list[str]:
 
     A box inside a box gives the inner content only; an unclosed box is skipped.
     """
+    return [content for _, _, content in _boxes(text)]
+
+
+def last_joined_boxes(text: str) -> list[str]:
+    """The last box and the boxes joined to it by connectors only (``x = \\boxed{1}$ or $x = \\boxed{2}``).
+
+    Boxes with prose between them are separate statements: only the last one counts.
+    """
+    boxes = _boxes(text)
+    first = len(boxes) - 1
+    while first > 0 and _connects(_NAMED.sub(" ", _DELIMITER.sub(" ", text[boxes[first - 1][1] : boxes[first][0]]))):
+        first -= 1
+    return [content for _, _, content in boxes[max(first, 0) :]]
+
+
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, stripped content) of every complete box, innermost kept, at most MAX_BOXES."""
     if "\\boxed" not in text and "\\fbox" not in text:
         return []
     matches = list(_BOXED.finditer(text, timeout=1.0))
@@ -76,7 +95,7 @@ def boxed_contents(text: str) -> list[str]:
             found.append((match.start(), close + 1, text[match.end() : close]))
     # keep the innermost: drop a box that contains the next one
     kept = [box for box, following in zip(found, found[1:] + [None]) if following is None or following[0] >= box[1]]
-    return [content.strip() for _, _, content in kept[:MAX_BOXES] if content.strip()]
+    return [(start, end, content.strip()) for start, end, content in kept[:MAX_BOXES] if content.strip()]
 
 
 def last_boxed(text: str) -> str | None:
