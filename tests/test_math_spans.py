@@ -51,6 +51,8 @@ def test_last_joined_spans():
         ("$x_1 = \\boxed{1}$ \\quad\\text{and}\\quad $x_2 = \\boxed{2}$", ["1", "2"]),
         ("$\\boxed{1}$ was wrong, so the answer is $\\boxed{2}$", ["2"]),  # prose between: the last box
         ("\\boxed{0} then \\boxed{1} or \\boxed{2}", ["1", "2"]),
+        ("\\boxed{3} cats and \\boxed{4} dogs", ["3", "4"]),  # a unit word before the connector
+        ("\\boxed{3} cats cats \\boxed{4}", ["4"]),
     ],
 )
 def test_last_joined_boxes(text, expected):

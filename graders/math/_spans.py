@@ -28,6 +28,7 @@ _ANSWER_TAG = regex.compile(r"<(/?)answer>", regex.I)
 # what may stand between two spans of one answer: "$3$ or $4$", "$x=1$, $x=2$", "$1$ \quad\text{and} $2$"
 _CONNECTOR = regex.compile(r"(?:\s*(?:,|;|&|\\q?quad|\\text\{\s*(?:and|or)\s*\}|and|or)){0,4}\s*")
 # a variable naming the next value between two boxes: "x = \\boxed{1} or x = \\boxed{2}"
+_UNIT = regex.compile(r"^\s*[A-Za-z]{2,}(?=\s*(?:,|;|\band\b|\bor\b))")  # "\\boxed{1} paper and \\boxed{2} bins"
 _NAMED = regex.compile(r"(?<![A-Za-z\\])[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=")
 MAX_CONNECTOR_CHARS = 60
 MAX_BOXES = 50  # more boxes than any honest answer has: the rest are ignored (the joined list already fails)
@@ -70,7 +71,7 @@ def last_joined_boxes(text: str) -> list[str]:
     """
     boxes = _boxes(text)
     first = len(boxes) - 1
-    while first > 0 and _connects(_NAMED.sub(" ", _DELIMITER.sub(" ", text[boxes[first - 1][1] : boxes[first][0]]))):
+    while first > 0 and _connects(_UNIT.sub("", _NAMED.sub(" ", _DELIMITER.sub(" ", text[boxes[first - 1][1] : boxes[first][0]])), 1)):
         first -= 1
     return [content for _, _, content in boxes[max(first, 0) :]]
 
