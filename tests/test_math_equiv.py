@@ -186,6 +186,15 @@ EXACTNESS_CASES = [
     ("double_angle_product", "2\\sin x\\cos x", "\\sin 2x", True),
     ("double_angle_not_product", "\\cos 2x", "2\\cos x", False),
     ("limit_chain", "\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1", "1", True),
+    # one comma that cannot separate thousands may be a decimal comma: either reading may match
+    ("decimal_comma", "2,74", "2.74", True),
+    ("decimal_comma_reference", "1.22", "1,22", True),
+    ("decimal_comma_leading_zero", "0,111", "0.111", True),
+    ("decimal_comma_four_digits_before", "1000,99", "1000.99", True),
+    ("decimal_comma_as_pair", "1,22", "\\{1, 22\\}", True),
+    ("decimal_comma_wrong_value", "2,75", "2.74", False),
+    ("decimal_comma_not_one_of_the_pair", "2,74", "74", False),
+    ("thousands_not_decimal", "1,000", "1", False),
     # odd roots and odd-denominator powers are the real roots (x may be negative)
     ("power_two_thirds_vs_cube_root", "x^{2/3}", "\\sqrt[3]{x^2}", True),
     ("cube_root_squared", "\\frac{1}{3x^{2/3}}", "\\frac{1}{3\\sqrt[3]{x}^2}", True),

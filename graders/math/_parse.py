@@ -105,7 +105,9 @@ _SET_BUILDER = re.compile(r"^\s*\\\{\s*[A-Za-z]\s*(?:\\in\s*\\mathbb\s*\{?\s*R\s
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s*,?\s+(?:or|and)\s+", re.I)  # "1, 2, and 3" is "1, 2, 3"
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
-_THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d,])")
+_THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
+# one comma that cannot be a thousands separator (not 3 digits after it, or 0 before it): 2,74 may be 2.74
+_DECIMAL_COMMA = re.compile(r"-?(?:0,\d+|\d+,(?!\d{3}$)\d+)")
 _THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
 _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
@@ -880,6 +882,8 @@ def parse(text: str, caps: Caps | None = None) -> tuple:
     tree = parser.parse()
     if parser.plus_minus:
         tree = _spread_plus_minus(tree)
+    if _DECIMAL_COMMA.fullmatch(text):  # "2,74": the pair, or a decimal comma; either reading may match
+        tree = parser.node("approx", [tree, parser.number(text.replace(",", "."))])
     check_caps(tree, caps)
     return tree
 
