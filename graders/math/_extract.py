@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 import regex
 
-from ._phrases import answer_sentence, conclusion_sentence, value_of
+from ._phrases import answer_sentence, conclusion_sentence, has_final_phrase, value_of
 from ._prose_number import last_number_answer
-from ._spans import answer_parts, boxed_contents, last_boxed, last_joined_boxes, last_joined_spans, math_spans, without_delimiters
+from ._spans import after_boxed_steps, answer_parts, boxed_contents, last_boxed, last_joined_boxes, last_joined_spans, math_spans, without_delimiters
 
 __all__ = ["EXTRACTORS", "extract", "last_boxed", "looks_like_math", "solution_boxed"]
 
@@ -51,6 +51,8 @@ def looks_like_math(text: str) -> bool:
 
 
 def _every_boxed(text: str) -> str | None:
+    if has_final_phrase(after_boxed_steps(text)):
+        return None  # boxed steps (= \boxed{200}), then "Final Answer: ...": the phrase states the answer
     contents = boxed_contents(text)
     return ", ".join(_distinct(contents)) if contents else None
 

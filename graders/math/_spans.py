@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import regex
 
 __all__ = [
-    "Span", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_boxes", "last_joined_spans", "math_spans", "thinking_unfinished",
+    "Span", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_boxes", "after_boxed_steps", "last_joined_spans", "math_spans", "thinking_unfinished",
     "without_delimiters",
 ]
 
@@ -28,6 +28,7 @@ _ANSWER_TAG = regex.compile(r"<(/?)answer>", regex.I)
 # what may stand between two spans of one answer: "$3$ or $4$", "$x=1$, $x=2$", "$1$ \quad\text{and} $2$"
 _CONNECTOR = regex.compile(r"(?:\s*(?:,|;|&|\\q?quad|\\text\{\s*(?:and|or)\s*\}|and|or)){0,4}\s*")
 # a variable naming the next value between two boxes: "x = \\boxed{1} or x = \\boxed{2}"
+_ENDS_COMPUTATION = regex.compile(r"=\s*\$?\s*$")  # "... = \\boxed{200}": a box that is a step's result
 _UNIT = regex.compile(r"^\s*[A-Za-z]{2,}(?=\s*(?:,|;|\band\b|\bor\b))")  # "\\boxed{1} paper and \\boxed{2} bins"
 _NAMED = regex.compile(r"(?<![A-Za-z\\])[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=")
 MAX_CONNECTOR_CHARS = 60
@@ -62,6 +63,17 @@ def boxed_contents(text: str) -> list[str]:
     A box inside a box gives the inner content only; an unclosed box is skipped.
     """
     return [content for _, _, content in _boxes(text)]
+
+
+def after_boxed_steps(text: str) -> str:
+    """The text after the last box when every box ends a computation (``... = \\boxed{200}``); else "".
+
+    Boxes that are intermediate results are no candidates: a later "Final Answer" states the answer.
+    """
+    boxes = _boxes(text)
+    if not boxes or not all(_ENDS_COMPUTATION.search(text, max(start - 20, 0), start) for start, _, _ in boxes):
+        return ""
+    return text[boxes[-1][1] :]
 
 
 def last_joined_boxes(text: str) -> list[str]:
