@@ -186,6 +186,11 @@ EXACTNESS_CASES = [
     ("double_angle_product", "2\\sin x\\cos x", "\\sin 2x", True),
     ("double_angle_not_product", "\\cos 2x", "2\\cos x", False),
     ("limit_chain", "\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1", "1", True),
+    # semicolons separate like commas; "or" may join tuples without spaces
+    ("semicolon_tuples", "(0;-2;6),(4;0;0)", "(4,0,0),(0,-2,6)", True),
+    ("semicolon_list", "-12;-11;-10", "\\{-10, -11, -12\\}", True),
+    ("semicolon_tuple_wrong", "(0;2;6)", "(0,-2,6)", False),
+    ("unspaced_or_tuples", "(11,7)or(7,11)", "(7,11),(11,7)", True),
     # one comma that cannot separate thousands may be a decimal comma: either reading may match
     ("decimal_comma", "2,74", "2.74", True),
     ("decimal_comma_reference", "1.22", "1,22", True),

@@ -103,7 +103,8 @@ _ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle|triangle)\s*[A-Z]{1,
 # set-builder notation over one variable: \{x \mid x > 3\} is the set x > 3 describes
 _SET_BUILDER = re.compile(r"^\s*\\\{\s*[A-Za-z]\s*(?:\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*)?(?:\\mid|\||:)\s*(.+?)\s*\\\}\s*$")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
-_OR_AND = re.compile(r"\s*,?\s+(?:or|and)\s+", re.I)  # "1, 2, and 3" is "1, 2, 3"
+_OR_AND = re.compile(r"\s*,?\s+(?:or|and)\s+|(?<=[)\]])\s*(?:or|and)\s*(?=[(\[])", re.I)  # "1, 2, and 3", "(1,2)or(2,1)"
+_SEMICOLON = re.compile(r"(?<!\\);")  # "(0;-2;6)", "-12;-11": a separator written as ; (after \; spacing is dropped)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
 _THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
 # one comma that cannot be a thousands separator (not 3 digits after it, or 0 before it): 2,74 may be 2.74
@@ -163,6 +164,7 @@ def clean(text: str) -> str:
     text = _REPEATING.sub(_repeating_fraction, text)
     text = _OR_AND.sub(", ", text)
     text = _DROP.sub(" ", text)
+    text = _SEMICOLON.sub(",", text)
     text = _DEGREES.sub(" \\\\degree ", text)  # dropped, or pi/180 inside a trig function
     text = _CURRENCY.sub("", text)
     text = text.replace("\\%", "%").replace("\\{", "\\lbrace ").replace("\\}", "\\rbrace ")
