@@ -18,7 +18,16 @@ import regex
 
 from ._phrases import answer_sentence, conclusion_sentence, has_final_phrase, value_of
 from ._prose_number import last_number_answer
-from ._spans import after_boxed_steps, answer_parts, boxed_contents, last_boxed, last_joined_boxes, last_joined_spans, math_spans, without_delimiters
+from ._spans import (
+    after_boxed_steps,
+    answer_parts,
+    boxed_contents,
+    last_boxed,
+    last_joined_boxes,
+    last_joined_spans,
+    math_spans,
+    without_delimiters,
+)
 
 __all__ = ["EXTRACTORS", "extract", "last_boxed", "looks_like_math", "solution_boxed"]
 

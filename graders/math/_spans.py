@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import regex
 
 __all__ = [
-    "Span", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_boxes", "after_boxed_steps", "last_joined_spans", "math_spans", "thinking_unfinished",
+    "Span", "after_boxed_steps", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_boxes",
+    "last_joined_spans", "math_spans", "thinking_unfinished",
     "without_delimiters",
 ]
 
@@ -83,9 +84,14 @@ def last_joined_boxes(text: str) -> list[str]:
     """
     boxes = _boxes(text)
     first = len(boxes) - 1
-    while first > 0 and _connects(_UNIT.sub("", _NAMED.sub(" ", _DELIMITER.sub(" ", text[boxes[first - 1][1] : boxes[first][0]])), 1)):
+    while first > 0 and _joins(text[boxes[first - 1][1] : boxes[first][0]]):
         first -= 1
     return [content for _, _, content in boxes[max(first, 0) :]]
+
+
+def _joins(gap: str) -> bool:
+    """True when the text between two boxes only connects them (delimiters, names, a unit word aside)."""
+    return _connects(_UNIT.sub("", _NAMED.sub(" ", _DELIMITER.sub(" ", gap)), 1))
 
 
 def _boxes(text: str) -> list[tuple[int, int, str]]:
