@@ -40,6 +40,7 @@ CLEAN_CASES = [
     ("serial_comma_and", "1, 2, and 3", "1, 2, 3"),
     ("or_between_tuples_unspaced", "(1,2)or(2,1)", "(1,2), (2,1)"),
     ("semicolon_separators", "(0;-2;6);(4;0;0)", "(0,-2,6),(4,0,0)"),
+    ("quad_glued_to_name", "x_1=1,\\quadx_2=2", "x_1=1, x_2=2"),
     ("serial_comma_text_and", "7, -2, \\text{ and } -5", "7, -2, -5"),
     ("membership", "x \\in [1, 2]", "[1, 2]"),
     ("less_equal", "x \\leq 3", "x <= 3"),

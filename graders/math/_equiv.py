@@ -98,7 +98,7 @@ def _any(values: list, other: tuple, options: Options, quick: bool, swapped: boo
 def _names_value(left: tuple, right: tuple) -> bool:
     """True when the left side of ``left = value`` only names or computes the value.
 
-    A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)`` (symbols under products,
+    A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)``, ``|AB|`` (symbols under products,
     quotients and tuples); a limit; a constant computed into a constant: ``10^3 = 1000``,
     ``\\log_2 8 = 3``. ``2x + 1 = 5``, ``y - 2x = 3`` or ``7 = 11a + c`` is an equation instead.
     """
@@ -113,6 +113,8 @@ def _is_label(node: tuple) -> bool:
         return True
     if kind in ("mul", "tuple", "list"):
         return all(_is_label(child) for child in node[1])
+    if kind == "func" and node[1] == "abs":  # a length: |AB| = 1
+        return _is_label(node[2][0])
     if kind == "pow":  # f^{-1}(x)
         return node[1][0] == "sym" and node[2] == ("neg", ("num", 1, False))
     return kind == "div" and _is_label(node[1]) and _is_label(node[2])

@@ -104,6 +104,7 @@ _ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle|triangle)\s*[A-Z]{1,
 _SET_BUILDER = re.compile(r"^\s*\\\{\s*[A-Za-z]\s*(?:\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*)?(?:\\mid|\||:)\s*(.+?)\s*\\\}\s*$")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
 _OR_AND = re.compile(r"\s*,?\s+(?:or|and)\s+|(?<=[)\]])\s*(?:or|and)\s*(?=[(\[])", re.I)  # "1, 2, and 3", "(1,2)or(2,1)"
+_GLUED_QUAD = re.compile(r"\\q?quad(?=[A-Za-z])")  # "\quadx_2 = 5": the space command glued to a name
 _SEMICOLON = re.compile(r"(?<!\\);")  # "(0;-2;6)", "-12;-11": a separator written as ; (after \; spacing is dropped)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
 _THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
@@ -163,7 +164,7 @@ def clean(text: str) -> str:
     text = _LESS_EQUAL.sub("<=", _GREATER_EQUAL.sub(">=", text))
     text = _REPEATING.sub(_repeating_fraction, text)
     text = _OR_AND.sub(", ", text)
-    text = _DROP.sub(" ", text)
+    text = _DROP.sub(" ", _GLUED_QUAD.sub(" ", text))
     text = _SEMICOLON.sub(",", text)
     text = _DEGREES.sub(" \\\\degree ", text)  # dropped, or pi/180 inside a trig function
     text = _CURRENCY.sub("", text)
