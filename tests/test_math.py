@@ -117,6 +117,13 @@ CASES = [
     ("reference_list", "#### 42", ["41", "42"], 1.0),  # any reference in a list may match
     ("reference_gsm8k_solution", "so 72", "48 + 24 = 72\n#### 72", 1.0),  # a whole GSM8K solution as the reference
     ("reference_math_solution", r"\boxed{\frac{1}{4}}", r"We find $\boxed{\frac14}$.", 1.0),  # a whole MATH solution (\boxed) as the reference
+    # a reference that boxes several answers has all of them as its answer
+    ("reference_two_boxes_both", r"\boxed{-3}, \boxed{4}", r"So $x = \boxed{4}$ or $x = \boxed{-3}$.", 1.0),
+    ("reference_two_boxes_as_list", "x = -3 or x = 4", r"$\boxed{4}$ and $\boxed{-3}$", 1.0),
+    ("reference_two_boxes_one_given", r"\boxed{4}", r"So $x = \boxed{4}$ or $x = \boxed{-3}$.", 0.0),
+    ("reference_boxes_apart_last_counts", r"\boxed{2}", r"A first try gave $\boxed{1}$, which fails the check; redone, $\boxed{2}$.", 1.0),
+    ("reference_boxes_apart_not_a_list", r"\boxed{1}, \boxed{2}", r"A first try gave $\boxed{1}$, which fails the check; redone, $\boxed{2}$.", 0.0),
+    ("reference_same_box_twice", r"\boxed{7}", r"First $\boxed{7}$, checked again: $\boxed{7}$.", 1.0),
 ]
 
 

@@ -100,6 +100,9 @@ CONVENTION_CASES = [
     ("approx_constant", "\\frac{2}{3} \\approx 0.67", "\\frac{2}{3}", True),
     ("approx_rounded_alone", "0.67", "\\frac{2}{3}", False),
     ("inverse_function_label", "f^{-1}(x) = \\frac{x-3}{2}", "\\frac{x-3}{2}", True),
+    ("length_label", "|AB| = 1", "1", True),
+    ("length_label_wrong", "|AB| = 2", "1", False),
+    ("absolute_value_not_label", "|x - 1| = 2", "2", False),
     ("angle_label", "\\angle ABC = 30^\\circ", "30", True),
     ("angle_label_wrong", "m\\angle A = 31^\\circ", "30", False),
     ("named_coordinates_vs_pair", "x = 2, y = 3", "(2, 3)", True),
@@ -143,6 +146,18 @@ CONVENTION_CASES = [
     ("set_builder", "\\{x \\mid x > 3\\}", "(3, \\infty)", True),
     ("set_builder_bracket", "\\{x \\mid x > 3\\}", "[3, \\infty)", False),
     ("smallmatrix", "\\left(\\begin{smallmatrix} 1 & 2 \\\\ 3 & 4 \\end{smallmatrix}\\right)", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", True),
+    # a decimal of 4+ significant digits stands for an exact value it correctly rounds to its places
+    ("rounded_radical", "1.414", "\\sqrt{2}", True),
+    ("rounded_radical_reference", "\\sqrt{3}", "1.732", True),
+    ("rounded_fraction", "2.6667", "\\frac{8}{3}", True),
+    ("rounded_negative", "-0.6667", "-\\frac{2}{3}", True),
+    ("rounded_pi", "3.1416", "\\pi", True),
+    ("rounded_in_tuple", "(0.6, 2.6667]", "(\\frac{3}{5}, \\frac{8}{3}]", True),
+    ("truncated_not_rounded", "2.6666", "\\frac{8}{3}", False),
+    ("truncated_pi_multiple", "125.663", "40\\pi", False),
+    ("rounded_too_few_digits", "0.333", "\\frac{1}{3}", False),
+    ("rounded_pi_too_few_digits", "3.142", "\\pi", True),
+    ("two_decimals_not_rounding", "1.414", "1.4142", False),
 ]
 
 
@@ -174,6 +189,28 @@ EXACTNESS_CASES = [
     ("double_angle_product", "2\\sin x\\cos x", "\\sin 2x", True),
     ("double_angle_not_product", "\\cos 2x", "2\\cos x", False),
     ("limit_chain", "\\lim_{x \\to 0} \\frac{\\sin x}{x} = 1", "1", True),
+    # semicolons separate like commas; "or" may join tuples without spaces
+    ("semicolon_tuples", "(0;-2;6),(4;0;0)", "(4,0,0),(0,-2,6)", True),
+    ("semicolon_list", "-12;-11;-10", "\\{-10, -11, -12\\}", True),
+    ("semicolon_tuple_wrong", "(0;2;6)", "(0,-2,6)", False),
+    ("unspaced_or_tuples", "(11,7)or(7,11)", "(7,11),(11,7)", True),
+    # one comma that cannot separate thousands may be a decimal comma: either reading may match
+    ("decimal_comma", "2,74", "2.74", True),
+    ("decimal_comma_reference", "1.22", "1,22", True),
+    ("decimal_comma_leading_zero", "0,111", "0.111", True),
+    ("decimal_comma_four_digits_before", "1000,99", "1000.99", True),
+    ("decimal_comma_as_pair", "1,22", "\\{1, 22\\}", True),
+    ("decimal_comma_wrong_value", "2,75", "2.74", False),
+    ("decimal_comma_not_one_of_the_pair", "2,74", "74", False),
+    ("thousands_not_decimal", "1,000", "1", False),
+    # odd roots and odd-denominator powers are the real roots (x may be negative)
+    ("power_two_thirds_vs_cube_root", "x^{2/3}", "\\sqrt[3]{x^2}", True),
+    ("cube_root_squared", "\\frac{1}{3x^{2/3}}", "\\frac{1}{3\\sqrt[3]{x}^2}", True),
+    ("cube_root_of_cube", "\\sqrt[3]{x^3}", "x", True),
+    ("cube_root_negative_number", "\\sqrt[3]{-8}", "-2", True),
+    ("power_of_negative_number", "(-8)^{2/3}", "4", True),
+    ("cube_root_sign_matters", "x^{1/3}", "-\\sqrt[3]{x}", False),
+    ("square_root_stays_principal", "\\sqrt{x^2}", "x", False),
     # an equation reference compares as an equation
     ("equation_rearranged", "2x - y + 3 = 0", "y = 2x + 3", True),
     ("equation_different", "2x - y - 3 = 0", "y = 2x + 3", False),

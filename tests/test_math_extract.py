@@ -203,6 +203,20 @@ OTHERS = [
 ]
 
 
+STEP_BOXES = [
+    # boxes that end computations (= \boxed{..}) and a later "final answer" phrase: the phrase states the answer
+    ("boxed_steps_then_final", "Tax: $0.2 \\cdot 50 = \\boxed{10}$. Tip: $= \\boxed{5}$. Final Answer: The final answer is $65$.", ("65", "phrase")),
+    ("candidate_boxes_then_final", "\\boxed{3} \\boxed{4} Final answer: 3", ("3, 4", "boxed")),  # candidates, not steps
+    ("step_box_then_answer_phrase", "so $x = \\boxed{3}$. The answer is 4", ("3", "boxed")),  # only a *final* answer phrase
+    ("final_box_after_step_box", "$1+1 = \\boxed{2}$. Final answer: $\\boxed{2}$", ("2", "boxed")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in STEP_BOXES], ids=[c[0] for c in STEP_BOXES])
+def test_boxed_steps_before_a_final_answer(text, expected):
+    assert extract(text) == expected
+
+
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in OTHERS], ids=[c[0] for c in OTHERS])
 def test_gsm8k_latex_and_number(text, expected):
     assert extract(text) == expected

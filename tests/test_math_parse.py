@@ -34,8 +34,14 @@ CLEAN_CASES = [
     # \dfrac12 and \sqrt2 shorthand
     ("frac_digits", "\\dfrac12", "\\frac{1}{2}"),
     ("sqrt_digit", "\\sqrt2", "\\sqrt{2}"),
+    ("sqrt_digits", "2\\sqrt10", "2\\sqrt{10}"),  # the digits after \sqrt are its argument
     # "or" lists and membership
     ("or_list", "x=1 \\text{ or } x=2", "x=1, x=2"),
+    ("serial_comma_and", "1, 2, and 3", "1, 2, 3"),
+    ("or_between_tuples_unspaced", "(1,2)or(2,1)", "(1,2), (2,1)"),
+    ("semicolon_separators", "(0;-2;6);(4;0;0)", "(0,-2,6),(4,0,0)"),
+    ("quad_glued_to_name", "x_1=1,\\quadx_2=2", "x_1=1, x_2=2"),
+    ("serial_comma_text_and", "7, -2, \\text{ and } -5", "7, -2, -5"),
     ("membership", "x \\in [1, 2]", "[1, 2]"),
     ("less_equal", "x \\leq 3", "x <= 3"),
     ("repeating_decimal", "0.1\\overline{6}", "\\frac{1}{6}"),
@@ -76,6 +82,9 @@ VALUE_CASES = [
     # mixed numbers, negative too
     ("mixed", "2\\frac{1}{2}", Fraction(5, 2)),
     ("mixed_negative", "-2\\frac{1}{2}", Fraction(-5, 2)),
+    ("mixed_plain", "1 1/2", Fraction(3, 2)),
+    ("mixed_plain_negative", "-2 3/4", Fraction(-11, 4)),
+    ("mixed_plain_in_sum", "1 1/2 + 1", Fraction(5, 2)),
     # powers, both notations, and scientific notation
     ("caret", "2^{10}", Fraction(1024)),
     ("double_star", "2**10", Fraction(1024)),
@@ -200,6 +209,8 @@ FAILURE_CASES = [
     ("matrix_unclosed", "\\matrixbegin 1 & 2", ParseFailure, "unclosed matrix"),
     ("matrix_ragged", "\\matrixbegin 1 & 2 \\\\ 3 \\matrixend", ParseFailure, "matrix rows have different lengths"),
     ("two_numbers", "1.2.3", ParseFailure, "unexpected '.3'"),
+    ("mixed_improper_fraction", "1 3/2", ParseFailure, "unexpected '3'"),  # not a mixed number
+    ("two_whole_numbers", "2 3", ParseFailure, "unexpected '3'"),
     # words are text, not products of one-letter symbols
     ("word", "Monday", ParseFailure, "'Monday' is a word, not math"),
     ("inequality_chain", "w < x < y < z", ParseFailure, "only one variable between at most two inequalities"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.math._spans import answer_parts, boxed_contents, last_joined_spans, math_spans, thinking_unfinished
+from graders.math._spans import answer_parts, boxed_contents, last_joined_boxes, last_joined_spans, math_spans, thinking_unfinished
 
 
 @pytest.mark.parametrize(
@@ -40,6 +40,23 @@ def test_math_spans(text, expected):
 def test_last_joined_spans():
     text = "first $9$. The roots are $1$, $2$ \\quad\\text{and}\\quad $3$"
     assert last_joined_spans(text, math_spans(text)) == "1 , 2 \\quad\\text{and}\\quad 3"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\\boxed{5}", ["5"]),
+        ("no box", []),
+        ("$\\boxed{1}$, $\\boxed{2}$", ["1", "2"]),
+        ("$x_1 = \\boxed{1}$ \\quad\\text{and}\\quad $x_2 = \\boxed{2}$", ["1", "2"]),
+        ("$\\boxed{1}$ was wrong, so the answer is $\\boxed{2}$", ["2"]),  # prose between: the last box
+        ("\\boxed{0} then \\boxed{1} or \\boxed{2}", ["1", "2"]),
+        ("\\boxed{3} cats and \\boxed{4} dogs", ["3", "4"]),  # a unit word before the connector
+        ("\\boxed{3} cats cats \\boxed{4}", ["4"]),
+    ],
+)
+def test_last_joined_boxes(text, expected):
+    assert last_joined_boxes(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from rft_core.types import Item, Sample
 
 from ._equiv import Options, Undecided, compare
 from ._choice import find_choice
-from ._extract import EXTRACTORS, extract, last_boxed
+from ._extract import EXTRACTORS, extract, solution_boxed
 from ._parse import Caps, ParseFailure, TooComplex, clean, is_constant, parse, parse_choice
 from ._spans import thinking_unfinished
 from ._pool import get_pool
@@ -168,7 +168,7 @@ class MathGrader(Grader):
             if "####" in text:
                 text = text.rsplit("####", 1)[1]
             elif "\\boxed" in text or "\\fbox" in text:
-                text = last_boxed(text) or text
+                text = solution_boxed(text) or text
             references.append(text)
         return references
 

@@ -98,7 +98,7 @@ def _any(values: list, other: tuple, options: Options, quick: bool, swapped: boo
 def _names_value(left: tuple, right: tuple) -> bool:
     """True when the left side of ``left = value`` only names or computes the value.
 
-    A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)`` (symbols under products,
+    A label: ``x``, ``f(x)``, ``(p, q)``, ``V_1:V_2``, ``P(A)``, ``|AB|`` (symbols under products,
     quotients and tuples); a limit; a constant computed into a constant: ``10^3 = 1000``,
     ``\\log_2 8 = 3``. ``2x + 1 = 5``, ``y - 2x = 3`` or ``7 = 11a + c`` is an equation instead.
     """
@@ -113,6 +113,8 @@ def _is_label(node: tuple) -> bool:
         return True
     if kind in ("mul", "tuple", "list"):
         return all(_is_label(child) for child in node[1])
+    if kind == "func" and node[1] == "abs":  # a length: |AB| = 1
+        return _is_label(node[2][0])
     if kind == "pow":  # f^{-1}(x)
         return node[1][0] == "sym" and node[2] == ("neg", ("num", 1, False))
     return kind == "div" and _is_label(node[1]) and _is_label(node[2])
@@ -206,7 +208,7 @@ def _scalar_equal(answer: tuple, reference: tuple, options: Options, quick: bool
         if a.denominator == 1 and r.denominator == 1:
             return False  # whole numbers are counted, never rounded: 6.4 \times 10^6 is not 6400001
         if has_decimal(answer) or has_decimal(reference):
-            return _close(float(a), float(r), options)
+            return abs(a - r) <= rounding_slack(answer, reference) or _close(float(a), float(r), options)
         return False
     if quick:
         if is_constant(answer) and is_constant(reference) and _clearly_different(answer, reference, options):
@@ -227,8 +229,34 @@ def _clearly_different(answer: tuple, reference: tuple, options: Options) -> boo
     scale = max(abs(a), abs(r), _sum_scale(answer), _sum_scale(reference), 1.0)
     allowed = 1e-9 * scale
     if has_decimal(answer) or has_decimal(reference):
-        allowed += 2 * max(options.rel_tol * max(abs(a), abs(r)), options.abs_tol)
+        allowed += 2 * max(options.rel_tol * max(abs(a), abs(r)), options.abs_tol, rounding_slack(answer, reference))
     return abs(a - r) > allowed
+
+
+_ROUNDED_DIGITS = 4  # significant digits a decimal needs before it may stand for an exact value it rounds
+
+
+def rounding_slack(answer: tuple, reference: tuple) -> Fraction:
+    """Half a unit in the last place of a lone decimal of 4+ significant digits set against an exact side.
+
+    ``1.414`` against ``\\sqrt{2}`` and ``2.6667`` against ``8/3`` are the exact values correctly
+    rounded to the places written; ``3.14`` against ``\\pi`` has too few digits to count (0 slack).
+    """
+    for decimal, other in ((answer, reference), (reference, answer)):
+        while decimal[0] == "neg":
+            decimal = decimal[1]
+        if decimal[0] == "num" and decimal[2] and not has_decimal(other):
+            value = abs(decimal[1])
+            places = 0
+            while value.denominator != 1 and places < 40:
+                value *= 10
+                places += 1
+            if value.denominator != 1:
+                return Fraction(0)
+            digits = str(value.numerator).rstrip("0")
+            if len(digits) >= _ROUNDED_DIGITS:
+                return Fraction(1, 2 * 10**places)
+    return Fraction(0)
 
 
 def _sum_scale(node: tuple) -> float:
@@ -281,10 +309,15 @@ def to_sympy(node: tuple):
     if kind == "pct":
         return to_sympy(node[1]) / 100
     if kind == "pow":
-        return sympy.Pow(to_sympy(node[1]), to_sympy(node[2]))
+        base, exponent = to_sympy(node[1]), to_sympy(node[2])
+        if exponent.is_Rational and exponent.q % 2 == 1 and exponent.q > 1:
+            return _real_root(base, exponent.q) ** exponent.p  # x^{2/3} is \\sqrt[3]{x^2} for real x
+        return sympy.Pow(base, exponent)
     if kind == "func":
         name, args = node[1], [to_sympy(arg) for arg in node[2]]
         if name == "root":
+            if args[1].is_Integer and args[1] % 2 == 1:
+                return _real_root(args[0], int(args[1]))  # \\sqrt[3]{-8} is -2
             return sympy.root(args[0], args[1])
         if name == "logb":
             return sympy.log(args[0], args[1])
@@ -296,6 +329,15 @@ def to_sympy(node: tuple):
             return sympy.limit(args[0], args[1], args[2])
         return _SYMPY_FUNCS[name](*args)
     raise ValueError(f"{kind} is not a scalar")
+
+
+def _real_root(base, degree: int):
+    """The real odd root, as a reader of \\sqrt[3]{x} means it (sympy's principal root is complex for x < 0)."""
+    import sympy
+
+    if base.is_nonnegative:
+        return sympy.root(base, degree)
+    return sympy.sign(base) * sympy.root(sympy.Abs(base), degree)
 
 
 def _sympy_funcs() -> dict:
@@ -330,6 +372,9 @@ def _sympy_equal(answer: tuple, reference: tuple, options: Options) -> bool:
         if a.is_infinite or r.is_infinite or a.has(sympy.zoo, sympy.nan) or r.has(sympy.zoo, sympy.nan):
             return False
         va, vr = complex(sympy.N(a, 30)), complex(sympy.N(r, 30))
+        slack = float(rounding_slack(answer, reference))
+        if slack and va.imag == vr.imag == 0 and abs(va.real - vr.real) <= slack:
+            return True
         if inexact:
             return _close(va.real, vr.real, options) and _close(va.imag, vr.imag, options)
         if abs(va - vr) > 1e-9 * max(1.0, abs(vr)):

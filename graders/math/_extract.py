@@ -16,11 +16,20 @@ from collections.abc import Sequence
 
 import regex
 
-from ._phrases import answer_sentence, conclusion_sentence, value_of
+from ._phrases import answer_sentence, conclusion_sentence, has_final_phrase, value_of
 from ._prose_number import last_number_answer
-from ._spans import answer_parts, boxed_contents, last_boxed, last_joined_spans, math_spans, without_delimiters
+from ._spans import (
+    after_boxed_steps,
+    answer_parts,
+    boxed_contents,
+    last_boxed,
+    last_joined_boxes,
+    last_joined_spans,
+    math_spans,
+    without_delimiters,
+)
 
-__all__ = ["EXTRACTORS", "extract", "last_boxed", "looks_like_math"]
+__all__ = ["EXTRACTORS", "extract", "last_boxed", "looks_like_math", "solution_boxed"]
 
 EXTRACTORS = ("boxed", "phrase", "gsm8k", "whole", "latex", "number", "text")
 """The default extraction order; the first method that finds something wins."""
@@ -50,8 +59,16 @@ def looks_like_math(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
 
-def _boxed(text: str) -> str | None:
+def _every_boxed(text: str) -> str | None:
+    if has_final_phrase(after_boxed_steps(text)):
+        return None  # boxed steps (= \boxed{200}), then "Final Answer: ...": the phrase states the answer
     contents = boxed_contents(text)
+    return ", ".join(_distinct(contents)) if contents else None
+
+
+def solution_boxed(text: str) -> str | None:
+    """The answer of a worked solution: its last box, with the boxes joined to it (``\\boxed{4}`` or ``\\boxed{-3}``)."""
+    contents = last_joined_boxes(text)
     return ", ".join(_distinct(contents)) if contents else None
 
 
@@ -91,7 +108,7 @@ def _text(text: str) -> str | None:
 
 
 _METHODS = {
-    "boxed": _boxed, "phrase": _phrase, "gsm8k": _gsm8k, "whole": _whole, "latex": _latex, "number": last_number_answer,
+    "boxed": _every_boxed, "phrase": _phrase, "gsm8k": _gsm8k, "whole": _whole, "latex": _latex, "number": last_number_answer,
     "text": _text,
 }  # fmt: skip
 

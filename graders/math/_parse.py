@@ -103,9 +103,13 @@ _ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle|triangle)\s*[A-Z]{1,
 # set-builder notation over one variable: \{x \mid x > 3\} is the set x > 3 describes
 _SET_BUILDER = re.compile(r"^\s*\\\{\s*[A-Za-z]\s*(?:\\in\s*\\mathbb\s*\{?\s*R\s*\}?\s*)?(?:\\mid|\||:)\s*(.+?)\s*\\\}\s*$")
 _MEMBER = re.compile(r"^\s*[A-Za-z]\s*\\in(?![A-Za-z])\s*")  # "x \in [1, 2]" is the interval
-_OR_AND = re.compile(r"\s+(?:or|and)\s+", re.I)
+_OR_AND = re.compile(r"\s*,?\s+(?:or|and)\s+|(?<=[)\]])\s*(?:or|and)\s*(?=[(\[])", re.I)  # "1, 2, and 3", "(1,2)or(2,1)"
+_GLUED_QUAD = re.compile(r"\\q?quad(?=[A-Za-z])")  # "\quadx_2 = 5": the space command glued to a name
+_SEMICOLON = re.compile(r"(?<!\\);")  # "(0;-2;6)", "-12;-11": a separator written as ; (after \; spacing is dropped)
 _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\textdollar")
-_THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3})((?:,\d{3})+)(?![\d,])")
+_THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
+# one comma that cannot be a thousands separator (not 3 digits after it, or 0 before it): 2,74 may be 2.74
+_DECIMAL_COMMA = re.compile(r"-?(?:0,\d+|\d+,(?!\d{3}$)\d+)")
 _THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
 _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
@@ -123,7 +127,7 @@ _MODULUS = re.compile(r"(?:\\pmod\s*\{?\s*\d+\s*\}?|\(\s*\\(?:bmod|mod)\s*\{?\s*
 _DOUBLED_BACKSLASH = re.compile(r"\\\\(?=(?:le|leq|ge|geq|neq|ne|in|frac|dfrac|sqrt|cdot|times|pi|infty)(?![A-Za-z]))")
 # 1 000 000: digit groups separated by single spaces, when that is the whole answer
 _SPACED_THOUSANDS = re.compile(r"-?\d{1,3}(?: \d{3})+")
-_SQRT_DIGIT = re.compile(r"\\sqrt\s*(\d)")
+_SQRT_DIGIT = re.compile(r"\\sqrt\s*(\d+)")  # \sqrt10 is written for \sqrt{10}
 _KNOWN_WORDS = (
     "sqrt|pi|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|asin|acos|atan|sinh|cosh|tanh|ln|log|exp|inf|infty"
     "|infinity|oo|abs|factorial|binomial|or|and"
@@ -160,7 +164,8 @@ def clean(text: str) -> str:
     text = _LESS_EQUAL.sub("<=", _GREATER_EQUAL.sub(">=", text))
     text = _REPEATING.sub(_repeating_fraction, text)
     text = _OR_AND.sub(", ", text)
-    text = _DROP.sub(" ", text)
+    text = _DROP.sub(" ", _GLUED_QUAD.sub(" ", text))
+    text = _SEMICOLON.sub(",", text)
     text = _DEGREES.sub(" \\\\degree ", text)  # dropped, or pi/180 inside a trig function
     text = _CURRENCY.sub("", text)
     text = text.replace("\\%", "%").replace("\\{", "\\lbrace ").replace("\\}", "\\rbrace ")
@@ -501,6 +506,10 @@ class _Parser:
                     factors = [self.node("div", _product(self, factors), right)]
                 else:
                     factors.append(right)
+            elif len(factors) == 1 and self.plain_mixed_fraction(factors[0]):  # "1 1/2": one and a half
+                numerator, _, denominator = self.take(), self.take(), self.take()
+                fraction = self.node("div", self.number(numerator[1]), self.number(denominator[1]))
+                factors = [_mixed(self, factors[0], fraction)]
             elif self.starts_atom() and not (self.at("num") and factors[-1][0] == "num"):  # "1.2.3", "2 3"
                 right = self.unary(implicit=True)
                 if len(factors) == 1 and _is_mixed_number(factors[0], right):
@@ -509,6 +518,17 @@ class _Parser:
                     factors.append(right)
             else:
                 return _product(self, factors)
+
+    def plain_mixed_fraction(self, whole: tuple) -> bool:
+        """True before ``1/2`` in ``1 1/2``: a whole number, a space, then a proper fraction of digits."""
+        tokens = [self.peek(offset) for offset in range(4)]
+        if not (tokens[0] and tokens[1] and tokens[2]) or tokens[0][0] != "num" or tokens[1] != ("op", "/"):
+            return False
+        if tokens[2][0] != "num" or not (tokens[0][1].isdigit() and tokens[2][1].isdigit()):
+            return False
+        if tokens[3] is not None and not (tokens[3][0] == "op" and tokens[3][1] in ("+", "-", ",")):
+            return False
+        return _is_int_literal(whole[1] if whole[0] == "neg" else whole) and 0 < int(tokens[0][1]) < int(tokens[2][1])
 
     def starts_atom(self) -> bool:
         token = self.peek()
@@ -865,6 +885,8 @@ def parse(text: str, caps: Caps | None = None) -> tuple:
     tree = parser.parse()
     if parser.plus_minus:
         tree = _spread_plus_minus(tree)
+    if _DECIMAL_COMMA.fullmatch(text):  # "2,74": the pair, or a decimal comma; either reading may match
+        tree = parser.node("approx", [tree, parser.number(text.replace(",", "."))])
     check_caps(tree, caps)
     return tree
 

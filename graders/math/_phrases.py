@@ -13,7 +13,7 @@ import regex
 
 from ._spans import Span, joined_spans, math_spans, without_delimiters
 
-__all__ = ["answer_sentence", "conclusion_sentence", "value_of"]
+__all__ = ["answer_sentence", "conclusion_sentence", "has_final_phrase", "value_of"]
 
 WINDOW = 3000  # characters after a phrase that may hold its answer
 MAX_CONCLUSIONS = 20  # the last conclusions looked at (each reads a window)
@@ -63,6 +63,11 @@ def _last(pattern: regex.Pattern, text: str) -> regex.Match | None:
     for last in pattern.finditer(text, timeout=1.0):
         pass
     return last
+
+
+def has_final_phrase(text: str) -> bool:
+    """True when the text holds a "final answer" marker (the strongest kind)."""
+    return _FINAL_PHRASE.search(text, timeout=1.0) is not None
 
 
 def answer_sentence(text: str) -> str | None:

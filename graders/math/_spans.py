@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import regex
 
 __all__ = [
-    "Span", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_spans", "math_spans", "thinking_unfinished",
+    "Span", "after_boxed_steps", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_boxes",
+    "last_joined_spans", "math_spans", "thinking_unfinished",
     "without_delimiters",
 ]
 
@@ -27,6 +28,10 @@ _THINK_CLOSE = regex.compile(r"</think(?:ing)?>", regex.I)
 _ANSWER_TAG = regex.compile(r"<(/?)answer>", regex.I)
 # what may stand between two spans of one answer: "$3$ or $4$", "$x=1$, $x=2$", "$1$ \quad\text{and} $2$"
 _CONNECTOR = regex.compile(r"(?:\s*(?:,|;|&|\\q?quad|\\text\{\s*(?:and|or)\s*\}|and|or)){0,4}\s*")
+# a variable naming the next value between two boxes: "x = \\boxed{1} or x = \\boxed{2}"
+_ENDS_COMPUTATION = regex.compile(r"=\s*\$?\s*$")  # "... = \\boxed{200}": a box that is a step's result
+_UNIT = regex.compile(r"^\s*[A-Za-z]{2,}(?=\s*(?:,|;|\band\b|\bor\b))")  # "\\boxed{1} paper and \\boxed{2} bins"
+_NAMED = regex.compile(r"(?<![A-Za-z\\])[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=")
 MAX_CONNECTOR_CHARS = 60
 MAX_BOXES = 50  # more boxes than any honest answer has: the rest are ignored (the joined list already fails)
 
@@ -58,6 +63,39 @@ def boxed_contents(text: str) -> list[str]:
 
     A box inside a box gives the inner content only; an unclosed box is skipped.
     """
+    return [content for _, _, content in _boxes(text)]
+
+
+def after_boxed_steps(text: str) -> str:
+    """The text after the last box when every box ends a computation (``... = \\boxed{200}``); else "".
+
+    Boxes that are intermediate results are no candidates: a later "Final Answer" states the answer.
+    """
+    boxes = _boxes(text)
+    if not boxes or not all(_ENDS_COMPUTATION.search(text, max(start - 20, 0), start) for start, _, _ in boxes):
+        return ""
+    return text[boxes[-1][1] :]
+
+
+def last_joined_boxes(text: str) -> list[str]:
+    """The last box and the boxes joined to it by connectors only (``x = \\boxed{1}$ or $x = \\boxed{2}``).
+
+    Boxes with prose between them are separate statements: only the last one counts.
+    """
+    boxes = _boxes(text)
+    first = len(boxes) - 1
+    while first > 0 and _joins(text[boxes[first - 1][1] : boxes[first][0]]):
+        first -= 1
+    return [content for _, _, content in boxes[max(first, 0) :]]
+
+
+def _joins(gap: str) -> bool:
+    """True when the text between two boxes only connects them (delimiters, names, a unit word aside)."""
+    return _connects(_UNIT.sub("", _NAMED.sub(" ", _DELIMITER.sub(" ", gap)), 1))
+
+
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, stripped content) of every complete box, innermost kept, at most MAX_BOXES."""
     if "\\boxed" not in text and "\\fbox" not in text:
         return []
     matches = list(_BOXED.finditer(text, timeout=1.0))
@@ -76,7 +114,7 @@ def boxed_contents(text: str) -> list[str]:
             found.append((match.start(), close + 1, text[match.end() : close]))
     # keep the innermost: drop a box that contains the next one
     kept = [box for box, following in zip(found, found[1:] + [None]) if following is None or following[0] >= box[1]]
-    return [content.strip() for _, _, content in kept[:MAX_BOXES] if content.strip()]
+    return [(start, end, content.strip()) for start, end, content in kept[:MAX_BOXES] if content.strip()]
 
 
 def last_boxed(text: str) -> str | None:
