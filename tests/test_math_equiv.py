@@ -194,9 +194,11 @@ EXACTNESS_CASES = [
     ("semicolon_list", "-12;-11;-10", "\\{-10, -11, -12\\}", True),
     ("semicolon_tuple_wrong", "(0;2;6)", "(0,-2,6)", False),
     ("unspaced_or_tuples", "(11,7)or(7,11)", "(7,11),(11,7)", True),
-    # one comma that cannot separate thousands may be a decimal comma: either reading may match
+    # one comma that cannot separate thousands may be a decimal comma in an answer: either reading may match
     ("decimal_comma", "2,74", "2.74", True),
-    ("decimal_comma_reference", "1.22", "1,22", True),
+    # never in a reference: a gold pair must not accept the decimal its digits spell (no false pass)
+    ("reference_pair_not_a_decimal", "1.22", "1,22", False),
+    ("reference_pair_not_a_decimal_either", "3.4", "3,4", False),
     ("decimal_comma_leading_zero", "0,111", "0.111", True),
     ("decimal_comma_four_digits_before", "1000,99", "1000.99", True),
     ("decimal_comma_as_pair", "1,22", "\\{1, 22\\}", True),
@@ -219,7 +221,7 @@ EXACTNESS_CASES = [
 
 @pytest.mark.parametrize(("answer", "reference", "equal"), [c[1:] for c in EXACTNESS_CASES], ids=[c[0] for c in EXACTNESS_CASES])
 def test_exactness_and_symbolic_conventions(answer, reference, equal):
-    assert compare(parse(clean(answer)), parse(clean(reference)), OPTIONS, quick=False) is equal
+    assert compare(parse(clean(answer)), parse(clean(reference), decimal_comma=False), OPTIONS, quick=False) is equal
 
 
 def test_symbolic_off_compares_numbers_only():

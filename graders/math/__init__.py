@@ -344,7 +344,7 @@ _clean_reference = lru_cache(maxsize=65536)(clean)  # references repeat across s
 @lru_cache(maxsize=65536)
 def _parse_reference(text: str, caps: Caps) -> tuple | None:
     try:
-        return parse(text, caps)
+        return parse(text, caps, decimal_comma=False)
     except ParseFailure:
         return None
 

@@ -870,7 +870,7 @@ def _mixed(parser: _Parser, left: tuple, fraction: tuple) -> tuple:
     return parser.node("neg", number) if negative else number
 
 
-def parse(text: str, caps: Caps | None = None) -> tuple:
+def parse(text: str, caps: Caps | None = None, decimal_comma: bool = True) -> tuple:
     """The tree of a cleaned answer; raises ParseFailure (or TooComplex) for what it cannot read."""
     caps = caps or Caps()
     if len(text) > caps.max_chars:
@@ -885,7 +885,9 @@ def parse(text: str, caps: Caps | None = None) -> tuple:
     tree = parser.parse()
     if parser.plus_minus:
         tree = _spread_plus_minus(tree)
-    if _DECIMAL_COMMA.fullmatch(text):  # "2,74": the pair, or a decimal comma; either reading may match
+    # "2,74" in an answer: the pair, or a decimal comma; either reading may match. Never in a reference:
+    # a gold pair "3,4" must not accept 3.4 (a false pass is worse than a false fail).
+    if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
         tree = parser.node("approx", [tree, parser.number(text.replace(",", "."))])
     check_caps(tree, caps)
     return tree

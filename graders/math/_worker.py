@@ -28,10 +28,10 @@ def _limit_memory(megabytes: int) -> None:
 
 
 @lru_cache(maxsize=4096)
-def _parsed(text: str, caps_key: tuple):
+def _parsed(text: str, caps_key: tuple, decimal_comma: bool = True):
     from ._parse import Caps, parse
 
-    return parse(text, Caps(*caps_key))
+    return parse(text, Caps(*caps_key), decimal_comma)
 
 
 def handle(request: dict) -> dict:
@@ -42,7 +42,7 @@ def handle(request: dict) -> dict:
     caps_key = tuple(request["caps"])
     try:
         answer = _parsed(request["answer"], caps_key)
-        references = [_parsed(reference, caps_key) for reference in request["references"]]
+        references = [_parsed(reference, caps_key, False) for reference in request["references"]]
     except ParseFailure as exc:
         return {"error": str(exc), "status": "parse_error"}
     options = Options(*request["options"])
