@@ -10,7 +10,8 @@ pass) that runs ``argv`` with:
   second one builds the sandbox), so ``RLIMIT_NPROC`` counts them and they own nothing;
 - a file system of read-only binds (``/usr``, the ``readable`` paths, a few ``/etc`` files),
   a ``/dev`` with only null, zero, random and friends, no ``/proc``, and a private tmpfs of
-  ``limits.scratch_bytes`` at ``/tmp`` (the working directory, ``HOME`` and ``TMPDIR``);
+  ``limits.scratch_bytes`` at ``/scratch`` (the working directory, ``HOME`` and ``TMPDIR``; not
+  ``/tmp``, where the view may bind the host's interpreter, e.g. a virtualenv below /tmp);
 - a cleared environment (only ``env``, ``HOME``, ``TMPDIR`` and bwrap's ``PWD``), rlimits (processes, open files, file size, address
   space, CPU, no core files) and, where libseccomp is installed (``pyseccomp``), a seccomp
   filter refusing the system calls a grader never needs (ptrace, mount, bpf, keyrings, SysV
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 
 __all__ = ["SCRATCH", "Limits", "sandboxed", "seccomp_filter", "unavailable_reason"]
 
-SCRATCH = "/tmp"  # noqa: S108 - inside the sandbox: a private tmpfs
+SCRATCH = "/scratch"  # inside the sandbox: a private tmpfs, apart from host paths the view binds (a venv in /tmp)
 SANDBOX_UID = 65534  # nobody
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime")
 _TOP_SYMLINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # usrmerge: links into /usr
@@ -105,7 +106,6 @@ def sandboxed(
     ``readable`` are host paths (files or directories) bound read-only at the same place;
     ``argv[0]`` must be one of them or under ``/usr``.
     """
-    # the scratch tmpfs comes first: paths below /tmp (a virtualenv there) are bound over it
     view = _view([os.path.realpath(path) for path in readable])
     fds: list[int] = []
     inner = [

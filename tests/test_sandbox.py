@@ -78,7 +78,7 @@ def test_no_network(run):
 def test_environment_is_only_what_was_given(run):
     done = run("import os; print(sorted(os.environ.items()))", env={"LANG": "C.UTF-8"},
                host_env={"SECRET_TOKEN": "hunter2"})
-    assert done["out"].strip() == repr(sorted({"HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp", "LANG": "C.UTF-8"}.items()))
+    assert done["out"].strip() == repr(sorted({"HOME": "/scratch", "TMPDIR": "/scratch", "PWD": "/scratch", "LANG": "C.UTF-8"}.items()))
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_the_parents_proc_and_files_are_out_of_reach(run, shared):
         f"print(attempt(lambda: open({str(target)!r}, 'w').write('owned')))\n"
         "print(attempt(lambda: open('/usr/owned', 'w').write('owned')))\n"
         "print(attempt(lambda: open('/owned', 'w').write('owned')))\n"
-        "print(attempt(lambda: open('/tmp/scratch', 'w').write('ok')))\n"
+        "print(attempt(lambda: open('/scratch/scratch', 'w').write('ok')))\n"
     ))
     assert done["out"].split() == [
         "FileNotFoundError", "FileNotFoundError", "FileNotFoundError", "FileNotFoundError", "OSError", "OSError", "2",
@@ -132,7 +132,7 @@ def test_ptrace_and_mknod_are_refused(run):
         "child = os.fork()\n"
         "if child == 0:\n    time.sleep(30)\n    os._exit(0)\n"
         "print(libc.ptrace(16, child, 0, 0), ctypes.get_errno())\n"  # PTRACE_ATTACH
-        "print(attempt(lambda: os.mknod('/tmp/mem', stat.S_IFCHR | 0o666, os.makedev(1, 1))))\n"
+        "print(attempt(lambda: os.mknod('/scratch/mem', stat.S_IFCHR | 0o666, os.makedev(1, 1))))\n"
     ))
     assert done["out"].split() == ["-1", "1", "PermissionError"], done  # EPERM
 
@@ -171,7 +171,7 @@ def test_the_scratch_directory_fills_up_at_its_size(run):
     done = run(
         "written = 0\nchunk = b'x' * (1 << 20)\n"
         "try:\n"
-        "    with open('/tmp/fill', 'wb', buffering=0) as sink:\n"
+        "    with open('/scratch/fill', 'wb', buffering=0) as sink:\n"
         "        while written < 64 << 20:\n            written += sink.write(chunk)\n"
         "except OSError as exc:\n    print(exc.errno, written)\n",
         scratch_bytes=4 << 20,
