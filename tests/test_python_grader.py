@@ -287,7 +287,11 @@ def test_process_and_native_escapes_are_refused(closing, attempt):
 
 @pytest.mark.parametrize(
     ("isolation", "refusal"),
-    [("none", "SandboxViolation: the python grader sandbox refuses writing"), ("sandbox", "FileNotFoundError")],
+    [
+        ("none", ("SandboxViolation: the python grader sandbox refuses writing",)),
+        # in the sandbox the host path is absent, or the audit hook (defence in depth) refuses it first
+        ("sandbox", ("FileNotFoundError", "SandboxViolation: the python grader sandbox refuses writing")),
+    ],
 )
 def test_writing_to_the_parents_home_is_refused(closing, tmp_path, monkeypatch, isolation, refusal):
     home = tmp_path / "home"
@@ -301,7 +305,7 @@ def test_writing_to_the_parents_home_is_refused(closing, tmp_path, monkeypatch, 
             return 1.0
     """, isolation=isolation).grade("x", {})
     assert result.status is Status.ERROR
-    assert refusal in result.reason
+    assert any(reason in result.reason for reason in refusal)
     assert not target.exists()
 
 

@@ -111,7 +111,7 @@ def test_processes_run_as_nobody_in_a_bare_file_system(run):
                "print(' '.join(os.listdir('/')))\n")
     uid, listing = done["out"].splitlines()
     assert uid == "65534"
-    assert set(listing.split()) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "root", "sbin", "tmp", "usr"}
+    assert set(listing.split()) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "root", "sbin", "scratch", "tmp", "usr"}
 
 
 def test_native_code_is_contained(run, shared):
