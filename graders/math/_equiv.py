@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 from ._parse import approx, exact, has_decimal, is_constant
@@ -82,17 +83,25 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
     return _scalar(answer, reference, options, quick)
 
 
-def _any(values: list, other: tuple, options: Options, quick: bool, swapped: bool = False) -> bool:
+def _any_true(checks: Iterable[Callable[[], bool]]) -> bool:
+    """True as soon as a check is; else Undecided when a check could not decide; else False."""
     undecided = False
-    for value in values:
+    for check in checks:
         try:
-            if compare(other, value, options, quick) if swapped else compare(value, other, options, quick):
+            if check():
                 return True
         except Undecided:
             undecided = True
     if undecided:
         raise Undecided
     return False
+
+
+def _any(values: list, other: tuple, options: Options, quick: bool, swapped: bool = False) -> bool:
+    return _any_true(
+        (lambda value=value: compare(other, value, options, quick) if swapped else compare(value, other, options, quick))
+        for value in values
+    )
 
 
 def _names_value(left: tuple, right: tuple) -> bool:
@@ -185,17 +194,11 @@ def _percent_forms(node: tuple, options: Options) -> list[tuple]:
 
 
 def _scalar(answer: tuple, reference: tuple, options: Options, quick: bool) -> bool:
-    undecided = False
-    for a in _percent_forms(answer, options):
-        for r in _percent_forms(reference, options):
-            try:
-                if _scalar_equal(a, r, options, quick):
-                    return True
-            except Undecided:
-                undecided = True
-    if undecided:
-        raise Undecided
-    return False
+    return _any_true(
+        (lambda a=a, r=r: _scalar_equal(a, r, options, quick))
+        for a in _percent_forms(answer, options)
+        for r in _percent_forms(reference, options)
+    )
 
 
 def _scalar_equal(answer: tuple, reference: tuple, options: Options, quick: bool) -> bool:
