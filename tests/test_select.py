@@ -134,3 +134,16 @@ def test_a_row_without_a_prompt_is_named(tmp_path):
     scores = write_lines(tmp_path / "s.jsonl", [score(0, 0, 1.0), score(0, 1, 0.0)])
     with pytest.raises(RftError, match=r"d.jsonl: line 1: the row has no prompt"):
         select_file(scores, data, tmp_path / "o.jsonl")
+
+
+def test_add_loop_commands_registers_select_pairs_and_loop_with_their_checked_options():
+    import argparse
+
+    from rft_core.cli_loop import add_loop_commands
+
+    parser = argparse.ArgumentParser()
+    add_loop_commands(parser.add_subparsers())
+    args = parser.parse_args(["select", "s.jsonl", "--data", "d.jsonl", "-o", "o.jsonl", "--per-item", "3"])
+    assert (args.per_item, args.min_reward, args.ties) == (3, 1.0, "shortest")
+    with pytest.raises(SystemExit):  # --per-item takes a whole number of at least 1
+        parser.parse_args(["pairs", "s.jsonl", "--data", "d.jsonl", "-o", "o.jsonl", "--per-item", "0"])
