@@ -520,10 +520,12 @@ def main() -> None:
         import gc  # noqa: F401
         import subprocess
 
+        refused -= {"ctypes", "_ctypes", "gc"}
+        # installed packages whose import itself casts (scipy's callbacks) load before cast is replaced
+        _preload(config["preload"], refused)
         for name in ("memmove", "memset", "cast"):
             setattr(ctypes, name, _refuse(f"ctypes.{name}"))
         _posixsubprocess.fork_exec = subprocess._fork_exec = _refuse("_posixsubprocess.fork_exec")
-        refused -= {"ctypes", "_ctypes", "gc"}
     config.update(workdir=workdir, read_roots=_read_roots(workdir), refused_imports=refused)
     SOURCE[0] = source
     try:
@@ -531,7 +533,8 @@ def main() -> None:
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         out.write(json.dumps({"load_error": _traceback(exc)}).encode() + b"\n")
         return
-    _preload(config["preload"], refused)
+    if not site_packages:
+        _preload(config["preload"], refused)
     loaded = _run_sample(code, None, config)
     if loaded.get("kind") in ("timeout", "cpu"):
         out.write(b'{"load_timeout": true}\n')

@@ -26,13 +26,34 @@ from rft_core.grader import Grader, GraderConfig
 from rft_core.imports import missing_imports
 from rft_core.types import Item, Sample, Status
 
-__all__ = ["PythonGrader"]
+__all__ = ["OPENAI_IMAGE_PACKAGES", "PythonGrader"]
 
 _WORKER = str(Path(__file__).resolve().parent / "_python_worker.py")
 _STARTUP_GRACE = 10.0  # seconds for the sandbox and the supervisor to start or answer, on top of the grader's timeout
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
 PARSE_ERROR = "python_grader_parse_error"
+
+# The third-party packages OpenAI's graders guide lists for its python-grader image (tag 2025-05-08),
+# by the module a grader imports: the `openai-python` extra installs them (pyproject.toml).
+OPENAI_IMAGE_PACKAGES = {
+    "numpy": "numpy==2.2.4",
+    "scipy": "scipy==1.15.2",
+    "sympy": "sympy==1.13.3",
+    "pandas": "pandas==2.2.3",
+    "rapidfuzz": "rapidfuzz==3.10.1",
+    "sklearn": "scikit-learn==1.6.1",
+    "rouge_score": "rouge-score==0.1.2",
+    "deepdiff": "deepdiff==8.4.2",
+    "jsonschema": "jsonschema==4.23.0",
+    "pydantic": "pydantic==2.10.6",
+    "yaml": "pyyaml==6.0.2",
+    "nltk": "nltk==3.9.1",
+    "sqlparse": "sqlparse==0.5.3",
+    "rdkit": "rdkit==2024.9.6",
+    "skbio": "scikit-bio==0.6.3",
+    "ast_grep_py": "ast-grep-py==0.36.2",
+}
 
 
 class PythonGrader(Grader):
@@ -126,8 +147,7 @@ class PythonGrader(Grader):
         """Each module the source imports that it cannot import here, and what to do."""
         problems = []
         for module, why in missing_imports(self.config.source, site_packages=self.site_packages).items():
-            fix = "set site_packages: true" if why.startswith("installed") else f"install it (pip install {module})"
-            problems.append(f"the source imports {module!r}, {why}: {fix}")
+            problems.append(f"the source imports {module!r}, {why}: {_fix(module, why)}")
         return problems
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
@@ -218,6 +238,17 @@ class PythonGrader(Grader):
         return self._worker
 
 
+def _fix(module: str, why: str) -> str:
+    """What to do about a module the source cannot import: OpenAI's image packages come with the extra."""
+    if why.startswith("installed"):
+        return "set site_packages: true"
+    if module in OPENAI_IMAGE_PACKAGES:
+        distribution = OPENAI_IMAGE_PACKAGES[module].split("==")[0]
+        return (f"OpenAI's grader image has it ({distribution}); install OpenAI's python-grader packages with "
+                "pip install 'rft-graders[openai-python]'")
+    return f"install it (pip install {module})"
+
+
 def _top_level_names(tree: ast.Module) -> set[str]:
     names: set[str] = set()
     for node in tree.body:
@@ -243,7 +274,8 @@ def _top_level_imports(source: str) -> list[str]:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.append(node.module)
+            # a name imported from a package may be a submodule (from rouge_score import rouge_scorer)
+            names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")]
     return names
 
 
