@@ -93,6 +93,18 @@ class ContentPart(BaseModel):
     text: TemplateField | None = Field(default=None, description="Template of a text block.")
     image_url: TemplateField | None = Field(default=None, description="Template of an image's URL (or data URL).")
     detail: Literal["auto", "low", "high"] | None = Field(default=None, description="An image's detail level.")
+    file_id: None = Field(
+        default=None, description="OpenAI's image file id: accepted as null (OpenAI's examples write it); "
+        "a file id names a file in OpenAI's store, which a local judge cannot read: give image_url instead.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_file_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("file_id") is not None:
+            raise ValueError("`file_id` names a file in OpenAI's file store, which rft cannot read: give the "
+                             "image as `image_url` (a URL or a data URL) instead")
+        return data
 
     @model_validator(mode="after")
     def _has_its_payload(self) -> ContentPart:
@@ -340,6 +352,8 @@ class JudgeBase(Grader):
             tokens = given.pop("max_completions_tokens", None)
             if tokens is not None:
                 given["max_completion_tokens" if reasoning else "max_tokens"] = tokens
+            if is_reasoning_model(self.config.model):  # OpenAI's graders take no temperature for these
+                given.pop("temperature", None)
             return given
         out: dict[str, Any] = {}
         if reasoning:

@@ -135,6 +135,10 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-openai", help="write a spec as OpenAI grader JSON (exit 1 if not portable)")
     export.add_argument("spec", type=Path, help=_SPEC_HELP)
     export.add_argument("-o", "--output", type=Path, help="write the JSON here (default: stdout)")
+    export.add_argument(
+        "--target", choices=["fine-tuning", "evals"], default="fine-tuning",
+        help="where the JSON will run; evals also take a top-level label_model (default fine-tuning)",
+    )
     export.set_defaults(handler=_export_openai)
 
     new_plugin = commands.add_parser("new-plugin", help="write a complete plugin distribution to start from")
@@ -400,7 +404,7 @@ def _check_templates(grader: Any, args: argparse.Namespace) -> str:
 
 def _export_openai(args: argparse.Namespace) -> int:
     check_outputs({"SPEC": args.spec}, {"-o": args.output})
-    text = json.dumps(export_openai(args.spec), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(export_openai(args.spec, target=args.target), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         sys.stdout.write(text)
     else:

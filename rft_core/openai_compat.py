@@ -221,11 +221,7 @@ def openai_issues(
     ``multi`` (``"evals"`` takes one at the top level). Spec-level ``defaults`` count as set on
     every grader they reach.
     """
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
-    checker = _Checker.of(source, registry)
-    checker.root_types = OPENAI_TYPES if target == "evals" else OPENAI_ROOT_TYPES
-    return checker.check()
+    return _Checker.of(source, registry, target).check()
 
 
 def document_issues(
@@ -235,8 +231,11 @@ def document_issues(
     return _Checker(document, lines, None, registry).check()
 
 
-def export_openai(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> dict[str, Any]:
-    """OpenAI grader JSON for a portable spec; SpecError naming every non-portable grader otherwise.
+def export_openai(
+    source: str | Path | Mapping[str, Any], registry: Registry | None = None, target: str = "fine-tuning"
+) -> dict[str, Any]:
+    """OpenAI grader JSON for a spec portable to ``target`` (as :func:`openai_issues`); SpecError
+    naming every non-portable grader otherwise.
 
     Fields OpenAI lacks are left out (each is at its default or operational, or the spec
     would not be portable); fields OpenAI requires and the spec leaves to our defaults
@@ -245,7 +244,7 @@ def export_openai(source: str | Path | Mapping[str, Any], registry: Registry | N
     >>> export_openai({"type": "string_check", "reference": "{{ item.answer }}", "casefold": False})
     {'type': 'string_check', 'name': 'string_check', 'input': '{{ sample.output_text }}', 'reference': '{{ item.answer }}', 'operation': 'eq'}
     """
-    checker = _Checker.of(source, registry)
+    checker = _Checker.of(source, registry, target)
     issues = checker.check()
     if issues:
         raise SpecError(issues, not_portable(checker.source))
@@ -271,14 +270,19 @@ class _Checker:
         self.root_types = OPENAI_ROOT_TYPES
 
     @classmethod
-    def of(cls, source: str | Path | Mapping[str, Any], registry: Registry | None) -> _Checker:
-        """The checker of a spec file or mapping, after rft's own errors (SpecError) are ruled out."""
+    def of(cls, source: str | Path | Mapping[str, Any], registry: Registry | None, target: str) -> _Checker:
+        """The checker of a spec file or mapping for ``target``, after rft's own errors (SpecError) are ruled out."""
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
         registry = registry or default_registry()
         load_spec(source, registry=registry)
         if isinstance(source, Mapping):
-            return cls(source, {}, None, registry)
-        document, lines = read_spec_file(source)
-        return cls(document, lines, str(source), registry)
+            checker = cls(source, {}, None, registry)
+        else:
+            document, lines = read_spec_file(source)
+            checker = cls(document, lines, str(source), registry)
+        checker.root_types = OPENAI_TYPES if target == "evals" else OPENAI_ROOT_TYPES
+        return checker
 
     def report(self, path: tuple[str | int, ...], message: str) -> None:
         line = next((self.lines[path[:end]] for end in range(len(path), -1, -1) if path[:end] in self.lines), None)

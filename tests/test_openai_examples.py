@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from judge_server import JudgeServer, completion  # noqa: E402
 
-from rft_core import Status, load_spec  # noqa: E402
+from rft_core import SpecError, Status, load_spec  # noqa: E402
 from rft_core.cli import main as rft_main  # noqa: E402
 from rft_core.openai_compat import export_openai, openai_issues, run_response  # noqa: E402
 
@@ -125,11 +125,36 @@ def contained(part: Any, whole: Any) -> bool:
 def test_examples_are_portable_and_export_unchanged(name):
     example = EXAMPLES[name]
     spec = spec_of(example)
-    assert openai_issues(spec) == []
-    exported = export_openai(spec)
+    target = example.get("target", "fine-tuning")  # where OpenAI runs it: a fine-tuning job, or evals
+    assert openai_issues(spec, target=target) == []
+    exported = export_openai(spec, target=target)
     assert contained(example["grader"], exported)  # nothing dropped or changed, only required fields written out
-    assert export_openai(exported) == exported
-    load_spec({**spec, "openai_strict": True})  # the strict mode accepts every OpenAI example
+    assert export_openai(exported, target=target) == exported
+    if target == "fine-tuning":
+        load_spec({**spec, "openai_strict": True})  # the strict mode accepts every fine-tuning example
+    else:  # openai_strict holds a spec to a fine-tuning job's placement
+        with pytest.raises(SpecError):
+            load_spec({**spec, "openai_strict": True})
+
+
+REQUESTS = [(name, index) for name, index in CASES if "request" in EXAMPLES[name]["cases"][index]]
+ASKED_FOR = {"model", "messages", "response_format"}  # the rest of a request body: sampling parameters
+
+
+@pytest.mark.parametrize(("name", "index"), REQUESTS, ids=[f"{name}-{index}" for name, index in REQUESTS])
+def test_the_judge_receives_what_openai_would_send(judge, tmp_path, capsys, name, index):
+    example = EXAMPLES[name]
+    case = example["cases"][index]
+    judge.reply = case["judge"]
+    spec = tmp_path / f"{name}.json"
+    spec.write_text(json.dumps(spec_of(example)), encoding="utf-8")
+    assert rft_main(["run", str(spec), "--sample", case["model_sample"], "--item", json.dumps(case["item"])]) == 0
+    assert json.loads(capsys.readouterr().out)["reward"] == pytest.approx(case["reward"])
+    [body] = judge.requests
+    assert body["model"] == case["request"]["model"]
+    assert body["messages"] == case["request"]["messages"]  # the prompt verbatim, templates filled
+    sampling = {key: value for key, value in body.items() if key not in ASKED_FOR}
+    assert sampling == {key: value for key, value in case["request"].items() if key not in ASKED_FOR}
 
 
 def test_export_writes_out_what_openai_requires():

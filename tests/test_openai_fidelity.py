@@ -153,8 +153,9 @@ def test_typed_text_blocks_are_delimited_outside_strict(server):
         ({"type": "input_image", "text": "x"}, "a input_image block needs `image_url`"),
         ({"type": "input_text", "text": "x", "detail": "low"}, "a input_text block takes `text`"),
         ({"type": "input_audio", "text": "x"}, "type: Input should be 'input_text', 'output_text' or 'input_image'"),
+        ({"type": "input_image", "image_url": "x", "file_id": "file-1"}, "`file_id` names a file in OpenAI's file store"),
     ],
-    ids=["text_missing", "image_url_missing", "detail_on_text", "unknown_type"],
+    ids=["text_missing", "image_url_missing", "detail_on_text", "unknown_type", "file_id"],
 )
 def test_a_malformed_block_is_a_spec_error_at_its_path(block, problem):
     with pytest.raises(SpecError) as caught:
