@@ -113,7 +113,7 @@ class $cls(Grader):
             raise GradeError("the output is empty", status=Status.PARSE_ERROR, code="sample_parse_error")
         words = len(text.split())
         passed = self.config.min_words <= words <= self.config.max_words
-        return Result(1.0 if passed else 0.0, reason=f"{words} words")
+        return Result(1.0 if passed else 0.0, reason=f"{words} word{'s' if words != 1 else ''}")
 '''
 
 _CONFTEST = '''\
