@@ -113,6 +113,31 @@ def test_sdk_validate(client):
     assert "string_chek" in str(caught.value) and "string_check" in str(caught.value)  # the known types are listed
 
 
+def test_sdk_run_sends_an_openai_judge_prompt_verbatim(client, monkeypatch, tmp_path):
+    # OpenAI's own example (API reference, Run grader): the judge gets its message as written, filled in,
+    # and the sampling parameters it sets (no instruction added, no <sample> tags, no default seed)
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from judge_server import JudgeServer, completion
+
+    example = json.loads((Path(__file__).resolve().parent / "fixtures" / "openai" /
+                          "api_reference_run_score_model.json").read_text(encoding="utf-8"))
+    [case] = example["cases"]
+    monkeypatch.setenv("RFT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with JudgeServer(lifetime=60) as judge:
+        judge.script = lambda body, number: completion(case["judge"], model=body["model"])
+        monkeypatch.setenv("OPENAI_BASE_URL", judge.base_url)
+        response = client.fine_tuning.alpha.graders.run(
+            grader=example["grader"], model_sample=case["model_sample"], item=case["item"])
+        [body] = judge.requests
+    assert response.reward == case["reward"]
+    assert response.metadata.sampled_model_name == "gpt-4o-2024-08-06"
+    assert body["messages"] == case["request"]["messages"]
+    assert {key: body[key] for key in ("temperature", "top_p", "seed")} == {"temperature": 1, "top_p": 1, "seed": 42}
+
+
 def test_run_without_grader_uses_the_spec(server):
     status, body = call(server + RUN, {"model_sample": "Answer: paris", "item": {"answer": "Paris"}})
     assert status == 200 and body["reward"] == 1.0 and body["metadata"]["name"] == "trivia"

@@ -75,19 +75,22 @@ class _Service:
         if not self.request_graders:
             raise RequestError(403, f"{endpoint}: this server grades only its spec ({self.spec_source}): "
                                "leave 'grader' out of the request (rft serve --spec-only)", "grader")
-        return self.build(document)
+        return self.build(document, openai_fidelity=endpoint.startswith("graders/"))
 
-    def build(self, document: Any) -> Grader:
-        """A request's grader, built once per distinct JSON; 422 naming every problem otherwise."""
+    def build(self, document: Any, *, openai_fidelity: bool = False) -> Grader:
+        """A request's grader, built once per distinct JSON; 422 naming every problem otherwise.
+
+        A grader sent to OpenAI's endpoints is OpenAI's JSON: built with ``openai_fidelity`` (judges
+        send its prompt verbatim and only the sampling parameters it sets, as ``rft run`` does)."""
         if not isinstance(document, dict):
             raise RequestError(422, f"'grader' must be a grader object, not {type(document).__name__}", "grader")
-        key = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+        key = bytes([openai_fidelity]) + orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
         grader = self._built.get(key)
         if grader is not None:
             self._built.move_to_end(key)
             return grader
         try:
-            grader = load_spec(document, self.registry)
+            grader = load_spec(document, self.registry, openai_fidelity=openai_fidelity)
         except SpecError as exc:
             problems = "; ".join(map(str, exc.issues))
             raise RequestError(422, f"request grader: {len(exc.issues)} problem(s): {problems}", "grader") from None
@@ -175,7 +178,7 @@ async def _validate(service: _Service, request: Request) -> dict[str, Any]:
     body = await read_json(request, service.max_request_bytes)
     if "grader" not in body:
         raise RequestError(422, "graders/validate: send the grader to check as 'grader'", "grader")
-    service.build(body["grader"])
+    service.build(body["grader"], openai_fidelity=True)
     return {"grader": body["grader"]}
 
 
