@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import tomllib
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,11 @@ import pytest
 from graders.python_grader import OPENAI_IMAGE_PACKAGES
 from rft_core import Status, load_spec
 from rft_core.cli import main
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the dev extra installs tomli there
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
