@@ -24,12 +24,14 @@ from ._equiv import Options, Undecided, compare
 from ._choice import find_choice
 from ._extract import EXTRACTORS, extract, solution_boxed
 from ._parse import Caps, ParseFailure, TooComplex, clean, is_constant, parse, parse_choice
+from ._phrases import has_final_phrase
 from ._spans import thinking_unfinished
 from ._pool import get_pool
 from ._several import offers_several
 
 __all__ = ["MathGrader", "register_graders"]
 
+MAX_SHORT_REFERENCE = 200  # a longer reference with a "final answer" phrase is a worked solution
 Extractor = Literal["boxed", "phrase", "gsm8k", "whole", "latex", "number", "text"]
 
 
@@ -169,6 +171,8 @@ class MathGrader(Grader):
                 text = text.rsplit("####", 1)[1]
             elif "\\boxed" in text or "\\fbox" in text:
                 text = solution_boxed(text) or text
+            elif len(text) > MAX_SHORT_REFERENCE and has_final_phrase(text):  # a worked solution: "... Final Answer: 28%"
+                text = (extract(text, ("phrase",)) or (text,))[0]
             references.append(text)
         return references
 

@@ -110,6 +110,7 @@ _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\tex
 _THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
 # one comma that cannot be a thousands separator (not 3 digits after it, or 0 before it): 2,74 may be 2.74
 _DECIMAL_COMMA = re.compile(r"-?(?:0,\d+|\d+,(?!\d{3}$)\d+)")
+_REFERENCE_DECIMAL_COMMA = re.compile(r"-?(?:0,\d+|\d+,\d\d)")
 _THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
 _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
@@ -376,11 +377,15 @@ class _Parser:
         return self.node("eq", left, self.node("approx", [exact, approximation]))
 
     def ratio(self) -> tuple:
-        """a : b (also \\colon) is the quotient a / b: 7:32, V_1:V_2."""
+        """a : b (also \\colon) is the quotient a / b: 7:32, V_1:V_2. A clock time is not a ratio."""
         left = self.union()
         if not self.at_op(":"):
             return left
         self.take()
+        minutes = self.peek()
+        if _is_int_literal(left) and minutes is not None and _CLOCK_MINUTES.fullmatch(minutes[1]):
+            self.take()  # 12:00, 3:05: minutes no ratio would write (12:00 would be 12/0)
+            return self.node("sym", f"clock_{left[1]}_{minutes[1]}")
         return self.node("div", left, self.union())
 
     def inequality(self, left: tuple) -> tuple:
@@ -416,7 +421,20 @@ class _Parser:
                 lower = (True, value, closed)
             else:
                 upper = (False, value, closed)
+        if bounds[0][0][0] == "func":  # |z|: the values whose distance from 0 is in the interval
+            return self.absolute_interval(lower, upper)
         return self.node("interval", lower[2], lower[1], upper[1], upper[2])
+
+    def absolute_interval(self, lower: tuple, upper: tuple) -> tuple:
+        """a <= |z| <= b as [-b, -a] \\cup [a, b]; |z| < b as (-b, b); |z| > a as (-inf, -a) \\cup (a, inf)."""
+        _, low, low_closed = lower
+        _, high, high_closed = upper
+        if low[0] == "neg" and low[1] == ("const", "inf") or approx(low) < 0 or (approx(low) == 0 and low_closed):
+            return self.node("interval", high_closed, self.node("neg", high), high, high_closed)
+        if approx(high) < approx(low):
+            raise ParseFailure("an inequality on |x| with an empty range")
+        below = self.node("interval", high_closed, self.node("neg", high), self.node("neg", low), low_closed)
+        return self.node("union", [below, self.node("interval", low_closed, low, high, high_closed)])
 
     def bound(self, side: tuple, op: str, closed: bool, value: tuple) -> tuple:
         """``side op value`` solved for its variable: (variable, op, bound, closed)."""
@@ -428,7 +446,7 @@ class _Parser:
         if not is_constant(value):
             raise ParseFailure("an inequality must compare one variable with values")
         flipped = False
-        while side[0] != "sym":
+        while not _is_variable(side):
             kind = side[0]
             if kind == "neg":
                 side, value, flipped = side[1], self.node("neg", value), not flipped
@@ -453,7 +471,7 @@ class _Parser:
                 side = side[1]
                 continue
             break
-        if side[0] != "sym":
+        if not _is_variable(side):
             raise ParseFailure("an inequality must have one variable, in a linear expression, on one side")
         return side, value, flipped
 
@@ -841,10 +859,22 @@ class _Parser:
 
 
 _FLIPPED = {"<": ">", ">": "<"}
+_CLOCK_MINUTES = re.compile(r"0\d")  # the minutes of a clock time: 00-09, never a ratio's second term
 
 
 def _product(parser: _Parser, factors: list[tuple]) -> tuple:
     return factors[0] if len(factors) == 1 else parser.node("mul", factors)
+
+
+def _is_variable(node: tuple) -> bool:
+    """What an inequality may bound: a symbol, a function of a symbol written f(x), or |x|."""
+    kind = node[0]
+    if kind == "sym":
+        return True
+    if kind == "mul":  # f(x): two symbols, the first a one-letter function name
+        parts = node[1]
+        return len(parts) == 2 and all(part[0] == "sym" for part in parts) and parts[0][1] in "fgh"
+    return kind == "func" and node[1] == "abs" and node[2][0][0] == "sym"
 
 
 def _is_int_literal(node: tuple) -> bool:
@@ -885,9 +915,10 @@ def parse(text: str, caps: Caps | None = None, decimal_comma: bool = True) -> tu
     tree = parser.parse()
     if parser.plus_minus:
         tree = _spread_plus_minus(tree)
-    # "2,74" in an answer: the pair, or a decimal comma; either reading may match. Never in a reference:
-    # a gold pair "3,4" must not accept 3.4 (a false pass is worse than a false fail).
-    if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
+    # "2,74" in an answer: the pair, or a decimal comma; either reading may match. In a reference only
+    # "0,111" and "1,22" (two decimals) are read so: a gold pair "3,4" must not accept 3.4 (a false pass
+    # is worse than a false fail).
+    if (_DECIMAL_COMMA if decimal_comma else _REFERENCE_DECIMAL_COMMA).fullmatch(text):
         tree = parser.node("approx", [tree, parser.number(text.replace(",", "."))])
     check_caps(tree, caps)
     return tree

@@ -93,7 +93,10 @@ def _conclusion_ends(text: str) -> list[int]:
             if (
                 (position == 0 or folded[position - 1] not in string.ascii_lowercase)
                 and (end == len(folded) or folded[end] not in string.ascii_lowercase)
-                and _CLAUSE_START.search(folded, max(0, position - 9), position)
+                and (
+                    _CLAUSE_START.search(folded, max(0, position - 9), position)
+                    or (text[position].isupper() and text[position - 1] in " \t")  # line breaks flattened away
+                )
             ):
                 ends.append(end)
             position = folded.find(word, end)
