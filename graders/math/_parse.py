@@ -140,6 +140,12 @@ _EDGE_PUNCT = re.compile(r"^[\s*_`]+|(?:[\s.,;:?*_`]|\\[,;:! ])+$")
 _DELIMS = re.compile(r"^\s*(?:\$\$|\$|\\\[|\\\()\s*|\s*(?:\$\$|\$|\\\]|\\\))\s*$")
 
 
+_ESCAPED_TWICE = re.compile(r"(?<!\\)\\\\[A-Za-z]")  # \\\\frac: every backslash written twice
+_SINGLE_COMMAND = re.compile(r"(?<!\\)\\[A-Za-z]")  # \\frac: LaTeX written once
+# a unit inside a list or brackets: "[45 degrees]", "{35 cm, 4}" (words of two letters or more after a number)
+_INNER_UNIT = re.compile(rf"(?<=\d)\s+(?!(?:{_KNOWN_WORDS})\b)[A-Za-z]{{2,}}(?:\^\{{?\d\}}?)?(?=\s*(?:[,;\])}}]|\\\}}))")
+
+
 def clean(text: str) -> str:
     """Normalise an extracted answer: delimiters, spacing commands, units, currency, separators."""
     text = unicodedata.normalize("NFKC", text)
@@ -149,6 +155,8 @@ def clean(text: str) -> str:
         if stripped == text:
             break
         text = stripped
+    if _ESCAPED_TWICE.search(text) and not _SINGLE_COMMAND.search(text):  # "\\\\frac12" from a JSON dumped twice
+        text = text.replace("\\\\", "\\")
     text = _DOUBLED_BACKSLASH.sub(r"\\", text)
     if _SPACED_THOUSANDS.fullmatch(text):
         text = text.replace(" ", "")
@@ -178,6 +186,7 @@ def clean(text: str) -> str:
     text = _MATRIX_BEGIN.sub(" \\\\matrixbegin ", text)
     text = _DETERMINANT_BEGIN.sub(" \\\\detbegin ", text)
     text = _MATRIX_END.sub(" \\\\matrixend ", text)
+    text = _INNER_UNIT.sub("", text)
     words = _TRAILING_WORDS.search(text)
     if words is not None and any(char.isdigit() for char in text[: words.start()]):
         text = text[: words.start()]
@@ -234,7 +243,9 @@ _CMD_OPS = {"\\cdot": "*", "\\times": "*", "\\ast": "*", "\\div": "/", "\\lbrace
             "\\lt": "<", "\\gt": ">", "\\colon": ":", "\\neq": "\u2260", "\\ne": "\u2260", "\\approx": "\u2248",
             "\\equiv": "=", "\\simeq": "=", "\\rightarrow": "=", "\\bmod": "mod", "\\mod": "mod"}  # fmt: skip
 _LETTER_CMDS = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\theta", "\\lambda", "\\mu", "\\sigma", "\\phi",
-                "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta"}  # fmt: skip
+                "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta",
+                "\\nu", "\\kappa", "\\chi", "\\iota", "\\upsilon", "\\varphi", "\\vartheta", "\\Gamma", "\\Delta",
+                "\\Theta", "\\Lambda", "\\Xi", "\\Sigma", "\\Upsilon", "\\Phi", "\\Psi", "\\Omega"}  # fmt: skip
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
