@@ -66,9 +66,9 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
         return _names_value(*answer[1:]) and compare(answer[2], reference, options, quick)
     if reference_kind == "eq":
         return _names_value(*reference[1:]) and compare(answer, reference[2], options, quick)
-    if reference_kind == "list" and answer_kind in ("list", "tuple") and _is_sequence(reference[1]):
+    if reference_kind == "list" and _is_sequence(reference[1]):
         # "4, 10, -2": numbers out of order are a sequence (answers to parts), not a set of solutions
-        return len(answer[1]) == len(reference[1]) and all(
+        return answer_kind in ("list", "tuple") and len(answer[1]) == len(reference[1]) and all(
             compare(a, r, options, quick) for a, r in zip(answer[1], reference[1])
         )
     if reference_kind in ("set", "list", "union"):
