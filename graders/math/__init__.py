@@ -240,12 +240,12 @@ class MathGrader(Grader):
                     pass
             except TimeoutError:
                 raise GradeError(
-                    f"regex {self.pattern.pattern!r} ran over {self.config.regex_timeout}s",
+                    f"regex '{self.pattern.pattern}' ran over {self.config.regex_timeout}s",
                     status=Status.TIMEOUT,
                     code="timeout_error",
                 ) from None
             if last is None or not (last.group(1) if self.pattern.groups else last.group(0)):
-                raise _parse_error(f"extract pattern {self.pattern.pattern!r} found no answer in the input")
+                raise _parse_error(f"extract pattern '{self.pattern.pattern}' found no answer in the input")  # not repr
             return (last.group(1) if self.pattern.groups else last.group(0)), "extract"
         try:
             found = extract(text, self.extractors)
@@ -361,7 +361,9 @@ def _plain(text: str) -> str:
 
 
 def _preview(text: str) -> str:
-    return repr(text if len(text) <= 60 else text[:57] + "...")
+    """The answer quoted as written (one backslash, not repr's two), on one line, at most 60 characters."""
+    shown = " ".join(text.split())
+    return "'" + (shown if len(shown) <= 60 else shown[:57] + "...") + "'"
 
 
 def _parse_error(message: str) -> GradeError:
