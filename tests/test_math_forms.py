@@ -95,6 +95,19 @@ FLATTENED = [
     ),
 ]
 
+CONCLUSIONS_AFTER_MATH = [
+    (
+        "one_number_after_the_last_span",
+        r"Then $$\frac{\Delta x'}{\Delta x} \geq 2.$$ Therefore, the minimum error in the position increases by 100%.",
+        "100\\%",
+        1.0,
+    ),
+    ("one_number_wrong", r"So $$v = 2t$$ at all times. Thus the speed doubles every 3 seconds.", "2", 0.0),
+    ("two_numbers_leave_the_span", r"We find $$x = 7$$. So 4 and 5 were wrong guesses.", "7", 1.0),
+    ("spaced_braced_thousands", r"Final Answer: The final answer is $14 {, }916$. I hope it is correct.", "14916", 1.0),
+    ("spaced_braced_thousands_wrong", r"Final Answer: The final answer is $14 {, }912$.", "14916", 0.0),
+]
+
 WORKED_REFERENCES = [
     (
         "reference_final_answer_phrase",
@@ -161,6 +174,7 @@ TABLES = {
     "sequence": SEQUENCES,
     "choice": CHOICE_LETTERS,
     "flattened": FLATTENED,
+    "conclusion_after_math": CONCLUSIONS_AFTER_MATH,
     "worked_reference": WORKED_REFERENCES,
     "reference_decimal_comma": REFERENCE_DECIMAL_COMMAS,
     "units_inside": UNITS_INSIDE,

@@ -111,7 +111,7 @@ _THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
 # one comma that cannot be a thousands separator (not 3 digits after it, or 0 before it): 2,74 may be 2.74
 _DECIMAL_COMMA = re.compile(r"-?(?:0,\d+|\d+,(?!\d{3}$)\d+)")
 _REFERENCE_DECIMAL_COMMA = re.compile(r"-?(?:0,\d+|\d+,\d\d)")
-_THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
+_THOUSANDS_BRACED = re.compile(r"(\d)\s?\{\s?,\s?\}\s?(\d)")  # 2{,}220, also spaced: 14 {, }916
 _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
 _FRAC_BRACE_DIGIT = re.compile(r"\\(d|t)?frac\s*(\{[^{}]*\})\s*(\d)")

@@ -55,6 +55,7 @@ _LEADING_WORDS = regex.compile(
     r"(?:(?!(?:sqrt|pi|sin|cos|tan|log|ln|exp|frac|infty|inf)(?![A-Za-z]))[A-Za-z][a-z']+[\s,]+)+"
 )
 _DIGIT = regex.compile(r"\d")
+_PROSE_NUMBER = regex.compile(r"(?<![A-Za-z0-9.,])\d+(?:[.,]\d+)*(?![A-Za-z0-9])")  # not a digit inside a word
 _NEGATION = regex.compile(r"(?i)\b(?:not|never|no)\b|n't")
 
 
@@ -117,6 +118,8 @@ def conclusion_sentence(text: str) -> str | None:
             return sentence  # "So the total is 42 apples"
         if inner and _DIGIT.search(inner[0].content) and not _DIGIT.search(sentence, 0, inner[0].start):
             return sentence  # "Thus, $x = 5$."
+        if spans and not inner and len(_PROSE_NUMBER.findall(sentence)) == 1:
+            return sentence  # "Therefore, the error increases by 100%.": prose with one number after the last math span
     return None
 
 
