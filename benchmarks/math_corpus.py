@@ -259,7 +259,18 @@ def _reference_decimal_comma(rng: random.Random) -> tuple[str, str, bool]:
     return f"{whole},{cents}", f"Il reste {whole}.{cents if right else cents + 1} euros.", right
 
 
-_FORM_CLASSES = [_clock, _bounded_function, _absolute, _named_groups, _sequence, _wrapped_letter, _flattened,
+def _matrix_sum(rng: random.Random) -> tuple[str, str, bool]:
+    a, b = [rng.randint(-9, 9) for _ in range(4)], [rng.randint(-9, 9) for _ in range(4)]
+    right = rng.random() < 0.6
+    total = [x + y + (0 if right or index else 1) for index, (x, y) in enumerate(zip(a, b))]
+
+    def matrix(entries: list[int]) -> str:
+        return f"\\begin{{pmatrix}} {entries[0]} & {entries[1]} \\\\ {entries[2]} & {entries[3]} \\end{{pmatrix}}"
+
+    return matrix(total), f"The sum is ${matrix(a)} + {matrix(b)}$.", right
+
+
+_FORM_CLASSES = [_clock, _matrix_sum, _bounded_function, _absolute, _named_groups, _sequence, _wrapped_letter, _flattened,
                  _units_inside, _escaped_twice, _reference_decimal_comma]  # fmt: skip
 
 

@@ -160,6 +160,18 @@ ESCAPED_TWICE = [
     ("line_break_between_values_is_not_halved", r"\frac{1}{2} \\ 3", "0.5", 0.0),
 ]
 
+A = r"\begin{pmatrix}1 & 2 \\ 3 & 4\end{pmatrix}"
+B = r"\begin{bmatrix}5 & 6 \\ 7 & 8\end{bmatrix}"
+MATRIX_SUMS = [
+    ("sum", f"The sum is ${A} + {B}$.", r"\begin{pmatrix}6 & 8 \\ 10 & 12\end{pmatrix}", 1.0),
+    ("sum_wrong_entry", f"${A} + {B}$", r"\begin{pmatrix}6 & 8 \\ 10 & 13\end{pmatrix}", 0.0),
+    ("difference", f"${B} - {A}$", r"\begin{pmatrix}4 & 4 \\ 4 & 4\end{pmatrix}", 1.0),
+    ("a_term_is_not_the_sum", f"${A} + {B}$", A, 0.0),
+    ("points_do_not_add", "(1,2)+(3,4)", "(4,6)", 0.0),
+    ("matrix_plus_number_is_not_read", f"${A} + 1$", r"\begin{pmatrix}2 & 3 \\ 4 & 5\end{pmatrix}", 0.0),
+    ("product_written_twice_is_a_repeat", f"${A} {A}$", r"\begin{pmatrix}7 & 10 \\ 15 & 22\end{pmatrix}", 0.0),
+]
+
 GREEK = [
     ("capital_delta", r"\boxed{2\Delta x}", r"\Delta x + \Delta x", 1.0),
     ("capital_omega_not_small", r"\boxed{\Omega}", r"\omega", 0.0),
@@ -179,6 +191,7 @@ TABLES = {
     "reference_decimal_comma": REFERENCE_DECIMAL_COMMAS,
     "units_inside": UNITS_INSIDE,
     "escaped_twice": ESCAPED_TWICE,
+    "matrix_sum": MATRIX_SUMS,
     "greek": GREEK,
 }
 CASES = [(f"{table}-{name}", *case) for table, rows in TABLES.items() for name, *case in rows]

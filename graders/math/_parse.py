@@ -926,6 +926,7 @@ def parse(text: str, caps: Caps | None = None, decimal_comma: bool = True) -> tu
     tree = parser.parse()
     if parser.plus_minus:
         tree = _spread_plus_minus(tree)
+    tree = _matrix_sum(tree)
     # "2,74" in an answer: the pair, or a decimal comma; either reading may match. In a reference only
     # "0,111" and "1,22" (two decimals) are read so: a gold pair "3,4" must not accept 3.4 (a false pass
     # is worse than a false fail).
@@ -933,6 +934,30 @@ def parse(text: str, caps: Caps | None = None, decimal_comma: bool = True) -> tu
         tree = parser.node("approx", [tree, parser.number(text.replace(",", "."))])
     check_caps(tree, caps)
     return tree
+
+
+def _matrix_rows(node: tuple) -> list | None:
+    """The rows of a matrix of at least 2x2 written as a tuple of equal tuples; else None."""
+    if node[0] != "tuple" or len(node[1]) < 2 or any(row[0] != "tuple" for row in node[1]):
+        return None
+    widths = {len(row[1]) for row in node[1]}
+    return [row[1] for row in node[1]] if len(widths) == 1 and widths.pop() >= 2 else None
+
+
+def _matrix_sum(tree: tuple) -> tuple:
+    """A sum of matrices of one shape (``A + B``, ``A - B``) is the matrix of the sums of their entries."""
+    if tree[0] != "add":
+        return tree
+    negated = [term[0] == "neg" for term in tree[1]]
+    matrices = [_matrix_rows(term[1] if negative else term) for term, negative in zip(tree[1], negated)]
+    if any(rows is None for rows in matrices) or len({(len(rows), len(rows[0])) for rows in matrices}) != 1:
+        return tree
+    height, width = len(matrices[0]), len(matrices[0][0])
+    sums = [
+        [("add", [("neg", rows[i][j]) if negative else rows[i][j] for rows, negative in zip(matrices, negated)]) for j in range(width)]
+        for i in range(height)
+    ]
+    return ("tuple", [("tuple", row) for row in sums])
 
 
 def _variants(node: tuple) -> list[tuple]:
