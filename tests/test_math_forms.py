@@ -75,8 +75,8 @@ CHOICE_LETTERS = [
 FLATTENED = [
     (
         "conclusion_without_a_period",
-        "So, we can rewrite the equation as: P(A) = 1/2 + (1/4) * P(A) Now, we solve for P(A): (3/4) * P(A) = 1/2 "
-        "P(A) = 2/3 Therefore, the probability that Alice wins is 2/3.",
+        ("So, we can rewrite the equation as: P(A) = 1/2 + (1/4) * P(A) Now, we solve for P(A): (3/4) * P(A) = 1/2 "
+        "P(A) = 2/3 Therefore, the probability that Alice wins is 2/3."),
         "2/3",
         1.0,
     ),
@@ -112,24 +112,24 @@ WORKED_REFERENCES = [
     (
         "reference_final_answer_phrase",
         r"Its value becomes $.8\cdot .9x = .72x$, making for a total loss of $\boxed{28\%}$.",
-        "After Monday the stock is worth $90$, after Tuesday $72$, so it lost $100\\% - 72\\% = 28\\%$. "
+        ("After Monday the stock is worth $90$, after Tuesday $72$, so it lost $100\\% - 72\\% = 28\\%$. "
         "Final Answer: The final answer is $28\\%$. I hope it is correct. Note: the first attempt above was wrong, "
-        "the correct approach multiplies the two retained fractions.",
+        "the correct approach multiplies the two retained fractions."),
         1.0,
     ),
     (
         "reference_final_answer_phrase_wrong",
         r"\boxed{72\%}",
-        "After Monday the stock is worth $90$, after Tuesday $72$, so it lost $100\\% - 72\\% = 28\\%$. "
+        ("After Monday the stock is worth $90$, after Tuesday $72$, so it lost $100\\% - 72\\% = 28\\%$. "
         "Final Answer: The final answer is $28\\%$. I hope it is correct. Note: the first attempt above was wrong, "
-        "the correct approach multiplies the two retained fractions.",
+        "the correct approach multiplies the two retained fractions."),
         0.0,
     ),
     (
         "reference_box_still_first",
         r"\boxed{14916}",
-        r"The next possibility, $14{,}916,$ is a multiple of $3.$ Therefore, $\boxed{14{,}916}$ is our answer. "
-        "Final answer: it was hard to find.",
+        (r"The next possibility, $14{,}916,$ is a multiple of $3.$ Therefore, $\boxed{14{,}916}$ is our answer. "
+        "Final answer: it was hard to find."),
         1.0,
     ),
 ]
