@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 from collections.abc import Callable, Iterable
@@ -148,7 +147,7 @@ def _is_sequence(items: list) -> bool:
     if len(items) < 3 or not all(item[0] in ("num", "neg", "div") and is_constant(item) for item in items):
         return False
     values = [approx(item) for item in items]
-    pairs = list(itertools.pairwise(values))
+    pairs = list(zip(values, values[1:]))
     return not (all(a < b for a, b in pairs) or all(a > b for a, b in pairs))
 
 
