@@ -188,10 +188,101 @@ _HAND = [
 ]
 
 
+def _clock(rng: random.Random) -> tuple[str, str, bool]:
+    hour, minute = rng.randint(1, 12), rng.randint(0, 9)
+    right = rng.random() < 0.6
+    shown = (hour, minute) if right else (hour % 12 + 1, minute)
+    return f"{hour}:{minute:02d}", f"They meet at $\\boxed{{{shown[0]}:{shown[1]:02d}}}$.", right
+
+
+def _bounded_function(rng: random.Random) -> tuple[str, str, bool]:
+    low, high = sorted(rng.sample(range(-9, 10), 2))
+    right = rng.random() < 0.6
+    opener = "(" if right else "["
+    return f"{low} < f(x) < {high}", f"The range of $f$ is $\\boxed{{{opener}{low}, {high})}}$.", right
+
+
+def _absolute(rng: random.Random) -> tuple[str, str, bool]:
+    low, high = rng.randint(1, 5), rng.randint(6, 12)
+    right = rng.random() < 0.6
+    output = f"[-{high}, -{low}] \\cup [{low}, {high}]" if right else f"[{low}, {high}]"
+    return f"{low} \\le |z| \\le {high}", f"So $z \\in \\boxed{{{output}}}$.", right
+
+
+def _named_groups(rng: random.Random) -> tuple[str, str, bool]:
+    (a, b), (c, d) = rng.sample(range(1, 20), 2), rng.sample(range(1, 20), 2)
+    right = rng.random() < 0.6
+    pairs = f"({c},{d}),({a},{b})" if right else f"({b},{a}),({c},{d})"
+    return f"p={a},q={b};p={c},q={d}", f"The solutions are $\\boxed{{{pairs}}}$.", right
+
+
+def _sequence(rng: random.Random) -> tuple[str, str, bool]:
+    values = rng.sample(range(-20, 30), 3)
+    if values in (sorted(values), sorted(values, reverse=True)):
+        values[0], values[1] = values[1], values[0]  # written out of order: a sequence
+    right = rng.random() < 0.6
+    shown = values if right else [values[1], values[0], values[2]]
+    return ", ".join(map(str, values)), f"In order: $\\boxed{{{', '.join(map(str, shown))}}}$.", right
+
+
+def _wrapped_letter(rng: random.Random) -> tuple[str, str, bool]:
+    letter, other = rng.sample("ABCDE", 2)
+    right = rng.random() < 0.6
+    wrapper = rng.choice(["\\mathrm", "\\textbf", "\\mathbf"])
+    return letter, f"{wrapper}{{{letter if right else other}}}", right
+
+
+def _flattened(rng: random.Random) -> tuple[str, str, bool]:
+    a, b = rng.randint(2, 30), rng.randint(2, 30)
+    right = rng.random() < 0.6
+    shown = a * b if right else a * b + 1
+    output = f"So, we can set up: n = {a} * m Now, with m = {b} we get n = {a * b} Therefore, the number of tiles is {shown}."
+    return str(a * b), output, right
+
+
+def _units_inside(rng: random.Random) -> tuple[str, str, bool]:
+    a, b = rng.randint(2, 90), rng.randint(2, 90)
+    right = rng.random() < 0.6
+    unit = rng.choice(["cm", "degrees", "meters", "units"])
+    return f"({a}, {b})", f"$\\boxed{{({a if right else b} {unit}, {b if right else a} {unit})}}$", right
+
+
+def _escaped_twice(rng: random.Random) -> tuple[str, str, bool]:
+    numerator, denominator = rng.randint(1, 9), rng.randint(2, 9)
+    right = rng.random() < 0.6
+    return f"\\frac{{{numerator}}}{{{denominator}}}", f"\\\\frac{{{numerator}}}{{{denominator + (0 if right else 1)}}}", right
+
+
+def _reference_decimal_comma(rng: random.Random) -> tuple[str, str, bool]:
+    whole, cents = rng.randint(1, 99), rng.randint(10, 99)
+    right = rng.random() < 0.6
+    return f"{whole},{cents}", f"Il reste {whole}.{cents if right else cents + 1} euros.", right
+
+
+def _matrix_sum(rng: random.Random) -> tuple[str, str, bool]:
+    a, b = [rng.randint(-9, 9) for _ in range(4)], [rng.randint(-9, 9) for _ in range(4)]
+    right = rng.random() < 0.6
+    total = [x + y + (0 if right or index else 1) for index, (x, y) in enumerate(zip(a, b))]
+
+    def matrix(entries: list[int]) -> str:
+        return f"\\begin{{pmatrix}} {entries[0]} & {entries[1]} \\\\ {entries[2]} & {entries[3]} \\end{{pmatrix}}"
+
+    return matrix(total), f"The sum is ${matrix(a)} + {matrix(b)}$.", right
+
+
+_FORM_CLASSES = [_clock, _matrix_sum, _bounded_function, _absolute, _named_groups, _sequence, _wrapped_letter, _flattened,
+                 _units_inside, _escaped_twice, _reference_decimal_comma]  # fmt: skip
+
+
+def _forms(rng: random.Random, count: int) -> list[tuple[str, str, bool]]:
+    """The notation classes of other projects' suites, rendered with random values (see tests/test_math_forms.py)."""
+    return [_FORM_CLASSES[index % len(_FORM_CLASSES)](rng) for index in range(count)]
+
+
 def corpus(seed: int = 0) -> list[tuple[str, str, bool]]:
-    """(reference, model output, equal?) triples: 574 rows, about three quarters right."""
+    """(reference, model output, equal?) triples: 674 rows, about seven in ten right."""
     rng = random.Random(seed)
-    return _gsm8k(rng, 230) + _math_style(rng, 200) + _long_cot(rng, 100) + list(_HAND)
+    return _gsm8k(rng, 230) + _math_style(rng, 200) + _long_cot(rng, 100) + list(_HAND) + _forms(rng, 100)
 
 
 if __name__ == "__main__":

@@ -184,6 +184,14 @@ def test_extract_regex_overrides_the_extractors():
     assert grade("\\boxed{9}", "7", extract=r"ANS<<(.+?)>>").status is Status.PARSE_ERROR
 
 
+def test_reasons_quote_answers_and_patterns_as_written():
+    missing = grade("\\boxed{9}", "7", extract=r"ANS:\s*(\d+)")
+    assert missing.reason == r"extract pattern 'ANS:\s*(\d+)' found no answer in the input"  # one backslash, not repr's two
+    unreadable = grade(r"\boxed{\frac{1}{2} \foo}", "7")
+    assert unreadable.status is Status.PARSE_ERROR
+    assert unreadable.reason.startswith(r"cannot parse the answer '\frac{1}{2} \foo'")
+
+
 def test_extractors_order_is_configurable():
     text = "#### 5\nso \\boxed{6}"
     assert grade(text, "6").reward == 1.0  # boxed first by default

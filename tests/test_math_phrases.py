@@ -32,6 +32,8 @@ def test_answer_sentence(text, sentence):
         ("Therefore, $x = 5$.", "$x = 5$"),
         ("So we have $x = 3$. Then $y = 7$.", None),  # a span after the conclusion is the later answer
         ("So she has 5 apples left.", None),  # no 'is' or '=': the last number decides
+        ("We get $$2\\Delta x$$. Therefore, the error increases by 100%.", "the error increases by 100%"),  # after math
+        ("We get $x = 3$. So 4 and 5 remain.", None),  # two numbers: no one value
         ("Also the total is 4.", None),  # 'Also' is not 'so'
     ],
 )

@@ -24,12 +24,14 @@ from ._equiv import Options, Undecided, compare
 from ._choice import find_choice
 from ._extract import EXTRACTORS, extract, solution_boxed
 from ._parse import Caps, ParseFailure, TooComplex, clean, is_constant, parse, parse_choice
+from ._phrases import has_final_phrase
 from ._spans import thinking_unfinished
 from ._pool import get_pool
 from ._several import offers_several
 
 __all__ = ["MathGrader", "register_graders"]
 
+MAX_SHORT_REFERENCE = 200  # a longer reference with a "final answer" phrase is a worked solution
 Extractor = Literal["boxed", "phrase", "gsm8k", "whole", "latex", "number", "text"]
 
 
@@ -169,6 +171,8 @@ class MathGrader(Grader):
                 text = text.rsplit("####", 1)[1]
             elif "\\boxed" in text or "\\fbox" in text:
                 text = solution_boxed(text) or text
+            elif len(text) > MAX_SHORT_REFERENCE and has_final_phrase(text):  # a worked solution: "... Final Answer: 28%"
+                text = (extract(text, ("phrase",)) or (text,))[0]
             references.append(text)
         return references
 
@@ -236,12 +240,12 @@ class MathGrader(Grader):
                     pass
             except TimeoutError:
                 raise GradeError(
-                    f"regex {self.pattern.pattern!r} ran over {self.config.regex_timeout}s",
+                    f"regex '{self.pattern.pattern}' ran over {self.config.regex_timeout}s",
                     status=Status.TIMEOUT,
                     code="timeout_error",
                 ) from None
             if last is None or not (last.group(1) if self.pattern.groups else last.group(0)):
-                raise _parse_error(f"extract pattern {self.pattern.pattern!r} found no answer in the input")
+                raise _parse_error(f"extract pattern '{self.pattern.pattern}' found no answer in the input")  # not repr
             return (last.group(1) if self.pattern.groups else last.group(0)), "extract"
         try:
             found = extract(text, self.extractors)
@@ -357,7 +361,9 @@ def _plain(text: str) -> str:
 
 
 def _preview(text: str) -> str:
-    return repr(text if len(text) <= 60 else text[:57] + "...")
+    """The answer quoted as written (one backslash, not repr's two), on one line, at most 60 characters."""
+    shown = " ".join(text.split())
+    return "'" + (shown if len(shown) <= 60 else shown[:57] + "...") + "'"
 
 
 def _parse_error(message: str) -> GradeError:

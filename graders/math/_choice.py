@@ -46,7 +46,8 @@ _LISTED_OPTION = regex.compile(r"(?<![A-Za-z0-9])\(([A-J])\)")
 MAX_LETTERS = 10
 MAX_BARE_CHARS = 40
 MIN_LISTED_OPTIONS = 3
-_BARE_LETTER = regex.compile(r"\s*(?:(?i:option|choice)\s*)?(?:\*\*|\$|\\text\{|\()*[A-J](?![A-Za-z0-9])")
+# B, \mathrm{E}, **C**; not E*2 (a product with a variable named E)
+_BARE_LETTER = regex.compile(rf"\s*(?:(?i:option|choice)\s*)?{_OPEN}\s*[A-J](?![A-Za-z0-9])(?!(?:[)}}$]|\*\*)*+\s*+[-+*/^=_])")
 
 
 def _run(text: str, start: int, end: int, letter: str) -> tuple[str, ...]:

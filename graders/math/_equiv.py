@@ -66,9 +66,14 @@ def compare(answer: tuple, reference: tuple, options: Options, quick: bool = Tru
         return _names_value(*answer[1:]) and compare(answer[2], reference, options, quick)
     if reference_kind == "eq":
         return _names_value(*reference[1:]) and compare(answer, reference[2], options, quick)
+    if reference_kind == "list" and _is_sequence(reference[1]):
+        # "4, 10, -2": numbers out of order are a sequence (answers to parts), not a set of solutions
+        return answer_kind in ("list", "tuple") and len(answer[1]) == len(reference[1]) and all(
+            compare(a, r, options, quick) for a, r in zip(answer[1], reference[1])
+        )
     if reference_kind in ("set", "list", "union"):
         items = _items(answer)
-        return items is not None and _unordered(items, _items(reference), options, quick)
+        return items is not None and _unordered(_grouped(items), _grouped(_items(reference)), options, quick)
     if reference_kind == "tuple":
         if answer_kind == "interval":
             return _interval(answer, reference, options, quick)
@@ -135,6 +140,26 @@ def _named(items: list) -> dict | None:
         return None
     named = {item[1][1]: item[2] for item in items}
     return named if len(named) == len(items) else None
+
+
+def _is_sequence(items: list) -> bool:
+    """True for numbers written neither increasing nor decreasing: 4, 10, -2 (a set is written sorted)."""
+    if len(items) < 3 or not all(item[0] in ("num", "neg", "div") and is_constant(item) for item in items):
+        return False
+    values = [approx(item) for item in items]
+    pairs = list(zip(values, values[1:]))
+    return not (all(a < b for a, b in pairs) or all(a > b for a, b in pairs))
+
+
+def _grouped(items: list) -> list:
+    """``p = 5, q = 2; p = 7, q = 2`` (the names over and over) as the solutions (5, 2), (7, 2)."""
+    if len(items) < 4 or not all(item[0] == "eq" and item[1][0] == "sym" for item in items):
+        return items
+    names = [item[1][1] for item in items]
+    width = names.index(names[0], 1) if names[0] in names[1:] else 0
+    if width < 2 or len(names) % width or names != names[:width] * (len(names) // width):
+        return items
+    return [("tuple", [item[2] for item in items[start : start + width]]) for start in range(0, len(items), width)]
 
 
 def _items(node: tuple) -> list | None:

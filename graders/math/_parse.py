@@ -110,7 +110,8 @@ _CURRENCY = re.compile(r"\\\$|\$|\bUSD\b|US\$|[€£¥₹]|\\euro|\\pounds|\\tex
 _THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
 # one comma that cannot be a thousands separator (not 3 digits after it, or 0 before it): 2,74 may be 2.74
 _DECIMAL_COMMA = re.compile(r"-?(?:0,\d+|\d+,(?!\d{3}$)\d+)")
-_THOUSANDS_BRACED = re.compile(r"(\d)\{,\}(\d)")
+_REFERENCE_DECIMAL_COMMA = re.compile(r"-?(?:0,\d+|\d+,\d\d)")
+_THOUSANDS_BRACED = re.compile(r"(\d)\s?\{\s?,\s?\}\s?(\d)")  # 2{,}220, also spaced: 14 {, }916
 _FRAC_DIGITS = re.compile(r"\\(d|t)?frac\s*(\d)\s*(\d)")
 _FRAC_DIGIT_BRACE = re.compile(r"\\(d|t)?frac\s*(\d)\s*\{")
 _FRAC_BRACE_DIGIT = re.compile(r"\\(d|t)?frac\s*(\{[^{}]*\})\s*(\d)")
@@ -139,6 +140,12 @@ _EDGE_PUNCT = re.compile(r"^[\s*_`]+|(?:[\s.,;:?*_`]|\\[,;:! ])+$")
 _DELIMS = re.compile(r"^\s*(?:\$\$|\$|\\\[|\\\()\s*|\s*(?:\$\$|\$|\\\]|\\\))\s*$")
 
 
+_ESCAPED_TWICE = re.compile(r"(?<!\\)\\\\[A-Za-z]")  # \\\\frac: every backslash written twice
+_SINGLE_COMMAND = re.compile(r"(?<!\\)\\[A-Za-z]")  # \\frac: LaTeX written once
+# a unit inside a list or brackets: "[45 degrees]", "{35 cm, 4}" (words of two letters or more after a number)
+_INNER_UNIT = re.compile(rf"(?<=\d)\s+(?!(?:{_KNOWN_WORDS})\b)[A-Za-z]{{2,}}(?:\^\{{?\d\}}?)?(?=\s*(?:[,;\])}}]|\\\}}))")
+
+
 def clean(text: str) -> str:
     """Normalise an extracted answer: delimiters, spacing commands, units, currency, separators."""
     text = unicodedata.normalize("NFKC", text)
@@ -148,6 +155,8 @@ def clean(text: str) -> str:
         if stripped == text:
             break
         text = stripped
+    if _ESCAPED_TWICE.search(text) and not _SINGLE_COMMAND.search(text):  # "\\\\frac12" from a JSON dumped twice
+        text = text.replace("\\\\", "\\")
     text = _DOUBLED_BACKSLASH.sub(r"\\", text)
     if _SPACED_THOUSANDS.fullmatch(text):
         text = text.replace(" ", "")
@@ -177,6 +186,7 @@ def clean(text: str) -> str:
     text = _MATRIX_BEGIN.sub(" \\\\matrixbegin ", text)
     text = _DETERMINANT_BEGIN.sub(" \\\\detbegin ", text)
     text = _MATRIX_END.sub(" \\\\matrixend ", text)
+    text = _INNER_UNIT.sub("", text)
     words = _TRAILING_WORDS.search(text)
     if words is not None and any(char.isdigit() for char in text[: words.start()]):
         text = text[: words.start()]
@@ -233,7 +243,9 @@ _CMD_OPS = {"\\cdot": "*", "\\times": "*", "\\ast": "*", "\\div": "/", "\\lbrace
             "\\lt": "<", "\\gt": ">", "\\colon": ":", "\\neq": "\u2260", "\\ne": "\u2260", "\\approx": "\u2248",
             "\\equiv": "=", "\\simeq": "=", "\\rightarrow": "=", "\\bmod": "mod", "\\mod": "mod"}  # fmt: skip
 _LETTER_CMDS = {"\\alpha", "\\beta", "\\gamma", "\\delta", "\\theta", "\\lambda", "\\mu", "\\sigma", "\\phi",
-                "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta"}  # fmt: skip
+                "\\omega", "\\epsilon", "\\varepsilon", "\\tau", "\\rho", "\\eta", "\\psi", "\\xi", "\\zeta",
+                "\\nu", "\\kappa", "\\chi", "\\iota", "\\upsilon", "\\varphi", "\\vartheta", "\\Gamma", "\\Delta",
+                "\\Theta", "\\Lambda", "\\Xi", "\\Sigma", "\\Upsilon", "\\Phi", "\\Psi", "\\Omega"}  # fmt: skip
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -376,11 +388,15 @@ class _Parser:
         return self.node("eq", left, self.node("approx", [exact, approximation]))
 
     def ratio(self) -> tuple:
-        """a : b (also \\colon) is the quotient a / b: 7:32, V_1:V_2."""
+        """a : b (also \\colon) is the quotient a / b: 7:32, V_1:V_2. A clock time is not a ratio."""
         left = self.union()
         if not self.at_op(":"):
             return left
         self.take()
+        minutes = self.peek()
+        if _is_int_literal(left) and minutes is not None and _CLOCK_MINUTES.fullmatch(minutes[1]):
+            self.take()  # 12:00, 3:05: minutes no ratio would write (12:00 would be 12/0)
+            return self.node("sym", f"clock_{left[1]}_{minutes[1]}")
         return self.node("div", left, self.union())
 
     def inequality(self, left: tuple) -> tuple:
@@ -416,7 +432,20 @@ class _Parser:
                 lower = (True, value, closed)
             else:
                 upper = (False, value, closed)
+        if bounds[0][0][0] == "func":  # |z|: the values whose distance from 0 is in the interval
+            return self.absolute_interval(lower, upper)
         return self.node("interval", lower[2], lower[1], upper[1], upper[2])
+
+    def absolute_interval(self, lower: tuple, upper: tuple) -> tuple:
+        """a <= |z| <= b as [-b, -a] \\cup [a, b]; |z| < b as (-b, b); |z| > a as (-inf, -a) \\cup (a, inf)."""
+        _, low, low_closed = lower
+        _, high, high_closed = upper
+        if low[0] == "neg" and low[1] == ("const", "inf") or approx(low) < 0 or (approx(low) == 0 and low_closed):
+            return self.node("interval", high_closed, self.node("neg", high), high, high_closed)
+        if approx(high) < approx(low):
+            raise ParseFailure("an inequality on |x| with an empty range")
+        below = self.node("interval", high_closed, self.node("neg", high), self.node("neg", low), low_closed)
+        return self.node("union", [below, self.node("interval", low_closed, low, high, high_closed)])
 
     def bound(self, side: tuple, op: str, closed: bool, value: tuple) -> tuple:
         """``side op value`` solved for its variable: (variable, op, bound, closed)."""
@@ -428,7 +457,7 @@ class _Parser:
         if not is_constant(value):
             raise ParseFailure("an inequality must compare one variable with values")
         flipped = False
-        while side[0] != "sym":
+        while not _is_variable(side):
             kind = side[0]
             if kind == "neg":
                 side, value, flipped = side[1], self.node("neg", value), not flipped
@@ -453,7 +482,7 @@ class _Parser:
                 side = side[1]
                 continue
             break
-        if side[0] != "sym":
+        if not _is_variable(side):
             raise ParseFailure("an inequality must have one variable, in a linear expression, on one side")
         return side, value, flipped
 
@@ -841,10 +870,22 @@ class _Parser:
 
 
 _FLIPPED = {"<": ">", ">": "<"}
+_CLOCK_MINUTES = re.compile(r"0\d")  # the minutes of a clock time: 00-09, never a ratio's second term
 
 
 def _product(parser: _Parser, factors: list[tuple]) -> tuple:
     return factors[0] if len(factors) == 1 else parser.node("mul", factors)
+
+
+def _is_variable(node: tuple) -> bool:
+    """What an inequality may bound: a symbol, a function of a symbol written f(x), or |x|."""
+    kind = node[0]
+    if kind == "sym":
+        return True
+    if kind == "mul":  # f(x): two symbols, the first a one-letter function name
+        parts = node[1]
+        return len(parts) == 2 and all(part[0] == "sym" for part in parts) and parts[0][1] in "fgh"
+    return kind == "func" and node[1] == "abs" and node[2][0][0] == "sym"
 
 
 def _is_int_literal(node: tuple) -> bool:
@@ -885,12 +926,38 @@ def parse(text: str, caps: Caps | None = None, decimal_comma: bool = True) -> tu
     tree = parser.parse()
     if parser.plus_minus:
         tree = _spread_plus_minus(tree)
-    # "2,74" in an answer: the pair, or a decimal comma; either reading may match. Never in a reference:
-    # a gold pair "3,4" must not accept 3.4 (a false pass is worse than a false fail).
-    if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
+    tree = _matrix_sum(tree)
+    # "2,74" in an answer: the pair, or a decimal comma; either reading may match. In a reference only
+    # "0,111" and "1,22" (two decimals) are read so: a gold pair "3,4" must not accept 3.4 (a false pass
+    # is worse than a false fail).
+    if (_DECIMAL_COMMA if decimal_comma else _REFERENCE_DECIMAL_COMMA).fullmatch(text):
         tree = parser.node("approx", [tree, parser.number(text.replace(",", "."))])
     check_caps(tree, caps)
     return tree
+
+
+def _matrix_rows(node: tuple) -> list | None:
+    """The rows of a matrix of at least 2x2 written as a tuple of equal tuples; else None."""
+    if node[0] != "tuple" or len(node[1]) < 2 or any(row[0] != "tuple" for row in node[1]):
+        return None
+    widths = {len(row[1]) for row in node[1]}
+    return [row[1] for row in node[1]] if len(widths) == 1 and widths.pop() >= 2 else None
+
+
+def _matrix_sum(tree: tuple) -> tuple:
+    """A sum of matrices of one shape (``A + B``, ``A - B``) is the matrix of the sums of their entries."""
+    if tree[0] != "add":
+        return tree
+    negated = [term[0] == "neg" for term in tree[1]]
+    matrices = [_matrix_rows(term[1] if negative else term) for term, negative in zip(tree[1], negated)]
+    if any(rows is None for rows in matrices) or len({(len(rows), len(rows[0])) for rows in matrices}) != 1:
+        return tree
+    height, width = len(matrices[0]), len(matrices[0][0])
+    sums = [
+        [("add", [("neg", rows[i][j]) if negative else rows[i][j] for rows, negative in zip(matrices, negated)]) for j in range(width)]
+        for i in range(height)
+    ]
+    return ("tuple", [("tuple", row) for row in sums])
 
 
 def _variants(node: tuple) -> list[tuple]:

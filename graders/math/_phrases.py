@@ -55,6 +55,7 @@ _LEADING_WORDS = regex.compile(
     r"(?:(?!(?:sqrt|pi|sin|cos|tan|log|ln|exp|frac|infty|inf)(?![A-Za-z]))[A-Za-z][a-z']+[\s,]+)+"
 )
 _DIGIT = regex.compile(r"\d")
+_PROSE_NUMBER = regex.compile(r"(?<![A-Za-z0-9.,])\d+(?:[.,]\d+)*(?![A-Za-z0-9])")  # not a digit inside a word
 _NEGATION = regex.compile(r"(?i)\b(?:not|never|no)\b|n't")
 
 
@@ -93,7 +94,10 @@ def _conclusion_ends(text: str) -> list[int]:
             if (
                 (position == 0 or folded[position - 1] not in string.ascii_lowercase)
                 and (end == len(folded) or folded[end] not in string.ascii_lowercase)
-                and _CLAUSE_START.search(folded, max(0, position - 9), position)
+                and (
+                    _CLAUSE_START.search(folded, max(0, position - 9), position)
+                    or (text[position].isupper() and text[position - 1] in " \t")  # line breaks flattened away
+                )
             ):
                 ends.append(end)
             position = folded.find(word, end)
@@ -114,6 +118,8 @@ def conclusion_sentence(text: str) -> str | None:
             return sentence  # "So the total is 42 apples"
         if inner and _DIGIT.search(inner[0].content) and not _DIGIT.search(sentence, 0, inner[0].start):
             return sentence  # "Thus, $x = 5$."
+        if spans and not inner and len(_PROSE_NUMBER.findall(sentence)) == 1:
+            return sentence  # "Therefore, the error increases by 100%.": prose with one number after the last math span
     return None
 
 
