@@ -67,10 +67,14 @@ class ToolCall(Grader):
         return self.compare(self.parse_expected(self.config.expected.resolve(sample, item)), sample, item)
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
-        """``evaluate`` of each row with the expected calls read at once (a row that cannot resolve
-        them makes this raise, and grade_batch grades row by row)."""
+        """``evaluate`` of each row with the expected calls read at once (when a row cannot resolve
+        them, every row is graded on its own, so the failure lands on that row)."""
+        try:
+            values = self.config.expected.resolve_batch(samples, items)
+        except Exception:  # noqa: BLE001 - grade reports it on the row it belongs to
+            return [self.grade(sample, item) for sample, item in zip(samples, items)]
         parse, compare, results = self.parse_expected, self.compare, []
-        for value, sample, item in zip(self.config.expected.resolve_batch(samples, items), samples, items):
+        for value, sample, item in zip(values, samples, items):
             try:
                 results.append(compare(parse(value), sample, item))
             except Exception:  # noqa: BLE001 - grade turns this row's failure into its status
