@@ -357,7 +357,7 @@ class JudgeClient:
         self.settings = settings
         self.limiter = limiter
         self.semaphore = asyncio.Semaphore(settings.max_concurrency)
-        self.inflight: dict[str, asyncio.Future] = {}  # cache key -> the reply being fetched (dedup)
+        self.inflight: dict[str | bytes, asyncio.Future] = {}  # request key -> the reply being fetched (dedup)
         self._sdk: Any = None
         self._closer: Any = None
 
