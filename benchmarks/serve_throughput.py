@@ -14,6 +14,7 @@ seconds per row against in-process grading's (steadier than rows/s when the mach
 The clients share the machine with the server: on a small machine their CPU counts against it.
 
 Run: python benchmarks/serve_throughput.py [--rows 32768] [--rows-per-request 256] [--repeats 3]
+     [--clients 1 8 64] [--endpoints /score /get_reward] [--workers 1]
 """
 
 from __future__ import annotations
@@ -166,6 +167,8 @@ def main() -> None:
     parser.add_argument("--rows-per-request", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="rft serve --workers (server processes)")
+    parser.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS), help="concurrent clients to measure")
+    parser.add_argument("--endpoints", nargs="+", default=["/score", "/get_reward"], choices=["/score", "/get_reward"])
     args = parser.parse_args()
     prompts, completions, answers = corpus(args.rows)
     grader = load_spec(SPEC)
@@ -185,9 +188,9 @@ def main() -> None:
     try:
         print(f"{args.rows} rows, {size} rows per request, best of {args.repeats}, rft serve --workers {args.workers}; "
               f"{os.cpu_count()} CPUs shared by the server, the clients and anything else running")
-        for endpoint in ("/score", "/get_reward"):
+        for endpoint in args.endpoints:
             requests = bodies(endpoint, prompts, completions, answers, size)
-            for clients in CLIENTS:
+            for clients in args.clients:
                 print(measure(url, process.pid, endpoint, requests, clients, in_process, expected, args.rows,
                               args.repeats), flush=True)
     finally:

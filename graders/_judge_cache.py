@@ -28,7 +28,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CACHE_FILE", "JudgeCache", "cache_disabled_by_env", "default_cache_dir", "get_cache", "request_key"]
+import orjson
+
+__all__ = [
+    "CACHE_FILE", "JudgeCache", "cache_disabled_by_env", "default_cache_dir", "flight_key", "get_cache", "request_key",
+]
 
 CACHE_FILE = "judge.sqlite"
 BUSY_TIMEOUT_MS = 10_000
@@ -58,6 +62,13 @@ def request_key(base_url: str, request: dict[str, Any], sample: int | None = Non
         material["sample"] = sample
     canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def flight_key(request: dict[str, Any]) -> bytes:
+    """The key that makes identical requests in flight share one call, when nothing is cached: the
+    request's sorted JSON as orjson writes it, several times cheaper than ``request_key`` (whose
+    text must stay as it is for the keys already stored)."""
+    return orjson.dumps(request, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
 
 
 class JudgeCache:

@@ -23,9 +23,9 @@ so connections, semaphores and limits are shared by the whole process and outliv
 batch. Clients are made per loop all the same (HTTP connections belong to a loop)
 and closed when their loop shuts down (``asyncio.run``, or the background loop at exit).
 
-The SDK is imported lazily (it is the ``judge`` extra); requests go through the SDK's
-``post`` with the request body as built (the typed ``chat.completions.create`` spends
-milliseconds per call transforming it), on the SDK's aiohttp transport when installed.
+The ``judge`` extra is imported lazily. Requests are sent as built, straight over aiohttp when it
+is installed (the ``judge`` extra has it: the SDK spends milliseconds of CPU per call building
+them), else through the ``openai`` SDK's ``post`` on httpx.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from rft_core.errors import MissingDependencyError
 from rft_core.types import Status
@@ -355,7 +357,7 @@ class JudgeClient:
         self.settings = settings
         self.limiter = limiter
         self.semaphore = asyncio.Semaphore(settings.max_concurrency)
-        self.inflight: dict[str, asyncio.Future] = {}  # cache key -> the reply being fetched (dedup)
+        self.inflight: dict[str | bytes, asyncio.Future] = {}  # request key -> the reply being fetched (dedup)
         self._sdk: Any = None
         self._closer: Any = None
 
@@ -365,16 +367,7 @@ class JudgeClient:
                 import openai
             except ImportError:
                 raise MissingDependencyError("openai", "judge", "score_model and label_model") from None
-            arguments: dict[str, Any] = {
-                "base_url": self.settings.base_url,
-                "api_key": self.settings.api_key,
-                "max_retries": 0,  # we retry, honouring Retry-After and our own limits
-                "timeout": self.settings.timeout,
-            }
-            http_client = _http_client(openai)
-            if http_client is not None:
-                arguments["http_client"] = http_client
-            self._sdk = openai.AsyncOpenAI(**arguments)
+            self._sdk = _AioHttpPoster(self.settings) if _aiohttp_installed() else _SdkPoster(openai, self.settings)
             self._closer = _close_at_shutdown(self._sdk)
             await self._closer.__anext__()
         return self._sdk
@@ -382,8 +375,6 @@ class JudgeClient:
     async def complete(self, request: dict[str, Any], structured_fallback: bool = True) -> Reply:
         """Send the request, retrying as the module docstring says; ``structured_fallback=False``
         turns a rejected response_format into an error instead of a retry without it."""
-        import openai
-
         client = await self._client()
         settings = self.settings
         estimated = _estimate_tokens(request)
@@ -394,61 +385,41 @@ class JudgeClient:
             attempts += 1
             await self.limiter.acquire(estimated)
             delay: float | None = None
-            started = None
             try:
                 async with self.semaphore:
-                    started = time.monotonic()
-                    response = await _within(
-                        settings.timeout,
-                        client.post(
-                            "/chat/completions", cast_to=object, body=request, options={"timeout": settings.timeout}
-                        ),
-                    )
+                    response = await _within(settings.timeout, client.post(request, settings.timeout))
                 reply = _reply(response, request, attempts, settings.label)
                 self.limiter.settle(estimated, reply.usage.get("total_tokens", 0))
                 if dropped_format:
                     _remember_no_structured(settings.base_url, request["model"])
                 return reply
-            except (asyncio.TimeoutError, openai.APITimeoutError) as exc:
-                elapsed = time.monotonic() - (started or time.monotonic())
-                if isinstance(exc, openai.APITimeoutError) and elapsed < 0.9 * settings.timeout:
-                    # Some transports (the SDK's aiohttp one) report a refused or dropped
-                    # connection as a connect timeout; a real timeout takes the whole timeout.
-                    failure = JudgeCallError(
-                        f"cannot reach the {settings.label} at {settings.base_url}: "
-                        "the connection failed or was dropped",
-                        attempts=attempts,
-                    )
-                else:
-                    failure = JudgeCallError(
-                        f"the {settings.label} did not answer within timeout={settings.timeout:g}s "
-                        f"({attempts} attempt{'s' if attempts > 1 else ''})",
-                        status=Status.TIMEOUT, attempts=attempts, code="model_grader_server_error",
-                    )
-            except openai.APIStatusError as exc:
-                status_code = exc.status_code
-                detail = _error_detail(exc)
+            except asyncio.TimeoutError:
+                failure = JudgeCallError(
+                    f"the {settings.label} did not answer within timeout={settings.timeout:g}s "
+                    f"({attempts} attempt{'s' if attempts > 1 else ''})",
+                    status=Status.TIMEOUT, attempts=attempts, code="model_grader_server_error",
+                )
+            except _StatusError as exc:
+                status_code = exc.status
                 if status_code in (400, 422) and "response_format" in request and structured_fallback and not dropped_format:
                     request = {key: value for key, value in request.items() if key != "response_format"}
                     dropped_format = True
                     estimated = _estimate_tokens(request)
                     continue  # not a retry: the same question without structured outputs
                 failure = JudgeCallError(
-                    f"the {settings.label} server answered HTTP {status_code}: {detail}",
+                    f"the {settings.label} server answered HTTP {status_code}: {_error_detail(exc.body)}",
                     attempts=attempts, http_status=status_code,
                 )
                 if status_code not in RETRY_STATUSES and status_code < 500:
                     raise failure from None
-                delay = _retry_after(exc)
+                delay = _retry_after(exc.headers)
                 if delay is not None:
                     self.limiter.pause(delay)
-            except openai.APIConnectionError as exc:
-                failure = JudgeCallError(
-                    f"cannot reach the {settings.label} at {settings.base_url}: {exc}", attempts=attempts
-                )
-            except openai.OpenAIError as exc:  # e.g. a 200 whose body is not a chat completion
-                raise JudgeCallError(f"unexpected reply from the {settings.label}: {type(exc).__name__}: {exc}",
-                                     attempts=attempts) from None
+            except _ConnectionFailed as exc:
+                failure = JudgeCallError(f"cannot reach the {settings.label} at {settings.base_url}: {exc}",
+                                         attempts=attempts)
+            except _UnexpectedReply as exc:  # e.g. a 200 whose body is not JSON
+                raise JudgeCallError(f"unexpected reply from the {settings.label}: {exc}", attempts=attempts) from None
             if retries_left <= 0:
                 raise failure
             retries_left -= 1
@@ -457,31 +428,127 @@ class JudgeClient:
             await asyncio.sleep(delay)
 
 
+class _StatusError(Exception):
+    """The server answered an HTTP error: its status, headers and body (parsed JSON, or text)."""
+
+    def __init__(self, status: int, headers: Any, body: Any) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.headers, self.body = status, headers, body
+
+
+class _ConnectionFailed(Exception):
+    """The server could not be reached, or dropped the connection."""
+
+
+class _UnexpectedReply(Exception):
+    """A 2xx answer that is not JSON."""
+
+
+class _AioHttpPoster:
+    """Chat Completions POSTs over one aiohttp session per event loop, the body written with orjson.
+
+    The SDK builds an httpx request, its headers and a standard-library JSON body for every call
+    before its aiohttp transport sends it: milliseconds of CPU per call, which bound how many
+    judge calls one process keeps in flight. This sends the same request (URL, bearer key, JSON)."""
+
+    def __init__(self, settings: ClientSettings) -> None:
+        import aiohttp
+
+        self._aiohttp = aiohttp
+        self._url = settings.base_url + "/chat/completions"
+        headers = {"authorization": f"Bearer {settings.api_key}", "content-type": "application/json",
+                   "accept": "application/json"}  # lower case, as the SDK sends them
+        connector = aiohttp.TCPConnector(limit=0, ssl=_default_ssl_context())  # the semaphore bounds requests
+        self._session = aiohttp.ClientSession(headers=headers, connector=connector)
+
+    async def post(self, request: dict[str, Any], timeout: float) -> Any:
+        aiohttp = self._aiohttp
+        try:
+            async with self._session.post(self._url, data=orjson.dumps(request)) as response:
+                status, headers, raw = response.status, response.headers, await response.read()
+        except aiohttp.ClientError as exc:
+            raise _ConnectionFailed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            body = raw.decode("utf-8", "replace")
+            if status < 300:
+                raise _UnexpectedReply(f"the body is not JSON: {body[:200]!r}") from None
+        if status >= 300:
+            raise _StatusError(status, headers, body)
+        return body
+
+    def is_closed(self) -> bool:
+        return self._session.closed
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+class _SdkPoster:
+    """The same POSTs through the ``openai`` SDK's client on httpx (when aiohttp is not installed)."""
+
+    def __init__(self, openai: Any, settings: ClientSettings) -> None:
+        self._openai = openai
+        arguments: dict[str, Any] = {
+            "base_url": settings.base_url,
+            "api_key": settings.api_key,
+            "max_retries": 0,  # we retry, honouring Retry-After and our own limits
+            "timeout": settings.timeout,
+        }
+        http_client = _http_client(openai)
+        if http_client is not None:
+            arguments["http_client"] = http_client
+        self._sdk = openai.AsyncOpenAI(**arguments)
+
+    async def post(self, request: dict[str, Any], timeout: float) -> Any:
+        openai = self._openai
+        started = time.monotonic()
+        try:
+            return await self._sdk.post("/chat/completions", cast_to=object, body=request, options={"timeout": timeout})
+        except openai.APITimeoutError:
+            if time.monotonic() - started < 0.9 * timeout:
+                # Some transports report a refused or dropped connection as a connect timeout; a
+                # real timeout takes the whole timeout.
+                raise _ConnectionFailed("the connection failed or was dropped") from None
+            raise asyncio.TimeoutError from None
+        except openai.APIStatusError as exc:
+            body = exc.body if exc.body is not None else getattr(exc, "message", str(exc))
+            raise _StatusError(exc.status_code, exc.response.headers, body) from None
+        except openai.APIConnectionError as exc:
+            raise _ConnectionFailed(str(exc)) from None
+        except openai.OpenAIError as exc:
+            raise _UnexpectedReply(f"{type(exc).__name__}: {exc}") from None
+
+    def is_closed(self) -> bool:
+        return self._sdk.is_closed()
+
+    async def close(self) -> None:
+        await self._sdk.close()
+
+
 _ssl_context: ssl.SSLContext | None = None
 
 
-def _http_client(openai: Any) -> Any:
-    """The SDK's async HTTP client, with one process-wide TLS context (building one costs ~70 ms and
-    every event loop needs its own client). When ``aiohttp`` is installed (``openai[aiohttp]``, in
-    the ``judge`` extra) it is the SDK's aiohttp transport, which the SDK recommends for
-    concurrency: it spends a fraction of httpx's CPU per request. Else the default httpx client."""
+def _default_ssl_context() -> ssl.SSLContext:
+    """One process-wide TLS context (building one costs ~70 ms and every event loop needs its own client)."""
     global _ssl_context
     if _ssl_context is None:
         _ssl_context = ssl.create_default_context(
             cafile=os.environ.get("SSL_CERT_FILE") or None, capath=os.environ.get("SSL_CERT_DIR") or None
         )
-    factories = []
-    if _aiohttp_installed():
-        factories.append(getattr(openai, "DefaultAioHttpClient", None))
-    factories.append(getattr(openai, "DefaultAsyncHttpxClient", None))
-    for factory in factories:
-        if factory is None:
-            continue
-        try:
-            return factory(verify=_ssl_context)
-        except (TypeError, RuntimeError):  # an SDK whose clients differ, or its aiohttp extra missing
-            continue
-    return None
+    return _ssl_context
+
+
+def _http_client(openai: Any) -> Any:
+    """The SDK's default async httpx client, with the process-wide TLS context."""
+    factory = getattr(openai, "DefaultAsyncHttpxClient", None)
+    if factory is None:
+        return None
+    try:
+        return factory(verify=_default_ssl_context())
+    except (TypeError, RuntimeError):  # an SDK whose clients differ
+        return None
 
 
 def _aiohttp_installed() -> bool:
@@ -572,9 +639,8 @@ def _backoff(settings: ClientSettings, attempts: int) -> float:
     return ceiling * random.uniform(0.5, 1.0)
 
 
-def _retry_after(exc: Any) -> float | None:
+def _retry_after(headers: Any) -> float | None:
     """Seconds from a ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date) header."""
-    headers = getattr(getattr(exc, "response", None), "headers", None)
     if headers is None:
         return None
     milliseconds = headers.get("retry-after-ms")
@@ -597,12 +663,12 @@ def _retry_after(exc: Any) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def _error_detail(exc: Any) -> str:
-    body = getattr(exc, "body", None)
+def _error_detail(body: Any) -> str:
+    """The message of an error body: OpenAI's ``{"error": {"message"}}``, else the body itself."""
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
             return inner["message"][:500]
         if isinstance(inner, str):
             return inner[:500]
-    return str(getattr(exc, "message", exc))[:500]
+    return str(body)[:500]

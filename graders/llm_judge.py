@@ -27,7 +27,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
-from ._judge_cache import cache_disabled_by_env, get_cache, request_key
+from ._judge_cache import cache_disabled_by_env, flight_key, get_cache, request_key
 from ._judge_client import (
     ClientSettings,
     JudgeCallError,
@@ -426,7 +426,7 @@ class JudgeBase(Grader):
         request = self.build_request(messages, settings.base_url, reading)
         use_cache = self.config.cache and not cache_disabled_by_env()
         cache = get_cache(self.config.cache_dir) if use_cache else None
-        key = request_key(settings.base_url, request)
+        key = request_key(settings.base_url, request) if cache is not None else flight_key(request)
         stored = cache.get(key) if cache is not None else None
         fresh = stored is None
         if stored is not None:
@@ -448,7 +448,7 @@ class JudgeBase(Grader):
                 cache.put(sent_key, self.config.model, stored_reply)
         return result
 
-    async def _fetch(self, client: Any, key: str, request: dict[str, Any], fallback: bool) -> tuple[Reply, bool]:
+    async def _fetch(self, client: Any, key: str | bytes, request: dict[str, Any], fallback: bool) -> tuple[Reply, bool]:
         """One request per distinct key at a time: identical judgments in flight share the reply."""
         pending = client.inflight.get(key)
         if pending is not None:

@@ -47,36 +47,50 @@ class Repetition(ShapingGrader):
 
     def share(self, text: str) -> float:
         """The fraction of units that repeat an earlier one (0 with fewer than one unit)."""
+        return self.shares([text])[0]
+
+    def shares(self, texts: list[str]) -> list[float]:
+        """``share`` of every text."""
         config = self.config
         if config.unit == "ngram":
-            words = text.split()[-config.max_units :]
-            total = len(words) - config.n + 1
-            if total <= 0:
-                return 0.0
-            distinct = len(set(zip(*(words[start:] for start in range(config.n)))))
-        else:
-            pieces = text.splitlines() if config.unit == "line" else SENTENCE_END.split(text)
-            ending = ".!? \t\r\f\v" if config.unit == "sentence" else None  # 'Sure.' repeats 'Sure!'
-            units = [piece.strip().rstrip(ending) for piece in pieces[-config.max_units :]]
-            units = [unit for unit in units if unit]
-            total = len(units)
-            if not total:
-                return 0.0
-            distinct = len(set(units))
-        return 1.0 - distinct / total
+            keep, starts = config.max_units, [slice(start, None) for start in range(config.n)]
+            return [_ngram_share(text.split()[-keep:], starts) for text in texts]
+        return [_unit_share(text, config.unit, config.max_units) for text in texts]
 
-    def judge(self, text: str) -> Result:
+    def judge(self, share: float) -> Result:
         config = self.config
-        share = self.share(text)
         penalty = penalty_ramp(share - config.threshold, 1.0 - config.threshold, config.factor)
         reason = f"{share:.0%} of {config.unit}s repeat an earlier one" if penalty else None
         return Result(penalty, Status.OK, reason, {}, {"repeated": share})
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
-        return self.judge(self.text(sample, item))
+        return self.judge(self.share(self.text(sample, item)))
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
-        return list(map(self.judge, self.texts(samples, items)))
+        threshold, results = self.config.threshold, []
+        for share in self.shares(self.texts(samples, items)):
+            if share <= threshold:  # judge's result, without its calls: most samples repeat little
+                results.append(Result(0.0, Status.OK, None, {}, {"repeated": share}))
+            else:
+                results.append(self.judge(share))
+        return results
+
+
+def _ngram_share(words: list[str], starts: list[slice]) -> float:
+    """The fraction of the word n-grams (one per slice in ``starts``) that repeat an earlier one."""
+    total = len(words) - len(starts) + 1
+    if total <= 0:
+        return 0.0
+    return 1.0 - len(set(zip(*map(words.__getitem__, starts)))) / total
+
+
+def _unit_share(text: str, unit: str, keep: int) -> float:
+    """The fraction of the text's non-blank lines or sentences that repeat an earlier one."""
+    pieces = text.splitlines() if unit == "line" else SENTENCE_END.split(text)
+    ending = ".!? \t\r\f\v" if unit == "sentence" else None  # 'Sure.' repeats 'Sure!'
+    units = [piece.strip().rstrip(ending) for piece in pieces[-keep:]]
+    units = [unit for unit in units if unit]
+    return 1.0 - len(set(units)) / len(units) if units else 0.0
 
 
 @hookimpl

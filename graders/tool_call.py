@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import repeat
 from typing import Any, Literal
 
 import orjson
@@ -63,26 +64,49 @@ class ToolCall(Grader):
     config: Config
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
-        config = self.config
-        expected = self.expected_calls(item, sample)
-        called = [self.parse_call(call, position, "tool call") for position, call in enumerate(_calls(sample, config.max_calls))]
+        return self.compare(self.parse_expected(self.config.expected.resolve(sample, item)), sample, item)
+
+    def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
+        """``evaluate`` of each row with the expected calls read at once (when a row cannot resolve
+        them, every row is graded on its own, so the failure lands on that row)."""
         try:
-            matches = [[self.matches(want, got, item) for got in called] for want in expected]
+            values = self.config.expected.resolve_batch(samples, items)
+        except Exception:  # noqa: BLE001 - grade reports it on the row it belongs to
+            return [self.grade(sample, item) for sample, item in zip(samples, items)]
+        parse, compare, results = self.parse_expected, self.compare, []
+        for value, sample, item in zip(values, samples, items):
+            try:
+                results.append(compare(parse(value), sample, item))
+            except Exception:  # noqa: BLE001 - grade turns this row's failure into its status
+                results.append(self.grade(sample, item))
+        return results
+
+    def compare(self, expected: list[Call], sample: Sample, item: Item) -> Result:
+        """The result of the sample's calls against the expected ones."""
+        config = self.config
+        called = self.parse_calls(_calls(sample, config.max_calls), "tool call")
+        match = _same_call if config.arguments == "exact" else self.matches
+        try:
+            if len(expected) == len(called) and all(map(match, expected, called, repeat(item))):
+                return PERFECT[config.metric]  # the usual right answer: the calls in order, no pairing to search
+            matches = [[match(want, got, item) for got in called] for want in expected]
         except RecursionError:
             raise _malformed("arguments nested too deeply to compare") from None
         paired = _in_order(matches) if config.ordered else _any_order(matches)
+        if paired == len(expected) == len(called):
+            return PERFECT[config.metric]
         precision = paired / len(called) if called else float(not expected)
         recall = paired / len(expected) if expected else 1.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        exact = float(paired == len(expected) == len(called))
-        reward = {"f1": f1, "precision": precision, "recall": recall, "exact": exact}[config.metric]
-        if exact:
-            return PERFECT[config.metric]
+        metric = config.metric
+        if metric == "f1":
+            reward = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        else:
+            reward = precision if metric == "precision" else recall if metric == "recall" else 0.0
         reason = f"{paired} of {len(expected)} expected calls made, {len(called)} calls in all"
         return Result(reward, Status.OK, reason, {"precision": _score(precision), "recall": _score(recall)})
 
-    def expected_calls(self, item: Item, sample: Sample) -> list[Call]:
-        value = self.config.expected.resolve(sample, item)
+    def parse_expected(self, value: Any) -> list[Call]:
+        """The expected calls from the resolved ``expected`` value; a malformed one is an error."""
         try:
             if type(value) is not list:  # the usual column is a list: no checks
                 if isinstance(value, str):
@@ -94,7 +118,7 @@ class ToolCall(Grader):
                     value = [value]
                 if not isinstance(value, list):
                     raise GradeError(f"{_json_kind(value)}, not a list of calls")
-            return [self.parse_call(call, position, "expected call") for position, call in enumerate(value)]
+            return self.parse_calls(value, "expected call")
         except GradeError as exc:
             raise GradeError(
                 f"expected calls ({self.config.expected.text}): {exc}; give a list of {{name, arguments}}",
@@ -102,8 +126,32 @@ class ToolCall(Grader):
                 code="invalid_variable_error",
             ) from None
 
-    def parse_call(self, call: Any, position: int, what: str) -> Call:
-        """(name, arguments) of a call in either shape; a malformed one is a parse_error."""
+    def parse_calls(self, calls: list[Any], what: str) -> list[Call]:
+        """(name, arguments) of every call, in either shape; a malformed one is a parse_error."""
+        limit, parsed = self.config.max_argument_chars, []
+        for position, call in enumerate(calls):
+            if type(call) is dict:  # the usual shapes, with arguments an object or its JSON text, inline
+                function = call.get("function")
+                body = call if function is None else function
+                if type(body) is dict:
+                    name, arguments = body.get("name"), body.get("arguments")
+                    if type(name) is str:
+                        if type(arguments) is dict:
+                            parsed.append((name, arguments))
+                            continue
+                        if type(arguments) is str and 0 < len(arguments) <= limit:
+                            try:
+                                arguments = orjson.loads(arguments)
+                            except orjson.JSONDecodeError:
+                                arguments = None  # checked_call says why
+                            if type(arguments) is dict:
+                                parsed.append((name, arguments))
+                                continue
+            parsed.append(self.checked_call(call, position, what))
+        return parsed
+
+    def checked_call(self, call: Any, position: int, what: str) -> Call:
+        """(name, arguments) of a call in any shape, with a parse_error naming what is wrong."""
         if type(call) is not dict and not isinstance(call, Mapping):
             raise _malformed(f"{what} {position} is {_json_kind(call)}, not an object")
         function = call.get("function")
@@ -148,12 +196,19 @@ class ToolCall(Grader):
         return result.ok and result.reward >= self.config.argument_threshold
 
 
+def _same_call(want: Call, got: Call, item: Item) -> bool:
+    """``matches`` with exact arguments: the same name and the same JSON."""
+    return want[0] == got[0] and equal(want[1], got[1])
+
+
 def equal(expected: Any, given: Any) -> bool:
     """``same``, decided by C-level comparisons where they suffice: values Python finds unequal are
     not the same JSON, and values whose canonical JSON text is identical are."""
     if expected != given:
         return False
-    try:
+    try:  # the same text in the same key order (the usual case) needs no sorting
+        if orjson.dumps(expected) == orjson.dumps(given):
+            return True
         if orjson.dumps(expected, option=CANONICAL) == orjson.dumps(given, option=CANONICAL):
             return True
     except (orjson.JSONEncodeError, TypeError):

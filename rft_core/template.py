@@ -98,17 +98,26 @@ class Template:
         Raises on the first row that cannot render (TemplateError, or KeyError/TypeError
         from the fast path); callers then render row by row to attribute the failure.
         """
-        single = self._single
-        if single is not None and len(single.steps) == 1 and isinstance(single.steps[0], str):
-            if single.namespace == "sample":
-                values = list(map(attrgetter(single.steps[0]), samples))
-            else:
-                values = list(map(itemgetter(single.steps[0]), items))
+        if self._single is not None:
+            values = self.resolve_batch(samples, items)
             if set(map(type, values)) == {str}:
                 return values
             return [value if type(value) is str else _to_text(value) for value in values]
         render = self.render
         return [render(sample, item) for sample, item in zip(samples, items)]
+
+    def resolve_batch(self, samples: Sequence[Sample], items: Sequence[Item]) -> list[Any]:
+        """``resolve`` for many rows; a plain one-step variable is read with a C-level getter.
+
+        Raises like ``render_batch`` on the first row that cannot resolve.
+        """
+        single = self._single
+        if single is not None and len(single.steps) == 1 and isinstance(single.steps[0], str):
+            if single.namespace == "sample":
+                return list(map(attrgetter(single.steps[0]), samples))
+            return list(map(itemgetter(single.steps[0]), items))
+        resolve = self.resolve
+        return [resolve(sample, item) for sample, item in zip(samples, items)]
 
     def render_marked(self, sample: Sample, item: Item, mark_sample: Callable[[str], str]) -> str:
         """``render``, with the text of every ``sample.*`` variable passed through ``mark_sample``

@@ -393,3 +393,19 @@ def test_the_code_probes_skip_items_without_tests():
 
     context = contexts([{"answer": "Paris"}])[0]
     assert [probe.name for probe in PROBES if probe.name.startswith("code_") and probe.texts(context)] == []
+
+
+@needs_sandbox
+def test_a_program_that_fails_in_every_way_keeps_status_ok_and_its_partial_reward():
+    """The status says whether the sample could be graded; what the program did is its verdict. A
+    crash or a loop costs reward (a trainer must not skip it), the cases it passed still count."""
+    program = fenced("n = int(input())\nif n == 2:\n    print(5)\nelif n == 3:\n    raise ValueError(n)\n"
+                     "elif n == 4:\n    while True: pass\nelse:\n    print(n)")
+    tests = [{"stdin": str(n), "stdout": str(n)} for n in (1, 2, 3, 4)]
+    result = Code(timeout=0.5).grade(program, {"tests": tests})
+    assert (result.status, result.reward) == (Status.OK, 0.25)
+    assert result.metadata["cases"] == ["passed", "wrong_answer", "runtime_error", "timeout"]
+    assert result.metadata["verdict"] == "wrong_answer"  # the first failing case's
+    assert "error_code" not in result.metadata  # no error flag: the grade itself went fine
+    broken = Code().grade(fenced("print(("), {"tests": tests})
+    assert (broken.status, broken.reward, broken.metadata["verdict"]) == (Status.PARSE_ERROR, 0.0, "compile_error")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from graders.repetition import Repetition
@@ -75,6 +77,32 @@ def test_batch_equals_one_by_one():
     grader = Repetition(unit="sentence")
     texts = [PROSE, "Yes. Yes. Yes.", "", "a\nb\na"]
     assert grader.grade_batch(texts, [{}] * 4) == [grader.grade(text) for text in texts]
+
+
+def varied_texts(count: int, seed: int = 3) -> list[str]:
+    """Prose, loops, short and empty texts, odd whitespace, lines and sentences that repeat."""
+    rng = random.Random(seed)
+    words = "we check the sum again so the answer is 42 . ! ? \n \u2003 \t".split(" ")
+    texts = []
+    for _ in range(count):
+        text = rng.choice(" \n").join(rng.choice(words) for _ in range(rng.randrange(0, 60)))
+        if rng.random() < 0.3:
+            text += " and again." * rng.randrange(1, 20)
+        texts.append(text)
+    return texts + [PROSE, "", "   ", "a\nb\na"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"n": 1}, {"n": 3, "threshold": 0.0}, {"max_units": 12}, {"unit": "line"}, {"unit": "sentence", "factor": 2}],
+    ids=["default", "unigrams", "trigrams", "max_units", "lines", "sentences"],
+)
+def test_batch_equals_one_by_one_on_a_varied_corpus(fields):
+    grader = Repetition(**fields)
+    texts = varied_texts(300)
+    batched = grader.grade_batch(texts, [{}] * len(texts))
+    assert batched == [grader.grade(text) for text in texts]
+    assert len({result.metadata["repeated"] for result in batched}) > 5  # shares of many sizes
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from rft_core import Grader, Result, Status, hookimpl, score
 from rft_core.data import Task, tasks_from_rows
 from rft_core.registry import Registry
-from rft_core.runner import RunAborted, Scored, run
+from rft_core.runner import RunAborted, Scored, run, to_rows
 from rft_core.spec import load_spec
 from rft_core.types import Sample
 
@@ -319,3 +319,15 @@ def test_length_groups_a_rows_completions_in_rft_score(registry):
     results = list(score({"type": "length", "unit": "characters", "mode": "group"}, rows, registry=registry))
     # the row's 400 samples cross the batch size (256), yet are ranked as one group: 1 to 400 characters
     assert [results[n].reward for n in (1, 256, 400)] == pytest.approx([0.0, -255 / 399, -1.0])
+
+
+def test_to_rows_equals_to_row_of_each_with_shared_sub_results():
+    spec = {"type": "multi", "calculate_output": "a + b", "graders": {
+        "a": {"type": "string_check", "operation": "eq", "reference": "{{ item.answer }}"},
+        "b": {"type": "fuzzy_match", "reference": "{{ item.answer }}"}}}
+    rows = [{"output_text": text, "answer": "Paris"} for text in ("Paris", "Lyon", "Pari", "Paris")] + [{"answer": "x"}]
+    scored = list(run(load_spec(spec), tasks_from_rows(rows)))
+    assert to_rows(scored) == [entry.to_row() for entry in scored]
+    assert json.dumps(to_rows(scored)) == json.dumps([entry.to_row() for entry in scored])
+    shared = to_rows(scored)
+    assert shared[0]["sub_rewards"]["a"] is shared[3]["sub_rewards"]["a"]  # string_check's 1.0, made once

@@ -304,3 +304,20 @@ def test_template_field_rejects(value, message):
     with pytest.raises(ValidationError) as excinfo:
         _Model(reference=value)
     assert message in excinfo.value.errors()[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "text", ["{{ item.calls }}", "{{ item.calls[0].name }}", "{{ sample.output_tools }}", "calls: {{ item.calls }}"]
+)
+def test_resolve_batch_equals_resolve_row_by_row(text):
+    template = Template(text)
+    samples = [Sample("a", output_tools=[{"name": "x"}]), Sample("b", output_tools=[])]
+    items = [{"calls": [{"name": "x"}]}, {"calls": [{"name": "y", "n": 2}]}]
+    assert template.resolve_batch(samples, items) == [template.resolve(s, i) for s, i in zip(samples, items)]
+    assert template.render_batch(samples, items) == [template.render(s, i) for s, i in zip(samples, items)]
+
+
+@pytest.mark.parametrize("text", ["{{ item.calls }}", "{{ item.calls[0].name }}"])
+def test_resolve_batch_raises_on_a_row_without_the_variable(text):
+    with pytest.raises((TemplateError, KeyError)):
+        Template(text).resolve_batch([Sample("a"), Sample("b")], [{"calls": [{"name": "x"}]}, {}])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -191,6 +192,46 @@ def test_batch_equals_one_by_one():
     samples = [tools(*calls) for _, calls, _ in CASES] + [tools(call("x", "{"))]
     items = [EXPECTED] * len(samples)
     assert grader.grade_batch(samples, items) == [grader.grade(s, i) for s, i in zip(samples, items)]
+
+
+def varied_rows(count: int, seed: int = 7) -> tuple[list[dict], list[dict]]:
+    """Rows of every kind the batch path meets: right, swapped, partial, sprayed, wrong values, true for
+    1, keys in another order, malformed calls and arguments, an item without expected calls."""
+    rng = random.Random(seed)
+    made_kinds = [
+        lambda: [call("weather", WEATHER["arguments"]), call("time", TIME["arguments"])],
+        lambda: [call("time", TIME["arguments"]), call("weather", WEATHER["arguments"])],
+        lambda: [call("time", TIME["arguments"])],
+        lambda: [call("time", TIME["arguments"])] * 3,
+        lambda: [call("weather", {"unit": "C", "city": "Paris"}), call("time", TIME["arguments"])],
+        lambda: [call("weather", {"city": "Paris", "unit": True}), call("time", TIME["arguments"])],
+        lambda: [call("weather", "{not json"), call("time", TIME["arguments"])],
+        lambda: [call("weather", "[1, 2]")],
+        lambda: [{"name": "time", "arguments": {"tz": "CET"}}, "not a call"],
+        lambda: [],
+    ]
+    expected_kinds = [EXPECTED, {"tool_calls": [TIME]}, {"tool_calls": json.dumps([WEATHER])},
+                      {"tool_calls": [{"name": "weather", "arguments": {"city": "Paris", "unit": 1}}]},
+                      {"tool_calls": "not json"}, {"other": []}]
+    samples = [tools(*rng.choice(made_kinds)()) for _ in range(count)]
+    items = [rng.choice(expected_kinds) for _ in range(count)]
+    return samples, items
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"ordered": True}, {"metric": "exact"}, {"metric": "recall"}, {"arguments": "subset"}, {"max_calls": 2}],
+    ids=["default", "ordered", "exact", "recall", "subset", "max_calls"],
+)
+def test_batch_equals_one_by_one_on_a_varied_corpus(fields):
+    grader = ToolCall(**fields)
+    samples, items = varied_rows(300)
+    batched = grader.grade_batch(samples, items)
+    assert batched == [grader.grade(s, i) for s, i in zip(samples, items)]
+    assert {result.status for result in batched} == {Status.OK, Status.PARSE_ERROR, Status.ERROR}
+    # the same rows without the item that has no expected calls take the batch path, not row by row
+    kept = [(s, i) for s, i in zip(samples, items) if "tool_calls" in i]
+    assert grader.grade_batch(*map(list, zip(*kept))) == [grader.grade(s, i) for s, i in kept]
 
 
 def test_bad_config_fails_the_spec_load(registry):

@@ -36,6 +36,7 @@ from ..integrations.components import component_paths
 from ..integrations.openrlhf import reward_tasks, rewards_response
 from ..openai_compat import run_response
 from ..registry import Registry, default_registry
+from ..runner import to_rows
 from ..spec import load_spec
 from ..types import Sample
 from .batching import Batcher
@@ -205,7 +206,7 @@ async def _score(service: _Service, request: Request) -> dict[str, Any]:
         raise RequestError(422, 'score: send {"rows": [...]}, each row in an rft score format '
                            f"(e.g. {{\"output_text\": ..., \"answer\": ...}}); 'rows' is {json_kind(rows)}", "rows")
     scored = await service.batcher.score(grader, list(tasks_from_rows(rows)))
-    return {"rows": [entry.to_row() for entry in scored]}
+    return {"rows": to_rows(scored)}
 
 
 async def _health(service: _Service, request: Request) -> dict[str, Any]:
