@@ -31,7 +31,6 @@ milliseconds per call transforming it), on the SDK's aiohttp transport when inst
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
 import email.utils
 import os
@@ -44,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rft_core.errors import MissingDependencyError
+from rft_core.runtime import Runtime
 from rft_core.types import Status
 
 __all__ = [
@@ -248,11 +248,11 @@ def get_client(settings: ClientSettings) -> JudgeClient:
 
 class _BackgroundLoop:
     """One event loop in a daemon thread, for sync callers (``grade``, ``grade_batch``, ``rft score``):
-    its clients, connections and limits live across batches instead of being rebuilt per batch."""
+    its clients, connections and limits live across batches instead of being rebuilt per batch.
+    The runtime holds it (``_background_loop``) and closes it."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.pid = os.getpid()
         self.thread = threading.Thread(target=self.loop.run_forever, name="rft-judge-loop", daemon=True)
         self.thread.start()
 
@@ -290,24 +290,14 @@ class _BackgroundLoop:
             self.loop.close()
 
 
-_background: _BackgroundLoop | None = None
+def _background_loop(runtime: Runtime) -> _BackgroundLoop:
+    return runtime.shared("judge event loop", _BackgroundLoop)
 
 
-def _background_loop() -> _BackgroundLoop:
-    global _background
-    with _registry_lock:
-        if _background is None or _background.pid != os.getpid():
-            _background = _BackgroundLoop()
-            if len(_atexit_registered) == 0:
-                atexit.register(_close_background)
-                _atexit_registered.append(True)
-        return _background
-
-
-def run_in_background(coroutine: Any) -> Any:
-    """Run a coroutine on the process's judge loop (started on first use, again after a fork) and wait.
+def run_in_background(coroutine: Any, runtime: Runtime) -> Any:
+    """Run a coroutine on the runtime's judge loop (started on first use, again after a fork) and wait.
     Called from the judge loop's own thread (which must not block), it runs on a fresh loop instead."""
-    background = _background_loop()
+    background = _background_loop(runtime)
     if threading.current_thread() is background.thread:
         from rft_core.grader import run_sync
 
@@ -315,28 +305,20 @@ def run_in_background(coroutine: Any) -> Any:
     return background.run(coroutine)
 
 
-def submit_in_background(coroutine: Any) -> concurrent.futures.Future:
-    """Start a coroutine on the process's judge loop without waiting (``rft sample`` keeps a window
+def submit_in_background(coroutine: Any, runtime: Runtime) -> concurrent.futures.Future:
+    """Start a coroutine on the runtime's judge loop without waiting (``rft sample`` keeps a window
     of items in flight); the caller waits on, or cancels, the returned future."""
-    return _background_loop().submit(coroutine)
+    return _background_loop(runtime).submit(coroutine)
 
 
-async def on_background_loop(coroutine: Any) -> Any:
-    """Await a coroutine that runs on the judge loop, from any event loop. Every judgment runs
-    there, so ``max_concurrency`` and the rate limits bound the whole process, whichever loops
+async def on_background_loop(coroutine: Any, runtime: Runtime) -> Any:
+    """Await a coroutine that runs on the runtime's judge loop, from any event loop. Every judgment
+    runs there, so ``max_concurrency`` and the rate limits bound the whole run, whichever loops
     (TRL's, a composite's, ``asyncio.run`` in a thread) ask."""
-    background = _background_loop()
+    background = _background_loop(runtime)
     if asyncio.get_running_loop() is background.loop:
         return await coroutine
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, background.loop))
-
-
-_atexit_registered: list[bool] = []
-
-
-def _close_background() -> None:
-    if _background is not None and _background.pid == os.getpid():
-        _background.close()
 
 
 async def _close_at_shutdown(client: Any):

@@ -20,11 +20,12 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from graders._judge_cache import cache_disabled_by_env, get_cache, request_key
+from graders._judge_cache import get_cache, request_key
 from graders._judge_client import ClientSettings, JudgeCallError, get_client, resolve_endpoint, submit_in_background
 from graders.llm_judge import is_reasoning_model
 
 from .errors import MissingDependencyError, RftError
+from .runtime import Runtime, default_runtime
 from .sampling import ItemSamples, PromptRow, SampleOptions
 
 __all__ = ["ApiSampler"]
@@ -37,7 +38,7 @@ _no_n: set[tuple[str, str]] = set()  # (base_url, model) that do not give n choi
 class ApiSampler:
     """Samples k completions per prompt from one server, a window of items in flight."""
 
-    def __init__(self, options: SampleOptions) -> None:
+    def __init__(self, options: SampleOptions, runtime: Runtime | None = None) -> None:
         try:
             import openai  # noqa: F401
         except ImportError:
@@ -46,6 +47,7 @@ class ApiSampler:
         if api_key is None:
             raise RftError(f"no API key for {base_url}: set {options.api_key_env} (or name another with --api-key-env)")
         self.options = options
+        self.runtime = runtime or default_runtime()
         self.settings = ClientSettings(
             base_url=base_url,
             api_key=api_key,
@@ -56,7 +58,7 @@ class ApiSampler:
             max_retries=options.max_retries,
             label="model",
         )
-        self.cache = get_cache(options.cache_dir) if options.cache and not cache_disabled_by_env() else None
+        self.cache = get_cache(options.cache_dir, self.runtime) if options.cache else None
         per_item = 1 if options.n_per_request else options.k
         self.window = max(4, 2 * -(-options.concurrency // per_item))  # items in flight: keeps every slot busy
 
@@ -65,7 +67,7 @@ class ApiSampler:
         pending: deque[Any] = deque()
         try:
             for prompt in prompts:
-                pending.append(submit_in_background(self._item(_chat(prompt.prompt))))
+                pending.append(submit_in_background(self._item(_chat(prompt.prompt)), self.runtime))
                 if len(pending) >= self.window:
                     yield pending.popleft().result()
             while pending:
