@@ -443,7 +443,7 @@ _ssl_context: ssl.SSLContext | None = None
 
 
 def _http_client(openai: Any) -> Any:
-    """The SDK's async HTTP client, with one process-wide TLS context (building one costs ~70 ms and
+    """The SDK's async HTTP client, with one process-wide TLS context (building one is slow, and
     every event loop needs its own client). When ``aiohttp`` is installed (``openai[aiohttp]``, in
     the ``judge`` extra) it is the SDK's aiohttp transport, which the SDK recommends for
     concurrency: it spends a fraction of httpx's CPU per request. Else the default httpx client."""

@@ -527,7 +527,7 @@ def _report(args: argparse.Namespace) -> int:
 @contextmanager
 def _collector_skipping_startup_objects() -> Iterator[None]:
     """For a scoring run, exempt what exists now (modules, the grader) from garbage collection
-    (``gc.freeze``): the collector's full passes then walk only what the run makes (~8% of the time)."""
+    (``gc.freeze``): the collector's full passes then walk only what the run makes, not every object of the program."""
     gc.freeze()
     try:
         yield

@@ -44,7 +44,7 @@ class Scored:
     seconds: float
 
     def to_row(self) -> dict[str, Any]:
-        """The output row of design §3.5."""
+        """The output row ``rft score`` writes (docs/cli.md, "Output rows")."""
         task, result = self.task, self.result
         row: dict[str, Any] = {"index": task.index}
         if task.id is not None:
@@ -310,7 +310,7 @@ def score(
     timeout: float | None = None,
     runtime: Runtime | None = None,
 ) -> list[Result]:
-    """Score rows (mappings in any row format of design §3.5) with a spec; one Result per sample.
+    """Score rows (mappings in any row format of docs/cli.md, "Input rows") with a spec; one Result per sample.
 
     Args:
         spec: a Grader, a spec file path, or a spec mapping.
