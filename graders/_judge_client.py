@@ -151,18 +151,9 @@ class JudgeCallError(Exception):
 
 # --- what servers support -----------------------------------------------------------
 
-_no_structured: set[tuple[str, str]] = set()
-_no_structured_lock = threading.Lock()
-
-
-def supports_structured(base_url: str, model: str) -> bool:
-    """False once a server rejected response_format for this model (remembered per process)."""
-    return (base_url, model) not in _no_structured
-
-
-def _remember_no_structured(base_url: str, model: str) -> None:
-    with _no_structured_lock:
-        _no_structured.add((base_url, model))
+def supports_structured(base_url: str, model: str, runtime: Runtime) -> bool:
+    """False once a server rejected response_format for this model (remembered by the runtime)."""
+    return (base_url, model) not in _connections(runtime).no_structured
 
 
 # --- rate limits, shared across loops and threads --------------------------------------
@@ -224,26 +215,49 @@ class RateLimiter:
 
 # --- one client per (settings, event loop) ----------------------------------------------
 
-_limiters: dict[tuple[str, str], RateLimiter] = {}
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ClientSettings, JudgeClient]] = (
-    weakref.WeakKeyDictionary()
-)
-_registry_lock = threading.Lock()
+class _Connections:
+    """A runtime's judge connections: a rate limiter per server (shared by every event loop, so the
+    limits bound the whole run), a client per (settings, event loop), the (server, model) pairs
+    found to refuse response_format, and one TLS context (building one is slow)."""
+
+    def __init__(self) -> None:
+        self.limiters: dict[tuple[str, str], RateLimiter] = {}
+        self.per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ClientSettings, JudgeClient]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.no_structured: set[tuple[str, str]] = set()
+        self.lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
+
+    def tls(self) -> ssl.SSLContext:
+        """The TLS context of every client, trusting ``$SSL_CERT_FILE`` / ``$SSL_CERT_DIR`` when set."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context(
+                cafile=os.environ.get("SSL_CERT_FILE") or None, capath=os.environ.get("SSL_CERT_DIR") or None
+            )
+        return self._tls
+
+    def client(self, settings: ClientSettings) -> JudgeClient:
+        loop = asyncio.get_running_loop()
+        with self.lock:
+            clients = self.per_loop.setdefault(loop, {})
+            client = clients.get(settings)
+            if client is None:
+                key = (settings.base_url, settings.api_key)
+                limiter = self.limiters.get(key)
+                if limiter is None or (limiter.rpm, limiter.tpm) != (settings.requests_per_minute, settings.tokens_per_minute):
+                    limiter = self.limiters[key] = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
+                client = clients[settings] = JudgeClient(settings, limiter, self)
+        return client
 
 
-def get_client(settings: ClientSettings) -> JudgeClient:
-    """The client for these settings in the running event loop (made on first use)."""
-    loop = asyncio.get_running_loop()
-    with _registry_lock:
-        clients = _per_loop.setdefault(loop, {})
-        client = clients.get(settings)
-        if client is None:
-            limiter_key = (settings.base_url, settings.api_key)
-            limiter = _limiters.get(limiter_key)
-            if limiter is None or (limiter.rpm, limiter.tpm) != (settings.requests_per_minute, settings.tokens_per_minute):
-                limiter = _limiters[limiter_key] = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
-            client = clients[settings] = JudgeClient(settings, limiter)
-    return client
+def _connections(runtime: Runtime) -> _Connections:
+    return runtime.shared("judge connections", _Connections)
+
+
+def get_client(settings: ClientSettings, runtime: Runtime) -> JudgeClient:
+    """The runtime's client for these settings in the running event loop (made on first use)."""
+    return _connections(runtime).client(settings)
 
 
 class _BackgroundLoop:
@@ -333,9 +347,10 @@ async def _close_at_shutdown(client: Any):
 class JudgeClient:
     """Sends requests for one server within one event loop."""
 
-    def __init__(self, settings: ClientSettings, limiter: RateLimiter) -> None:
+    def __init__(self, settings: ClientSettings, limiter: RateLimiter, connections: _Connections) -> None:
         self.settings = settings
         self.limiter = limiter
+        self.connections = connections  # the run's: where a refused response_format is remembered
         self.semaphore = asyncio.Semaphore(settings.max_concurrency)
         self.inflight: dict[str, asyncio.Future] = {}  # cache key -> the reply being fetched (dedup)
         self._sdk: Any = None
@@ -353,7 +368,7 @@ class JudgeClient:
                 "max_retries": 0,  # we retry, honouring Retry-After and our own limits
                 "timeout": self.settings.timeout,
             }
-            http_client = _http_client(openai)
+            http_client = _http_client(openai, self.connections.tls())
             if http_client is not None:
                 arguments["http_client"] = http_client
             self._sdk = openai.AsyncOpenAI(**arguments)
@@ -389,7 +404,7 @@ class JudgeClient:
                 reply = _reply(response, request, attempts, settings.label)
                 self.limiter.settle(estimated, reply.usage.get("total_tokens", 0))
                 if dropped_format:
-                    _remember_no_structured(settings.base_url, request["model"])
+                    self.connections.no_structured.add((settings.base_url, request["model"]))
                 return reply
             except (asyncio.TimeoutError, openai.APITimeoutError) as exc:
                 elapsed = time.monotonic() - (started or time.monotonic())
@@ -439,19 +454,11 @@ class JudgeClient:
             await asyncio.sleep(delay)
 
 
-_ssl_context: ssl.SSLContext | None = None
-
-
-def _http_client(openai: Any) -> Any:
-    """The SDK's async HTTP client, with one process-wide TLS context (building one is slow, and
-    every event loop needs its own client). When ``aiohttp`` is installed (``openai[aiohttp]``, in
+def _http_client(openai: Any, tls: ssl.SSLContext) -> Any:
+    """The SDK's async HTTP client, with the run's TLS context (every event loop needs its own
+    client, and they share the context). When ``aiohttp`` is installed (``openai[aiohttp]``, in
     the ``judge`` extra) it is the SDK's aiohttp transport, which the SDK recommends for
     concurrency: it spends a fraction of httpx's CPU per request. Else the default httpx client."""
-    global _ssl_context
-    if _ssl_context is None:
-        _ssl_context = ssl.create_default_context(
-            cafile=os.environ.get("SSL_CERT_FILE") or None, capath=os.environ.get("SSL_CERT_DIR") or None
-        )
     factories = []
     if _aiohttp_installed():
         factories.append(getattr(openai, "DefaultAioHttpClient", None))
@@ -460,7 +467,7 @@ def _http_client(openai: Any) -> Any:
         if factory is None:
             continue
         try:
-            return factory(verify=_ssl_context)
+            return factory(verify=tls)
         except (TypeError, RuntimeError):  # an SDK whose clients differ, or its aiohttp extra missing
             continue
     return None

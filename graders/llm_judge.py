@@ -380,7 +380,7 @@ class JudgeBase(Grader):
     def build_request(self, messages: list[dict[str, str]], base_url: str, reading: Reading) -> dict[str, Any]:
         request: dict[str, Any] = {"model": self.config.model, "messages": messages, **self._sampling}
         mode = self.config.structured_output
-        if mode == "always" or (mode == "auto" and supports_structured(base_url, self.config.model)):
+        if mode == "always" or (mode == "auto" and supports_structured(base_url, self.config.model, self.runtime)):
             request["response_format"] = reading.response_format
         return request
 
@@ -408,7 +408,7 @@ class JudgeBase(Grader):
         bounded, retried), read with ``reading`` (default: this judge's); never raises for a failed call."""
         reading = reading or self._reading
         settings = self.settings()
-        client = get_client(settings)
+        client = get_client(settings, self.runtime)
         request = self.build_request(messages, settings.base_url, reading)
         cache = get_cache(self.config.cache_dir, self.runtime) if self.config.cache else None
         key = request_key(settings.base_url, request)

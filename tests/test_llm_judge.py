@@ -218,8 +218,8 @@ def test_fallback_verdicts_are_cached_for_the_next_process(server):
 
     server.script = script
     load_spec(score_spec(server)).grade("a", {"answer": "b"})
-    _judge_client._no_structured.clear()  # as in a new process: the server's answer is forgotten
-    again = load_spec(score_spec(server)).grade("a", {"answer": "b"})
+    with Runtime() as fresh:  # as in a new process: the server's answer is forgotten, the cache kept
+        again = load_spec(score_spec(server), runtime=fresh).grade("a", {"answer": "b"})
     assert (again.reward, again.metadata["cached"], again.metadata["structured"]) == (0.6, True, False)
     assert server.count == 2  # the first grade's 400 and its retry; nothing for the second
 
@@ -334,16 +334,16 @@ def tls_server(tmp_path):
 
 def test_https_with_a_trusted_certificate(tls_server, transport, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.cert))
-    monkeypatch.setattr(_judge_client, "_ssl_context", None)  # built again, from SSL_CERT_FILE
-    result = load_spec(score_spec(tls_server)).grade("a", {"answer": "x"})
+    with Runtime() as runtime:  # a new run reads SSL_CERT_FILE
+        result = load_spec(score_spec(tls_server), runtime=runtime).grade("a", {"answer": "x"})
     assert (result.reward, result.status) == (0.9, Status.OK)
     assert tls_server.base_url.startswith("https://")
 
 
 def test_https_with_an_untrusted_certificate_is_an_error(tls_server, transport, monkeypatch):
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.setattr(_judge_client, "_ssl_context", None)
-    result = load_spec(score_spec(tls_server, max_retries=0)).grade("a", {"answer": "x"})
+    with Runtime() as runtime:
+        result = load_spec(score_spec(tls_server, max_retries=0), runtime=runtime).grade("a", {"answer": "x"})
     assert result.status is Status.ERROR and result.reason.startswith("cannot reach the judge at https://")
     assert tls_server.count == 0  # nothing was sent over an unverified connection
 
