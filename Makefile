@@ -25,21 +25,25 @@ system-packages:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else echo "make test needs the system packages: $(SYSTEM_PACKAGES) (e.g. sudo apt-get install $(SYSTEM_PACKAGES))" >&2; exit 1; fi
 
+BENCHMARKS = benchmarks/string_check_throughput.py \
+	benchmarks/shaping_throughput.py \
+	benchmarks/composition_overhead.py \
+	benchmarks/ranked_list_throughput.py \
+	benchmarks/math_throughput.py \
+	benchmarks/trl_overhead.py \
+	benchmarks/judge_throughput.py \
+	benchmarks/judge_variants.py \
+	benchmarks/reward_model_throughput.py \
+	benchmarks/score_end_to_end.py \
+	benchmarks/report_summary.py \
+	benchmarks/python_grader_throughput.py \
+	benchmarks/serve_throughput.py \
+	benchmarks/code_throughput.py
+
+# Each script prints its figures; collect.py writes them into benchmarks/RESULTS.md with the date and
+# machine facts, reports a failing script there and still runs the others.
 bench: $(VENV)/.all
-	$(BIN)/python benchmarks/string_check_throughput.py
-	$(BIN)/python benchmarks/shaping_throughput.py
-	$(BIN)/python benchmarks/composition_overhead.py
-	$(BIN)/python benchmarks/ranked_list_throughput.py
-	$(BIN)/python benchmarks/math_throughput.py
-	$(BIN)/python benchmarks/trl_overhead.py
-	$(BIN)/python benchmarks/judge_throughput.py
-	$(BIN)/python benchmarks/judge_variants.py
-	$(BIN)/python benchmarks/reward_model_throughput.py
-	$(BIN)/python benchmarks/score_end_to_end.py
-	$(BIN)/python benchmarks/report_summary.py
-	$(BIN)/python benchmarks/python_grader_throughput.py
-	$(BIN)/python benchmarks/serve_throughput.py
-	$(BIN)/python benchmarks/code_throughput.py
+	$(BIN)/python benchmarks/collect.py benchmarks/RESULTS.md $(BENCHMARKS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

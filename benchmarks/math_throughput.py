@@ -35,28 +35,27 @@ from math_oracle_corpus import corpus as oracle_corpus  # noqa: E402
 
 import graders.math as math_grader  # noqa: E402
 from graders.math import MathGrader  # noqa: E402
-from graders.math._pool import shutdown_pools  # noqa: E402
 from rft_core import Sample  # noqa: E402
+from rft_core.runtime import Runtime  # noqa: E402
 
 CORES = os.cpu_count() or 1
 
 
 def _clear_caches() -> None:
-    math_grader._VERDICTS.clear()
     math_grader._parse_reference.cache_clear()
     math_grader._clean_reference.cache_clear()
 
 
 def ours(rows, workers: int) -> tuple[float, list[bool]]:
-    grader = MathGrader(workers=workers)
     samples = [Sample(output) for _, output, _ in rows]
     items = [{"answer": reference} for reference, _, _ in rows]
-    shutdown_pools()  # fresh workers: no sympy cache left from an earlier pass
-    grader.warm_up()  # start them outside the timing
-    _clear_caches()
-    start = time.perf_counter()
-    results = grader.grade_batch(samples, items)
-    elapsed = time.perf_counter() - start
+    with Runtime() as runtime:  # fresh workers and no remembered verdicts: nothing left from an earlier pass
+        grader = MathGrader(workers=workers).bind(runtime)
+        grader.warm_up()  # start them outside the timing
+        _clear_caches()
+        start = time.perf_counter()
+        results = grader.grade_batch(samples, items)
+        elapsed = time.perf_counter() - start
     return len(rows) / elapsed, [result.reward == 1.0 for result in results]
 
 

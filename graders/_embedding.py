@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._transformers import import_torch, load_cached, pick_device
+from rft_core.runtime import Runtime
+
+from ._transformers import import_torch, pick_device
 
 __all__ = ["DEFAULT_ENCODER", "Encoder", "load_encoder"]
 
@@ -61,8 +63,8 @@ class Encoder:
         return [min(max(value, 0.0), 1.0) for value in similarity]
 
 
-def load_encoder(location: str, device: str = "auto", max_length: int = 512) -> Encoder:
-    """The encoder at ``location`` (a directory or hub id), loaded once per process."""
+def load_encoder(location: str, runtime: Runtime, device: str = "auto", max_length: int = 512) -> Encoder:
+    """The encoder at ``location`` (a directory or hub id), loaded once per runtime."""
     torch, transformers = import_torch(NEEDED_FOR)
     device = pick_device(torch, device)
 
@@ -73,7 +75,7 @@ def load_encoder(location: str, device: str = "auto", max_length: int = 512) -> 
         limit = min(max_length, getattr(model.config, "max_position_embeddings", max_length) or max_length)
         return Encoder(model, tokenizer, torch, device, limit)
 
-    return load_cached(("encoder", location, device, max_length), load)
+    return runtime.shared(("encoder", location, device, max_length), load)
 
 
 class CosineMetric:
@@ -90,14 +92,13 @@ class CosineMetric:
         """Pickles without the encoder (TRL may pickle reward functions); it reloads, once per process."""
         return {**self.__dict__, "_encoder": None}
 
-    @property
-    def encoder(self) -> Encoder:
+    def encoder(self, runtime: Runtime) -> Encoder:
         if self._encoder is None:
-            self._encoder = load_encoder(self.location)
+            self._encoder = load_encoder(self.location, runtime)
         return self._encoder
 
-    def score(self, text: str, reference: str) -> float:
-        return self.encoder.cosine([text], [reference])[0]
+    def score(self, text: str, reference: str, runtime: Runtime) -> float:
+        return self.encoder(runtime).cosine([text], [reference])[0]
 
     def grade_batch(self, grader: Any, samples: Sequence[Any], items: Sequence[Any]) -> list[Any]:
         """The grader's results for a batch, the texts embedded together; a row whose template
@@ -117,6 +118,6 @@ class CosineMetric:
             references.append(reference)
             rows.append(index)
         threshold = config.pass_threshold
-        for index, score in zip(rows, self.encoder.cosine(texts, references)):
+        for index, score in zip(rows, self.encoder(grader.runtime).cosine(texts, references)):
             results[index] = Result(score, metadata={"passed": score >= threshold} if threshold is not None else {})
         return results

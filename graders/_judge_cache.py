@@ -13,7 +13,8 @@ never fails because of the cache.
 
 Location: ``cache_dir`` in the grader config, else ``$RFT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/rft-graders``, else ``~/.cache/rft-graders``; the file is
-``judge.sqlite`` there. ``RFT_NO_CACHE=1`` (``rft score --no-cache``) turns it off.
+``judge.sqlite`` there. The run's ``Runtime.no_cache`` (``rft score --no-cache``, ``RFT_NO_CACHE=1``)
+turns it off; the runtime holds the cache objects.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from typing import Any
 
 import orjson
 
-__all__ = [
-    "CACHE_FILE", "JudgeCache", "cache_disabled_by_env", "default_cache_dir", "flight_key", "get_cache", "request_key",
-]
+from rft_core.runtime import Runtime
+
+__all__ = ["CACHE_FILE", "JudgeCache", "default_cache_dir", "flight_key", "get_cache", "request_key"]
 
 CACHE_FILE = "judge.sqlite"
 BUSY_TIMEOUT_MS = 10_000
@@ -47,11 +48,6 @@ def default_cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "rft-graders"
-
-
-def cache_disabled_by_env() -> bool:
-    """True when ``RFT_NO_CACHE`` is set to a true value (``rft score --no-cache`` sets it)."""
-    return os.environ.get("RFT_NO_CACHE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def request_key(base_url: str, request: dict[str, Any], sample: int | None = None) -> str:
@@ -149,28 +145,24 @@ class JudgeCache:
         warnings.warn(f"{message}; judging continues without the cache", RuntimeWarning, stacklevel=3)
 
 
-_caches: dict[Path, JudgeCache] = {}
-_by_setting: dict[tuple[str | None, ...], JudgeCache] = {}
-_caches_lock = threading.Lock()
-
-
-def get_cache(cache_dir: str | Path | None) -> JudgeCache:
-    """The process-wide cache object for a directory (default: ``default_cache_dir()``)."""
+def get_cache(cache_dir: str | Path | None, runtime: Runtime) -> JudgeCache | None:
+    """The runtime's cache object for a directory (default: ``default_cache_dir()``); None when the
+    runtime has the cache turned off."""
+    if runtime.no_cache:
+        return None
     environ = os.environ
     setting = (
+        "judge cache for",
         None if cache_dir is None else str(cache_dir),
         environ.get("RFT_CACHE_DIR"),
         environ.get("XDG_CACHE_HOME"),
         environ.get("HOME"),
     )
-    cache = _by_setting.get(setting)  # called once per judgment: skip the path work when nothing changed
-    if cache is not None:
-        return cache
+    return runtime.shared(setting, lambda: _cache_at(cache_dir, runtime))  # once per judgment: no path work
+
+
+def _cache_at(cache_dir: str | Path | None, runtime: Runtime) -> JudgeCache:
+    """One cache object per file, whichever settings name it."""
     directory = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     path = (directory / CACHE_FILE).absolute()
-    with _caches_lock:
-        cache = _caches.get(path)
-        if cache is None:
-            cache = _caches[path] = JudgeCache(path)
-        _by_setting[setting] = cache
-        return cache
+    return runtime.shared(("judge cache", path), lambda: JudgeCache(path))

@@ -31,7 +31,6 @@ them), else through the ``openai`` SDK's ``post`` on httpx.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
 import email.utils
 import os
@@ -46,6 +45,7 @@ from typing import Any
 import orjson
 
 from rft_core.errors import MissingDependencyError
+from rft_core.runtime import Runtime
 from rft_core.types import Status
 
 __all__ = [
@@ -153,18 +153,9 @@ class JudgeCallError(Exception):
 
 # --- what servers support -----------------------------------------------------------
 
-_no_structured: set[tuple[str, str]] = set()
-_no_structured_lock = threading.Lock()
-
-
-def supports_structured(base_url: str, model: str) -> bool:
-    """False once a server rejected response_format for this model (remembered per process)."""
-    return (base_url, model) not in _no_structured
-
-
-def _remember_no_structured(base_url: str, model: str) -> None:
-    with _no_structured_lock:
-        _no_structured.add((base_url, model))
+def supports_structured(base_url: str, model: str, runtime: Runtime) -> bool:
+    """False once a server rejected response_format for this model (remembered by the runtime)."""
+    return (base_url, model) not in _connections(runtime).no_structured
 
 
 # --- rate limits, shared across loops and threads --------------------------------------
@@ -226,35 +217,58 @@ class RateLimiter:
 
 # --- one client per (settings, event loop) ----------------------------------------------
 
-_limiters: dict[tuple[str, str], RateLimiter] = {}
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ClientSettings, JudgeClient]] = (
-    weakref.WeakKeyDictionary()
-)
-_registry_lock = threading.Lock()
+class _Connections:
+    """A runtime's judge connections: a rate limiter per server (shared by every event loop, so the
+    limits bound the whole run), a client per (settings, event loop), the (server, model) pairs
+    found to refuse response_format, and one TLS context (building one is slow)."""
+
+    def __init__(self) -> None:
+        self.limiters: dict[tuple[str, str], RateLimiter] = {}
+        self.per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ClientSettings, JudgeClient]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.no_structured: set[tuple[str, str]] = set()
+        self.lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
+
+    def tls(self) -> ssl.SSLContext:
+        """The TLS context of every client, trusting ``$SSL_CERT_FILE`` / ``$SSL_CERT_DIR`` when set."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context(
+                cafile=os.environ.get("SSL_CERT_FILE") or None, capath=os.environ.get("SSL_CERT_DIR") or None
+            )
+        return self._tls
+
+    def client(self, settings: ClientSettings) -> JudgeClient:
+        loop = asyncio.get_running_loop()
+        with self.lock:
+            clients = self.per_loop.setdefault(loop, {})
+            client = clients.get(settings)
+            if client is None:
+                key = (settings.base_url, settings.api_key)
+                limiter = self.limiters.get(key)
+                if limiter is None or (limiter.rpm, limiter.tpm) != (settings.requests_per_minute, settings.tokens_per_minute):
+                    limiter = self.limiters[key] = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
+                client = clients[settings] = JudgeClient(settings, limiter, self)
+        return client
 
 
-def get_client(settings: ClientSettings) -> JudgeClient:
-    """The client for these settings in the running event loop (made on first use)."""
-    loop = asyncio.get_running_loop()
-    with _registry_lock:
-        clients = _per_loop.setdefault(loop, {})
-        client = clients.get(settings)
-        if client is None:
-            limiter_key = (settings.base_url, settings.api_key)
-            limiter = _limiters.get(limiter_key)
-            if limiter is None or (limiter.rpm, limiter.tpm) != (settings.requests_per_minute, settings.tokens_per_minute):
-                limiter = _limiters[limiter_key] = RateLimiter(settings.requests_per_minute, settings.tokens_per_minute)
-            client = clients[settings] = JudgeClient(settings, limiter)
-    return client
+def _connections(runtime: Runtime) -> _Connections:
+    return runtime.shared("judge connections", _Connections)
+
+
+def get_client(settings: ClientSettings, runtime: Runtime) -> JudgeClient:
+    """The runtime's client for these settings in the running event loop (made on first use)."""
+    return _connections(runtime).client(settings)
 
 
 class _BackgroundLoop:
     """One event loop in a daemon thread, for sync callers (``grade``, ``grade_batch``, ``rft score``):
-    its clients, connections and limits live across batches instead of being rebuilt per batch."""
+    its clients, connections and limits live across batches instead of being rebuilt per batch.
+    The runtime holds it (``_background_loop``) and closes it."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.pid = os.getpid()
         self.thread = threading.Thread(target=self.loop.run_forever, name="rft-judge-loop", daemon=True)
         self.thread.start()
 
@@ -292,24 +306,14 @@ class _BackgroundLoop:
             self.loop.close()
 
 
-_background: _BackgroundLoop | None = None
+def _background_loop(runtime: Runtime) -> _BackgroundLoop:
+    return runtime.shared("judge event loop", _BackgroundLoop)
 
 
-def _background_loop() -> _BackgroundLoop:
-    global _background
-    with _registry_lock:
-        if _background is None or _background.pid != os.getpid():
-            _background = _BackgroundLoop()
-            if len(_atexit_registered) == 0:
-                atexit.register(_close_background)
-                _atexit_registered.append(True)
-        return _background
-
-
-def run_in_background(coroutine: Any) -> Any:
-    """Run a coroutine on the process's judge loop (started on first use, again after a fork) and wait.
+def run_in_background(coroutine: Any, runtime: Runtime) -> Any:
+    """Run a coroutine on the runtime's judge loop (started on first use, again after a fork) and wait.
     Called from the judge loop's own thread (which must not block), it runs on a fresh loop instead."""
-    background = _background_loop()
+    background = _background_loop(runtime)
     if threading.current_thread() is background.thread:
         from rft_core.grader import run_sync
 
@@ -317,28 +321,20 @@ def run_in_background(coroutine: Any) -> Any:
     return background.run(coroutine)
 
 
-def submit_in_background(coroutine: Any) -> concurrent.futures.Future:
-    """Start a coroutine on the process's judge loop without waiting (``rft sample`` keeps a window
+def submit_in_background(coroutine: Any, runtime: Runtime) -> concurrent.futures.Future:
+    """Start a coroutine on the runtime's judge loop without waiting (``rft sample`` keeps a window
     of items in flight); the caller waits on, or cancels, the returned future."""
-    return _background_loop().submit(coroutine)
+    return _background_loop(runtime).submit(coroutine)
 
 
-async def on_background_loop(coroutine: Any) -> Any:
-    """Await a coroutine that runs on the judge loop, from any event loop. Every judgment runs
-    there, so ``max_concurrency`` and the rate limits bound the whole process, whichever loops
+async def on_background_loop(coroutine: Any, runtime: Runtime) -> Any:
+    """Await a coroutine that runs on the runtime's judge loop, from any event loop. Every judgment
+    runs there, so ``max_concurrency`` and the rate limits bound the whole run, whichever loops
     (TRL's, a composite's, ``asyncio.run`` in a thread) ask."""
-    background = _background_loop()
+    background = _background_loop(runtime)
     if asyncio.get_running_loop() is background.loop:
         return await coroutine
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, background.loop))
-
-
-_atexit_registered: list[bool] = []
-
-
-def _close_background() -> None:
-    if _background is not None and _background.pid == os.getpid():
-        _background.close()
 
 
 async def _close_at_shutdown(client: Any):
@@ -353,9 +349,10 @@ async def _close_at_shutdown(client: Any):
 class JudgeClient:
     """Sends requests for one server within one event loop."""
 
-    def __init__(self, settings: ClientSettings, limiter: RateLimiter) -> None:
+    def __init__(self, settings: ClientSettings, limiter: RateLimiter, connections: _Connections) -> None:
         self.settings = settings
         self.limiter = limiter
+        self.connections = connections  # the run's: where a refused response_format is remembered
         self.semaphore = asyncio.Semaphore(settings.max_concurrency)
         self.inflight: dict[str | bytes, asyncio.Future] = {}  # request key -> the reply being fetched (dedup)
         self._sdk: Any = None
@@ -367,7 +364,9 @@ class JudgeClient:
                 import openai
             except ImportError:
                 raise MissingDependencyError("openai", "judge", "score_model and label_model") from None
-            self._sdk = _AioHttpPoster(self.settings) if _aiohttp_installed() else _SdkPoster(openai, self.settings)
+            tls = self.connections.tls()
+            self._sdk = (_AioHttpPoster(self.settings, tls) if _aiohttp_installed()
+                         else _SdkPoster(openai, self.settings, tls))
             self._closer = _close_at_shutdown(self._sdk)
             await self._closer.__anext__()
         return self._sdk
@@ -391,7 +390,7 @@ class JudgeClient:
                 reply = _reply(response, request, attempts, settings.label)
                 self.limiter.settle(estimated, reply.usage.get("total_tokens", 0))
                 if dropped_format:
-                    _remember_no_structured(settings.base_url, request["model"])
+                    self.connections.no_structured.add((settings.base_url, request["model"]))
                 return reply
             except asyncio.TimeoutError:
                 failure = JudgeCallError(
@@ -451,14 +450,14 @@ class _AioHttpPoster:
     before its aiohttp transport sends it: milliseconds of CPU per call, which bound how many
     judge calls one process keeps in flight. This sends the same request (URL, bearer key, JSON)."""
 
-    def __init__(self, settings: ClientSettings) -> None:
+    def __init__(self, settings: ClientSettings, tls: ssl.SSLContext) -> None:
         import aiohttp
 
         self._aiohttp = aiohttp
         self._url = settings.base_url + "/chat/completions"
         headers = {"authorization": f"Bearer {settings.api_key}", "content-type": "application/json",
                    "accept": "application/json"}  # lower case, as the SDK sends them
-        connector = aiohttp.TCPConnector(limit=0, ssl=_default_ssl_context())  # the semaphore bounds requests
+        connector = aiohttp.TCPConnector(limit=0, ssl=tls)  # the semaphore bounds requests
         self._session = aiohttp.ClientSession(headers=headers, connector=connector)
 
     async def post(self, request: dict[str, Any], timeout: float) -> Any:
@@ -488,7 +487,7 @@ class _AioHttpPoster:
 class _SdkPoster:
     """The same POSTs through the ``openai`` SDK's client on httpx (when aiohttp is not installed)."""
 
-    def __init__(self, openai: Any, settings: ClientSettings) -> None:
+    def __init__(self, openai: Any, settings: ClientSettings, tls: ssl.SSLContext) -> None:
         self._openai = openai
         arguments: dict[str, Any] = {
             "base_url": settings.base_url,
@@ -496,7 +495,7 @@ class _SdkPoster:
             "max_retries": 0,  # we retry, honouring Retry-After and our own limits
             "timeout": settings.timeout,
         }
-        http_client = _http_client(openai)
+        http_client = _http_client(openai, tls)
         if http_client is not None:
             arguments["http_client"] = http_client
         self._sdk = openai.AsyncOpenAI(**arguments)
@@ -527,26 +526,13 @@ class _SdkPoster:
         await self._sdk.close()
 
 
-_ssl_context: ssl.SSLContext | None = None
-
-
-def _default_ssl_context() -> ssl.SSLContext:
-    """One process-wide TLS context (building one costs ~70 ms and every event loop needs its own client)."""
-    global _ssl_context
-    if _ssl_context is None:
-        _ssl_context = ssl.create_default_context(
-            cafile=os.environ.get("SSL_CERT_FILE") or None, capath=os.environ.get("SSL_CERT_DIR") or None
-        )
-    return _ssl_context
-
-
-def _http_client(openai: Any) -> Any:
-    """The SDK's default async httpx client, with the process-wide TLS context."""
+def _http_client(openai: Any, tls: ssl.SSLContext) -> Any:
+    """The SDK's default async httpx client, with the run's TLS context."""
     factory = getattr(openai, "DefaultAsyncHttpxClient", None)
     if factory is None:
         return None
     try:
-        return factory(verify=_default_ssl_context())
+        return factory(verify=tls)
     except (TypeError, RuntimeError):  # an SDK whose clients differ
         return None
 

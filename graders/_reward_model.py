@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._transformers import import_torch, load_cached, pick_device, torch_dtype
+from rft_core.runtime import Runtime
+
+from ._transformers import import_torch, pick_device, torch_dtype
 
 __all__ = ["RewardModel", "load_reward_model"]
 
@@ -92,8 +94,8 @@ def _joined(messages: Sequence[Any]) -> str:
     return "\n".join(str(message.get("content", "")) if isinstance(message, dict) else str(message) for message in messages)
 
 
-def load_reward_model(location: str, dtype: str = "auto", device: str = "auto") -> RewardModel:
-    """The model at ``location`` (a directory or hub id), loaded once per process for each
+def load_reward_model(location: str, runtime: Runtime, dtype: str = "auto", device: str = "auto") -> RewardModel:
+    """The model at ``location`` (a directory or hub id), loaded once per runtime for each
     (location, dtype, device) and shared by every grader that names it."""
     torch, transformers = import_torch(NEEDED_FOR)
     device = pick_device(torch, device)
@@ -110,4 +112,4 @@ def load_reward_model(location: str, dtype: str = "auto", device: str = "auto") 
         model.to(device).eval()
         return RewardModel(model, tokenizer, torch, device)
 
-    return load_cached(("classifier", location, dtype, device), load)
+    return runtime.shared(("classifier", location, dtype, device), load)

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import threading
 from typing import Any
 
 from rft_core.errors import MissingDependencyError
 from rft_core.spec import spec_path
 
-__all__ = ["DEVICES", "DTYPES", "import_torch", "load_cached", "locate_model", "pick_device", "torch_dtype"]
+__all__ = ["DEVICES", "DTYPES", "import_torch", "locate_model", "pick_device", "torch_dtype"]
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
-
-_CACHE: dict[tuple[Any, ...], Any] = {}
-_LOCK = threading.Lock()
 
 
 def import_torch(needed_for: str) -> tuple[Any, Any]:
@@ -88,11 +84,4 @@ def torch_dtype(torch: Any, dtype: str, device: str) -> Any:
         return torch.float32 if device == "cpu" else "auto"
     return getattr(torch, dtype)
 
-
-def load_cached(key: tuple[Any, ...], load: Any) -> Any:
-    """``load()`` once per process for each key (model path, kind, dtype, device); later calls share it."""
-    with _LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = load()
-        return _CACHE[key]
 

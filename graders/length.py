@@ -17,7 +17,6 @@ from rft_core.spec import spec_path
 from rft_core.types import Item, Sample, SharedResult
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
-from ._transformers import load_cached
 
 NO_PENALTY = SharedResult(0.0)  # most samples: made once, read-only
 NOT_APPLICABLE = "no other sample of this item in the batch to compare lengths with"
@@ -124,7 +123,7 @@ class Length(ShapingGrader):
         from transformers import AutoTokenizer  # the rm extra; checked when the spec loaded
 
         path = _tokenizer_directory(self.config.tokenizer)
-        return load_cached(("tokenizer", path), lambda: AutoTokenizer.from_pretrained(path, local_files_only=True))
+        return self.runtime.shared(("tokenizer", path), lambda: AutoTokenizer.from_pretrained(path, local_files_only=True))
 
     def lengths(self, texts: list[str]) -> list[int]:
         unit = self.config.unit

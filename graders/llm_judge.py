@@ -27,7 +27,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
-from ._judge_cache import cache_disabled_by_env, flight_key, get_cache, request_key
+from ._judge_cache import flight_key, get_cache, request_key
 from ._judge_client import (
     ClientSettings,
     JudgeCallError,
@@ -394,7 +394,7 @@ class JudgeBase(Grader):
     def build_request(self, messages: list[dict[str, str]], base_url: str, reading: Reading) -> dict[str, Any]:
         request: dict[str, Any] = {"model": self.config.model, "messages": messages, **self._sampling}
         mode = self.config.structured_output
-        if mode == "always" or (mode == "auto" and supports_structured(base_url, self.config.model)):
+        if mode == "always" or (mode == "auto" and supports_structured(base_url, self.config.model, self.runtime)):
             request["response_format"] = reading.response_format
         return request
 
@@ -402,17 +402,17 @@ class JudgeBase(Grader):
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
         """Sync callers share one background event loop, so connections outlive a call."""
-        return run_in_background(self._judge_one(sample, item))
+        return run_in_background(self._judge_one(sample, item), self.runtime)
 
     def grade_batch(self, samples: Sequence[Any], items: Sequence[Item | None]) -> list[Result]:
         """The batch's judgments run concurrently (within max_concurrency) on the background loop."""
         if len(samples) != len(items):
             raise ValueError(f"grade_batch got {len(samples)} samples but {len(items)} items")
-        return run_in_background(self._agrade_all(samples, items))
+        return run_in_background(self._agrade_all(samples, items), self.runtime)
 
     async def aevaluate(self, sample: Sample, item: Item) -> Result:
         """Judge one sample; the request runs on the process's judge loop, whichever loop awaits it."""
-        return await on_background_loop(self._judge_one(sample, item))
+        return await on_background_loop(self._judge_one(sample, item), self.runtime)
 
     async def _judge_one(self, sample: Sample, item: Item) -> Result:
         return await self.ask(self.render_messages(sample, item))
@@ -422,10 +422,9 @@ class JudgeBase(Grader):
         bounded, retried), read with ``reading`` (default: this judge's); never raises for a failed call."""
         reading = reading or self._reading
         settings = self.settings()
-        client = get_client(settings)
+        client = get_client(settings, self.runtime)
         request = self.build_request(messages, settings.base_url, reading)
-        use_cache = self.config.cache and not cache_disabled_by_env()
-        cache = get_cache(self.config.cache_dir) if use_cache else None
+        cache = get_cache(self.config.cache_dir, self.runtime) if self.config.cache else None
         key = request_key(settings.base_url, request) if cache is not None else flight_key(request)
         stored = cache.get(key) if cache is not None else None
         fresh = stored is None

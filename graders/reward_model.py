@@ -122,7 +122,7 @@ class RewardModelGrader(Grader):
 
     @cached_property
     def loaded(self) -> RewardModel:
-        return load_reward_model(self.location, self.config.dtype, self.config.device)
+        return load_reward_model(self.location, self.runtime, self.config.dtype, self.config.device)
 
     @cached_property
     def bounds(self) -> tuple[float, float]:

@@ -100,7 +100,7 @@ class TextSimilarity(Grader):
         elif self.meteor is not None:
             score = self.meteor.score(text, reference)
         elif self.cosine is not None:
-            score = self.cosine.score(text, reference)
+            score = self.cosine.score(text, reference, self.runtime)
         else:
             score = similarity("ratio", "none", text, reference)
         threshold = self.config.pass_threshold

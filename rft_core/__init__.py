@@ -4,6 +4,7 @@ from .errors import GradeError, RftError, SpecError, TemplateError
 from .grader import Grader, GraderConfig, SubGraders
 from .hookspecs import hookimpl
 from .runner import score
+from .runtime import Runtime
 from .spec import load_spec
 from .template import Template, TemplateField
 from .types import Result, Sample, Status
@@ -14,6 +15,7 @@ __all__ = [
     "GraderConfig",
     "Result",
     "RftError",
+    "Runtime",
     "Sample",
     "SpecError",
     "Status",

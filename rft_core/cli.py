@@ -28,6 +28,7 @@ from .output_files import atomic_text, check_outputs
 from .registry import default_registry
 from .report import Summary, write_report
 from .runner import run
+from .runtime import Runtime
 from .spec import load_spec, read_spec_file
 from .types import Sample
 
@@ -191,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     score.add_argument(
         "--no-cache", action="store_true", help="ask model graders afresh instead of using their verdict cache "
-        "(sets RFT_NO_CACHE=1 for the run)"
+        "(as RFT_NO_CACHE=1 does)"
     )
     _add_report_options(score)
     score.set_defaults(handler=_score)
@@ -423,34 +424,18 @@ def _schema(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     if args.ray_address is not None and args.backend != "ray":
         raise RftError("--ray-address is for --backend ray")
-    if args.no_cache:
-        with _environment(RFT_NO_CACHE="1"):
-            return _score_run(args)
-    return _score_run(args)
+    settings = {"no_cache": True} if args.no_cache else {}
+    with Runtime.from_environment(base_folder=args.spec.parent, **settings) as runtime:
+        return _score_run(args, runtime)
 
 
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the duration of a command, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _score_run(args: argparse.Namespace) -> int:
+def _score_run(args: argparse.Namespace, runtime: Runtime) -> int:
     from tqdm import tqdm
 
     rows_to = {"-o": args.output, "the resume record": resume_record_path(args.output)} if args.output else \
         {"stdout": _STDOUT if _STDOUT.exists() else None}  # `rft score SPEC DATA >> DATA` would read its own rows
     check_outputs({"SPEC": args.spec, "DATA": args.data}, {**rows_to, "--html": args.html})
-    grader = load_spec(args.spec)
+    grader = load_spec(args.spec, runtime=runtime)
     if not args.data.is_file():
         raise RftError(f"{args.data}: data file not found")
     check_json_lines(args.data, allow_empty=args.allow_empty, empty_option="--allow-empty")
@@ -546,7 +531,7 @@ def _report(args: argparse.Namespace) -> int:
 @contextmanager
 def _collector_skipping_startup_objects() -> Iterator[None]:
     """For a scoring run, exempt what exists now (modules, the grader) from garbage collection
-    (``gc.freeze``): the collector's full passes then walk only what the run makes (~8% of the time)."""
+    (``gc.freeze``): the collector's full passes then walk only what the run makes, not every object of the program."""
     gc.freeze()
     try:
         yield

@@ -85,7 +85,8 @@ class Deadline:
         if not samples:
             return []
         start = time.perf_counter()
-        results = _attempt(lambda: grader.grade_batch(samples, items), self.allowance(len(samples)))
+        threads = grader.runtime.shared("grading threads", _GradingThreads)
+        results = threads.attempt(lambda: grader.grade_batch(samples, items), self.allowance(len(samples)))
         if results is not None:
             self.pace = (time.perf_counter() - start) / len(samples)
             return results
@@ -99,13 +100,15 @@ class _GradingThread:
     """A daemon thread that runs one function at a time, handed to it through a queue."""
 
     def __init__(self) -> None:
-        self.inbox: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any] | None]] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._serve, name="rft-grade", daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
         while True:
             function, future = self.inbox.get()
+            if future is None:  # closed: the thread ends
+                return
             try:
                 future.set_result(function())
             except GradeAbandoned:
@@ -114,27 +117,37 @@ class _GradingThread:
                 future.set_exception(exc)
 
 
-_idle: list[_GradingThread] = []  # threads whose last function returned in time, for the next one
-_idle_lock = threading.Lock()
+class _GradingThreads:
+    """A runtime's grading threads: those whose last function returned in time wait for the next."""
 
+    def __init__(self) -> None:
+        self.idle: list[_GradingThread] = []
+        self.lock = threading.Lock()
 
-def _attempt(function: Callable[[], list[Result]], seconds: float) -> list[Result] | None:
-    """``function()`` run in a grading thread (an idle one, else a new one); None when it does not
-    return within ``seconds``, and then that thread is asked to stop and never used again."""
-    with _idle_lock:
-        worker = _idle.pop() if _idle else None
-    if worker is None:
-        worker = _GradingThread()
-    future: Future[list[Result]] = Future()
-    worker.inbox.put((function, future))
-    try:
-        results = future.result(timeout=seconds)
-    except FutureTimeout:
-        _ask_to_stop(worker.thread)
-        return None
-    with _idle_lock:
-        _idle.append(worker)
-    return results
+    def attempt(self, function: Callable[[], list[Result]], seconds: float) -> list[Result] | None:
+        """``function()`` run in a grading thread (an idle one, else a new one); None when it does not
+        return within ``seconds``, and then that thread is asked to stop and never used again."""
+        with self.lock:
+            worker = self.idle.pop() if self.idle else None
+        if worker is None:
+            worker = _GradingThread()
+        future: Future[list[Result]] = Future()
+        worker.inbox.put((function, future))
+        try:
+            results = future.result(timeout=seconds)
+        except FutureTimeout:
+            _ask_to_stop(worker.thread)
+            return None
+        with self.lock:
+            self.idle.append(worker)
+        return results
+
+    def close(self) -> None:
+        """End the idle threads (the runtime closes)."""
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for worker in idle:
+            worker.inbox.put((lambda: None, None))
 
 
 def _ask_to_stop(thread: threading.Thread) -> None:

@@ -11,11 +11,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from .errors import GradeError
+from .runtime import Runtime, default_runtime
 from .types import Item, Result, Sample, Status
 
-__all__ = ["CPUS_VARIABLE", "Grader", "GraderConfig", "SubGraders", "available_cpus", "child_fields", "run_sync"]
-
-CPUS_VARIABLE = "RFT_CPUS"
+__all__ = ["Grader", "GraderConfig", "SubGraders", "available_cpus", "child_fields", "run_sync"]
 
 
 class GraderConfig(BaseModel):
@@ -78,6 +77,20 @@ class Grader:
         """What will make this grader fail here whatever the sample, found without grading (e.g. a
         module its code imports that is not installed); ``rft validate`` reports them."""
         return []
+
+    @property
+    def runtime(self) -> Runtime:
+        """What this grader shares with the rest of its run (settings, caches, pools, event loop):
+        the runtime ``bind`` gave it, else ``default_runtime()``. A process that unpickles a grader
+        binds it to a runtime of its own (the runner's workers and Ray actors do)."""
+        return self.__dict__.get("_runtime") or default_runtime()
+
+    def bind(self, runtime: Runtime) -> Grader:
+        """Make ``runtime`` this grader's and its sub-graders'; returns the grader."""
+        self.__dict__["_runtime"] = runtime
+        for child in self.children().values():
+            child.bind(runtime)
+        return self
 
     def children(self) -> dict[str, Grader]:
         """Sub-graders of a composite, by key; empty for a leaf grader."""
@@ -198,12 +211,8 @@ def _coerce_item(item: Item | None) -> Item:
 
 
 def available_cpus() -> int:
-    """The cores this process should use: $RFT_CPUS when set (``rft score --workers N`` gives each of
-    its worker processes its share), else the CPUs the process may run on. Graders that start
-    worker pools of their own size them by it."""
-    share = os.environ.get(CPUS_VARIABLE, "")
-    if share.isdigit() and int(share) > 0:
-        return int(share)
+    """The CPUs this process may run on. A run's budget (its share with ``rft score --workers N``)
+    is ``Grader.runtime.cpus``."""
     return len(os.sched_getaffinity(0))
 
 

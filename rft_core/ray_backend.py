@@ -15,9 +15,10 @@ from typing import Any, TextIO
 
 from .errors import MissingDependencyError, RftError
 from .data import Task
-from .grader import CPUS_VARIABLE, Grader
+from .grader import Grader
 from .deadline import DEFAULT_GRADER_TIMEOUT, Deadline
 from .runner import LOOKAHEAD, Scored, _collect, _timed_grade
+from .runtime import Runtime
 from .types import Result
 
 __all__ = ["graded_on_ray"]
@@ -26,12 +27,12 @@ CONNECT_SECONDS = 10.0  # to reach an explicit cluster address before Ray tries 
 
 
 class _BatchGrader:
-    """A Ray actor's state: the grader, unpickled once when the actor starts. The actor holds one
-    CPU, so graders with worker pools of their own (math) start one worker."""
+    """A Ray actor's state: the grader, unpickled once when the actor starts, bound to a runtime made
+    from the driver's settings. The actor holds one CPU, so graders with worker pools of their own
+    (math) start one worker."""
 
-    def __init__(self, grader: Grader) -> None:
-        os.environ[CPUS_VARIABLE] = "1"
-        self.grader = grader
+    def __init__(self, grader: Grader, settings: dict[str, Any]) -> None:
+        self.grader = grader.bind(Runtime(**{**settings, "cpus": 1}))
 
     def pid(self) -> int:
         """The actor's process id (answering at all means the grader was built)."""
@@ -165,6 +166,7 @@ class _Actors:
     def __init__(self, ray: Any, grader: Grader) -> None:
         self.ray = ray
         self.grader = grader
+        self.settings = grader.runtime.settings()
         self.remote = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_BatchGrader)  # a CPU each, over the nodes
         self.handles: list[Any] = []
 
@@ -178,7 +180,7 @@ class _Actors:
                 f"the Ray cluster has {cpus} CPUs and each worker takes one: ask for at most {cpus} workers "
                 "(or add nodes to the cluster)"
             )
-        self.handles = [self.remote.remote(self.grader) for _ in range(workers)]
+        self.handles = [self.remote.remote(self.grader, self.settings) for _ in range(workers)]
         try:
             self.ray.get([actor.pid.remote() for actor in self.handles])
         except self.ray.exceptions.RayError as exc:
@@ -192,7 +194,7 @@ class _Actors:
         scored = _collect(batch, future.exception() or future.result())
         if isinstance(future.exception(), self.ray.exceptions.RayActorError) and self.handles[slot] is actor:
             self.ray.kill(actor)
-            self.handles[slot] = self.remote.remote(self.grader)
+            self.handles[slot] = self.remote.remote(self.grader, self.settings)
         return scored
 
     def kill(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import multiprocessing
 import signal
 import threading
@@ -20,8 +18,9 @@ from typing import Any
 from .data import Task, tasks_from_rows
 from .deadline import Deadline, grader_timeout, timeout_result
 from .errors import RftError
-from .grader import CPUS_VARIABLE, Grader, available_cpus
+from .grader import Grader
 from .registry import Registry
+from .runtime import Runtime
 from .spec import load_spec
 from .types import Result, SharedResult, Status
 
@@ -45,7 +44,7 @@ class Scored:
     seconds: float
 
     def to_row(self, shared: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The output row of design §3.5. With ``shared`` (see ``to_rows``), a read-only sub-result
+        """The output row ``rft score`` writes (docs/cli.md, "Output rows"). With ``shared`` (see ``to_rows``), a read-only sub-result
         is turned into its dict once and that dict is reused."""
         task, result = self.task, self.result
         row: dict[str, Any] = {"index": task.index}
@@ -220,13 +219,12 @@ def _scored(batch: list[Task], results: Sequence[Result], seconds: float) -> lis
 _worker_grader: Grader | None = None  # in a worker process: the grader it was started with
 
 
-def _start_worker(grader: Grader, cpus: int) -> None:
-    """Pool initializer: keep the grader (unpickled once per process); Ctrl-C is the parent's to handle.
-    Graders with worker pools of their own (math) size them by this process's share of the cores."""
+def _start_worker(grader: Grader, settings: dict[str, Any]) -> None:
+    """Pool initializer: keep the grader (unpickled once per process), bound to a runtime made from the
+    parent's settings with this process's share of the cores; Ctrl-C is the parent's to handle."""
     global _worker_grader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ[CPUS_VARIABLE] = str(cpus)
-    _worker_grader = grader
+    _worker_grader = grader.bind(Runtime(**settings))
 
 
 def _grade_in_worker(samples: list[Any], items: list[Any], deadline: Deadline) -> tuple[list[Result], float]:
@@ -298,8 +296,8 @@ def _graded_in_processes(
 def _start_pool(grader: Grader, workers: int) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    share = max(1, available_cpus() // workers)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(grader, share))
+    settings = grader.runtime.settings(workers=workers)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(grader, settings))
 
 
 def _collect(batch: list[Task], outcome: tuple[list[Result], float] | BaseException) -> list[Scored]:
@@ -330,8 +328,9 @@ def score(
     backend: str = "local",
     ray_address: str | None = None,
     timeout: float | None = None,
+    runtime: Runtime | None = None,
 ) -> list[Result]:
-    """Score rows (mappings in any row format of design §3.5) with a spec; one Result per sample.
+    """Score rows (mappings in any row format of docs/cli.md, "Input rows") with a spec; one Result per sample.
 
     Args:
         spec: a Grader, a spec file path, or a spec mapping.
@@ -345,6 +344,8 @@ def score(
             default: a local Ray instance.
         timeout: seconds one sample's grade may take before it gets status timeout (default: the
             spec's ``grader_timeout``, else 300; see ``run``).
+        runtime: what the graders share (caches, pools, settings); default: a runtime made from the
+            environment for this call and closed when it returns (for a Grader: the one it has).
 
     Returns:
         Results in input order, several per row when a row has ``completions``.
@@ -352,7 +353,13 @@ def score(
     >>> score({"type": "string_check", "reference": "{{ item.answer }}"}, [{"output_text": "4", "answer": "4"}])[0].reward
     1.0
     """
-    grader = spec if isinstance(spec, Grader) else load_spec(spec, registry)
+    if runtime is None and not isinstance(spec, Grader):
+        with Runtime.from_environment() as own:
+            return score(spec, rows, registry=registry, fail_fast=fail_fast, workers=workers, backend=backend,
+                         ray_address=ray_address, timeout=timeout, runtime=own)
+    grader = spec if isinstance(spec, Grader) else load_spec(spec, registry, runtime=runtime)
+    if runtime is not None:
+        grader.bind(runtime)
     tasks = tasks_from_rows(rows)
     scored = run(
         grader, tasks, fail_fast=fail_fast, workers=workers, backend=backend, ray_address=ray_address, timeout=timeout

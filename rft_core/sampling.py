@@ -24,6 +24,7 @@ from .errors import RftError
 from .jsonl import read_json_lines
 from .output import RowWriter
 from .output_files import atomic_text
+from .runtime import Runtime
 
 __all__ = [
     "ItemSamples",
@@ -219,12 +220,13 @@ def sample_file(
     cannot start (no API key, a model that does not load).
     """
     prompts = read_prompt_rows(data)
-    sampler = _sampler(options)
+    runtime = Runtime.from_environment()  # the API backend's cache, event loop and what servers support
+    sampler = _sampler(options, runtime)
     totals = SampleTotals()
     from tqdm import tqdm
 
     # a temporary file that replaces ``output`` once complete: an interrupted run leaves the old file as it was
-    with atomic_text(Path(output)) as out, tqdm(
+    with runtime, atomic_text(Path(output)) as out, tqdm(
         total=len(prompts), unit="item", disable=not progress or None, file=sys.stderr
     ) as bar:
         writer = RowWriter(out)  # flushes every second, fsyncs every few
@@ -236,7 +238,7 @@ def sample_file(
     return totals
 
 
-def _sampler(options: SampleOptions) -> Any:
+def _sampler(options: SampleOptions, runtime: Runtime) -> Any:
     """The backend: an object whose ``samples(prompts)`` yields one ItemSamples per prompt, in order."""
     if options.backend == "transformers":
         from .sampling_local import LocalSampler
@@ -244,5 +246,5 @@ def _sampler(options: SampleOptions) -> Any:
         return LocalSampler(options)
     from .sampling_api import ApiSampler
 
-    return ApiSampler(options)
+    return ApiSampler(options, runtime)
 

@@ -20,24 +20,25 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from graders._judge_cache import cache_disabled_by_env, get_cache, request_key
+from graders._judge_cache import get_cache, request_key
 from graders._judge_client import ClientSettings, JudgeCallError, get_client, resolve_endpoint, submit_in_background
 from graders.llm_judge import is_reasoning_model
 
 from .errors import MissingDependencyError, RftError
+from .runtime import Runtime, default_runtime
 from .sampling import ItemSamples, PromptRow, SampleOptions
 
 __all__ = ["ApiSampler"]
 
 REJECTED_N = (400, 422)  # a server that refuses n > 1 says so with these
 
-_no_n: set[tuple[str, str]] = set()  # (base_url, model) that do not give n choices per request
+_NO_N = "servers without n"  # the runtime's set of (base_url, model) that do not give n choices per request
 
 
 class ApiSampler:
     """Samples k completions per prompt from one server, a window of items in flight."""
 
-    def __init__(self, options: SampleOptions) -> None:
+    def __init__(self, options: SampleOptions, runtime: Runtime | None = None) -> None:
         try:
             import openai  # noqa: F401
         except ImportError:
@@ -46,6 +47,8 @@ class ApiSampler:
         if api_key is None:
             raise RftError(f"no API key for {base_url}: set {options.api_key_env} (or name another with --api-key-env)")
         self.options = options
+        self.runtime = runtime or default_runtime()
+        self.server = (base_url, options.model)
         self.settings = ClientSettings(
             base_url=base_url,
             api_key=api_key,
@@ -56,7 +59,7 @@ class ApiSampler:
             max_retries=options.max_retries,
             label="model",
         )
-        self.cache = get_cache(options.cache_dir) if options.cache and not cache_disabled_by_env() else None
+        self.cache = get_cache(options.cache_dir, self.runtime) if options.cache else None
         per_item = 1 if options.n_per_request else options.k
         self.window = max(4, 2 * -(-options.concurrency // per_item))  # items in flight: keeps every slot busy
 
@@ -65,7 +68,7 @@ class ApiSampler:
         pending: deque[Any] = deque()
         try:
             for prompt in prompts:
-                pending.append(submit_in_background(self._item(_chat(prompt.prompt))))
+                pending.append(submit_in_background(self._item(_chat(prompt.prompt)), self.runtime))
                 if len(pending) >= self.window:
                     yield pending.popleft().result()
             while pending:
@@ -75,11 +78,10 @@ class ApiSampler:
                 future.cancel()
 
     async def _item(self, messages: list[dict[str, Any]]) -> ItemSamples:
-        client = get_client(self.settings)
+        client = get_client(self.settings, self.runtime)
         k = self.options.k
         result = ItemSamples.empty(k)
-        server = (self.settings.base_url, self.options.model)
-        if k > 1 and self.options.n_per_request and server not in _no_n:
+        if k > 1 and self.options.n_per_request and self.server not in self.runtime.shared(_NO_N, set):
             await self._fill(client, result, self.body(messages, n=k), list(range(k)), None)
         missing = [j for j in range(k) if result.completions[j] is None and result.errors[j] is None]
         await asyncio.gather(*(self._fill(client, result, self.body(messages, sample=j), [j], j) for j in missing))
@@ -114,7 +116,7 @@ class ApiSampler:
             except JudgeCallError as exc:
                 result.requests += exc.attempts
                 if "n" in body and exc.http_status in REJECTED_N:
-                    _no_n.add((self.settings.base_url, self.options.model))  # ask one by one instead
+                    self.runtime.shared(_NO_N, set).add(self.server)  # ask one by one instead
                 else:
                     result.fail(positions, str(exc))
                 return
@@ -130,7 +132,7 @@ class ApiSampler:
                 result.fail([position], f"the model's reply has no text (finish_reason {choice.get('finish_reason')})")
         if len(choices) < len(positions):
             if "n" in body:  # the server ignores n: the rest are asked one by one
-                _no_n.add((self.settings.base_url, self.options.model))
+                self.runtime.shared(_NO_N, set).add(self.server)
             else:
                 result.fail(positions[len(choices):], "the model's reply has no choices")
 

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from .errors import SpecError, SpecIssue
 from .grader import Grader, child_fields
 from .registry import Registry, default_registry
+from .runtime import Runtime
 
 __all__ = ["OPENAI_FIDELITY_DEFAULTS", "SPEC_KEYS", "load_spec", "read_named_file", "read_spec_file", "spec_path"]
 
@@ -40,7 +41,11 @@ _SPEC_FOLDER: ContextVar[Path | None] = ContextVar("rft_spec_folder", default=No
 
 
 def load_spec(
-    source: str | Path | Mapping[str, Any], registry: Registry | None = None, *, openai_fidelity: bool = False
+    source: str | Path | Mapping[str, Any],
+    registry: Registry | None = None,
+    *,
+    openai_fidelity: bool = False,
+    runtime: Runtime | None = None,
 ) -> Grader:
     """Build the grader a spec describes.
 
@@ -49,6 +54,8 @@ def load_spec(
         registry: grader types to use; the default one loads the installed plugins.
         openai_fidelity: apply ``OPENAI_FIDELITY_DEFAULTS`` as ``openai_strict: true`` does, without
             its portability check.
+        runtime: the runtime to bind the graders to (see ``Grader.bind``); a spec given as a mapping
+            resolves relative paths from its ``base_folder``.
 
     Returns:
         The root Grader. Raises SpecError listing every problem found.
@@ -58,15 +65,17 @@ def load_spec(
     1.0
     """
     if isinstance(source, Mapping):
-        document, lines, name, folder = dict(source), {}, None, None
+        document, lines, name = dict(source), {}, None
+        folder = runtime.base_folder if runtime is not None else None
     else:
         document, lines = read_spec_file(source)
         name, folder = str(source), Path(source).parent
     token = _SPEC_FOLDER.set(folder)
     try:
-        return _Builder(registry or default_registry(), lines, name, openai_fidelity).build_document(document)
+        grader = _Builder(registry or default_registry(), lines, name, openai_fidelity).build_document(document)
     finally:
         _SPEC_FOLDER.reset(token)
+    return grader if runtime is None else grader.bind(runtime)
 
 
 def spec_path(value: str | Path) -> Path:

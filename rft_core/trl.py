@@ -25,6 +25,7 @@ from .deadline import Deadline, grader_timeout, timeout_result
 from .grader import Grader
 from .jsonl import read_json_lines
 from .registry import Registry
+from .runtime import Runtime
 from .spec import load_spec
 from .types import Result, Sample, Status
 
@@ -233,6 +234,7 @@ def reward_funcs(
     max_concurrency: int | None = None,
     registry: Registry | None = None,
     timeout: float | None = None,
+    runtime: Runtime | None = None,
 ) -> list[RewardFunction]:
     """TRL reward functions for a spec.
 
@@ -248,6 +250,9 @@ def reward_funcs(
         name: the composite function's name (default: the spec's ``name``, else its type).
         max_concurrency: limit on concurrent grades for async (I/O) graders.
         registry: grader types to build the spec with (default: installed plugins).
+        runtime: what the graders share (caches, pools, settings); default: one made from the
+            environment for these functions, released when they are collected or the process exits
+            (a Grader passed as ``spec`` keeps its own unless ``runtime`` is given).
 
     Returns:
         A list of reward functions; those whose grader ``is_async()`` are ``AsyncRewardFunction``.
@@ -259,6 +264,8 @@ def reward_funcs(
     (['a', 'b'], [[0.0], [1.0]])
     """
     grader = _load(spec, registry)
+    if runtime is not None or not isinstance(spec, Grader):  # a Grader passed in keeps its runtime
+        grader.bind(runtime or Runtime.from_environment())
     options: dict[str, Any] = {
         "columns": columns, "rename": rename, "log": log, "timeout": grader_timeout(grader, timeout)
     }

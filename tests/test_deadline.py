@@ -18,6 +18,7 @@ from rft_core import Grader, Result, Status, load_spec, score
 from rft_core import runner
 from rft_core.deadline import DEFAULT_GRADER_TIMEOUT, Deadline, grader_timeout
 from rft_core.runner import run
+from rft_core.runtime import Runtime
 from rft_core.data import tasks_from_rows
 from slow_plugin import Stuck
 
@@ -199,3 +200,23 @@ def test_split_trl_reward_functions_share_the_specs_budget(registry):
 def test_an_openai_strict_spec_may_set_its_budget(registry):
     spec = {"openai_strict": True, "type": "string_check", "reference": "x", "operation": "eq", "grader_timeout": 5}
     assert grader_timeout(load_spec(spec, registry=registry)) == 5
+
+
+class ThreadName(Grader):
+    """Reports the thread that grades it."""
+
+    type = "thread_name"
+
+    def evaluate(self, sample, item):
+        return Result(1.0, metadata={"thread": threading.current_thread()})
+
+
+def test_the_runtime_keeps_grading_threads_for_the_next_batch_and_its_close_ends_them():
+    with Runtime() as runtime:
+        grader = ThreadName().bind(runtime)
+        deadline = Deadline(BUDGET * 10)
+        first = deadline.grade(grader, ["a"], [{}])[0].metadata["thread"]
+        second = deadline.grade(grader, ["b"], [{}])[0].metadata["thread"]
+        assert first is second and first is not threading.current_thread()  # reused, not started again
+    first.join(10)
+    assert not first.is_alive()

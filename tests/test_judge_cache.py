@@ -11,11 +11,11 @@ import pytest
 from graders._judge_cache import (
     CACHE_FILE,
     JudgeCache,
-    cache_disabled_by_env,
     default_cache_dir,
     get_cache,
     request_key,
 )
+from rft_core.runtime import Runtime
 
 REQUEST = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0, "seed": 42}
 
@@ -63,15 +63,18 @@ def test_location_from_the_environment(tmp_path, monkeypatch):
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "rft-graders"
 
 
-@pytest.mark.parametrize(("value", "disabled"), [("1", True), ("true", True), ("0", False), ("", False)])
-def test_rft_no_cache(monkeypatch, value, disabled):
-    monkeypatch.setenv("RFT_NO_CACHE", value)
-    assert cache_disabled_by_env() is disabled
+def test_get_cache_is_one_object_per_file_and_runtime(tmp_path, monkeypatch):
+    with Runtime() as runtime, Runtime() as other:
+        assert get_cache(tmp_path, runtime) is get_cache(str(tmp_path), runtime)
+        assert get_cache(tmp_path, runtime).path == tmp_path / CACHE_FILE
+        monkeypatch.setenv("RFT_CACHE_DIR", str(tmp_path))
+        assert get_cache(None, runtime) is get_cache(tmp_path, runtime)  # the default names the same file
+        assert get_cache(tmp_path, other) is not get_cache(tmp_path, runtime)
 
 
-def test_get_cache_is_one_object_per_file(tmp_path):
-    assert get_cache(tmp_path) is get_cache(str(tmp_path))
-    assert get_cache(tmp_path).path == tmp_path / CACHE_FILE
+def test_a_runtime_without_the_cache_gives_none(tmp_path):
+    with Runtime(no_cache=True) as runtime:
+        assert get_cache(tmp_path, runtime) is None
 
 
 def test_an_unusable_cache_warns_once_and_is_bypassed(tmp_path):

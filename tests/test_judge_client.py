@@ -13,9 +13,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_server import JudgeServer, completion  # noqa: E402
+from judge_server import JudgeServer, completion, error  # noqa: E402
 
-from graders import _judge_client  # noqa: E402
 from graders._judge_client import (  # noqa: E402
     ClientSettings,
     JudgeCallError,
@@ -24,7 +23,9 @@ from graders._judge_client import (  # noqa: E402
     _reply,
     _retry_after,
     get_client,
+    supports_structured,
 )
+from rft_core.runtime import Runtime  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -107,23 +108,33 @@ def test_one_client_per_loop_closed_when_the_loop_ends():
         settings = ClientSettings(server.base_url, "k", timeout=5)
 
         async def twice():
-            first, second = get_client(settings), get_client(settings)
+            first, second = get_client(settings, runtime), get_client(settings, runtime)
             assert first is second
             reply = await first.complete({"model": "m", "messages": [{"role": "user", "content": "x"}]})
             return first, reply
 
-        client, reply = asyncio.run(twice())
-        assert reply.content == "ok" and reply.attempts == 1
-        assert client._sdk.is_closed()  # closed by asyncio.run's shutdown_asyncgens
-        other, _ = asyncio.run(twice())
-        assert other is not client
+        with Runtime() as runtime:
+            client, reply = asyncio.run(twice())
+            assert reply.content == "ok" and reply.attempts == 1
+            assert client._sdk.is_closed()  # closed by asyncio.run's shutdown_asyncgens
+            other, _ = asyncio.run(twice())
+            assert other is not client
 
 
-def test_structured_fallback_is_remembered_per_server_and_model():
-    key = ("http://example.invalid/v1", "m-test")
-    _judge_client._no_structured.discard(key)
-    assert _judge_client.supports_structured(*key)
-    _judge_client._remember_no_structured(*key)
-    assert not _judge_client.supports_structured(*key)
-    assert _judge_client.supports_structured(key[0], "another-model")
-    _judge_client._no_structured.discard(key)
+def test_structured_fallback_is_remembered_per_server_model_and_runtime():
+    def refusing(body, number):
+        return error(400, "response_format is not supported") if "response_format" in body else completion("ok")
+
+    request = {"model": "m-test", "messages": [{"role": "user", "content": "x"}],
+               "response_format": {"type": "json_object"}}
+    with JudgeServer(refusing, lifetime=30) as server, Runtime() as runtime, Runtime() as other:
+        settings = ClientSettings(server.base_url, "k", timeout=5)
+
+        async def ask():
+            return await get_client(settings, runtime).complete(request)
+
+        assert supports_structured(server.base_url, "m-test", runtime)
+        assert asyncio.run(ask()).content == "ok"  # answered without response_format
+        assert not supports_structured(server.base_url, "m-test", runtime)
+        assert supports_structured(server.base_url, "another-model", runtime)
+        assert supports_structured(server.base_url, "m-test", other)  # another run asks afresh

@@ -15,6 +15,7 @@ from judge_server import JudgeServer, Reply, completion, error  # noqa: E402
 
 from rft_core import SpecError, Status, load_spec  # noqa: E402
 from rft_core.cli import main as rft_main  # noqa: E402
+from rft_core.runtime import Runtime, default_runtime  # noqa: E402
 from graders import _judge_cache, _judge_client  # noqa: E402
 from graders.llm_judge import DEFAULT_SEED, delimit_sample, is_reasoning_model  # noqa: E402
 
@@ -217,8 +218,8 @@ def test_fallback_verdicts_are_cached_for_the_next_process(server):
 
     server.script = script
     load_spec(score_spec(server)).grade("a", {"answer": "b"})
-    _judge_client._no_structured.clear()  # as in a new process: the server's answer is forgotten
-    again = load_spec(score_spec(server)).grade("a", {"answer": "b"})
+    with Runtime() as fresh:  # as in a new process: the server's answer is forgotten, the cache kept
+        again = load_spec(score_spec(server), runtime=fresh).grade("a", {"answer": "b"})
     assert (again.reward, again.metadata["cached"], again.metadata["structured"]) == (0.6, True, False)
     assert server.count == 2  # the first grade's 400 and its retry; nothing for the second
 
@@ -333,16 +334,16 @@ def tls_server(tmp_path):
 
 def test_https_with_a_trusted_certificate(tls_server, transport, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.cert))
-    monkeypatch.setattr(_judge_client, "_ssl_context", None)  # built again, from SSL_CERT_FILE
-    result = load_spec(score_spec(tls_server)).grade("a", {"answer": "x"})
+    with Runtime() as runtime:  # a new run reads SSL_CERT_FILE
+        result = load_spec(score_spec(tls_server), runtime=runtime).grade("a", {"answer": "x"})
     assert (result.reward, result.status) == (0.9, Status.OK)
     assert tls_server.base_url.startswith("https://")
 
 
 def test_https_with_an_untrusted_certificate_is_an_error(tls_server, transport, monkeypatch):
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.setattr(_judge_client, "_ssl_context", None)
-    result = load_spec(score_spec(tls_server, max_retries=0)).grade("a", {"answer": "x"})
+    with Runtime() as runtime:
+        result = load_spec(score_spec(tls_server, max_retries=0), runtime=runtime).grade("a", {"answer": "x"})
     assert result.status is Status.ERROR and result.reason.startswith("cannot reach the judge at https://")
     assert tls_server.count == 0  # nothing was sent over an unverified connection
 
@@ -466,18 +467,22 @@ def test_cache_key(server, change, calls):
     assert server.count == calls
 
 
-def test_rft_no_cache_env_bypasses_the_cache(server, monkeypatch):
+def test_a_runtime_without_the_cache_asks_afresh(server, monkeypatch):
     server.script = lambda body, number: verdict(1)
     load_spec(score_spec(server)).grade("a", {"answer": "x"})
-    monkeypatch.setenv("RFT_NO_CACHE", "1")
-    load_spec(score_spec(server)).grade("a", {"answer": "x"})
+    with Runtime(no_cache=True) as runtime:
+        load_spec(score_spec(server), runtime=runtime).grade("a", {"answer": "x"})
     assert server.count == 2
+    monkeypatch.setenv("RFT_NO_CACHE", "1")  # the user's switch, read when a runtime is made from the environment
+    with Runtime.from_environment() as runtime:
+        load_spec(score_spec(server), runtime=runtime).grade("a", {"answer": "x"})
+    assert server.count == 3
 
 
 def test_cache_dir_field(server, tmp_path):
     server.script = lambda body, number: verdict(1)
     load_spec(score_spec(server, cache_dir=str(tmp_path / "mine"))).grade("a", {"answer": "x"})
-    assert len(_judge_cache.get_cache(tmp_path / "mine")) == 1
+    assert len(_judge_cache.get_cache(tmp_path / "mine", default_runtime())) == 1  # an unbound grader's runtime
 
 
 def test_failed_verdicts_are_not_cached(server):
@@ -716,7 +721,8 @@ def test_rft_score_reports_tokens_and_no_cache(server, tmp_path, capsys):
     assert "tokens" not in capsys.readouterr().err
     assert rft_main(["score", str(spec), str(data), "-o", str(out), "--no-progress", "--no-cache"]) == 0
     assert server.count == 6
-    assert "RFT_NO_CACHE" not in __import__("os").environ  # the flag does not leak out of the run
+    assert rft_main(["score", str(spec), str(data), "-o", str(out), "--no-progress"]) == 0
+    assert server.count == 6  # --no-cache was that run's setting: the next one reads the cache again
 
 
 def test_the_example_spec_scores_its_data(server, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from graders.math import MathGrader
 from graders.math._pool import get_pool
+from rft_core.runtime import Runtime
 from rft_core import Status, load_spec
 
 GRADER = MathGrader(workers=2)
@@ -343,9 +344,10 @@ def test_pickles():
 
 
 def test_cheap_cases_need_no_worker():
-    pool = get_pool(7)  # a pool nobody else uses
-    grader = MathGrader(workers=7)
-    results = grader.grade_batch([f"#### {i}" for i in range(100)], [{"answer": str(i)} for i in range(100)])
+    with Runtime() as runtime:
+        pool = get_pool(runtime, 7)  # the pool the grader would use
+        grader = MathGrader(workers=7).bind(runtime)
+        results = grader.grade_batch([f"#### {i}" for i in range(100)], [{"answer": str(i)} for i in range(100)])
     assert [r.reward for r in results] == [1.0] * 100
     assert pool.started == 0
 

@@ -11,6 +11,7 @@ import pytest
 
 from graders.math._parse import Caps
 from graders.math._pool import WorkerPool, get_pool
+from rft_core.runtime import Runtime
 
 CAPS = list(Caps().key())
 OPTIONS = [1e-6, 1e-9, True, True, 6]
@@ -28,7 +29,7 @@ HEAVY = request("(x+y+z+1)^{300}", "(x+y+z+2)^{300}")  # sympy runs far past a s
 def pool():
     pool = WorkerPool(2)
     yield pool
-    pool._checkin([])  # nothing held; idle workers are killed at exit by shutdown_pools
+    pool._checkin([])  # nothing held; idle workers are killed by close()
     for worker in pool._idle:
         worker.kill()
 
@@ -110,24 +111,32 @@ def test_warm_starts_every_worker():
         worker.kill()
 
 
-def test_get_pool_is_one_per_size():
-    assert get_pool(3) is get_pool(3)
-    assert get_pool(3) is not get_pool(4)
+def test_get_pool_is_one_per_size_and_closing_the_runtime_kills_its_workers():
+    with Runtime() as runtime:
+        assert get_pool(runtime, 3) is get_pool(runtime, 3)
+        assert get_pool(runtime, 3) is not get_pool(runtime, 4)
+        pool = get_pool(runtime, 1)
+        assert pool.run([QUICK], timeout=30)[0]["equal"] is True
+        workers = list(pool._idle)
+        assert [worker.alive() for worker in workers] == [True]
+    assert [worker.alive() for worker in workers] == [False] and pool._idle == []
 
 
-def _in_forked_child(queue) -> None:
-    result = get_pool(2).run([QUICK], timeout=30)[0]
+def _in_forked_child(runtime, queue) -> None:
+    result = get_pool(runtime, 2).run([QUICK], timeout=30)[0]
     queue.put(result.get("equal"))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_gets_workers_of_its_own():
-    parent = get_pool(2)
-    assert parent.run([QUICK], timeout=30)[0]["equal"] is True  # the parent has live workers
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    child = context.Process(target=_in_forked_child, args=(queue,))
-    child.start()
-    assert queue.get(timeout=120) is True
-    child.join(60)
-    assert parent.run([QUICK], timeout=30)[0]["equal"] is True  # the child left the parent's workers alone
+    with Runtime() as runtime:
+        parent = get_pool(runtime, 2)
+        assert parent.run([QUICK], timeout=30)[0]["equal"] is True  # the parent has live workers
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_in_forked_child, args=(runtime, queue))
+        child.start()
+        assert queue.get(timeout=120) is True
+        child.join(60)
+        assert parent.run([QUICK], timeout=30)[0]["equal"] is True  # the child left the parent's workers alone
+        assert get_pool(runtime, 2) is parent

@@ -16,7 +16,6 @@ from tiny_models import llama_config, word_tokenizer
 from rft_core.cli import main
 from rft_core.errors import RftError
 from rft_core.sampling import ItemSamples, SampleOptions, SampleTotals, output_row, read_prompt_rows, sample_file
-from rft_core import sampling_api
 from rft_core.sampling_api import ApiSampler
 from rft_core.sampling_local import LocalSampler
 
@@ -111,10 +110,20 @@ def test_a_server_without_n_gets_one_request_per_missing_sample(tmp_path, server
     prompts = ["capital of France?", "2+2?", "capital of Italy?"]
     assert [row["completions"] for row in out] == [[f"{prompt} {j}" for j in range(3)] for prompt in prompts]
     assert server.requests[0]["n"] == 3
-    assert (server.base_url, "policy") in sampling_api._no_n  # remembered: later items ask one by one
     for prompt in prompts:
         separate = sorted(body["seed"] for body in server.requests if "n" not in body and last_user(body) == prompt)
         assert separate in ([1, 2], [0, 1, 2])
+
+
+def test_a_server_without_n_is_remembered_for_the_rest_of_the_run(tmp_path, server):
+    server.script = lambda body, number: (error(400, "n must be 1") if "n" in body
+                                          else completion(f"{last_user(body)} {body['seed']}"))
+    rows = [{"prompt": f"question {i}?"} for i in range(8)]
+    out = sample(tmp_path, server, "--seed", "0", "--concurrency", "1", rows=rows)
+    assert [row["completions"] for row in out] == [[f"question {i}? {j}" for j in range(3)] for i in range(8)]
+    asked_with_n = {last_user(body) for body in server.requests if "n" in body}
+    assert "question 0?" in asked_with_n
+    assert asked_with_n <= {f"question {i}?" for i in range(4)}  # items started after the refusal ask one by one
 
 
 def test_429_and_500_are_retried(tmp_path, server):

@@ -1,11 +1,10 @@
-"""graders/_transformers: locating a model, devices, dtypes and the per-process model cache."""
+"""graders/_transformers: locating a model, devices and dtypes."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders import _transformers
-from graders._transformers import load_cached, locate_model, pick_device, torch_dtype
+from graders._transformers import locate_model, pick_device, torch_dtype
 
 
 def test_a_saved_model_directory_resolves_to_its_absolute_path(tmp_path, monkeypatch):
@@ -41,17 +40,3 @@ def test_devices_and_dtypes():
     assert torch_dtype(torch, "auto", "cpu") is torch.float32  # cpu computes in float32
     assert torch_dtype(torch, "auto", "cuda") == "auto"  # an accelerator keeps the checkpoint's dtype
     assert torch_dtype(torch, "bfloat16", "cpu") is torch.bfloat16
-
-
-def test_load_cached_loads_once_per_key(monkeypatch):
-    monkeypatch.setattr(_transformers, "_CACHE", {})
-    calls = []
-
-    def load():
-        calls.append(1)
-        return object()
-
-    first = load_cached(("m", "cpu"), load)
-    assert load_cached(("m", "cpu"), load) is first  # shared, not loaded again
-    assert load_cached(("m", "cuda"), load) is not first  # another key loads its own
-    assert len(calls) == 2

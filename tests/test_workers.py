@@ -14,6 +14,7 @@ from rft_core import runner
 from rft_core.cli import main
 from rft_core.data import read_tasks, tasks_from_rows
 from rft_core.runner import run
+from rft_core.runtime import Runtime
 from rft_core.spec import load_spec
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -134,32 +135,23 @@ class CoresSeen(Grader):
     type = "cores_seen"
 
     def evaluate(self, sample, item):
-        from rft_core.grader import available_cpus
-
-        return Result(1.0, metadata={"cpus": available_cpus(), "pid": os.getpid()})
+        return Result(1.0, metadata={"cpus": self.runtime.cpus, "no_cache": self.runtime.no_cache, "pid": os.getpid()})
 
 
-def test_each_worker_gets_its_share_of_the_cores(monkeypatch):
+def test_each_worker_gets_the_runs_settings_and_its_share_of_the_cores(monkeypatch):
     monkeypatch.setattr(runner, "BATCH_SIZE", 2)
-    monkeypatch.setenv("RFT_CPUS", "6")  # as if this machine had 6 cores to give
-    scored = list(run(CoresSeen(), tasks_from_rows([{"output_text": "x"}] * 20), workers=3))
+    with Runtime(cpus=6, no_cache=True) as runtime:  # as if this run had 6 cores to give
+        scored = list(run(CoresSeen().bind(runtime), tasks_from_rows([{"output_text": "x"}] * 20), workers=3))
+        assert runtime.cpus == 6  # the parent's budget is left alone
     assert {entry.result.metadata["cpus"] for entry in scored} == {2}
+    assert {entry.result.metadata["no_cache"] for entry in scored} == {True}
     assert os.getpid() not in {entry.result.metadata["pid"] for entry in scored}
-    assert os.environ["RFT_CPUS"] == "6"  # the parent's setting is left alone
 
 
-@pytest.mark.parametrize("value", ["", "0", "-2", "two"])
-def test_available_cpus_ignores_a_setting_that_is_not_a_count(monkeypatch, value):
-    from rft_core.grader import available_cpus
-
-    monkeypatch.setenv("RFT_CPUS", value)
-    assert available_cpus() == len(os.sched_getaffinity(0))
-
-
-def test_the_math_pool_is_sized_by_the_share(monkeypatch):
+def test_the_math_pool_is_sized_by_the_runtimes_cores():
     from graders.math._pool import get_pool
 
-    monkeypatch.setenv("RFT_CPUS", "1")
-    assert get_pool(None, memory_mb=1234).size == 1  # memory_mb: a pool of its own, not the suite's shared one
-    monkeypatch.setenv("RFT_CPUS", "3")
-    assert get_pool(None, memory_mb=1234).size == 3
+    with Runtime(cpus=1) as one, Runtime(cpus=3) as three:
+        assert get_pool(one).size == 1
+        assert get_pool(three).size == 3
+        assert get_pool(three, 2).size == 2  # the grader's own workers setting wins

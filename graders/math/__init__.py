@@ -120,7 +120,7 @@ class _Pending:
         self.numeric = numeric
 
 
-_VERDICTS: dict[tuple, dict] = {}  # (answer, references, options, caps) -> worker response
+_VERDICTS = "math verdicts"  # the runtime's {(answer, references, options, caps): worker response}
 _MAX_VERDICTS = 200_000
 
 
@@ -212,7 +212,7 @@ class MathGrader(Grader):
             raise _parse_error(f"cannot parse the answer {_preview(extracted)}: {exc}") from None
         numeric = is_constant(answer) and answer[0] not in ("list", "tuple", "set", "interval", "union", "eq")
         key = (answer_text, cleaned_refs, self.options.key(), self.caps.key())
-        verdict = _VERDICTS.get(key)
+        verdict = self.runtime.shared(_VERDICTS, dict).get(key)
         if verdict is not None:
             return self._finish_verdict(verdict, extracted, method, numeric, "cache")
         undecided = []
@@ -295,19 +295,20 @@ class MathGrader(Grader):
 
     def finish(self, pending: list[_Pending]) -> list[Result]:
         """Send the pending comparisons to the worker pool (all cores at once) and make their Results."""
-        pool = get_pool(self.config.workers, self.config.worker_memory_mb)
+        pool = get_pool(self.runtime, self.config.workers, self.config.worker_memory_mb)
         verdicts = pool.run([entry.request for entry in pending], self.config.timeout)
+        known = self.runtime.shared(_VERDICTS, dict)
         results = []
         for entry, verdict in zip(pending, verdicts):
-            if len(_VERDICTS) >= _MAX_VERDICTS:
-                _VERDICTS.clear()
-            _VERDICTS[entry.key] = verdict
+            if len(known) >= _MAX_VERDICTS:
+                known.clear()
+            known[entry.key] = verdict
             results.append(self._finish_verdict(verdict, entry.extracted, entry.method, entry.numeric, "sympy"))
         return results
 
     def warm_up(self) -> None:
         """Start the worker processes now rather than on the first comparison that needs sympy."""
-        get_pool(self.config.workers, self.config.worker_memory_mb).warm()
+        get_pool(self.runtime, self.config.workers, self.config.worker_memory_mb).warm()
 
     # --- the Grader interface ---------------------------------------------------------------
 

@@ -12,7 +12,6 @@ A process that forks gets a pool of its own on first use; the parent's workers a
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import select
@@ -22,9 +21,9 @@ import threading
 import time
 from pathlib import Path
 
-from rft_core.grader import available_cpus
+from rft_core.runtime import Runtime
 
-__all__ = ["WorkerPool", "get_pool", "shutdown_pools"]
+__all__ = ["WorkerPool", "get_pool"]
 
 _ROOT = str(Path(__file__).resolve().parent.parent.parent)  # the directory holding the graders package
 _STARTUP_TIMEOUT = 120.0
@@ -151,6 +150,16 @@ class WorkerPool:
             self.started += 1
             return _Worker(self.memory_mb)  # the count is unchanged: one out, one in
 
+    def close(self) -> None:
+        """Kill the idle workers (workers in use are killed when handed back)."""
+        with self._condition:
+            if os.getpid() != self._pid:
+                return
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+        for worker in idle:
+            worker.kill()
+
     def warm(self) -> None:
         """Start every worker and wait until each has imported sympy (so later deadlines are pure work)."""
         held = self._checkout(self.size, block=True)
@@ -230,32 +239,7 @@ class WorkerPool:
                 raise RuntimeError(f"a math worker process did not start within {_STARTUP_TIMEOUT:.0f}s")
 
 
-_POOLS: dict[tuple[int, int], WorkerPool] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def get_pool(size: int | None = None, memory_mb: int = 4096) -> WorkerPool:
-    """The process-wide pool of that size (``None``: one worker per core this process may use)."""
-    size = size or available_cpus()
-    with _POOLS_LOCK:
-        pool = _POOLS.get((size, memory_mb))
-        if pool is None:
-            pool = _POOLS[(size, memory_mb)] = WorkerPool(size, memory_mb)
-        return pool
-
-
-def shutdown_pools() -> None:
-    """Kill every idle worker of every pool (workers in use are killed when handed back)."""
-    with _POOLS_LOCK:
-        pools = list(_POOLS.values())
-    for pool in pools:
-        with pool._condition:
-            if os.getpid() != pool._pid:
-                continue
-            idle, pool._idle = pool._idle, []
-            pool._count -= len(idle)
-        for worker in idle:
-            worker.kill()
-
-
-atexit.register(shutdown_pools)
+def get_pool(runtime: Runtime, size: int | None = None, memory_mb: int = 4096) -> WorkerPool:
+    """The runtime's pool of that size (``None``: one worker per core of the runtime's budget)."""
+    size = size or runtime.cpus
+    return runtime.shared(("math worker pool", size, memory_mb), lambda: WorkerPool(size, memory_mb))

@@ -37,6 +37,7 @@ from ..integrations.openrlhf import reward_tasks, rewards_response
 from ..openai_compat import run_response
 from ..registry import Registry, default_registry
 from ..runner import to_rows
+from ..runtime import Runtime
 from ..spec import load_spec
 from ..types import Sample
 from .batching import Batcher
@@ -51,12 +52,13 @@ GRADER_CACHE = 64
 
 
 class _Service:
-    """What the endpoints share: the spec's grader, request graders built so far, the batcher."""
+    """What the endpoints share: the spec's grader, request graders built so far, the batcher, the runtime."""
 
     def __init__(
         self, spec: Grader | None, spec_source: str | None, registry: Registry, batcher: Batcher,
-        max_request_bytes: int, request_graders: bool,
+        max_request_bytes: int, request_graders: bool, runtime: Runtime,
     ) -> None:
+        self.runtime = runtime
         self.spec = spec
         self.spec_source = spec_source
         self.registry = registry
@@ -91,7 +93,7 @@ class _Service:
             self._built.move_to_end(key)
             return grader
         try:
-            grader = load_spec(document, self.registry, openai_fidelity=openai_fidelity)
+            grader = load_spec(document, self.registry, openai_fidelity=openai_fidelity, runtime=self.runtime)
         except SpecError as exc:
             problems = "; ".join(map(str, exc.issues))
             raise RequestError(422, f"request grader: {len(exc.issues)} problem(s): {problems}", "grader") from None
@@ -111,6 +113,7 @@ def create_app(
     request_graders: bool = True,
     threads: int = 16,
     registry: Registry | None = None,
+    runtime: Runtime | None = None,
 ) -> Starlette:
     """The ASGI app (run it with uvicorn; ``rft serve`` does).
 
@@ -121,17 +124,25 @@ def create_app(
         request_graders: accept a ``grader`` in requests (OpenAI's API sends one); False grades only the spec.
         threads: grading passes in flight at once (each grader has its own queue).
         registry: grader types (default: the installed plugins).
+        runtime: what the graders share (default: one made from the environment, closed when the
+            app shuts down); a Grader passed as ``spec`` keeps its own unless ``runtime`` is given.
     """
     registry = registry or default_registry()
-    grader = spec if isinstance(spec, Grader) or spec is None else load_spec(spec, registry)
+    own_runtime = runtime is None
+    if isinstance(spec, Grader) and runtime is not None:
+        spec.bind(runtime)
+    runtime = runtime or Runtime.from_environment()
+    grader = spec if isinstance(spec, Grader) or spec is None else load_spec(spec, registry, runtime=runtime)
     source = str(spec) if isinstance(spec, (str, Path)) else (grader.name if grader is not None else None)
     batcher = Batcher(threads)
-    service = _Service(grader, source, registry, batcher, max_request_bytes, request_graders)
+    service = _Service(grader, source, registry, batcher, max_request_bytes, request_graders, runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         batcher.close()
+        if own_runtime:
+            runtime.close()
 
     routes = [
         Route("/v1/fine_tuning/alpha/graders/run", _endpoint(service, _run), methods=["POST"]),
