@@ -78,23 +78,17 @@ def load_encoder(location: str, device: str = "auto", max_length: int = 512) -> 
 
 class CosineMetric:
     """``text_similarity``'s cosine metric for one grader: the encoder is found when the spec loads
-    (a missing one is a spec error) and loaded on first use."""
+    (a missing one is a spec error) and loaded on first use, once per process (so a pickled
+    grader carries its location, never the model)."""
 
     def __init__(self, model: str) -> None:
         from ._transformers import locate_model
 
         self.location = locate_model(model, "embedding_model", NEEDED_FOR)
-        self._encoder: Encoder | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickles without the encoder (TRL may pickle reward functions); it reloads, once per process."""
-        return {**self.__dict__, "_encoder": None}
 
     @property
     def encoder(self) -> Encoder:
-        if self._encoder is None:
-            self._encoder = load_encoder(self.location)
-        return self._encoder
+        return load_encoder(self.location)
 
     def score(self, text: str, reference: str) -> float:
         return self.encoder.cosine([text], [reference])[0]

@@ -6,7 +6,7 @@ from .hookspecs import hookimpl
 from .runner import score
 from .spec import load_spec
 from .template import Template, TemplateField
-from .types import Result, Sample, Status
+from .types import Result, Sample, Status, Usage
 
 __all__ = [
     "GradeError",
@@ -21,6 +21,7 @@ __all__ = [
     "Template",
     "TemplateError",
     "TemplateField",
+    "Usage",
     "hookimpl",
     "load_spec",
     "score",

@@ -83,7 +83,7 @@ def test_a_row_with_a_missing_variable_fails_alone(tiny_encoder, registry):
     grader = load_spec(spec(tiny_encoder), registry=registry)
     good, bad = grader.grade_batch(["cat", "dog"], [{"reference": "cat"}, {}])
     assert good.reward == pytest.approx(1.0, abs=1e-5)
-    assert (bad.status, bad.metadata["error_code"]) == (Status.ERROR, "invalid_variable_error")
+    assert (bad.status, bad.error_code) == (Status.ERROR, "invalid_variable_error")
 
 
 def test_missing_encoder_is_a_spec_error(registry, tmp_path):

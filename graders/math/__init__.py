@@ -10,7 +10,6 @@ evaluated: no ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
 
 from __future__ import annotations
 
-import asyncio
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -134,6 +133,7 @@ class MathGrader(Grader):
     """
 
     type = "math"
+    blocking = True  # a comparison may wait on a sympy worker: agrade runs it in a thread
     Config = MathConfig
     config: MathConfig
 
@@ -144,15 +144,6 @@ class MathGrader(Grader):
         self.options = Options(c.rel_tol, c.abs_tol, c.percent, c.symbolic)
         self.pattern = regex.compile(c.extract) if c.extract is not None else None
         self.extractors = tuple(c.extractors)
-
-    def __getstate__(self) -> dict:
-        return {"config": self.config}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["config"])
-
-    def is_async(self) -> bool:
-        return False  # evaluate_batch is the fast path; agrade hands the worker wait to a thread
 
     # --- the grading steps ----------------------------------------------------------------
 
@@ -310,12 +301,6 @@ class MathGrader(Grader):
     def evaluate(self, sample: Sample, item: Item) -> Result:
         prepared = self.prepare(sample, item)
         return self.finish([prepared])[0] if isinstance(prepared, _Pending) else prepared
-
-    async def aevaluate(self, sample: Sample, item: Item) -> Result:
-        prepared = self.prepare(sample, item)
-        if isinstance(prepared, _Pending):
-            return (await asyncio.to_thread(self.finish, [prepared]))[0]
-        return prepared
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         results: list[Result | None] = []
