@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import pickle
+import threading
 
 import pytest
 from pydantic import Field, ValidationError
@@ -377,3 +380,77 @@ def test_grade_batch_returns_one_result_per_sample_even_if_evaluate_batch_does_n
     with pytest.warns(BatchFailureWarning, match="returned 2 results for 3 samples"):
         results = ShortBatch().grade_batch(["a", "bb", "ccc"], [{}, {}, {}])
     assert [result.reward for result in results] == [1.0, 2.0, 3.0]
+
+
+# --- the contract: what a subclass may and may not define -------------------------------
+
+
+@pytest.mark.parametrize("method", ["grade", "agrade", "grade_batch", "is_async", "__getstate__"])
+def test_a_subclass_overriding_a_base_method_is_refused_when_its_class_is_made(method):
+    with pytest.raises(TypeError) as refused:
+        type("Overrider", (Length,), {"type": "overrider", method: lambda self, *args: None})
+    assert str(refused.value).startswith(f"test_grader.Overrider defines {method}: implement evaluate")
+
+
+def test_a_subclass_with_aevaluate_is_told_to_make_evaluate_async():
+    with pytest.raises(TypeError, match=r"defines aevaluate: make evaluate itself `async def evaluate"):
+        type("OldStyle", (Grader,), {"type": "old", "aevaluate": lambda self, sample, item: None})
+
+
+def test_a_sync_or_async_evaluate_is_read_once_from_the_class():
+    assert (Length._evaluate_is_async, AsyncLength._evaluate_is_async) == (False, True)
+    assert (Length._batch, Columnar._batch) == (None, "sync")
+
+
+class AsyncColumns(Grader):
+    """An async batch path: grade_batch runs it, and the grader is not graded sample by sample."""
+
+    type = "async_columns"
+
+    async def evaluate(self, sample, item):
+        return Result(1.0)
+
+    async def evaluate_batch(self, samples, items):
+        await asyncio.sleep(0)
+        return [Result(float(len(samples)))] * len(samples)
+
+
+def test_an_async_evaluate_batch_is_the_batch_path():
+    grader = AsyncColumns()
+    assert not grader.is_async()  # it has a batch path: callers hand it batches
+    assert [result.reward for result in grader.grade_batch(["a", "b", "c"], [{}] * 3)] == [3.0, 3.0, 3.0]
+    assert grader.grade("a").reward == 1.0
+
+
+# --- pickling: the config and what __init__ made of it, without transient state -----------
+
+
+class Pooled(Grader):
+    """Holds a lock (never picklable) and a lazily built 'model'."""
+
+    type = "pooled"
+    transient = {"lock": lambda grader: threading.Lock(), "model": None}
+
+    def __init__(self, config=None, /, **fields):
+        super().__init__(config, **fields)
+        self.lock = threading.Lock()
+        self.derived = f"made from {self.name}"
+
+    @functools.cached_property
+    def model(self):
+        return object()
+
+    def evaluate(self, sample, item):
+        with self.lock:
+            return Result(1.0, reason=str(id(self.model)))
+
+
+def test_pickling_keeps_the_config_and_drops_transient_state():
+    grader = Pooled(name="p")
+    grader.grade("x")
+    assert "model" in vars(grader)
+    copy = pickle.loads(pickle.dumps(grader))
+    assert (type(copy), copy.config, copy.name, copy.derived) == (Pooled, grader.config, "p", "made from p")
+    assert "model" not in vars(copy)  # rebuilt on first use
+    assert copy.lock is not grader.lock and not copy.lock.locked()
+    assert copy.grade("x").reward == 1.0 and "model" in vars(copy)
