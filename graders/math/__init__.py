@@ -264,19 +264,9 @@ class MathGrader(Grader):
         return Result(reward, Status.OK, None, {}, {"extracted": extracted, "method": method, "decided": decided})
 
     def _finish_verdict(self, verdict: dict, extracted: str, method: str, numeric: bool, decided: str) -> Result:
-        if verdict.get("timeout"):
-            return Result.failure(
-                Status.TIMEOUT,
-                f"the comparison of {_preview(extracted)} ran over timeout={self.config.timeout}s; the worker was killed",
-                "timeout_error",
-                extracted=extracted,
-                method=method,
-                decided=decided,
-            )
-        if "error" in verdict:
-            status = Status(verdict.get("status", "error"))
-            code = "sample_parse_error" if status is Status.PARSE_ERROR else "other_error"
-            return Result.failure(status, f"comparing {_preview(extracted)}: {verdict['error']}", code)
+        failure = _worker_failure(verdict, extracted, self.config.timeout, method, decided)
+        if failure is not None:
+            return failure.result()
         reward = 1.0 if verdict["equal"] else self._wrong(numeric)
         return self._verdict(reward, extracted, method, decided)
 
@@ -343,6 +333,21 @@ def _plain(text: str) -> str:
 
 def _preview(text: str) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _worker_failure(verdict: dict, extracted: str, timeout: float, method: str, decided: str) -> GradeError | None:
+    """The GradeError a worker's answer (JSON across the pipe: ``{"timeout": true}`` or ``{"error":
+    message, "status": ...}``) stands for; None for a verdict."""
+    if verdict.get("timeout"):
+        return GradeError(
+            f"the comparison of {_preview(extracted)} ran over timeout={timeout}s; the worker was killed",
+            status=Status.TIMEOUT, code="timeout_error", extracted=extracted, method=method, decided=decided,
+        )
+    if "error" in verdict:
+        status = Status(verdict.get("status", "error"))
+        code = "sample_parse_error" if status is Status.PARSE_ERROR else "other_error"
+        return GradeError(f"comparing {_preview(extracted)}: {verdict['error']}", status=status, code=code)
+    return None
 
 
 def _parse_error(message: str) -> GradeError:
