@@ -15,7 +15,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from .errors import GradeError
 from .types import Item, Result, Sample, Status
 
-__all__ = ["CPUS_VARIABLE", "BatchFailureWarning", "FINAL_METHODS", "Grader", "GraderConfig", "SubGraders", "available_cpus", "child_fields", "run_sync"]
+__all__ = [
+    "CPUS_VARIABLE",
+    "FINAL_METHODS",
+    "BatchFailureWarning",
+    "Grader",
+    "GraderConfig",
+    "SubGraders",
+    "available_cpus",
+    "child_fields",
+    "run_sync",
+]
 
 CPUS_VARIABLE = "RFT_CPUS"
 
@@ -39,7 +49,9 @@ class GraderConfig(BaseModel):
     )
 
 
-FINAL_METHODS = ("grade", "agrade", "grade_batch", "is_async", "__getstate__", "__setstate__")
+FINAL_METHODS = (
+    "grade", "agrade", "grade_batch", "is_async", "__getstate__", "__setstate__", "__reduce__", "__reduce_ex__",
+)
 """Methods the base owns: a subclass that defines one is refused when its class is created."""
 
 

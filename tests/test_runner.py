@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from rft_core import Grader, Result, Status, hookimpl, score
+from rft_core import GradeError, Grader, Result, Status, Usage, hookimpl, score
 from rft_core.data import Task, tasks_from_rows
+from rft_core.grader import BatchFailureWarning
 from rft_core.registry import Registry
 from rft_core.runner import RunAborted, Scored, run
 from rft_core.spec import load_spec
@@ -197,6 +198,33 @@ def test_output_rows_follow_the_design():
             "metadata": {"error_code": "sample_parse_error"},
             "line": None,
         },
+    ]
+
+
+class Metered(Grader):
+    """A model-style grader: spends tokens, fails with a GradeError on "refuse", and its batch path
+    is broken (it raises), so the runner's rows show the batch failure."""
+
+    type = "metered"
+
+    def evaluate(self, sample, item):
+        if sample.output_text == "refuse":
+            raise GradeError("the judge refused", status=Status.PARSE_ERROR, code="model_grader_refusal_error", attempts=2)
+        return Result(1.0, metadata={"model": "m"}, usage=Usage(input_tokens=3, output_tokens=1, cost_usd=0.5))
+
+    def evaluate_batch(self, samples, items):
+        raise KeyError("vector path bug")
+
+
+def test_grade_errors_usage_and_batch_failures_reach_the_output_rows():
+    with pytest.warns(BatchFailureWarning, match="'metered'.*KeyError: 'vector path bug'"):
+        out = [scored.to_row() for scored in run(Metered(), tasks_from_rows([{"output_text": "ok"}, {"output_text": "refuse"}]))]
+    batch_error = {"batch_error": "KeyError: 'vector path bug'"}
+    assert [(row["status"], row["errors"], row["metadata"]) for row in out] == [
+        ("ok", {}, {"model": "m", **batch_error, "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+                    "cost_usd": 0.5}),
+        ("parse_error", {".": "model_grader_refusal_error"},
+         {"attempts": 2, **batch_error, "error_code": "model_grader_refusal_error"}),
     ]
 
 
