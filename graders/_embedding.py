@@ -80,22 +80,16 @@ def load_encoder(location: str, runtime: Runtime, device: str = "auto", max_leng
 
 class CosineMetric:
     """``text_similarity``'s cosine metric for one grader: the encoder is found when the spec loads
-    (a missing one is a spec error) and loaded on first use."""
+    (a missing one is a spec error) and loaded on first use, once per process (so a pickled
+    grader carries its location, never the model)."""
 
     def __init__(self, model: str) -> None:
         from ._transformers import locate_model
 
         self.location = locate_model(model, "embedding_model", NEEDED_FOR)
-        self._encoder: Encoder | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickles without the encoder (TRL may pickle reward functions); it reloads, once per process."""
-        return {**self.__dict__, "_encoder": None}
 
     def encoder(self, runtime: Runtime) -> Encoder:
-        if self._encoder is None:
-            self._encoder = load_encoder(self.location, runtime)
-        return self._encoder
+        return load_encoder(self.location, runtime)
 
     def score(self, text: str, reference: str, runtime: Runtime) -> float:
         return self.encoder(runtime).cosine([text], [reference])[0]

@@ -2,7 +2,7 @@
 
 ``JudgeClient.complete(request)`` sends one request with the ``openai`` SDK's
 AsyncOpenAI (its own retries off: we retry here) and returns a ``Reply`` or
-raises ``JudgeCallError`` carrying the status to report.
+raises a ``GradeError`` (``call_error``) carrying the status to report.
 
 - In flight: at most ``max_concurrency`` requests per server settings (a semaphore per client).
 - Rate: ``requests_per_minute`` spaces requests evenly; ``tokens_per_minute`` is a
@@ -44,16 +44,16 @@ from typing import Any
 
 import orjson
 
-from rft_core.errors import MissingDependencyError
+from rft_core.errors import GradeError, MissingDependencyError
 from rft_core.runtime import Runtime
 from rft_core.types import Status
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "ClientSettings",
-    "JudgeCallError",
     "JudgeClient",
     "Reply",
+    "call_error",
     "get_client",
     "on_background_loop",
     "resolve_endpoint",
@@ -139,16 +139,14 @@ class Reply:
         )
 
 
-class JudgeCallError(Exception):
-    """A request that failed for good; ``status`` and ``code`` go into the Result."""
-
-    def __init__(self, message: str, *, status: Status = Status.ERROR, attempts: int = 1,
-                 http_status: int | None = None, code: str = "model_grader_server_error") -> None:
-        super().__init__(message)
-        self.status = status
-        self.attempts = attempts
-        self.http_status = http_status
-        self.code = code
+def call_error(message: str, *, attempts: int, http_status: int | None = None, status: Status = Status.ERROR,
+               code: str = "model_grader_server_error") -> GradeError:
+    """The GradeError of a request that failed for good; its details (the attempts made, the HTTP
+    status) go into the Result's metadata."""
+    details: dict[str, Any] = {"attempts": attempts}
+    if http_status is not None:
+        details["http_status"] = http_status
+    return GradeError(message, status=status, code=code, **details)
 
 
 # --- what servers support -----------------------------------------------------------
@@ -393,7 +391,7 @@ class JudgeClient:
                     self.connections.no_structured.add((settings.base_url, request["model"]))
                 return reply
             except asyncio.TimeoutError:
-                failure = JudgeCallError(
+                failure = call_error(
                     f"the {settings.label} did not answer within timeout={settings.timeout:g}s "
                     f"({attempts} attempt{'s' if attempts > 1 else ''})",
                     status=Status.TIMEOUT, attempts=attempts, code="model_grader_server_error",
@@ -405,7 +403,7 @@ class JudgeClient:
                     dropped_format = True
                     estimated = _estimate_tokens(request)
                     continue  # not a retry: the same question without structured outputs
-                failure = JudgeCallError(
+                failure = call_error(
                     f"the {settings.label} server answered HTTP {status_code}: {_error_detail(exc.body)}",
                     attempts=attempts, http_status=status_code,
                 )
@@ -415,10 +413,10 @@ class JudgeClient:
                 if delay is not None:
                     self.limiter.pause(delay)
             except _ConnectionFailed as exc:
-                failure = JudgeCallError(f"cannot reach the {settings.label} at {settings.base_url}: {exc}",
+                failure = call_error(f"cannot reach the {settings.label} at {settings.base_url}: {exc}",
                                          attempts=attempts)
             except _UnexpectedReply as exc:  # e.g. a 200 whose body is not JSON
-                raise JudgeCallError(f"unexpected reply from the {settings.label}: {exc}", attempts=attempts) from None
+                raise call_error(f"unexpected reply from the {settings.label}: {exc}", attempts=attempts) from None
             if retries_left <= 0:
                 raise failure
             retries_left -= 1
@@ -557,7 +555,7 @@ async def _within(seconds: float, awaitable: Any) -> Any:
 def _reply(response: Any, request: dict[str, Any], attempts: int, label: str = "judge") -> Reply:
     """A Reply from the Chat Completions JSON body; anything else is an error."""
     if not isinstance(response, dict):
-        raise JudgeCallError(f"unexpected reply from the {label}: not a JSON object: {str(response)[:200]!r}",
+        raise call_error(f"unexpected reply from the {label}: not a JSON object: {str(response)[:200]!r}",
                              attempts=attempts)
     usage = _usage(response.get("usage"))
     model = response.get("model") if isinstance(response.get("model"), str) else None

@@ -359,14 +359,6 @@ class Normaliser:
             self._cache[text] = key
         return key
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__ if name != "_cache"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
-        self._cache = {}
-
     def add_aliases(self, table: Mapping[str, Iterable[str]]) -> None:
         """Map each alias (and the canonical name itself) to the canonical key.
 

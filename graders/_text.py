@@ -189,7 +189,11 @@ class TextGrader(Grader):
         return self.compare(*self.inputs.texts(sample, item))
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
-        return self.compare_batch(*self.inputs.texts_batch(samples, items))
+        try:
+            texts, references = self.inputs.texts_batch(samples, items)
+        except Exception:  # noqa: BLE001 - a row whose template, extract or size check fails: that
+            return list(map(self.grade, samples, items))  # batch row by row, each failure on its own row
+        return self.compare_batch(texts, references)
 
 
 def compile_pattern(pattern: str, error: type[Exception], flags: int = 0) -> regex.Pattern:

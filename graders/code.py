@@ -117,6 +117,8 @@ class Code(Grader):
             return self
 
     config: Config
+    transient = {"_lock": lambda grader: threading.Lock(), "_backend": lambda grader: grader._make_backend()}
+    """The sandbox and its lock: a pickled grader (TRL, Ray) starts its own sandbox on first use."""
 
     def __init__(self, config: Config | None = None, /, **fields: object) -> None:
         super().__init__(config, **fields)
@@ -127,17 +129,6 @@ class Code(Grader):
         if self.config.backend == "sandbox_fusion":
             return SandboxFusion(self.name, self.config.endpoint or "", self.config.language)
         return LocalPython(self.name)
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickles without the sandbox (TRL may pickle reward functions); a new one starts on first use."""
-        state = dict(self.__dict__)
-        del state["_lock"], state["_backend"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-        self._backend = self._make_backend()
 
     @property
     def sandboxes_started(self) -> int:

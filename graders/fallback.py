@@ -108,6 +108,7 @@ class Fallback(Grader):
     """
 
     type = "fallback"
+    blocking = True  # a stage may wait on a judge or a worker process: agrade runs the stages in a thread
 
     class Config(GraderConfig):
         graders: StageList = Field(description="The stages, in order: a list of graders (or {name: grader}).")
@@ -130,22 +131,10 @@ class Fallback(Grader):
         self.stages: list[tuple[str, Grader]] = list(self.config.graders.items())
         self.until = self.config.until
 
-    def is_async(self) -> bool:
-        """False: stages grade whole batches in turn (``grade_batch``), each at its own concurrency."""
-        return False
-
     def evaluate(self, sample: Sample, item: Item) -> Result:
         ran: dict[str, Result] = {}
         for key, grader in self.stages:
             ran[key] = grader.grade(sample, item)
-            if self._settled(key, ran[key]):
-                break
-        return self.finish(ran)
-
-    async def aevaluate(self, sample: Sample, item: Item) -> Result:
-        ran: dict[str, Result] = {}
-        for key, grader in self.stages:
-            ran[key] = await grader.agrade(sample, item)
             if self._settled(key, ran[key]):
                 break
         return self.finish(ran)

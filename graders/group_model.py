@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -78,10 +77,6 @@ class GroupModel(JudgeBase):
 
     config: Config
 
-    def is_async(self) -> bool:
-        """False: the group needs the batch (``grade_batch``), never one sample at a time."""
-        return False
-
     def result_description(self) -> str:
         if self.config.mode == "rank":
             return "<the response numbers, best first, each exactly once>"
@@ -121,9 +116,8 @@ class GroupModel(JudgeBase):
     async def _judge_one(self, sample: Sample, item: Item) -> Result:
         raise _unavailable(1)
 
-    async def _agrade_all(self, samples: Sequence[Any], items: Sequence[Item | None]) -> list[Result]:
-        samples = [Sample.coerce(sample) for sample in samples]
-        items = [{} if item is None else item for item in items]
+    async def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
+        """Each group of samples (by ``group_key``) judged in one call, the groups concurrently."""
         groups: dict[str, list[int]] = {}
         for position, item in enumerate(items):
             groups.setdefault(self.group_key(item), []).append(position)
@@ -162,17 +156,16 @@ class GroupModel(JudgeBase):
         except Exception as exc:  # noqa: BLE001 - every sample of the group gets the failure
             return [self._failure(exc) for _ in samples]
         if not verdict.ok:
-            return [Result(0.0, verdict.status, verdict.reason, {}, dict(verdict.metadata)) for _ in samples]
+            return [verdict] * len(samples)  # one immutable Result stands for the group's samples
         return self.split(verdict, size)
 
     def split(self, verdict: Result, size: int) -> list[Result]:
         """Each sample's Result from the group's verdict; usage and cost go on the first only."""
         metadata = dict(verdict.metadata)
         rewards = metadata.pop("rewards")
-        shared = {key: value for key, value in metadata.items() if key not in ("usage", "cost_usd")}
         return [
-            Result(reward, Status.OK, detail, {}, {**(metadata if position == 1 else shared), "group_size": size,
-                                                    "position": position})
+            Result(reward, Status.OK, detail, {}, {**metadata, "group_size": size, "position": position},
+                   usage=verdict.usage if position == 1 else None)
             for position, (reward, detail) in enumerate(rewards, start=1)
         ]
 

@@ -24,13 +24,12 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, hookimpl
+from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, Usage, hookimpl
 from rft_core.types import Item, Sample
 
 from ._judge_cache import flight_key, get_cache, request_key
 from ._judge_client import (
     ClientSettings,
-    JudgeCallError,
     Reply,
     get_client,
     on_background_loop,
@@ -274,12 +273,6 @@ class JudgeBase(Grader):
         self._sampling = self.sampling()
         self._reading = Reading(self.verdict_word, self.read_verdict, self.reward, self.response_format())
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": self.config}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["config"])
-
     # --- the request ----------------------------------------------------------------
 
     def render_messages(
@@ -400,17 +393,12 @@ class JudgeBase(Grader):
 
     # --- grading ----------------------------------------------------------------------
 
-    def evaluate(self, sample: Sample, item: Item) -> Result:
-        """Sync callers share one background event loop, so connections outlive a call."""
-        return run_in_background(self._judge_one(sample, item), self.runtime)
+    def run_coroutine(self, coroutine: Any) -> Any:
+        """Sync callers (``grade``, ``grade_batch``) share one background event loop, so connections
+        outlive a call and a batch's judgments run concurrently within max_concurrency."""
+        return run_in_background(coroutine, self.runtime)
 
-    def grade_batch(self, samples: Sequence[Any], items: Sequence[Item | None]) -> list[Result]:
-        """The batch's judgments run concurrently (within max_concurrency) on the background loop."""
-        if len(samples) != len(items):
-            raise ValueError(f"grade_batch got {len(samples)} samples but {len(items)} items")
-        return run_in_background(self._agrade_all(samples, items), self.runtime)
-
-    async def aevaluate(self, sample: Sample, item: Item) -> Result:
+    async def evaluate(self, sample: Sample, item: Item) -> Result:
         """Judge one sample; the request runs on the process's judge loop, whichever loop awaits it."""
         return await on_background_loop(self._judge_one(sample, item), self.runtime)
 
@@ -433,11 +421,8 @@ class JudgeBase(Grader):
         else:
             try:
                 reply, fresh = await self._fetch(client, key, request, self.config.structured_output == "auto")
-            except JudgeCallError as exc:
-                metadata: dict[str, Any] = {"model": self.config.model, "attempts": exc.attempts}
-                if exc.http_status is not None:
-                    metadata["http_status"] = exc.http_status
-                return Result.failure(exc.status, str(exc), exc.code, **metadata)
+            except GradeError as exc:
+                return Result.failure(exc.status, str(exc), exc.code, model=self.config.model, **exc.details)
         result = self.judge(reply, fresh=fresh, cached=stored is not None, reading=reading)
         if fresh and cache is not None and result.status is Status.OK:
             stored_reply = reply.to_cache()
@@ -478,33 +463,28 @@ class JudgeBase(Grader):
             "cached": cached,
             "structured": reply.was_structured(),
         }
+        usage = None
         if fresh:
             metadata["attempts"] = reply.attempts
-            metadata["usage"] = dict(reply.usage)
-            if config.cost_per_million_tokens is not None:
-                rates = config.cost_per_million_tokens
-                metadata["cost_usd"] = (
-                    reply.usage.get("prompt_tokens", 0) * rates.prompt
-                    + reply.usage.get("completion_tokens", 0) * rates.completion
-                ) / 1_000_000
+            usage = self.usage(reply.usage)
         elif not cached:
             metadata["deduplicated"] = True
         if reply.refusal or reply.finish_reason == "content_filter":
             metadata["refusal"] = True
             text = reply.refusal or "the reply was filtered (finish_reason content_filter)"
             return Result(0.0, Status.PARSE_ERROR, f"the judge refused: {_preview(text)}",
-                          {}, {**metadata, "error_code": "model_grader_refusal_error"})
+                          {}, metadata, "model_grader_refusal_error", usage)
         verdict = reading.read(reply.content)
         if verdict is None:
             if looks_like_refusal(reply.content):
                 metadata["refusal"] = True
                 return Result(0.0, Status.PARSE_ERROR, f"the judge refused: {_preview(reply.content)}",
-                              {}, {**metadata, "error_code": "model_grader_refusal_error"})
+                              {}, metadata, "model_grader_refusal_error", usage)
             cut = " (the reply was cut off at the token limit)" if reply.finish_reason == "length" else ""
             return Result(
                 0.0, Status.PARSE_ERROR,
                 f"no {reading.word} in the judge's reply{cut}: {_preview(reply.content)}",
-                {}, {**metadata, "error_code": "model_grader_parse_error"},
+                {}, metadata, "model_grader_parse_error", usage,
             )
         if verdict.steps:
             steps_json = json.dumps(verdict.steps, ensure_ascii=False)
@@ -512,7 +492,15 @@ class JudgeBase(Grader):
                 metadata["steps"] = verdict.steps
             else:
                 metadata["steps_omitted"] = f"{len(steps_json)} characters, over {MAX_STEPS_CHARS}"
-        return reading.reward(verdict, metadata)
+        result = reading.reward(verdict, metadata)
+        return result if usage is None else result.replace(usage=usage)
+
+    def usage(self, counts: dict[str, int]) -> Usage:
+        """A fresh reply's token counts, priced when the config gives ``cost_per_million_tokens``."""
+        rates = self.config.cost_per_million_tokens
+        prompt, completion = counts.get("prompt_tokens", 0), counts.get("completion_tokens", 0)
+        cost = None if rates is None else (prompt * rates.prompt + completion * rates.completion) / 1_000_000
+        return Usage(prompt, completion, counts.get("cached_tokens"), cost)
 
     def read_verdict(self, content: str | None) -> Verdict | None:
         raise NotImplementedError

@@ -15,7 +15,6 @@ from rft_core import Grader, GraderConfig, Result, Status, SubGraders, hookimpl
 from rft_core.batch_memo import batch_memo
 from rft_core.errors import FormulaError
 from rft_core.formula import Formula
-from rft_core.grader import run_sync
 from rft_core.types import Item, Sample
 
 _status = attrgetter("status")
@@ -111,17 +110,9 @@ class Multi(Grader):
         super().__init__(config, **fields)
         self.graders: dict[str, Grader] = self.config.graders
         self.weights = self.config.weights or dict.fromkeys(self.graders, 1.0)
-        self._async = any(grader.is_async() for grader in self.graders.values())
 
-    def is_async(self) -> bool:
-        return self._async
-
-    def evaluate(self, sample: Sample, item: Item) -> Result:
-        if self._async:
-            return run_sync(self.aevaluate(sample, item))
-        return self.combine({key: grader.grade(sample, item) for key, grader in self.graders.items()})
-
-    async def aevaluate(self, sample: Sample, item: Item) -> Result:
+    async def evaluate(self, sample: Sample, item: Item) -> Result:
+        """Every sub-grader grades the sample, concurrently; ``combine`` makes the result."""
         results = await asyncio.gather(*(grader.agrade(sample, item) for grader in self.graders.values()))
         return self.combine(dict(zip(self.graders, results)))
 
@@ -157,7 +148,7 @@ class Multi(Grader):
         try:
             reward = self.calculate(values, results)
         except ArithmeticError as exc:
-            return Result(0.0, Status.ERROR, f"calculate_output: {exc}", results, {"error_code": "formula_error"})
+            return Result(0.0, Status.ERROR, f"calculate_output: {exc}", results, error_code="formula_error")
         return Result(reward, Status.OK, reason, results)
 
     def calculate(self, values: dict[str, float], results: dict[str, Result]) -> float:

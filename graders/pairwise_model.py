@@ -92,12 +92,13 @@ class PairwiseModel(JudgeBase):
             return Result(0.0, worst.status, reason, verdicts)  # the failed order's sub-result carries its error code
         bias = {"pairs": 1, "decided": 0, "first_wins": 0, "unequal_length": 0, "longer_wins": 0, "flipped": 0}
         scores = {}
-        for order, result in verdicts.items():
+        for order, result in list(verdicts.items()):
             label = result.metadata["label"]
             score = _SCORE.get((order, label), 0.5)
             scores[order] = score
-            result.reward = score
-            result.reason = f"label {label!r}: the sample {'won' if score == 1 else 'lost' if score == 0 else 'tied'}"
+            verdicts[order] = result.replace(
+                reward=score, reason=f"label {label!r}: the sample {'won' if score == 1 else 'lost' if score == 0 else 'tied'}"
+            )
             if label != "tie":
                 bias["decided"] += 1
                 bias["first_wins"] += label == "A"
@@ -110,8 +111,7 @@ class PairwiseModel(JudgeBase):
             bias["flipped"] = 1
             what = f"the orders disagree: the judge picked the same position both times ({labels})"
             if self.config.on_disagreement == "parse_error":
-                return Result(0.0, Status.PARSE_ERROR, what, verdicts,
-                              {**metadata, "error_code": "model_grader_order_disagreement"})
+                return Result(0.0, Status.PARSE_ERROR, what, verdicts, metadata, "model_grader_order_disagreement")
             return Result(0.5, Status.OK, f"{what}: counted as a tie", verdicts, metadata)
         reward = sum(scores.values()) / len(scores)
         return Result(reward, Status.OK, f"the sample {_OUTCOMES[reward]} ({labels})", verdicts, metadata)

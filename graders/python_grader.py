@@ -117,6 +117,8 @@ class PythonGrader(Grader):
             return source
 
     config: Config
+    transient = {"_lock": lambda grader: threading.Lock(), "_worker": lambda grader: None}
+    """The worker process and its lock: a pickled grader (TRL, Ray) starts its own worker on first use."""
 
     def __init__(self, config: Config | None = None, /, **fields: object) -> None:
         super().__init__(config, **fields)
@@ -124,17 +126,6 @@ class PythonGrader(Grader):
         self._worker: _Worker | None = None
         self._load_error: str | None = None
         self.started = 0  # workers ever started: tests read it to see replacements
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickles without the worker (TRL may pickle reward functions); a new one starts on first use."""
-        state = dict(self.__dict__)
-        state["_worker"] = None
-        state.pop("_lock")
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     @property
     def site_packages(self) -> bool:

@@ -107,18 +107,13 @@ class RewardModelGrader(Grader):
             return self
 
     config: Config
+    transient = {"loaded": None}  # the model: a pickled grader (TRL, Ray) reloads it on first use, once per process
 
     def __init__(self, config: GraderConfig | None = None, /, **fields: Any) -> None:
         super().__init__(config, **fields)
         self.location = locate_model(self.config.model, "model", NEEDED_FOR)
         reference_set = self.config.reference_set
         self.reference_rows = _reference_rows(reference_set) if reference_set is not None else None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickles without the model (TRL may pickle reward functions); it reloads, once per process."""
-        state = dict(self.__dict__)
-        state.pop("loaded", None)
-        return state
 
     @cached_property
     def loaded(self) -> RewardModel:

@@ -209,9 +209,11 @@ class RubricModel(JudgeBase):
 
     def combine(self, outcomes: dict[str, Result], metadata: dict[str, Any], criteria: dict[str, Criterion]) -> Result:
         """The rubric's result from each criterion's (met: reward 1, else 0; or a failed call)."""
-        for name, outcome in outcomes.items():
-            if "met" in outcome.metadata:
-                outcome.metadata["weight"] = criteria[name].weight
+        outcomes = {
+            name: outcome.replace(metadata={**outcome.metadata, "weight": criteria[name].weight})
+            if "met" in outcome.metadata else outcome
+            for name, outcome in outcomes.items()
+        }
         failed = [name for name, outcome in outcomes.items() if outcome.status in FAILED]
         judged = [name for name in outcomes if name not in failed]
         if failed:

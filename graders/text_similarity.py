@@ -85,7 +85,7 @@ class TextSimilarity(Grader):
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         if self.cosine is not None:  # embed the whole batch at once
             return self.cosine.grade_batch(self, samples, items)
-        return super().evaluate_batch(samples, items)
+        return list(map(self.grade, samples, items))
 
     def texts(self, sample: Sample, item: Item) -> tuple[str, str]:
         """The rendered (input, reference), each checked against its size cap."""

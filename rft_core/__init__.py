@@ -7,7 +7,7 @@ from .runner import score
 from .runtime import Runtime
 from .spec import load_spec
 from .template import Template, TemplateField
-from .types import Result, Sample, Status
+from .types import Result, Sample, Status, Usage
 
 __all__ = [
     "GradeError",
@@ -23,6 +23,7 @@ __all__ = [
     "Template",
     "TemplateError",
     "TemplateField",
+    "Usage",
     "hookimpl",
     "load_spec",
     "score",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from .types import Status
+from .types import Result, Status
 
 __all__ = [
     "FormulaError",
@@ -23,7 +24,8 @@ class RftError(Exception):
 
 
 class GradeError(RftError):
-    """Raised while grading one sample; the grader turns it into a non-ok Result.
+    """The one way a grade fails: raised while grading one sample, it becomes that sample's
+    non-ok Result (``status``, ``code``, the message as its reason, ``details`` in its metadata).
 
     ``code`` is an OpenAI-style error flag such as ``invalid_variable_error``.
     """
@@ -31,12 +33,19 @@ class GradeError(RftError):
     status = Status.ERROR
     code = "other_error"
 
-    def __init__(self, message: str, *, status: Status | None = None, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: Status | None = None, code: str | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
         if status is not None:
             self.status = status
         if code is not None:
             self.code = code
+        self.details = details
+
+    def result(self) -> Result:
+        """The Result of the sample this failed: reward 0.0, this status, code and message."""
+        return Result.failure(self.status, str(self), self.code, **self.details)
 
 
 class TemplateError(GradeError):

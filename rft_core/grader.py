@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import threading
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
@@ -14,7 +16,16 @@ from .errors import GradeError
 from .runtime import Runtime, default_runtime
 from .types import Item, Result, Sample, Status
 
-__all__ = ["Grader", "GraderConfig", "SubGraders", "available_cpus", "child_fields", "run_sync"]
+__all__ = [
+    "FINAL_METHODS",
+    "BatchFailureWarning",
+    "Grader",
+    "GraderConfig",
+    "SubGraders",
+    "available_cpus",
+    "child_fields",
+    "run_sync",
+]
 
 
 class GraderConfig(BaseModel):
@@ -36,16 +47,24 @@ class GraderConfig(BaseModel):
     )
 
 
+FINAL_METHODS = (
+    "grade", "agrade", "grade_batch", "is_async", "__getstate__", "__setstate__", "__reduce__", "__reduce_ex__",
+)
+"""Methods the base owns: a subclass that defines one is refused when its class is created."""
+
+
 class Grader:
     """Scores one sample against its item.
 
-    Subclasses set ``type`` and ``Config`` and implement ``evaluate`` (CPU work)
-    or ``aevaluate`` (I/O); each defaults to the other. Callers use ``grade``,
-    ``agrade`` or ``grade_batch``, which never raise: an exception becomes a
-    Result with status ``error`` and the exception's message.
+    A subclass sets ``type`` and ``Config`` and implements ``evaluate(sample, item)``, a plain
+    or an ``async`` method (which one is read once, when the class is created), and may add
+    ``evaluate_batch(samples, items)``, plain or ``async``, for a faster path over many samples.
+    ``evaluate`` raises ``GradeError`` for a known failure. Callers use ``grade``, ``agrade`` or
+    ``grade_batch``, which the base owns (a subclass defining them is refused) and which never
+    raise for a sample: an exception becomes a Result with its status, code and message.
 
-    A composite declares its sub-graders as ``SubGraders`` config fields; the
-    spec loader builds those before the config is validated.
+    A composite declares its sub-graders as ``SubGraders`` config fields; the spec loader builds
+    those before the config is validated.
     """
 
     type: ClassVar[str]
@@ -55,6 +74,32 @@ class Grader:
     judged_by_model: ClassVar[bool] = False
     """True for graders whose verdict comes from a language model (LLM judges): ``rft audit``
     runs its judge probes on specs holding one."""
+    transient: ClassVar[Mapping[str, Callable[[Any], Any] | None]] = {}
+    """Attributes holding live resources (a worker process, a loaded model, a lock, a compiled
+    validator): pickling leaves them out; unpickling sets each to ``fresh(grader)``, or leaves it
+    unset when ``fresh`` is None (a ``functools.cached_property`` then rebuilds it on first use)."""
+    blocking: ClassVar[bool] = False
+    """True when a plain ``evaluate`` waits (on worker processes, a subprocess): ``agrade`` runs it
+    in a thread so the caller's event loop keeps serving other samples."""
+
+    _evaluate_is_async: ClassVar[bool] = False
+    _batch: ClassVar[str | None] = None  # "sync", "async", or None: no evaluate_batch
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in (*FINAL_METHODS, "aevaluate"):
+            if name in vars(cls):
+                advice = (
+                    "make evaluate itself `async def evaluate(self, sample, item)`"
+                    if name == "aevaluate"
+                    else "implement evaluate (and optionally evaluate_batch); the base owns grade, agrade, "
+                    "grade_batch and pickling"
+                )
+                raise TypeError(f"{cls.__module__}.{cls.__qualname__} defines {name}: {advice}")
+        cls._evaluate_is_async = inspect.iscoroutinefunction(cls.evaluate)
+        batch = cls.evaluate_batch
+        if batch is not Grader.evaluate_batch:
+            cls._batch = "async" if inspect.iscoroutinefunction(batch) else "sync"
 
     def __init__(self, config: GraderConfig | None = None, /, **fields: Any) -> None:
         if config is None:
@@ -70,8 +115,12 @@ class Grader:
         return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
 
     def is_async(self) -> bool:
-        """True when the grader's natural path is ``aevaluate`` (it does I/O)."""
-        return type(self).aevaluate is not Grader.aevaluate
+        """True when grading one sample at a time, concurrently, is this grader's natural path: its
+        ``evaluate`` is async and it has no batch path, or (a composite) a sub-grader's is async.
+        Callers with an event loop (TRL's async reward functions) then use ``agrade``."""
+        if not self._evaluate_is_async:
+            return False
+        return self._batch is None or any(child.is_async() for child in self.children().values())
 
     def environment_problems(self) -> list[str]:
         """What will make this grader fail here whatever the sample, found without grading (e.g. a
@@ -99,63 +148,114 @@ class Grader:
             found.update(getattr(self.config, field_name))
         return found
 
+    def run_coroutine(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """How sync callers run this grader's coroutines: on a fresh event loop by default. Graders
+        that keep connections on a long-lived loop (LLM judges) run them there instead."""
+        return run_sync(coroutine)
+
     # --- to implement -------------------------------------------------------------
 
-    def evaluate(self, sample: Sample, item: Item) -> Result:
-        """Grade one sample. Raise GradeError for a known failure (it becomes a status)."""
-        if not self.is_async():
-            raise NotImplementedError(f"{type(self).__name__} implements neither evaluate nor aevaluate")
-        return run_sync(self.aevaluate(sample, item))
+    def evaluate(self, sample: Sample, item: Item) -> Result | Awaitable[Result]:
+        """Grade one sample (a plain or an ``async`` method). Raise GradeError for a known failure."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement evaluate")
 
-    async def aevaluate(self, sample: Sample, item: Item) -> Result:
-        """Async form of ``evaluate``; by default runs ``evaluate`` inline."""
-        return self.evaluate(sample, item)
+    def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result] | Awaitable[list[Result]]:
+        """Optional: grade a batch at once (a plain or an ``async`` method), one Result per sample."""
+        raise NotImplementedError
 
     # --- to call ------------------------------------------------------------------
 
     def grade(self, sample: Sample | Mapping[str, Any] | str, item: Item | None = None) -> Result:
         """Grade one sample; never raises."""
         try:
-            return self.evaluate(Sample.coerce(sample), _coerce_item(item))
+            if self._evaluate_is_async:
+                return self.run_coroutine(self.evaluate(Sample.coerce(sample), _coerce_item(item)))
+            return self.evaluate(Sample.coerce(sample), _coerce_item(item))  # type: ignore[return-value]
         except Exception as exc:  # noqa: BLE001 - a grader must never crash a run
             return self._failure(exc)
 
     async def agrade(self, sample: Sample | Mapping[str, Any] | str, item: Item | None = None) -> Result:
         """Grade one sample from async code; never raises."""
         try:
-            return await self.aevaluate(Sample.coerce(sample), _coerce_item(item))
+            if self._evaluate_is_async:
+                return await self.evaluate(Sample.coerce(sample), _coerce_item(item))  # type: ignore[misc]
+            if self.blocking:
+                return await asyncio.to_thread(self.grade, sample, item)
+            return self.evaluate(Sample.coerce(sample), _coerce_item(item))  # type: ignore[return-value]
         except Exception as exc:  # noqa: BLE001
             return self._failure(exc)
 
-    def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
-        """Grade a batch at once; override for a faster path. If it raises, the batch is graded one by one."""
-        return [self.grade(sample, item) for sample, item in zip(samples, items)]
-
     def grade_batch(self, samples: Sequence[Any], items: Sequence[Item | None]) -> list[Result]:
-        """Grade many samples, in order; never raises for a bad sample. Async graders run them concurrently."""
+        """Grade many samples, in order; never raises for a bad sample.
+
+        An async grader (``is_async``) grades them concurrently; a grader with ``evaluate_batch``
+        grades them at once. If ``evaluate_batch`` raises (or returns a list of the wrong length),
+        a ``BatchFailureWarning`` naming the grader and the exception is issued, once per grader,
+        and the batch is graded one sample at a time, each result's metadata naming the failure
+        under ``batch_error``: the rows keep their grades and say why they were slow.
+        """
         if len(samples) != len(items):
             raise ValueError(f"grade_batch got {len(samples)} samples but {len(items)} items")
         if self.is_async():
-            return run_sync(self._agrade_all(samples, items))
+            return self.run_coroutine(self._agrade_all(samples, items))
+        if self._batch is None:
+            return [self.grade(sample, item) for sample, item in zip(samples, items)]
         try:
-            results = self.evaluate_batch(_coerce_samples(samples), _coerce_items(items))
-            if len(results) == len(samples):  # a short or long batch would misalign every later row
-                return results
-        except Exception:  # noqa: BLE001 - one by one, each failure lands on its own sample
-            pass
-        return [self.grade(sample, item) for sample, item in zip(samples, items)]
+            coerced_samples, coerced_items = _coerce_samples(samples), _coerce_items(items)
+        except Exception:  # noqa: BLE001 - a bad sample gets its own error result below
+            return [self.grade(sample, item) for sample, item in zip(samples, items)]
+        try:
+            if self._batch == "async":
+                results = self.run_coroutine(self.evaluate_batch(coerced_samples, coerced_items))
+            else:
+                results = self.evaluate_batch(coerced_samples, coerced_items)
+            if len(results) != len(samples):  # a short or long batch would misalign every later row
+                raise ValueError(f"evaluate_batch returned {len(results)} results for {len(samples)} samples")
+        except Exception as exc:  # noqa: BLE001 - reported, then each sample gets its own result
+            return self._after_batch_failure(exc, coerced_samples, coerced_items)
+        return results
 
     async def _agrade_all(self, samples: Sequence[Any], items: Sequence[Item | None]) -> list[Result]:
         return list(await asyncio.gather(*(self.agrade(s, i) for s, i in zip(samples, items))))
 
+    def _after_batch_failure(self, exc: Exception, samples: list[Sample], items: list[Item]) -> list[Result]:
+        problem = f"{type(exc).__name__}: {exc}"
+        if not self.__dict__.get("_batch_failure_reported"):
+            self.__dict__["_batch_failure_reported"] = True
+            warnings.warn(
+                f"grader {self.name!r} ({type(self).__module__}.{type(self).__qualname__}): evaluate_batch raised "
+                f"{problem}; grading its batches one sample at a time (much slower) until it is fixed",
+                BatchFailureWarning,
+                stacklevel=3,
+            )
+        note = {"batch_error": problem}
+        return [
+            result.replace(metadata={**result.metadata, **note})
+            for result in (self.grade(sample, item) for sample, item in zip(samples, items))
+        ]
+
     def _failure(self, exc: Exception) -> Result:
         if isinstance(exc, GradeError):
-            return Result.failure(exc.status, str(exc), exc.code)
+            return exc.result()
         message = f"{self.name}: {type(exc).__name__}: {exc}"
         return Result.failure(Status.ERROR, message, "other_error", exception=type(exc).__name__)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The config and what ``__init__`` derived from it, without the ``transient`` attributes."""
+        return {name: value for name, value in self.__dict__.items() if name not in self.transient}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        for name, fresh in self.transient.items():
+            if fresh is not None:
+                self.__dict__[name] = fresh(self)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+class BatchFailureWarning(RuntimeWarning):
+    """A grader's ``evaluate_batch`` raised: its samples were graded one at a time instead."""
 
 
 _SUBGRADERS = "rft-subgraders"

@@ -153,11 +153,11 @@ def _token_usage_per_model(result: Result) -> dict[str, dict[str, int]]:
     stack = [result]
     while stack:
         current = stack.pop(0)  # breadth first: the first model found is the root-most, leftmost
-        usage, model = current.metadata.get("usage"), current.metadata.get("model")
-        if isinstance(usage, dict) and usage and isinstance(model, str):
+        usage, model = current.usage, current.metadata.get("model")
+        if usage is not None and isinstance(model, str):
             counts = totals.setdefault(model, dict.fromkeys(USAGE_COUNTS, 0))
-            for name, value in usage.items():
-                counts[name] = counts.get(name, 0) + value
+            for name, value in usage.to_dict().items():
+                counts[name] += value
         stack.extend(current.sub_rewards.values())
     return totals
 

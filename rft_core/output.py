@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 import stat
 import time
@@ -28,7 +27,7 @@ from .data import Task
 from .errors import RftError
 from .jsonl import dumps_line, loads_line
 from .output_files import NO_SYNC
-from .types import Result, Status
+from .types import Result
 
 __all__ = ["FLUSH_SECONDS", "SYNC_SECONDS", "RowWriter", "finish_output", "open_output", "result_from_row",
            "resume_record_path", "written_rows"]
@@ -141,13 +140,8 @@ def _checked(rows: Iterator[dict[str, Any]], tasks: Iterator[Task], output: Path
 
 
 def result_from_row(row: dict[str, Any]) -> Result:
-    """The Result an output row (or a sub-result in it) was written from, for the run's summary.
-
-    A ``null`` reward is the NaN a grader returned (rows are strict JSON: no NaN there).
-    """
-    sub_rewards = {name: result_from_row(sub) for name, sub in (row.get("sub_rewards") or {}).items()}
-    reward = math.nan if row["reward"] is None else row["reward"]
-    return Result(reward, Status(row["status"]), row.get("reason"), sub_rewards, row.get("metadata") or {})
+    """The Result an output row (or a sub-result in it) was written from, for the run's summary."""
+    return Result.from_dict(row)
 
 
 def _sample_name(index: Any, sample_index: Any) -> str:

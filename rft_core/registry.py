@@ -77,8 +77,8 @@ def _check_grader_class(candidate: object, plugin: str) -> None:
         problem = "which has no `type` name (set the class attribute type = '...')"
     elif not (isinstance(candidate.Config, type) and issubclass(candidate.Config, GraderConfig)):
         problem = "whose Config is not a subclass of rft_core.GraderConfig"
-    elif candidate.evaluate is Grader.evaluate and candidate.aevaluate is Grader.aevaluate:
-        problem = "which implements neither evaluate() nor aevaluate()"
+    elif candidate.evaluate is Grader.evaluate:
+        problem = "which does not implement evaluate()"
     if problem is not None:
         raise PluginError(f"plugin {plugin!r} registered {candidate!r}, {problem}")
 

@@ -24,7 +24,7 @@ from .k_samples import EXTRACTED, Draw, k_sample_metrics
 from .readiness import readiness
 from .report_text import render_text
 from .reward_stats import describe, histogram
-from .types import Result, Status
+from .types import Result, Status, Usage
 
 __all__ = ["ROOT", "STATUS_ADVICE_SHARE", "Summary", "write_report"]
 
@@ -135,8 +135,10 @@ class Summary:
         grader.positions.append(position)
         if result.status is not _OK:
             grader.failures.append((position, result.status, result.reward, result.reason))
-            if result.status is _ERROR and result.metadata:
-                grader.error_codes[result.metadata.get("error_code", "other_error")] += 1
+            if result.status is _ERROR and (result.metadata or result.error_code is not None):
+                grader.error_codes[result.error_code or "other_error"] += 1
+        if result.usage is not None:
+            self._add_usage(result.usage)
         if result.metadata:
             self._add_metadata(grader, result)
         if result.sub_rewards:
@@ -162,15 +164,13 @@ class Summary:
             if grader.bias is None:
                 grader.bias = JudgeBias()
             grader.bias.add(bias)
-        usage = metadata.get("usage")
-        if isinstance(usage, Mapping):
-            for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
-                value = usage.get(key)
-                if type(value) is int:
-                    self.usage[key] += value
-        cost = metadata.get("cost_usd")
-        if isinstance(cost, (int, float)) and not isinstance(cost, bool):
-            self.cost = (self.cost or 0.0) + cost
+
+    def _add_usage(self, usage: Usage) -> None:
+        self.usage["prompt_tokens"] += usage.input_tokens
+        self.usage["completion_tokens"] += usage.output_tokens
+        self.usage["total_tokens"] += usage.input_tokens + usage.output_tokens
+        if usage.cost_usd is not None:
+            self.cost = (self.cost or 0.0) + usage.cost_usd
 
     @property
     def samples(self) -> int:

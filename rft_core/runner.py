@@ -60,8 +60,9 @@ class Scored:
         else:
             row["sub_rewards"] = {name: _shared_dict(sub, shared) for name, sub in result.sub_rewards.items()}
         row["errors"] = result.error_codes()
-        if result.metadata:
-            row["metadata"] = result.metadata
+        metadata = result.row_metadata()
+        if metadata:
+            row["metadata"] = metadata
         if task.error is not None:
             row["line"] = task.line
         row["execution_time"] = self.seconds

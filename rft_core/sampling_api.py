@@ -21,10 +21,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graders._judge_cache import get_cache, request_key
-from graders._judge_client import ClientSettings, JudgeCallError, get_client, resolve_endpoint, submit_in_background
+from graders._judge_client import ClientSettings, get_client, resolve_endpoint, submit_in_background
 from graders.llm_judge import is_reasoning_model
 
-from .errors import MissingDependencyError, RftError
+from .errors import GradeError, MissingDependencyError, RftError
 from .runtime import Runtime, default_runtime
 from .sampling import ItemSamples, PromptRow, SampleOptions
 
@@ -113,9 +113,9 @@ class ApiSampler:
         else:
             try:
                 reply = await client.complete(body, structured_fallback=False)
-            except JudgeCallError as exc:
-                result.requests += exc.attempts
-                if "n" in body and exc.http_status in REJECTED_N:
+            except GradeError as exc:
+                result.requests += exc.details.get("attempts", 1)
+                if "n" in body and exc.details.get("http_status") in REJECTED_N:
                     self.runtime.shared(_NO_N, set).add(self.server)  # ask one by one instead
                 else:
                     result.fail(positions, str(exc))

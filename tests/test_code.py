@@ -60,7 +60,7 @@ def test_a_flood_of_unclosed_fences_is_read_in_one_pass():
 @needs_sandbox
 def test_no_block_is_a_parse_error():
     result = Code().grade("print(42)", DOUBLE)
-    assert (result.status, result.metadata["error_code"]) == (Status.PARSE_ERROR, "code_no_program")
+    assert (result.status, result.error_code) == (Status.PARSE_ERROR, "code_no_program")
 
 
 # --- tests and comparison ------------------------------------------------------------------------
@@ -221,12 +221,12 @@ def test_hostile_programs_get_a_verdict(output, verdict):
 @needs_sandbox
 def test_a_program_over_the_size_limit_is_a_parse_error():
     result = Code(max_program_chars=100).grade(fenced("#" * 200), DOUBLE)
-    assert (result.status, result.metadata["error_code"]) == (Status.PARSE_ERROR, "code_no_program")
+    assert (result.status, result.error_code) == (Status.PARSE_ERROR, "code_no_program")
 
 
 def test_malformed_item_tests_are_an_error_naming_the_field():
     result = Code().grade(fenced("print(1)"), {"tests": "import os"})
-    assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "code_tests_error")
+    assert (result.status, result.error_code) == (Status.ERROR, "code_tests_error")
     assert "{{ item.tests }}" in result.reason and "fix the dataset row" in result.reason
 
 
@@ -345,10 +345,10 @@ def test_sandbox_fusion_backend(fusion, program, status, verdicts):
 def test_sandbox_fusion_refuses_call_cases_and_reports_an_unreachable_server(fusion):
     grader = Code(language="cpp", backend="sandbox_fusion", endpoint=fusion.url)
     refused = grader.grade(fenced("// DOUBLE", "cpp"), {"tests": ["assert f(1) == 2"]})
-    assert (refused.status, refused.metadata["error_code"]) == (Status.ERROR, "code_tests_error")
+    assert (refused.status, refused.error_code) == (Status.ERROR, "code_tests_error")
     fusion.close()
     down = grader.grade(fenced("// DOUBLE", "cpp"), {"tests": [{"stdin": "1", "stdout": "2"}]})
-    assert (down.status, down.metadata["error_code"]) == (Status.ERROR, "code_backend_error")
+    assert (down.status, down.error_code) == (Status.ERROR, "code_backend_error")
     assert "endpoint" in down.reason
 
 

@@ -31,7 +31,7 @@ class AsyncStuck(Grader):
 
     type = "async_stuck"
 
-    async def aevaluate(self, sample, item):
+    async def evaluate(self, sample, item):
         if sample.output_text == "hang":
             await asyncio.Event().wait()
         await asyncio.sleep(0)
@@ -63,13 +63,13 @@ def test_a_sample_that_never_finishes_times_out_and_the_others_are_graded(grader
     scored = [entry.result for entry in run(grader, tasks_from_rows(rows), timeout=BUDGET)]
     assert statuses(scored) == [Status.OK, Status.OK, Status.TIMEOUT, Status.OK, Status.OK]
     assert scored[2].reason == f"{grader.name}: the grade did not finish within grader_timeout={BUDGET:g}s; it was abandoned"
-    assert scored[2].metadata["error_code"] == "timeout_error"
+    assert scored[2].error_code == "timeout_error"
     expected = [1.0, 2.0, None, 4.0, 1.0] if isinstance(grader, BatchStuck) else [1.0, 1.0, None, 1.0, 1.0]
     assert [result.reward if result.status is Status.OK else None for result in scored] == expected
 
 
 class Steady(Grader):
-    """1.0 after 0.1 s a sample, one sample after another; counts its grade_batch calls."""
+    """1.0 after 0.1 s a sample, one sample after another; counts the batches it is given."""
 
     type = "steady"
 
@@ -77,9 +77,9 @@ class Steady(Grader):
         super().__init__(*args, **fields)
         self.calls = []
 
-    def grade_batch(self, samples, items):
+    def evaluate_batch(self, samples, items):
         self.calls.append(len(samples))
-        return super().grade_batch(samples, items)
+        return list(map(self.evaluate, samples, items))
 
     def evaluate(self, sample, item):
         time.sleep(0.1)

@@ -64,7 +64,7 @@ def test_only_undecided_samples_reach_the_judge(server):
     judged = results[1]
     assert judged.metadata == {"decided_by": "score_model", "stages_run": 2}
     assert judged.sub_rewards["math"].status is Status.PARSE_ERROR  # each stage's status ...
-    assert judged.sub_rewards["score_model"].metadata["cost_usd"] == pytest.approx((20 + 5 * 2) / 1e6)  # ... and cost
+    assert judged.sub_rewards["score_model"].usage.cost_usd == pytest.approx((20 + 5 * 2) / 1e6)  # ... and cost
 
 
 def test_until_a_confident_reward_sends_wrong_answers_on_too(server):

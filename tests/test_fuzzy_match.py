@@ -168,7 +168,7 @@ def test_extract_without_match_is_a_parse_error(registry):
     grader = load_spec(spec(extract=r"Answer: (.*)"), registry=registry)
     result = grader.grade("no answer here", {"reference": "paris"})
     assert result.status is Status.PARSE_ERROR
-    assert result.metadata["error_code"] == "sample_parse_error"
+    assert result.error_code == "sample_parse_error"
 
 
 def test_input_over_max_input_chars_is_a_parse_error():
@@ -180,7 +180,7 @@ def test_input_over_max_input_chars_is_a_parse_error():
 def test_missing_variable_is_an_invalid_variable_error(registry):
     result = load_spec(spec(), registry=registry).grade("paris", {})
     assert result.status is Status.ERROR
-    assert result.metadata["error_code"] == "invalid_variable_error"
+    assert result.error_code == "invalid_variable_error"
 
 
 def test_unknown_metric_lists_the_choices(registry):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import pickle
+import threading
 
 import pytest
 from pydantic import Field, ValidationError
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, SubGraders
-from rft_core.grader import child_fields, run_sync
+from rft_core.grader import BatchFailureWarning, child_fields, run_sync
 from rft_core.types import Sample
 
 # --- throwaway graders ------------------------------------------------------------
@@ -33,11 +36,11 @@ class Raises(Grader):
 
 
 class AsyncLength(Grader):
-    """Reward = length of the output text, computed in aevaluate only (an I/O-style grader)."""
+    """Reward = length of the output text, computed in an async evaluate (an I/O-style grader)."""
 
     type = "async_length"
 
-    async def aevaluate(self, sample, item):
+    async def evaluate(self, sample, item):
         # later samples finish first, so gather's ordering is what keeps results in order
         for _ in range(10 - len(sample.output_text) % 10):
             await asyncio.sleep(0)
@@ -121,7 +124,7 @@ def test_grade_turns_exceptions_into_results(exception, status, reason, metadata
         grader.grade("x", {"exception": exception}),
         asyncio.run(grader.agrade("x", {"exception": exception})),
     ):
-        assert (result.reward, result.status, result.reason, result.metadata) == (0.0, status, reason, metadata)
+        assert (result.reward, result.status, result.reason, result.row_metadata()) == (0.0, status, reason, metadata)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +154,7 @@ def test_grade_reports_a_grader_that_implements_nothing():
     result = Neither().grade("x")
     assert (result.status, result.reason) == (
         Status.ERROR,
-        "neither: NotImplementedError: Neither implements neither evaluate nor aevaluate",
+        "neither: NotImplementedError: Neither does not implement evaluate",
     )
 
 
@@ -345,13 +348,22 @@ def test_grade_batch_uses_evaluate_batch_with_coerced_inputs():
     assert items == [{}, {"k": 1}, {}]
 
 
-def test_grade_batch_falls_back_to_one_by_one_when_evaluate_batch_raises():
-    results = Columnar().grade_batch(["a", "boom", "ccc"], [{}, {}, {}])
+def test_a_raising_evaluate_batch_is_reported_once_and_marked_on_the_rows():
+    grader = Columnar(name="cols")
+    with pytest.warns(BatchFailureWarning) as caught:
+        results = grader.grade_batch(["a", "boom", "ccc"], [{}, {}, {}])
+        again = grader.grade_batch(["boom", "dd"], [{}, {}])
+    [warning] = caught  # once per grader, not once per batch
+    assert "'cols'" in str(warning.message) and "test_grader.Columnar" in str(warning.message)
+    assert "RuntimeError: the column failed" in str(warning.message)
+    # each sample then gets its own grade, and says why its batch was graded one by one
     assert [(result.reward, result.status, result.reason) for result in results] == [
         (1.0, Status.OK, None),
-        (0.0, Status.ERROR, "columnar: RuntimeError: one bad sample"),
+        (0.0, Status.ERROR, "cols: RuntimeError: one bad sample"),
         (3.0, Status.OK, None),
     ]
+    assert {result.metadata["batch_error"] for result in results + again} == {"RuntimeError: the column failed"}
+    assert results[1].error_code == "other_error"
 
 
 def test_grade_batch_with_a_bad_sample_fails_that_sample_only():
@@ -365,5 +377,80 @@ def test_grade_batch_with_a_bad_sample_fails_that_sample_only():
 
 def test_grade_batch_returns_one_result_per_sample_even_if_evaluate_batch_does_not():
     # a plugin's evaluate_batch that returns too few results must not misalign or crash a run
-    results = ShortBatch().grade_batch(["a", "bb", "ccc"], [{}, {}, {}])
+    with pytest.warns(BatchFailureWarning, match="returned 2 results for 3 samples"):
+        results = ShortBatch().grade_batch(["a", "bb", "ccc"], [{}, {}, {}])
     assert [result.reward for result in results] == [1.0, 2.0, 3.0]
+
+
+# --- the contract: what a subclass may and may not define -------------------------------
+
+
+@pytest.mark.parametrize("method", ["grade", "agrade", "grade_batch", "is_async", "__getstate__"])
+def test_a_subclass_overriding_a_base_method_is_refused_when_its_class_is_made(method):
+    with pytest.raises(TypeError) as refused:
+        type("Overrider", (Length,), {"type": "overrider", method: lambda self, *args: None})
+    assert str(refused.value).startswith(f"test_grader.Overrider defines {method}: implement evaluate")
+
+
+def test_a_subclass_with_aevaluate_is_told_to_make_evaluate_async():
+    with pytest.raises(TypeError, match=r"defines aevaluate: make evaluate itself `async def evaluate"):
+        type("OldStyle", (Grader,), {"type": "old", "aevaluate": lambda self, sample, item: None})
+
+
+def test_a_sync_or_async_evaluate_is_read_once_from_the_class():
+    assert (Length._evaluate_is_async, AsyncLength._evaluate_is_async) == (False, True)
+    assert (Length._batch, Columnar._batch) == (None, "sync")
+
+
+class AsyncColumns(Grader):
+    """An async batch path: grade_batch runs it, and the grader is not graded sample by sample."""
+
+    type = "async_columns"
+
+    async def evaluate(self, sample, item):
+        return Result(1.0)
+
+    async def evaluate_batch(self, samples, items):
+        await asyncio.sleep(0)
+        return [Result(float(len(samples)))] * len(samples)
+
+
+def test_an_async_evaluate_batch_is_the_batch_path():
+    grader = AsyncColumns()
+    assert not grader.is_async()  # it has a batch path: callers hand it batches
+    assert [result.reward for result in grader.grade_batch(["a", "b", "c"], [{}] * 3)] == [3.0, 3.0, 3.0]
+    assert grader.grade("a").reward == 1.0
+
+
+# --- pickling: the config and what __init__ made of it, without transient state -----------
+
+
+class Pooled(Grader):
+    """Holds a lock (never picklable) and a lazily built 'model'."""
+
+    type = "pooled"
+    transient = {"lock": lambda grader: threading.Lock(), "model": None}
+
+    def __init__(self, config=None, /, **fields):
+        super().__init__(config, **fields)
+        self.lock = threading.Lock()
+        self.derived = f"made from {self.name}"
+
+    @functools.cached_property
+    def model(self):
+        return object()
+
+    def evaluate(self, sample, item):
+        with self.lock:
+            return Result(1.0, reason=str(id(self.model)))
+
+
+def test_pickling_keeps_the_config_and_drops_transient_state():
+    grader = Pooled(name="p")
+    grader.grade("x")
+    assert "model" in vars(grader)
+    copy = pickle.loads(pickle.dumps(grader))
+    assert (type(copy), copy.config, copy.name, copy.derived) == (Pooled, grader.config, "p", "made from p")
+    assert "model" not in vars(copy)  # rebuilt on first use
+    assert copy.lock is not grader.lock and not copy.lock.locked()
+    assert copy.grade("x").reward == 1.0 and "model" in vars(copy)

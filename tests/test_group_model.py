@@ -51,7 +51,7 @@ def test_one_call_scores_every_sample_of_an_item(server):
     assert sorted(shown(body) for body in server.requests) == [["aaaa", "cccccc", "eeeee"], ["bb", "d"]]
     assert [result.metadata["group_size"] for result in results] == [3, 2, 3, 2, 3]
     # the call's tokens are counted once per group, on its first sample
-    assert ["usage" in result.metadata for result in results] == [True, True, False, False, False]
+    assert [result.usage is not None for result in results] == [True, True, False, False, False]
     request = server.requests[0]
     assert request["response_format"]["json_schema"]["schema"]["properties"]["result"] == {
         "type": "array", "items": {"type": "number"}}
@@ -103,7 +103,7 @@ def test_group_by_names_the_fields_that_make_a_group(server):
 def test_a_lone_sample_is_a_clear_error_without_a_request(server):
     server.script = score_by_length
     result = load_spec(group_spec(server)).grade("x", {"prompt": "p"})
-    assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "group_unavailable")
+    assert (result.status, result.error_code) == (Status.ERROR, "group_unavailable")
     assert "this item has 1 here" in result.reason and "`rft run` grades one sample" in result.reason
     results = load_spec(group_spec(server)).grade_batch(["x", "y", "z"], [{"prompt": "p"}, {"prompt": "p"}, {"prompt": "q"}])
     assert [result.status for result in results] == [Status.OK, Status.OK, Status.ERROR]
@@ -121,7 +121,7 @@ def test_rft_run_says_groups_are_not_available(server, tmp_path, capsys):
 
 def test_too_large_a_group_is_refused(server):
     results = load_spec(group_spec(server, max_group_size=2)).grade_batch(["x", "y", "z"], [{"prompt": "p"}] * 3)
-    assert {result.metadata["error_code"] for result in results} == {"group_too_large"}
+    assert {result.error_code for result in results} == {"group_too_large"}
     assert server.count == 0
 
 

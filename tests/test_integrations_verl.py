@@ -145,7 +145,7 @@ class Judge(Grader):
 
     type = "judge"
 
-    async def aevaluate(self, sample, item):
+    async def evaluate(self, sample, item):
         await asyncio.sleep(0)
         return Result(float(sample.output_text == "yes"))
 

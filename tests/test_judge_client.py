@@ -15,9 +15,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from judge_server import JudgeServer, completion, error  # noqa: E402
 
+from rft_core import GradeError  # noqa: E402
+
 from graders._judge_client import (  # noqa: E402
     ClientSettings,
-    JudgeCallError,
     RateLimiter,
     _backoff,
     _reply,
@@ -99,8 +100,9 @@ def test_reply_parsing(body, content, refusal, usage):
 
 
 def test_a_reply_that_is_not_an_object_is_an_error():
-    with pytest.raises(JudgeCallError, match="not a JSON object"):
+    with pytest.raises(GradeError, match="not a JSON object") as raised:
         _reply("<html>", {}, 1)
+    assert (raised.value.code, raised.value.details) == ("model_grader_server_error", {"attempts": 1})
 
 
 def test_one_client_per_loop_closed_when_the_loop_ends():

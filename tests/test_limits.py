@@ -39,7 +39,7 @@ def test_an_input_one_over_the_default_cap_is_a_parse_error_on_both_paths(grader
     for result in (one, batched):
         assert result.status is Status.PARSE_ERROR
         assert result.reason == f"input has {max_input + 1:,} characters, over max_input_chars={max_input:,}"
-        assert result.metadata["error_code"] == "sample_parse_error"
+        assert result.error_code == "sample_parse_error"
 
 
 @pytest.mark.parametrize(("grader", "metric"), CASES, ids=[f"{g}-{m}" for g, m in CASES])

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from judge_server import JudgeServer, Reply, completion, error  # noqa: E402
 
-from rft_core import SpecError, Status, load_spec  # noqa: E402
+from rft_core import SpecError, Status, Usage, load_spec  # noqa: E402
 from rft_core.cli import main as rft_main  # noqa: E402
 from rft_core.runtime import Runtime, default_runtime  # noqa: E402
 from graders import _judge_cache, _judge_client  # noqa: E402
@@ -96,7 +96,7 @@ def test_score_verdicts_fail_closed(server, reply, reward, status, code):
     server.script = lambda body, number: reply
     result = load_spec(score_spec(server)).grade("Paris", {"answer": "Paris"})
     assert (result.reward, result.status) == (reward, status), result
-    assert result.metadata.get("error_code") == code
+    assert result.error_code == code
     assert result.metadata.get("refusal", False) == (code == "model_grader_refusal_error")
     assert server.count == 1
 
@@ -118,7 +118,8 @@ def test_request_body_is_deterministic_openai_wire_format(server):
     schema = body["response_format"]["json_schema"]["schema"]
     assert body["response_format"]["type"] == "json_schema"
     assert schema["required"] == ["steps", "result"] and schema["properties"]["result"] == {"type": "number"}
-    assert result.metadata["usage"] == {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}
+    assert result.usage == Usage(input_tokens=20, output_tokens=5)
+    assert result.row_metadata()["usage"] == {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}
     assert result.metadata["steps"] == [{"description": "compare", "conclusion": "same"}]
     assert result.metadata["structured"] is True and result.metadata["cached"] is False
 
@@ -264,8 +265,8 @@ def test_persistent_500s_give_error_after_the_retries(server, transport):
     result = load_spec(score_spec(server)).grade("a", {"answer": "b"})
     assert (result.reward, result.status) == (0.0, Status.ERROR)
     assert result.reason == "the judge server answered HTTP 503: overloaded"
-    assert result.metadata == {"error_code": "model_grader_server_error", "model": "judge-model", "attempts": 3,
-                               "http_status": 503}
+    assert result.error_code == "model_grader_server_error"
+    assert result.metadata == {"model": "judge-model", "attempts": 3, "http_status": 503}
     assert server.count == 3  # max_retries=2
 
 
@@ -307,7 +308,7 @@ def test_unreachable_server_is_an_error(transport):
     grader = load_spec({"type": "score_model", "model": "m", "input": SCORE_INPUT, **FAST, "max_retries": 0,
                         "base_url": "http://127.0.0.1:9/v1"})
     result = grader.grade("a", {"answer": "b"})
-    assert result.status is Status.ERROR and result.metadata["error_code"] == "model_grader_server_error"
+    assert result.status is Status.ERROR and result.error_code == "model_grader_server_error"
 
 
 @pytest.fixture
@@ -410,7 +411,7 @@ def test_identical_judgments_in_flight_share_one_request(server):
     results = grader.grade_batch(["same"] * 5 + ["other"], [{"answer": "x"}] * 6)
     assert [result.reward for result in results] == [0.5] * 6
     assert server.count == 2
-    assert sum("usage" in result.metadata for result in results) == 2  # tokens are counted once
+    assert sum(result.usage is not None for result in results) == 2  # tokens are counted once
     assert sum(result.metadata.get("deduplicated", False) for result in results) == 4
 
 
@@ -445,7 +446,7 @@ def test_rescoring_hits_the_cache(server, tmp_path):
     assert server.count == 3
     assert [r.reward for r in again] == [0.7] * 3
     assert [r.metadata["cached"] for r in first + again] == [False] * 3 + [True] * 3
-    assert all("usage" not in r.metadata for r in again)
+    assert all(r.usage is None for r in again)
     assert (tmp_path / "cache" / "judge.sqlite").is_file()
 
 
@@ -548,7 +549,7 @@ def test_sample_json_is_delimited_too(server):
 
 def test_oversized_sample_is_refused_before_any_request(server):
     result = load_spec(score_spec(server, max_sample_chars=10)).grade("x" * 11, {"answer": "a"})
-    assert (result.status, result.metadata["error_code"], server.count) == (Status.PARSE_ERROR, "sample_parse_error", 0)
+    assert (result.status, result.error_code, server.count) == (Status.PARSE_ERROR, "sample_parse_error", 0)
 
 
 # --- sampling params, reasoning models, where the server is ----------------------------------------
@@ -625,7 +626,7 @@ def test_local_server_without_a_key_needs_none(server, monkeypatch):
 
 def test_missing_template_variable_is_an_error_without_a_request(server):
     result = load_spec(score_spec(server)).grade("a", {})
-    assert (result.status, result.metadata["error_code"], server.count) == (Status.ERROR, "invalid_variable_error", 0)
+    assert (result.status, result.error_code, server.count) == (Status.ERROR, "invalid_variable_error", 0)
 
 
 def test_cost_per_million_tokens(server):
@@ -633,7 +634,7 @@ def test_cost_per_million_tokens(server):
                                                     completion_tokens=200)
     spec = score_spec(server, cost_per_million_tokens={"prompt": 0.15, "completion": 0.6})
     result = load_spec(spec).grade("a", {"answer": "x"})
-    assert result.metadata["cost_usd"] == pytest.approx((1000 * 0.15 + 200 * 0.6) / 1e6)
+    assert result.usage.cost_usd == pytest.approx((1000 * 0.15 + 200 * 0.6) / 1e6)
 
 
 def test_graders_pickle(server):

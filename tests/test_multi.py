@@ -41,11 +41,11 @@ class Boom(Grader):
 
 
 class AsyncEcho(Grader):
-    """Implements only aevaluate: 1.0 when the sample text equals item['answer']."""
+    """An async evaluate: 1.0 when the sample text equals item['answer']."""
 
     type = "async_echo"
 
-    async def aevaluate(self, sample, item):
+    async def evaluate(self, sample, item):
         await asyncio.sleep(0)
         return Result(1.0 if sample.output_text == item.get("answer") else 0.0)
 
@@ -133,7 +133,7 @@ def test_domain_error_is_status_error(registry, formula, reason):
     assert result.status is Status.ERROR
     assert result.reward == 0.0
     assert result.reason == reason
-    assert result.metadata["error_code"] == "formula_error"
+    assert result.error_code == "formula_error"
     assert set(result.sub_rewards) == {"a", "b"}  # the components are kept for the report
 
 

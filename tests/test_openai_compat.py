@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rft_core import Result, SpecError, Status, load_spec
+from rft_core import Result, SpecError, Status, Usage, load_spec
 from rft_core.cli import main
 from rft_core.openai_compat import BOOLEAN_FLAGS, DETAILS, export_openai, openai_issues, run_response
 
@@ -126,17 +126,17 @@ def test_not_applicable_is_no_error(check):
 
 
 def test_token_usage_sums_the_model_graders(check):
-    usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-    judged = Result(1.0, metadata={"model": "gpt-4o-mini", "usage": usage})
-    again = Result(0.5, metadata={"model": "gpt-4o-mini", "usage": usage})
-    other = Result(0.0, metadata={"model": "qwen", "usage": {"total_tokens": 7}})
+    usage = Usage(input_tokens=100, output_tokens=20)
+    judged = Result(1.0, metadata={"model": "gpt-4o-mini"}, usage=usage)
+    again = Result(0.5, metadata={"model": "gpt-4o-mini"}, usage=usage)
+    other = Result(0.0, metadata={"model": "qwen"}, usage=Usage(input_tokens=7))
     cached = Result(1.0, metadata={"model": "qwen", "cached": True})  # a cached verdict used no tokens
     root = Result(0.5, Status.OK, None, {"a": judged, "b": again, "c": other, "d": cached})
     response = run_response(check, root, 0.0)
     assert response["metadata"]["token_usage"] == 247
     assert response["model_grader_token_usage_per_model"] == {
         "gpt-4o-mini": {"prompt_tokens": 200, "completion_tokens": 40, "total_tokens": 240, "cached_tokens": 0},
-        "qwen": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 7, "cached_tokens": 0},
+        "qwen": {"prompt_tokens": 7, "completion_tokens": 0, "total_tokens": 7, "cached_tokens": 0},
     }
     assert response["metadata"]["sampled_model_name"] == "gpt-4o-mini"  # the first model grader's
 

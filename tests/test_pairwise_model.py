@@ -85,7 +85,7 @@ def test_order_disagreement_as_parse_error(server):
     server.script = lambda body, number: verdict("B")
     result = load_spec(pairwise_spec(server, on_disagreement="parse_error")).grade("Paris.", ITEM)
     assert (result.status, result.reward) == (Status.PARSE_ERROR, 0.0)
-    assert result.metadata["error_code"] == "model_grader_order_disagreement"
+    assert result.error_code == "model_grader_order_disagreement"
     assert result.metadata["judge_bias"]["flipped"] == 1
 
 

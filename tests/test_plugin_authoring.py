@@ -42,7 +42,7 @@ class AsyncLength(Grader):
 
     type = "async_length_test"
 
-    async def aevaluate(self, sample, item):
+    async def evaluate(self, sample, item):
         return Result(len(sample.output_text) / 10)
 
 

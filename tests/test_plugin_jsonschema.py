@@ -160,7 +160,7 @@ def test_slow_pattern_times_out(build):
     result = grader.grade(json.dumps({"code": "a" * 20_000 + "!"}))
     assert result.status is Status.TIMEOUT
     assert result.reason == "schema pattern '^(a+)+$' ran over regex_timeout=0.01s"
-    assert result.metadata["error_code"] == "timeout_error"
+    assert result.error_code == "timeout_error"
 
 
 SLOW_KEY = "a" * 20_000 + "!"  # ^(a+)+$ backtracks on it for seconds without a timeout
@@ -228,7 +228,7 @@ def test_output_that_cannot_be_graded_is_a_parse_error(build, output, reason):
     assert result.status is Status.PARSE_ERROR
     assert result.reward == 0.0
     assert result.reason == reason
-    assert result.metadata["error_code"] == "sample_parse_error"
+    assert result.error_code == "sample_parse_error"
 
 
 def test_nesting_at_max_depth_is_graded(build):
@@ -387,7 +387,7 @@ def test_reference_that_is_not_a_number_is_an_error(build):
 def test_reference_naming_a_missing_item_key_is_an_invalid_variable_error(build):
     result = build(fields={"name": "{{ item.name }}"}).grade('{"name": "Ada"}', {"nome": "Ada"})
     assert result.status is Status.ERROR
-    assert result.metadata["error_code"] == "invalid_variable_error"
+    assert result.error_code == "invalid_variable_error"
     assert "item.name" in result.reason
 
 

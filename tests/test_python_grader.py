@@ -164,7 +164,7 @@ def test_exception_is_a_runtime_error_with_the_traceback(closing):
             return item["missing"]
     """).grade("x", {})
     assert (result.status, result.reward) == (Status.ERROR, 0.0)
-    assert result.metadata["error_code"] == "python_grader_runtime_error"
+    assert result.error_code == "python_grader_runtime_error"
     assert 'File "<grader>", line 3, in grade' in result.reason
     assert "KeyError: 'missing'" in result.reason
     flags = run_response(PythonGrader(source=EXACT), result, 0.0)["metadata"]["errors"]
@@ -186,7 +186,7 @@ def test_exception_is_a_runtime_error_with_the_traceback(closing):
 def test_invalid_reward(closing, returned, message):
     result = closing(f"def grade(sample, item):\n    return {returned}\n").grade("x", {})
     assert (result.status, result.reward) == (Status.ERROR, 0.0)
-    assert result.metadata["error_code"] == "python_grader_runtime_error"
+    assert result.error_code == "python_grader_runtime_error"
     assert result.reason == f"python: {message}"
 
 
@@ -208,7 +208,7 @@ def test_load_failure_found_only_by_running_is_a_parse_error(closing):
     built = closing("grade = 42\n")  # a name the parser sees, but not a function
     result = built.grade("x", {})
     assert result.status is Status.ERROR
-    assert result.metadata["error_code"] == "python_grader_parse_error"
+    assert result.error_code == "python_grader_parse_error"
     assert "defines no function grade(sample, item)" in result.reason
     flags = run_response(built, result, 0.0)["metadata"]["errors"]
     assert flags["python_grader_runtime_error"] is True
@@ -470,7 +470,7 @@ def test_infinite_loop_times_out_and_the_sandbox_serves_the_next_sample(closing)
     assert built.grade("x", {}).reward == 1.0
     result = built.grade("x", {"loop": True})
     assert result.status is Status.TIMEOUT
-    assert result.metadata["error_code"] == "timeout_error"
+    assert result.error_code == "timeout_error"
     assert result.reason == "python: grade() did not return within 1s"
     assert built.grade("x", {}).reward == 1.0
     assert built.started == 1  # only the sample's process was killed
@@ -485,7 +485,7 @@ def test_memory_hog_is_an_error_and_the_next_grade_works(closing):
     """, memory_mb=256)
     result = built.grade("x", {"hog": True})
     assert (result.status, result.reward) == (Status.ERROR, 0.0)
-    assert result.metadata["error_code"] == "python_grader_runtime_error"
+    assert result.error_code == "python_grader_runtime_error"
     assert "MemoryError" in result.reason
     assert built.grade("x", {}).reward == 1.0
 
@@ -596,7 +596,7 @@ def test_writing_into_the_result_pipe_is_an_error_row(closing):
             return 1.0
     """)
     result = built.grade("x", {"forge": True})
-    assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "python_grader_runtime_error")
+    assert (result.status, result.error_code) == (Status.ERROR, "python_grader_runtime_error")
     assert result.reason == "python: the grader's process wrote something other than one result: " \
         "b'not json\\n{\"reward\": 1.0}\\n'"
     assert built.grade("x", {}).reward == 1.0
@@ -606,7 +606,7 @@ def test_writing_into_the_result_pipe_is_an_error_row(closing):
 def test_a_batch_with_a_source_that_fails_to_load_fails_each_sample_once(closing):
     built = closing("grade = None\n")
     results = built.grade_batch(["a", "b"], [{}, {}])
-    assert [r.metadata["error_code"] for r in results] == ["python_grader_parse_error"] * 2
+    assert [r.error_code for r in results] == ["python_grader_parse_error"] * 2
     assert built.started == 1
 
 
@@ -960,7 +960,7 @@ def test_a_killed_rft_leaves_no_sandboxed_process(tmp_path):
 def test_without_namespaces_the_grader_refuses_and_says_why(closing, monkeypatch):
     monkeypatch.setattr(python_grader.sandbox, "unavailable_reason", lambda: "bwrap not found")
     result = closing(EXACT).grade("a", {"reference_answer": "a"})
-    assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "python_grader_server_error")
+    assert (result.status, result.error_code) == (Status.ERROR, "python_grader_server_error")
     assert result.reason == (
         "python: refusing to run the python source without OS isolation: bwrap not found. Install bubblewrap and "
         "allow unprivileged user namespaces, or set 'isolation: none' on this grader in the spec (only for code "

@@ -242,7 +242,7 @@ def test_a_dying_actor_gives_error_rows_and_is_replaced(cluster, monkeypatch, ca
         assert result.reason.startswith(f"worker process failed: {result.metadata['exception']}: The actor ")
         assert "\n" not in result.reason  # Ray's report is many lines: the first says what happened
         assert result.metadata["exception"] in {"ActorDiedError", "ActorUnavailableError"}  # Ray's words for it
-        assert result.metadata["error_code"] == "other_error"
+        assert result.error_code == "other_error"
     printed = capsys.readouterr()
     assert "A worker died" in printed.err  # Ray's notice, kept off stdout (the rows' place)
     assert "A worker died" not in printed.out
@@ -259,7 +259,7 @@ def test_workers_sets_the_number_of_actors_and_errors_stay_rows(cluster, monkeyp
     scored = list(run(Fragile(), tasks_from_rows(rows), backend="ray", workers=1))
     assert len({entry.result.metadata["pid"] for entry in scored[:5]}) == 1
     assert scored[5].result.reason == "fragile: RuntimeError: kaput"
-    assert scored[6].result.metadata["error_code"] == "sample_parse_error"
+    assert scored[6].result.error_code == "sample_parse_error"
 
 
 def test_more_workers_than_cluster_cpus_is_refused(cluster):

@@ -32,7 +32,7 @@ class AsyncEcho(Grader):
 
     type = "async_echo"
 
-    async def aevaluate(self, sample, item):
+    async def evaluate(self, sample, item):
         return Result(1.0)
 
 
@@ -132,7 +132,7 @@ def test_default_registry_is_built_once():
 # --- registering ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", [Echo, AsyncEcho], ids=["evaluate", "aevaluate"])
+@pytest.mark.parametrize("cls", [Echo, AsyncEcho], ids=["evaluate", "async-evaluate"])
 def test_register_accepts_a_grader_implementing_either_method(cls):
     registry = Registry()
     registry.register(cls, plugin="p")
@@ -162,7 +162,7 @@ def test_register_without_a_plugin_name():
         # a Config that is not a GraderConfig
         (BadConfig, "whose Config is not a subclass of rft_core.GraderConfig"),
         # nothing to call
-        (Neither, "which implements neither evaluate() nor aevaluate()"),
+        (Neither, "which does not implement evaluate()"),
     ],
     ids=["int", "function", "look-alike", "other-class", "no-type", "empty-type", "int-type", "bad-config", "neither"],
 )

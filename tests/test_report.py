@@ -16,7 +16,7 @@ from rft_core.cli import main
 from rft_core.gold import Gold
 from rft_core.report import Summary
 from rft_core.report_text import render_text
-from rft_core.types import Result, Status
+from rft_core.types import Result, Status, Usage
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SPEC = ROOT / "examples" / "spec.yaml"
@@ -312,8 +312,7 @@ def test_render_rankings():
 
 
 def test_usage_and_cost_are_summed_over_the_result_tree():
-    judge = Result(1.0, metadata={"usage": {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12},
-                                  "cost_usd": 0.5})
+    judge = Result(1.0, usage=Usage(input_tokens=10, output_tokens=2, cost_usd=0.5))
     cached = Result(1.0, metadata={"cached": True})  # no usage: spent nothing
     summary = Summary()
     summary.add(0, Result(1.0, sub_rewards={"a": judge, "b": cached}))

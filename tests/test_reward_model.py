@@ -208,7 +208,7 @@ def test_a_row_with_a_missing_variable_fails_alone(tiny_rm, registry):
     grader = load_spec(spec(tiny_rm), registry=registry)
     good, bad = grader.grade_batch(["Paris", "Lyon"], [{"prompt": "?"}, {}])
     assert good.status is Status.OK
-    assert (bad.status, bad.metadata["error_code"]) == (Status.ERROR, "invalid_variable_error")
+    assert (bad.status, bad.error_code) == (Status.ERROR, "invalid_variable_error")
 
 
 @pytest.mark.parametrize(
@@ -230,7 +230,7 @@ def test_a_text_with_no_tokens_is_a_parse_error(tiny_rm, registry, monkeypatch):
     grader = load_spec(spec(tiny_rm, prompt=None), registry=registry)
     monkeypatch.setattr(grader.loaded, "with_eos", lambda text: text)  # a tokenizer without an EOS token
     empty, scored = grader.grade_batch(["", "Paris"], [{}, {}])
-    assert (empty.status, empty.reason, empty.metadata["error_code"]) == (
+    assert (empty.status, empty.reason, empty.error_code) == (
         Status.PARSE_ERROR, "the text has no tokens to score", "sample_parse_error"
     )
     assert scored.status is Status.OK

@@ -114,8 +114,8 @@ def test_single_call_asks_for_every_criterion_in_one_structured_reply(server):
     assert schema["required"] == ["capital", "population", "insult"]
     assert schema["properties"]["insult"] == {"type": "string", "enum": ["yes", "no"]}
     assert "capital: Names the capital of France" in last_user_text(request)
-    assert result.metadata["usage"]["total_tokens"] == 25  # one call: its usage on the rubric's result
-    assert "usage" not in result.sub_rewards["capital"].metadata
+    assert result.row_metadata()["usage"]["total_tokens"] == 25  # one call: its usage on the rubric's result
+    assert result.sub_rewards["capital"].usage is None
 
 
 @pytest.mark.parametrize(
@@ -254,7 +254,7 @@ def test_each_item_can_bring_its_own_criteria(server, mode):
 )
 def test_bad_item_criteria_are_an_error_for_that_sample_without_a_request(server, item, message):
     result = load_spec(item_rubric_spec(server)).grade("text", {"country": "France", **item})
-    assert (result.status, result.metadata["error_code"]) == (Status.ERROR, "invalid_variable_error")
+    assert (result.status, result.error_code) == (Status.ERROR, "invalid_variable_error")
     assert message in result.reason
     assert server.count == 0
 

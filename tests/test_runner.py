@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from rft_core import Grader, Result, Status, hookimpl, score
+from rft_core import GradeError, Grader, Result, Status, Usage, hookimpl, score
 from rft_core.data import Task, tasks_from_rows
+from rft_core.grader import BatchFailureWarning
 from rft_core.registry import Registry
 from rft_core.runner import RunAborted, Scored, run, to_rows
 from rft_core.spec import load_spec
@@ -37,13 +38,10 @@ class AsyncNumber(Grader):
 
     def __init__(self, config=None, /, **fields):
         super().__init__(config, **fields)
-        self.batches: list[int] = []
+        self.graded: list[str] = []
 
-    def grade_batch(self, samples, items):
-        self.batches.append(len(samples))
-        return super().grade_batch(samples, items)
-
-    async def aevaluate(self, sample, item):
+    async def evaluate(self, sample, item):
+        self.graded.append(sample.output_text)
         for _ in range(7 - int(sample.output_text) % 7):  # later samples finish first
             await asyncio.sleep(0)
         if sample.output_text == "13":
@@ -203,6 +201,33 @@ def test_output_rows_follow_the_design():
     ]
 
 
+class Metered(Grader):
+    """A model-style grader: spends tokens, fails with a GradeError on "refuse", and its batch path
+    is broken (it raises), so the runner's rows show the batch failure."""
+
+    type = "metered"
+
+    def evaluate(self, sample, item):
+        if sample.output_text == "refuse":
+            raise GradeError("the judge refused", status=Status.PARSE_ERROR, code="model_grader_refusal_error", attempts=2)
+        return Result(1.0, metadata={"model": "m"}, usage=Usage(input_tokens=3, output_tokens=1, cost_usd=0.5))
+
+    def evaluate_batch(self, samples, items):
+        raise KeyError("vector path bug")
+
+
+def test_grade_errors_usage_and_batch_failures_reach_the_output_rows():
+    with pytest.warns(BatchFailureWarning, match="'metered'.*KeyError: 'vector path bug'"):
+        out = [scored.to_row() for scored in run(Metered(), tasks_from_rows([{"output_text": "ok"}, {"output_text": "refuse"}]))]
+    batch_error = {"batch_error": "KeyError: 'vector path bug'"}
+    assert [(row["status"], row["errors"], row["metadata"]) for row in out] == [
+        ("ok", {}, {"model": "m", **batch_error, "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+                    "cost_usd": 0.5}),
+        ("parse_error", {".": "model_grader_refusal_error"},
+         {"attempts": 2, **batch_error, "error_code": "model_grader_refusal_error"}),
+    ]
+
+
 def test_output_row_key_order():
     row = Scored(Task(3, Sample("x"), {}, line=4, sample_index=1, id="r"), Result(0.5), 0.25).to_row()
     assert list(row) == [
@@ -259,8 +284,8 @@ def test_async_grader_batches_keep_order():
     assert scored[13].result.reason == "async_number: ValueError: unlucky"
     assert scored[40].result.status is Status.ERROR and scored[40].result.reason.startswith("row 40: row has no sample")
     assert scored[149].result.reason == "row 149: a row must be a JSON object, not int"
-    # graded through grade_batch (concurrently), each readable sample exactly once
-    assert grader.batches and sum(grader.batches) == 148
+    # each readable sample graded exactly once
+    assert sorted(grader.graded, key=int) == [str(n) for n in range(149) if n != 40]
 
 
 def test_async_grader_fail_fast():

@@ -178,7 +178,7 @@ def test_extract_without_a_match_is_a_parse_error(registry):
     assert result.status is Status.PARSE_ERROR
     assert result.reward == 0.0
     assert result.reason == r"extract pattern 'Answer: (\w+)' found no answer in the input"  # one backslash, as in the spec
-    assert result.metadata["error_code"] == "sample_parse_error"
+    assert result.error_code == "sample_parse_error"
 
 
 def test_invalid_extract_regex_is_a_spec_error(registry):
@@ -217,7 +217,7 @@ def test_catastrophic_backtracking_times_out(registry, operation):
     assert result.status is Status.TIMEOUT
     assert result.reward == 0.0
     assert result.reason == "regex '(a+)+$' ran over 0.05s"
-    assert result.metadata["error_code"] == "timeout_error"
+    assert result.error_code == "timeout_error"
 
 
 def test_catastrophic_extract_times_out():
@@ -231,7 +231,7 @@ def test_input_over_max_input_chars_is_a_parse_error(registry):
     result = grader.grade("x" * 101, {"reference": "x"})
     assert result.status is Status.PARSE_ERROR
     assert result.reason == "input has 101 characters, over max_input_chars=100"
-    assert result.metadata["error_code"] == "sample_parse_error"
+    assert result.error_code == "sample_parse_error"
 
 
 def test_one_megabyte_sample_is_graded(registry):
@@ -250,7 +250,7 @@ def test_missing_template_variable_is_an_invalid_variable_error(registry):
     assert result.status is Status.ERROR
     assert result.reward == 0.0
     assert result.reason == "invalid_variable: item.reference in template '{{ item.reference }}': no key 'reference' (keys: answer)"
-    assert result.metadata["error_code"] == "invalid_variable_error"
+    assert result.error_code == "invalid_variable_error"
 
 
 def test_list_index_out_of_range_names_the_path(registry):
@@ -273,7 +273,7 @@ def test_missing_sample_json_field_is_an_invalid_variable_error():
     assert grader.grade('{"answer": "4"}', {"answer": "4"}).reward == 1.0
     result = grader.grade("not json", {"answer": "4"})
     assert result.status is Status.ERROR
-    assert result.metadata["error_code"] == "invalid_variable_error"
+    assert result.error_code == "invalid_variable_error"
     assert "cannot look up 'answer' in a null" in result.reason
 
 

@@ -231,7 +231,7 @@ def test_missing_variable_is_an_invalid_variable_error(registry):
     assert result.reason == (
         "invalid_variable: item.reference in template '{{ item.reference }}': no key 'reference' (keys: answer)"
     )
-    assert result.metadata["error_code"] == "invalid_variable_error"
+    assert result.error_code == "invalid_variable_error"
 
 
 OPENAI_TEXT_SIMILARITY = """

@@ -66,7 +66,7 @@ class Judge(Grader):
     in_flight = 0
     most_in_flight = 0
 
-    async def aevaluate(self, sample, item):
+    async def evaluate(self, sample, item):
         Judge.in_flight += 1
         Judge.most_in_flight = max(Judge.most_in_flight, Judge.in_flight)
         await asyncio.sleep(0.01)

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from rft_core.types import Result, Sample, SharedResult, Status
+from rft_core.types import Result, Sample, SharedResult, Status, Usage
 
 # --- Sample.coerce ----------------------------------------------------------------
 
@@ -207,7 +207,7 @@ def test_shared_result_pickles_as_a_plain_result():
         ((Status.TIMEOUT, "regex ran over 1s"), {}, Status.TIMEOUT, {}),
         # the status may be given by its value
         (("parse_error", "no answer line"), {}, Status.PARSE_ERROR, {}),
-        # an OpenAI-style error code goes to metadata["error_code"]
+        # an OpenAI-style error code is the typed error_code; output rows show it in metadata
         ((Status.ERROR, "boom"), {"code": "other_error"}, Status.ERROR, {"error_code": "other_error"}),
         # extra keywords become metadata too
         (
@@ -224,7 +224,9 @@ def test_result_failure(args, kwargs, status, metadata):
     assert result.reward == 0.0
     assert result.status is status
     assert result.reason == args[1]
-    assert result.metadata == metadata
+    assert result.row_metadata() == metadata
+    assert result.error_code == kwargs.get("code")
+    assert "error_code" not in result.metadata
     assert result.sub_rewards == {}
     assert not result.ok
 
@@ -297,7 +299,7 @@ def test_result_to_dict_nests_and_omits_empty_parts():
                 Status.ERROR,
                 "formula",
                 {"x": Result.failure(Status.PARSE_ERROR, "p", "sample_parse_error")},
-                {"error_code": "formula_error"},
+                error_code="formula_error",
             ),
             {".": "formula_error", "x": "sample_parse_error"},
         ),
@@ -306,3 +308,27 @@ def test_result_to_dict_nests_and_omits_empty_parts():
 )
 def test_result_error_codes(result, codes):
     assert result.error_codes() == codes
+
+
+def test_replace_makes_a_changed_copy_and_leaves_the_original():
+    original = Result(0.5, Status.OK, "half", {}, {"k": 1})
+    changed = original.replace(reward=1.0, metadata={"k": 2}, error_code="x")
+    assert (changed.reward, changed.reason, changed.metadata, changed.error_code) == (1.0, "half", {"k": 2}, "x")
+    assert (original.reward, original.metadata, original.error_code) == (0.5, {"k": 1}, None)
+    with pytest.raises(TypeError, match=r"no field\(s\) \['rewrd'\]"):
+        original.replace(rewrd=1.0)
+
+
+def test_typed_usage_and_code_round_trip_through_an_output_row():
+    usage = Usage(input_tokens=20, output_tokens=5, cached_tokens=4, cost_usd=0.25)
+    judged = Result(0.0, Status.PARSE_ERROR, "no verdict", {}, {"model": "m"}, "model_grader_parse_error", usage)
+    row = Result(1.0, Status.OK, None, {"judge": judged}).to_dict()
+    assert row["sub_rewards"]["judge"]["metadata"] == {
+        "model": "m",
+        "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25, "cached_tokens": 4},
+        "cost_usd": 0.25,
+        "error_code": "model_grader_parse_error",
+    }
+    back = Result.from_dict(json.loads(json.dumps(row)))
+    assert back == Result(1.0, Status.OK, None, {"judge": judged})
+    assert pickle.loads(pickle.dumps(judged)) == judged

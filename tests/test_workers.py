@@ -80,7 +80,7 @@ def test_a_worker_that_dies_gives_error_rows_and_the_run_goes_on(monkeypatch):
     assert len(results) == 32
     assert results[0].status is Status.ERROR
     assert results[0].reason.startswith("worker process failed: BrokenProcessPool")
-    assert results[0].metadata["error_code"] == "other_error"
+    assert results[0].error_code == "other_error"
     assert [result.status for result in results[-10:]] == [Status.OK] * 10  # a fresh pool grades the rest
 
 

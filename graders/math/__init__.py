@@ -10,7 +10,6 @@ evaluated: no ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
 
 from __future__ import annotations
 
-import asyncio
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -136,6 +135,7 @@ class MathGrader(Grader):
     """
 
     type = "math"
+    blocking = True  # a comparison may wait on a sympy worker: agrade runs it in a thread
     Config = MathConfig
     config: MathConfig
 
@@ -146,15 +146,6 @@ class MathGrader(Grader):
         self.options = Options(c.rel_tol, c.abs_tol, c.percent, c.symbolic)
         self.pattern = regex.compile(c.extract) if c.extract is not None else None
         self.extractors = tuple(c.extractors)
-
-    def __getstate__(self) -> dict:
-        return {"config": self.config}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["config"])
-
-    def is_async(self) -> bool:
-        return False  # evaluate_batch is the fast path; agrade hands the worker wait to a thread
 
     # --- the grading steps ----------------------------------------------------------------
 
@@ -277,19 +268,9 @@ class MathGrader(Grader):
         return Result(reward, Status.OK, None, {}, {"extracted": extracted, "method": method, "decided": decided})
 
     def _finish_verdict(self, verdict: dict, extracted: str, method: str, numeric: bool, decided: str) -> Result:
-        if verdict.get("timeout"):
-            return Result.failure(
-                Status.TIMEOUT,
-                f"the comparison of {_preview(extracted)} ran over timeout={self.config.timeout}s; the worker was killed",
-                "timeout_error",
-                extracted=extracted,
-                method=method,
-                decided=decided,
-            )
-        if "error" in verdict:
-            status = Status(verdict.get("status", "error"))
-            code = "sample_parse_error" if status is Status.PARSE_ERROR else "other_error"
-            return Result.failure(status, f"comparing {_preview(extracted)}: {verdict['error']}", code)
+        failure = _worker_failure(verdict, extracted, self.config.timeout, method, decided)
+        if failure is not None:
+            return failure.result()
         reward = 1.0 if verdict["equal"] else self._wrong(numeric)
         return self._verdict(reward, extracted, method, decided)
 
@@ -315,12 +296,6 @@ class MathGrader(Grader):
     def evaluate(self, sample: Sample, item: Item) -> Result:
         prepared = self.prepare(sample, item)
         return self.finish([prepared])[0] if isinstance(prepared, _Pending) else prepared
-
-    async def aevaluate(self, sample: Sample, item: Item) -> Result:
-        prepared = self.prepare(sample, item)
-        if isinstance(prepared, _Pending):
-            return (await asyncio.to_thread(self.finish, [prepared]))[0]
-        return prepared
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         results: list[Result | None] = []
@@ -365,6 +340,21 @@ def _preview(text: str) -> str:
     """The answer quoted as written (one backslash, not repr's two), on one line, at most 60 characters."""
     shown = " ".join(text.split())
     return "'" + (shown if len(shown) <= 60 else shown[:57] + "...") + "'"
+
+
+def _worker_failure(verdict: dict, extracted: str, timeout: float, method: str, decided: str) -> GradeError | None:
+    """The GradeError a worker's answer (JSON across the pipe: ``{"timeout": true}`` or ``{"error":
+    message, "status": ...}``) stands for; None for a verdict."""
+    if verdict.get("timeout"):
+        return GradeError(
+            f"the comparison of {_preview(extracted)} ran over timeout={timeout}s; the worker was killed",
+            status=Status.TIMEOUT, code="timeout_error", extracted=extracted, method=method, decided=decided,
+        )
+    if "error" in verdict:
+        status = Status(verdict.get("status", "error"))
+        code = "sample_parse_error" if status is Status.PARSE_ERROR else "other_error"
+        return GradeError(f"comparing {_preview(extracted)}: {verdict['error']}", status=status, code=code)
+    return None
 
 
 def _parse_error(message: str) -> GradeError:

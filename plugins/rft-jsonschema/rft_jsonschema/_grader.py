@@ -33,6 +33,7 @@ class JsonSchemaGrader(Grader):
     type = "json_schema"
     Config = JsonSchemaConfig
     config: JsonSchemaConfig
+    transient = {"_validator": lambda grader: grader._compile()}  # a class built at run time: not picklable
 
     def __init__(self, config: JsonSchemaConfig | None = None, /, **fields: Any) -> None:
         super().__init__(config, **fields)
@@ -91,11 +92,3 @@ class JsonSchemaGrader(Grader):
         schema = self.config.schema_document()
         return None if schema is None else compile_validator(schema)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_validator"]  # a class built at run time; rebuilt on unpickling
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._validator = self._compile()
