@@ -35,6 +35,7 @@ class RewardModelGrader(Grader):
     """
 
     type = "reward_model"
+    retrainable_model = "model"
 
     class Config(GraderConfig):
         model: str = Field(

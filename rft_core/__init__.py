@@ -1,5 +1,6 @@
 """rft-graders: open, local graders for reinforcement fine-tuning."""
 
+from .declarations import OpenAIMapping, ReportMetric
 from .errors import GradeError, RftError, SpecError, TemplateError
 from .grader import Grader, GraderConfig, SubGraders
 from .hookspecs import hookimpl
@@ -12,6 +13,8 @@ __all__ = [
     "GradeError",
     "Grader",
     "GraderConfig",
+    "OpenAIMapping",
+    "ReportMetric",
     "Result",
     "RftError",
     "Sample",
