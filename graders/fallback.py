@@ -108,6 +108,7 @@ class Fallback(Grader):
     """
 
     type = "fallback"
+    openai_hint = "OpenAI has no fallback grader: run it here, or pick the branch inside a python grader"
 
     class Config(GraderConfig):
         graders: StageList = Field(description="The stages, in order: a list of graders (or {name: grader}).")

@@ -554,7 +554,7 @@ class ScoreModel(JudgeBase):
     type = "score_model"
     verdict_word = "score"
     openai = OpenAIMapping(
-        type="score_model", fields=("type", "name", "model", "input", "sampling_params", "range", "pass_threshold"),
+        type="score_model", fields=("name", "model", "input", "sampling_params", "range", "pass_threshold"),
         operational=REACHING_THE_MODEL,
     )
 
@@ -616,7 +616,7 @@ class LabelModel(JudgeBase):
     type = "label_model"
     verdict_word = "label"
     openai = OpenAIMapping(
-        type="label_model", fields=("type", "name", "model", "input", "labels", "passing_labels"),
+        type="label_model", fields=("name", "model", "input", "labels", "passing_labels"),
         operational=REACHING_THE_MODEL, root=False,
     )
 

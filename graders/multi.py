@@ -61,7 +61,7 @@ class Multi(Grader):
     """
 
     type = "multi"
-    openai = OpenAIMapping(type="multi", fields=("type", "name", "graders", "calculate_output"))
+    openai = OpenAIMapping(type="multi", fields=("name", "graders", "calculate_output"))
     splits = True
 
     class Config(GraderConfig):

@@ -50,7 +50,7 @@ class PythonGrader(Grader):
 
     type = "python"
     openai = OpenAIMapping(
-        type="python", fields=("type", "name", "source", "image_tag", "pass_threshold"),
+        type="python", fields=("name", "source", "image_tag", "pass_threshold"),
         # the local limits and import path: how the code is run here, not what it computes
         operational=("timeout", "memory_mb", "cpu_limit", "site_packages", "isolation"),
     )

@@ -43,6 +43,7 @@ class RankedList(Grader):
     """
 
     type = "ranked_list"
+    openai_hint = "OpenAI has no ranked-list grader: run it here, or compute the rank's reward in a python grader"
     report_metrics = (RANKINGS,)
 
     class Config(GraderConfig):

@@ -30,7 +30,7 @@ class StringCheck(TextGrader):
 
     type = "string_check"
     openai = OpenAIMapping(
-        type="string_check", fields=("type", "name", "input", "reference", "operation"), filled=("input", "operation"),
+        type="string_check", fields=("name", "input", "reference", "operation"), filled=("input", "operation"),
         values={"operation": ("eq", "ne", "like", "ilike")},
     )
 

@@ -40,7 +40,7 @@ class TextSimilarity(Grader):
     type = "text_similarity"
     openai = OpenAIMapping(
         type="text_similarity",
-        fields=("type", "name", "input", "reference", "evaluation_metric", "pass_threshold"),
+        fields=("name", "input", "reference", "evaluation_metric", "pass_threshold"),
         # where the meteor metric reads WordNet 3.0 (OpenAI's image has nltk's copy of the same database)
         operational=("wordnet_dir",),
         filled=("input", "evaluation_metric"),

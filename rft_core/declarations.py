@@ -33,7 +33,8 @@ class OpenAIMapping:
     type: str
     """OpenAI's type name, one of ``OPENAI_TYPES`` (usually the grader's own type)."""
     fields: tuple[str, ...]
-    """Our config fields that OpenAI's grader has under the same name and meaning (``name`` included)."""
+    """Our config fields that OpenAI's grader has under the same name and meaning (``name`` included;
+    ``type`` always maps to ``type`` above)."""
     operational: tuple[str, ...] = ()
     """Ours, OpenAI lacks them, and they change how a grade is fetched, never what it is (retries, caches,
     local limits): dropped on export and no reason the spec is not portable."""

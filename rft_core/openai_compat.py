@@ -279,7 +279,7 @@ class _Checker:
         config_fields = grader_class.Config.model_fields
         operational = (*mapping.operational, GRADER_TIMEOUT)
         for key, (value, where) in self.fields(node).items():
-            if (key,) in explained:
+            if key == "type" or (key,) in explained:  # the type maps to mapping.type
                 continue
             field_path = where or (*path, key)
             # a value from the spec's defaults is reported there, naming the grader it reaches
@@ -303,11 +303,9 @@ class _Checker:
         config_fields = grader_class.Config.model_fields
         children = child_fields(grader_class.Config)
         values = {name: value for name, (value, _) in self.fields(node).items()}
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"type": mapping.type}
         for name in mapping.fields:
-            if name == "type":
-                out["type"] = mapping.type
-            elif name == "name":
+            if name == "name":
                 out["name"] = values.get("name") or key or type_name
             elif name in children:
                 out[name] = {k: self.export(child, k) for k, child in values[name].items()}

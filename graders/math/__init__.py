@@ -134,6 +134,7 @@ class MathGrader(Grader):
     """
 
     type = "math"
+    openai_hint = "OpenAI has no math-equivalence grader: run it here, or compare answers in a python grader"
     Config = MathConfig
     config: MathConfig
 
