@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from plugin_install import pip_install
+
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = Path(__file__).resolve().parent / "plugins" / "declaring_plugin"
-PIP_TIMEOUT = 300
 RUN_TIMEOUT = 120
 
 LEAF = "requires: [rft-declaring]\ntype: answer_match\nname: exact\nreference: '{{ item.answer }}'\n"
@@ -36,17 +36,7 @@ ROWS = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The plugin pip-installed (a copy of its directory) into a site dir of its own."""
-    work = tmp_path_factory.mktemp("rft-declaring")
-    source = work / "src"
-    shutil.copytree(PLUGIN_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    target = work / "site"
-    completed = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-         "--no-build-isolation", "--no-index", "--target", str(target), str(source)],
-        capture_output=True, text=True, timeout=PIP_TIMEOUT,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    return target
+    return pip_install(PLUGIN_DIR, tmp_path_factory.mktemp("rft-declaring"))
 
 
 @pytest.fixture
