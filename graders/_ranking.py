@@ -13,14 +13,15 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rft_core import GradeError, Status
+from rft_core import GradeError, ReportMetric, Status
 from rft_core.spec import read_named_file
 
 __all__ = [
+    "RANKINGS",
     "AliasFile",
     "Normaliser",
     "gain",
@@ -28,6 +29,7 @@ __all__ = [
     "items_from_value",
     "load_alias_file",
     "parse_alias_text",
+    "rank_shares",
 ]
 
 
@@ -519,3 +521,30 @@ def gain(rank: int, schedule: str, decay: float, k: int | None, table: list[floa
         return (k - rank + 1) / k
     assert table is not None
     return table[rank - 1] if rank <= len(table) else 0.0
+
+
+def rank_shares(ranks: Sequence[Any], samples: int) -> dict[str, float | None]:
+    """The report's rankings of one grader path: the share of ``samples`` whose rank is 1, at most 5,
+    any rank at all, and the mean of 1/rank (MRR; a miss adds 0). Anything but a positive int
+    (None for an absent answer, a bool, a string) is a miss."""
+    found = [rank for rank in ranks if type(rank) is int and rank >= 1]
+
+    def share(count: float) -> float | None:
+        return count / samples if samples else None
+
+    return {
+        "top@1": share(sum(rank == 1 for rank in found)),
+        "top@5": share(sum(rank <= 5 for rank in found)),
+        "top@max": share(len(found)),
+        "mrr": share(sum(1.0 / rank for rank in found)),
+    }
+
+
+RANKINGS = ReportMetric(
+    name="rankings", title="Rankings", key="rank",
+    columns=(("top@1", "top@1"), ("top@5", "top@5"), ("top@max", "top@max"), ("mrr", "MRR")),
+    compute=rank_shares,
+)
+"""top@1, top@5, top@max and MRR of any grader path whose results put a ``rank`` (1 is first, None
+when absent) in their metadata."""
+

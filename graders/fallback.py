@@ -109,6 +109,7 @@ class Fallback(Grader):
 
     type = "fallback"
     blocking = True  # a stage may wait on a judge or a worker process: agrade runs the stages in a thread
+    openai_hint = "OpenAI has no fallback grader: run it here, or pick the branch inside a python grader"
 
     class Config(GraderConfig):
         graders: StageList = Field(description="The stages, in order: a list of graders (or {name: grader}).")

@@ -50,6 +50,7 @@ class FuzzyMatch(TextGrader):
     """
 
     type = "fuzzy_match"
+    openai_hint = "the nearest OpenAI grader is text_similarity with evaluation_metric fuzzy_match"
 
     class Config(TextComparisonConfig):
         metric: Metric = Field(default="ratio", description="The rapidfuzz scorer.")
@@ -65,6 +66,9 @@ class FuzzyMatch(TextGrader):
     @property
     def metric(self) -> str:
         return self.config.metric
+
+    def pass_threshold(self) -> float | None:
+        return self.config.pass_threshold
 
     def compare(self, text: str, reference: str) -> Result:
         return self.reward(similarity(self.config.metric, self.config.processor, text, reference))

@@ -42,6 +42,7 @@ class GroupModel(JudgeBase):
     """
 
     type = "group_model"
+    openai_hint = "OpenAI has no judge that compares a group of samples: run it here, or grade each sample with a score_model"
     verdict_word = "score or rank for every response"
 
     class Config(JudgeConfig):

@@ -24,7 +24,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, Usage, hookimpl
+from rft_core import (
+    GradeError, Grader, GraderConfig, OpenAIMapping, Result, Status, Template, TemplateField, Usage, hookimpl,
+)
 from rft_core.types import Item, Sample
 
 from ._judge_cache import flight_key, get_cache, request_key
@@ -252,6 +254,13 @@ def verdict_format(name: str, result_schema: dict[str, Any]) -> dict[str, Any]:
         "additionalProperties": False,
     }
     return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
+
+
+# OpenAI's judges lack these; they say how to reach the model, never what the verdict is: dropped on export
+REACHING_THE_MODEL = (
+    "api_key_env", "structured_output", "max_concurrency", "requests_per_minute", "tokens_per_minute", "timeout",
+    "max_retries", "retry_backoff", "retry_backoff_max", "cache", "cache_dir", "cost_per_million_tokens",
+)
 
 
 class JudgeBase(Grader):
@@ -547,6 +556,10 @@ class ScoreModel(JudgeBase):
 
     type = "score_model"
     verdict_word = "score"
+    openai = OpenAIMapping(
+        type="score_model", fields=("name", "model", "input", "sampling_params", "range", "pass_threshold"),
+        operational=REACHING_THE_MODEL,
+    )
 
     class Config(JudgeConfig):
         range: tuple[float, float] = Field(default=(0.0, 1.0), description="[lowest, highest] score; the reward is in it.")
@@ -564,6 +577,9 @@ class ScoreModel(JudgeBase):
             return self
 
     config: Config
+
+    def pass_threshold(self) -> float | None:
+        return self.config.pass_threshold
 
     def result_description(self) -> str:
         low, high = self.config.range
@@ -602,6 +618,10 @@ class LabelModel(JudgeBase):
 
     type = "label_model"
     verdict_word = "label"
+    openai = OpenAIMapping(
+        type="label_model", fields=("name", "model", "input", "labels", "passing_labels"),
+        operational=REACHING_THE_MODEL, root=False,
+    )
 
     class Config(JudgeConfig):
         labels: list[str] = Field(min_length=2, description="The labels the judge chooses from.")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import operator
 from collections import deque
+from collections.abc import Mapping
 from itertools import repeat
 from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
-from rft_core import Grader, GraderConfig, Result, Status, SubGraders, hookimpl
+from rft_core import Grader, GraderConfig, OpenAIMapping, Result, Status, SubGraders, hookimpl
 from rft_core.batch_memo import batch_memo
 from rft_core.errors import FormulaError
 from rft_core.formula import Formula
@@ -59,6 +60,8 @@ class Multi(Grader):
     """
 
     type = "multi"
+    openai = OpenAIMapping(type="multi", fields=("name", "graders", "calculate_output"))
+    splits = True
 
     class Config(GraderConfig):
         graders: SubGraders = Field(description="Sub-graders by key; the keys are the formula's variables.")
@@ -110,6 +113,39 @@ class Multi(Grader):
         super().__init__(config, **fields)
         self.graders: dict[str, Grader] = self.config.graders
         self.weights = self.config.weights or dict.fromkeys(self.graders, 1.0)
+
+    @classmethod
+    def openai_problems(cls, node: Mapping[str, Any], nested: bool) -> list[tuple[tuple[str | int, ...], str]]:
+        """OpenAI's multi does not nest, needs calculate_output, and has no weights (the formula to write)."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if nested:
+            problems.append((("type",), "OpenAI's multi cannot hold another multi: write the inner graders into "
+                             "the outer one and combine them in its calculate_output"))
+        weights = node.get("weights")
+        if weights is not None:
+            terms = " + ".join(f"{weight:g} * {key}" for key, weight in weights.items())
+            problems.append((("weights",), f"OpenAI's multi has no field 'weights': write calculate_output: "
+                             f"({terms}) / {sum(weights.values()):g} "
+                             "(unlike weights, it counts a not_applicable component as 0)"))
+        if node.get("calculate_output") is None and "weights" not in node:
+            keys = list(node["graders"])
+            problems.append(((), "OpenAI's multi needs calculate_output (here the sub-graders' mean is implied): "
+                             f"write calculate_output: ({' + '.join(keys)}) / {len(keys)}"))
+        return problems
+
+    def component_weights(self) -> dict[str, float]:
+        """Normalised ``weights`` (the plain mean without them), or a ``calculate_output`` that is a
+        weighted sum's coefficients; ValueError for any other formula."""
+        formula = self.config.calculate_output
+        keys = list(self.graders)
+        if formula is None:
+            total = sum(self.weights.get(key, 0.0) for key in keys)
+            return {key: self.weights.get(key, 0.0) / total for key in keys}
+        coefficients = formula.linear_coefficients(keys)
+        if coefficients is None:
+            raise ValueError(f"calculate_output {str(formula)!r} is not a weighted sum of its graders, so it cannot "
+                             "be split into one TRL reward function per grader")
+        return dict(zip(keys, coefficients))
 
     async def evaluate(self, sample: Sample, item: Item) -> Result:
         """Every sub-grader grades the sample, concurrently; ``combine`` makes the result."""

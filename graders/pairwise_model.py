@@ -45,6 +45,7 @@ class PairwiseModel(JudgeBase):
     """
 
     type = "pairwise_model"
+    openai_hint = "OpenAI has no pairwise judge: run it here, or grade each sample alone with a score_model"
     verdict_word = "choice of A, B or tie"
 
     class Config(JudgeConfig):

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from rft_core import GradeError, Result, hookimpl, sandbox
+from rft_core import GradeError, OpenAIMapping, Result, hookimpl, sandbox
 from rft_core.grader import Grader, GraderConfig
 from rft_core.imports import missing_imports
 from rft_core.types import Item, Sample, Status
@@ -70,6 +70,11 @@ class PythonGrader(Grader):
     """
 
     type = "python"
+    openai = OpenAIMapping(
+        type="python", fields=("name", "source", "image_tag", "pass_threshold"),
+        # the local limits and import path: how the code is run here, not what it computes
+        operational=("timeout", "memory_mb", "cpu_limit", "site_packages", "isolation"),
+    )
 
     class Config(GraderConfig):
         source: str = Field(
@@ -119,6 +124,9 @@ class PythonGrader(Grader):
     config: Config
     transient = {"_lock": lambda grader: threading.Lock(), "_worker": lambda grader: None}
     """The worker process and its lock: a pickled grader (TRL, Ray) starts its own worker on first use."""
+
+    def pass_threshold(self) -> float | None:
+        return self.config.pass_threshold
 
     def __init__(self, config: Config | None = None, /, **fields: object) -> None:
         super().__init__(config, **fields)

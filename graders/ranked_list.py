@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, fi
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
-from ._ranking import AliasFile, Normaliser, check_alias_mapping, gain, items_from_value, load_alias_file
+from ._ranking import RANKINGS, AliasFile, Normaliser, check_alias_mapping, gain, items_from_value, load_alias_file
 from ._text import RegexField, compile_pattern, finditer_with_timeout
 
 __all__ = ["RankedList"]
@@ -43,6 +43,8 @@ class RankedList(Grader):
     """
 
     type = "ranked_list"
+    openai_hint = "OpenAI has no ranked-list grader: run it here, or compute the rank's reward in a python grader"
+    report_metrics = (RANKINGS,)
 
     class Config(GraderConfig):
         input: TemplateField | None = Field(

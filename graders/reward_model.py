@@ -35,6 +35,8 @@ class RewardModelGrader(Grader):
     """
 
     type = "reward_model"
+    openai_hint = "OpenAI runs no local reward model: run it here, or judge with a score_model"
+    retrainable_model = "model"
 
     class Config(GraderConfig):
         model: str = Field(

@@ -85,6 +85,7 @@ class RubricModel(JudgeBase):
     """
 
     type = "rubric_model"
+    openai_hint = "OpenAI has no rubric judge: run it here, or write the rubric into a score_model's prompt"
     verdict_word = "answer for every criterion"
 
     class Config(JudgeConfig):

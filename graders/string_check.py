@@ -9,7 +9,7 @@ from typing import Literal
 import regex
 from pydantic import Field
 
-from rft_core import GradeError, Result, hookimpl
+from rft_core import GradeError, OpenAIMapping, Result, hookimpl
 from rft_core.types import SharedResult
 
 from ._text import TextComparisonConfig, TextGrader, compile_pattern, search_with_timeout
@@ -29,6 +29,10 @@ class StringCheck(TextGrader):
     """
 
     type = "string_check"
+    openai = OpenAIMapping(
+        type="string_check", fields=("name", "input", "reference", "operation"), filled=("input", "operation"),
+        values={"operation": ("eq", "ne", "like", "ilike")},
+    )
 
     class Config(TextComparisonConfig):
         operation: Operation = Field(default="eq", description="The comparison to make.")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from rft_core import Grader, GraderConfig, Result, TemplateField, hookimpl
+from rft_core import Grader, GraderConfig, OpenAIMapping, Result, TemplateField, hookimpl
 from rft_core.spec import spec_path
 from rft_core.types import Item, Sample
 
@@ -38,6 +38,13 @@ class TextSimilarity(Grader):
     """
 
     type = "text_similarity"
+    openai = OpenAIMapping(
+        type="text_similarity",
+        fields=("name", "input", "reference", "evaluation_metric", "pass_threshold"),
+        # where the meteor metric reads WordNet 3.0 (OpenAI's image has nltk's copy of the same database)
+        operational=("wordnet_dir",),
+        filled=("input", "evaluation_metric"),
+    )
 
     class Config(GraderConfig):
         input: TemplateField = Field(default="{{ sample.output_text }}", description="Template for the text graded.")
@@ -72,6 +79,9 @@ class TextSimilarity(Grader):
             return metric
 
     config: Config
+
+    def pass_threshold(self) -> float | None:
+        return self.config.pass_threshold
 
     def __init__(self, config: GraderConfig | None = None, /, **fields) -> None:
         super().__init__(config, **fields)

@@ -1,5 +1,6 @@
 """rft-graders: open, local graders for reinforcement fine-tuning."""
 
+from .declarations import OpenAIMapping, ReportMetric
 from .errors import GradeError, RftError, SpecError, TemplateError
 from .grader import Grader, GraderConfig, SubGraders
 from .hookspecs import hookimpl
@@ -13,6 +14,8 @@ __all__ = [
     "GradeError",
     "Grader",
     "GraderConfig",
+    "OpenAIMapping",
+    "ReportMetric",
     "Result",
     "RftError",
     "Runtime",

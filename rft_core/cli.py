@@ -439,12 +439,8 @@ def _score_run(args: argparse.Namespace, runtime: Runtime) -> int:
     if not args.data.is_file():
         raise RftError(f"{args.data}: data file not found")
     check_json_lines(args.data, allow_empty=args.allow_empty, empty_option="--allow-empty")
-    threshold = args.pass_threshold
-    if threshold is None:
-        threshold = getattr(grader.config, "pass_threshold", None)
-    if threshold is None:
-        threshold = 1.0
-    summary = Summary(threshold)
+    threshold = args.pass_threshold if args.pass_threshold is not None else grader.pass_threshold()
+    summary = Summary(1.0 if threshold is None else threshold)
     gold = read_gold(args.data, args.gold) if args.gold else None
     total_rows = _count_rows(args.data)
     tasks = read_tasks(args.data)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import math
 import operator
+import random
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -121,6 +122,28 @@ class Formula:
         if not all(map(math.isfinite, results)):
             raise ArithmeticError(f"the formula {self.text!r} gave a non-finite value")
         return list(map(float, results))
+
+    def linear_coefficients(self, keys: list[str]) -> list[float] | None:
+        """The coefficients ``c`` with ``formula == sum(c[i] * keys[i])`` for every value of ``keys``,
+        found by probing (no constant term, eight random points, relative tolerance 1e-9); None when
+        the formula is not such a weighted sum (``min``, products, a constant...)."""
+
+        def value(values: Mapping[str, float]) -> float:
+            try:
+                return self.evaluate(values)
+            except ArithmeticError:
+                return float("nan")
+
+        zero = dict.fromkeys(keys, 0.0)
+        constant = value(zero)
+        coefficients = [value({**zero, key: 1.0}) - constant for key in keys]
+        probe = random.Random(0)
+        linear = constant == 0.0
+        for _ in range(8):
+            point = {key: probe.uniform(-2.0, 2.0) for key in keys}
+            expected = sum(coefficient * point[key] for coefficient, key in zip(coefficients, keys))
+            linear = linear and abs(value(point) - expected) <= 1e-9 * max(1.0, abs(expected))
+        return [round(coefficient, 12) for coefficient in coefficients] if linear else None
 
     def __str__(self) -> str:
         return self.text

@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
+from .declarations import OpenAIMapping, ReportMetric
 from .errors import GradeError
 from .runtime import Runtime, default_runtime
 from .types import Item, Result, Sample, Status
@@ -100,6 +101,38 @@ class Grader:
         batch = cls.evaluate_batch
         if batch is not Grader.evaluate_batch:
             cls._batch = "async" if inspect.iscoroutinefunction(batch) else "sync"
+
+    # --- declarations: what the core asks a grader type instead of testing its name -------
+
+    openai: ClassVar[OpenAIMapping | None] = None
+    """How the type maps to one of OpenAI's graders (``rft validate --openai``, ``rft export-openai``);
+    None when OpenAI has no counterpart (``openai_hint`` then says why and what to use instead)."""
+    splits: ClassVar[bool] = False
+    """True for a composite whose reward is a weighted sum of its children's (multi):
+    ``reward_funcs(split=True)`` gives one TRL reward function per child, ``reward_weights`` asks
+    ``component_weights`` for their weights."""
+    report_metrics: ClassVar[tuple[ReportMetric, ...]] = ()
+    """Tables the grader adds to the reward-signal report, computed from its results (ranked_list: top@k, MRR)."""
+    retrainable_model: ClassVar[str | None] = None
+    """The config field naming a local reward model that ``rft loop --refresh-rm`` may retrain and
+    point at the new one (reward_model: ``model``); None for graders without one."""
+
+    def component_weights(self) -> dict[str, float]:
+        """For a grader that ``splits``: {child key: weight} such that its reward is the weighted sum of
+        its children's rewards. Raise ValueError saying why when this configuration is not such a sum."""
+        raise ValueError(f"{self.type} does not split into weighted components")
+
+    def pass_threshold(self) -> float | None:
+        """The reward at or above which a sample passes, when the grader defines one (OpenAI's
+        ``pass_threshold``): reports' pass rate uses it. None (the default): the report's own, 1.0."""
+        return None
+
+    @classmethod
+    def openai_problems(cls, node: Mapping[str, Any], nested: bool) -> list[tuple[tuple[str | int, ...], str]]:
+        """Reasons beyond its fields' values why the spec ``node`` of this type would not mean the same
+        on OpenAI, as (path inside the node, message); ``nested``: the node is inside another grader.
+        A field named here is not reported again as a field OpenAI lacks."""
+        return []
 
     def __init__(self, config: GraderConfig | None = None, /, **fields: Any) -> None:
         if config is None:

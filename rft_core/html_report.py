@@ -57,8 +57,7 @@ def render_html(report: dict[str, Any], title: str = "") -> str:
     ]
     if report["samples"]:
         body += [_graders(report), _charts(report)]
-        if "rankings" in report:
-            body.append(_rankings(report["rankings"]))
+        body += [_metric_table(report[name], layout, name) for name, layout in report.get("metric_tables", {}).items()]
         body += [_k_samples(report.get("k_samples", {})), _judge_bias(report.get("judge_bias", {}))]
         body.append(_readiness(report["readiness"]))
         if "agreement" in report:
@@ -183,14 +182,16 @@ def _status_svg(rates: dict[str, float | None], name: str) -> str:
     return _stacked_svg(shares, f"statuses of {name}", "status-bar")
 
 
-def _rankings(rankings: dict[str, dict[str, Any]]) -> str:
+def _metric_table(rows: dict[str, dict[str, Any]], layout: dict[str, Any], name: str) -> str:
+    """One report metric a grader declared (e.g. rankings: top@k and MRR), a row per grader path."""
+    columns = layout["columns"]
     table = _table(
-        ["grader", "samples", "top@1", "top@5", "top@max", "MRR"],
-        ([path, str(values["samples"]), *(format_number(values[key]) for key in ("top@1", "top@5", "top@max", "mrr"))]
-         for path, values in rankings.items()),
-        "rankings",
+        ["grader", "samples", *columns.values()],
+        ([path, str(values["samples"]), *(format_number(values.get(key)) for key in columns)]
+         for path, values in rows.items()),
+        escape(name),
     )
-    return f'<section id="rankings"><h2>Rankings</h2>{table}</section>'
+    return f'<section id="{escape(name)}"><h2>{escape(layout["title"])}</h2>{table}</section>'
 
 
 def _k_samples(k_samples: dict[str, dict[str, Any]]) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from .errors import RftError
 from .jsonl import dumps_line, read_json_lines
 from .output_files import atomic_text
+from .registry import default_registry
 from .spec import load_spec
 
 __all__ = ["LoopOptions", "mean_reward", "run_loop"]
@@ -154,7 +155,7 @@ def _score(spec: Path, samples: Path, out: Path, html: Path | None = None, text:
     from .runner import run
 
     grader = load_spec(spec)
-    threshold = getattr(grader.config, "pass_threshold", None)
+    threshold = grader.pass_threshold()
     summary = Summary(1.0 if threshold is None else threshold)
     with open(out, "w", encoding="utf-8") as handle:
         for scored in run(grader, read_tasks(samples)):
@@ -217,8 +218,8 @@ def _refresh_reward_model(options: LoopOptions, folder: Path, spec: Path, log: C
           lambda out: train_reward_model(pairs, out, base, max_steps=options.rm_steps, seed=options.seed,
                                          learning_rate=options.rm_learning_rate,
                                          per_device_train_batch_size=options.per_device_train_batch_size))
-    for node in nodes:
-        node["model"] = str((folder / "reward-model").resolve())
+    for node, field in nodes:
+        node[field] = str((folder / "reward-model").resolve())
     refreshed = folder / "spec.json"
     if not refreshed.exists():
         with atomic_text(refreshed) as out:
@@ -232,26 +233,32 @@ def _spec_mapping(spec: Path) -> dict[str, Any]:
     return yaml.safe_load(spec.read_text(encoding="utf-8"))
 
 
-def _reward_model_nodes(node: Any, spec: Path) -> list[dict[str, Any]]:
-    """Every ``reward_model`` grader in the spec mapping; RftError when there is none."""
+def _reward_model_nodes(node: Any, spec: Path) -> list[tuple[dict[str, Any], str]]:
+    """Every grader in the spec mapping that declares a ``retrainable_model`` (reward_model), with that
+    field's name; RftError when there is none."""
+    registry = default_registry()
     found = []
     pending = [node]
     while pending:
         current = pending.pop()
         if isinstance(current, dict):
-            if current.get("type") == "reward_model":
-                found.append(current)
+            known = registry.get(current["type"]) if isinstance(current.get("type"), str) else None
+            field = known.cls.retrainable_model if known is not None else None
+            if field is not None and isinstance(current.get(field), str):
+                found.append((current, field))
             pending.extend(current.values())
         elif isinstance(current, list):
             pending.extend(current)
     if not found:
-        raise RftError(f"{spec}: --refresh-rm needs a reward_model grader in the spec, and it has none")
+        raise RftError(f"{spec}: --refresh-rm needs a reward_model grader in the spec, and it has none "
+                       "(a grader type declaring a retrainable_model)")
     return found
 
 
-def _model_path(node: dict[str, Any], spec: Path) -> str:
+def _model_path(node: tuple[dict[str, Any], str], spec: Path) -> str:
     """The reward model's directory, read as the grader reads it (relative to the spec's folder)."""
-    path = Path(node["model"])
+    mapping, field = node
+    path = Path(mapping[field])
     return str(path if path.is_absolute() else (spec.parent / path))
 
 

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError, SpecIssue
-from .grader import Grader
+from .declarations import OPENAI_TYPES
+from .grader import Grader, child_fields
 from .registry import Registry, default_registry
 from .spec import SPEC_KEYS, load_spec, read_spec_file
 from .types import Result, Status
 
 __all__ = [
-    "ERROR_FLAGS", "OPENAI_FIELDS", "OPENAI_TYPES", "document_issues", "export_openai", "formula_error_response",
+    "ERROR_FLAGS", "OPENAI_TYPES", "document_issues", "export_openai", "formula_error_response",
     "openai_issues", "run_response"
 ]
 
@@ -164,44 +165,8 @@ def _token_usage_per_model(result: Result) -> dict[str, dict[str, int]]:
 
 # --- specs: what OpenAI's graders accept ------------------------------------------------------
 
-OPENAI_TYPES = ("string_check", "text_similarity", "score_model", "label_model", "python", "multi")
-# a fine-tuning job's grader (and /graders/run's) is one of these; label_model only inside a multi
-OPENAI_ROOT_TYPES = ("string_check", "text_similarity", "score_model", "python", "multi")
-
-OPENAI_FIELDS: dict[str, tuple[str, ...]] = {
-    "string_check": ("type", "name", "input", "reference", "operation"),
-    "text_similarity": ("type", "name", "input", "reference", "evaluation_metric", "pass_threshold"),
-    "score_model": ("type", "name", "model", "input", "sampling_params", "range", "pass_threshold"),
-    "label_model": ("type", "name", "model", "input", "labels", "passing_labels"),
-    "python": ("type", "name", "source", "image_tag", "pass_threshold"),
-    "multi": ("type", "name", "graders", "calculate_output"),
-}
-"""The fields of each OpenAI grader type (OpenAI's API reference)."""
-
-# Ours, OpenAI lacks them, and they change how a grade is fetched, never what it is:
-# they are dropped on export and are no reason a grader is not portable.
-OPERATIONAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "score_model": (
-        "api_key_env", "structured_output", "max_concurrency", "requests_per_minute", "tokens_per_minute",
-        "timeout", "max_retries", "retry_backoff", "retry_backoff_max", "cache", "cache_dir",
-        "cost_per_million_tokens",
-    ),
-}
-OPERATIONAL_FIELDS["label_model"] = OPERATIONAL_FIELDS["score_model"]
-# the python grader's local limits and import path: how the code is run here, not what it computes
-OPERATIONAL_FIELDS["python"] = ("timeout", "memory_mb", "cpu_limit", "site_packages", "isolation")
-# where the meteor metric reads WordNet 3.0 (OpenAI's image has nltk's copy of the same database)
-OPERATIONAL_FIELDS["text_similarity"] = ("wordnet_dir",)
-
-OPENAI_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("string_check", "operation"): ("eq", "ne", "like", "ilike"),
-}
-"""Fields whose values OpenAI restricts further than we do."""
-
-HINTS = {
-    "fuzzy_match": "; the nearest OpenAI grader is text_similarity with evaluation_metric fuzzy_match",
-    "llm_judge": "; the nearest OpenAI graders are score_model and label_model",
-}
+GRADER_TIMEOUT = "grader_timeout"
+"""The runner's time budget, a field of every grader: how long a grade may take, never what it is."""
 
 
 TARGETS = ("fine-tuning", "evals")
@@ -267,7 +232,7 @@ class _Checker:
         self.defaults: dict[str, Any] = document.get("defaults") or {}
         self.root = {key: value for key, value in document.items() if key not in SPEC_KEYS}
         self.issues: list[SpecIssue] = []
-        self.root_types = OPENAI_ROOT_TYPES
+        self.any_root = False
 
     @classmethod
     def of(cls, source: str | Path | Mapping[str, Any], registry: Registry | None, target: str) -> _Checker:
@@ -281,7 +246,7 @@ class _Checker:
         else:
             document, lines = read_spec_file(source)
             checker = cls(document, lines, str(source), registry)
-        checker.root_types = OPENAI_TYPES if target == "evals" else OPENAI_ROOT_TYPES
+        checker.any_root = target == "evals"  # an eval's testing criteria take any OpenAI grader at the top level
         return checker
 
     def report(self, path: tuple[str | int, ...], message: str) -> None:
@@ -289,7 +254,7 @@ class _Checker:
         self.issues.append(SpecIssue(path, message, line))
 
     def check(self) -> list[SpecIssue]:
-        self.check_node(self.root, (), inside_multi=False)
+        self.check_node(self.root, (), nested=False)
         return self.issues
 
     def fields(self, node: dict[str, Any]) -> dict[str, tuple[Any, tuple[str | int, ...] | None]]:
@@ -299,68 +264,65 @@ class _Checker:
         merged.update({key: (value, None) for key, value in node.items()})
         return merged
 
-    def check_node(self, node: dict[str, Any], path: tuple[str | int, ...], inside_multi: bool) -> None:
+    def check_node(self, node: dict[str, Any], path: tuple[str | int, ...], nested: bool) -> None:
         type_name = node["type"]
-        if type_name not in OPENAI_TYPES:
-            hint = HINTS.get(type_name) or _declared_hint(self.registry.get(type_name).cls)
+        grader_class = self.registry.get(type_name).cls
+        mapping = grader_class.openai
+        if mapping is None:
             self.report((*path, "type"), f"{type_name!r} is not an OpenAI grader type "
-                        f"(OpenAI's: {', '.join(OPENAI_TYPES)}){hint}")
+                        f"(OpenAI's: {', '.join(OPENAI_TYPES)}){_declared_hint(grader_class)}")
             return
-        if type_name not in self.root_types and not path:
+        if not (mapping.root or self.any_root or path):
             self.report(("type",), f"OpenAI's fine-tuning runs {type_name} only inside a multi: write "
                         f"{{type: multi, graders: {{{type_name}: ...}}, calculate_output: {type_name}}} "
                         "(an eval's testing criteria take it as it is: --target evals)")
-        if type_name == "multi" and inside_multi:
-            self.report((*path, "type"), "OpenAI's multi cannot hold another multi: "
-                        "write the inner graders into the outer one and combine them in its calculate_output")
-        config_fields = self.registry.get(type_name).cls.Config.model_fields
-        openai_fields = OPENAI_FIELDS[type_name]
-        operational = (*OPERATIONAL_FIELDS.get(type_name, ()), "grader_timeout")  # the runner's budget, any type
+        explained = set()
+        for where, message in grader_class.openai_problems(node, nested):
+            self.report((*path, *where), message)
+            explained.add(where[:1])
+        config_fields = grader_class.Config.model_fields
+        operational = (*mapping.operational, GRADER_TIMEOUT)
         for key, (value, where) in self.fields(node).items():
+            if key == "type" or (key,) in explained:  # the type maps to mapping.type
+                continue
             field_path = where or (*path, key)
             # a value from the spec's defaults is reported there, naming the grader it reaches
             reached = f"(given to {'.'.join(map(str, path)) or 'the root grader'}) " if where else ""
-            if key in openai_fields:
-                allowed = OPENAI_VALUES.get((type_name, key))
+            if key in mapping.fields:
+                allowed = mapping.values.get(key)
                 if allowed is not None and value not in allowed:
-                    self.report(field_path, f"{reached}OpenAI's {type_name} has no {key} {value!r} "
+                    self.report(field_path, f"{reached}OpenAI's {mapping.type} has no {key} {value!r} "
                                 f"(OpenAI's: {', '.join(allowed)})")
             elif key not in operational and not _at_default(value, config_fields[key].default):
-                self.report(field_path, reached + _extra_field_message(type_name, key, node, config_fields[key].default))
-        if type_name == "multi":
-            if node.get("calculate_output") is None and "weights" not in node:
-                self.report(path, "OpenAI's multi needs calculate_output (here the sub-graders' mean is implied): "
-                            f"write calculate_output: {_mean_formula(list(node['graders']))}")
-            for key, child in node["graders"].items():
-                self.check_node(child, (*path, "graders", key), inside_multi=True)
+                self.report(field_path, reached + _extra_field_message(mapping.type, key, config_fields[key].default))
+        for field_name in child_fields(grader_class.Config):
+            for key, child in node.get(field_name, {}).items():
+                self.check_node(child, (*path, field_name, key), nested=True)
 
     def export(self, node: dict[str, Any], key: str | None) -> dict[str, Any]:
         type_name = node["type"]
-        config_fields = self.registry.get(type_name).cls.Config.model_fields
+        grader_class = self.registry.get(type_name).cls
+        mapping = grader_class.openai
+        assert mapping is not None  # check() refused the spec otherwise
+        config_fields = grader_class.Config.model_fields
+        children = child_fields(grader_class.Config)
         values = {name: value for name, (value, _) in self.fields(node).items()}
-        out: dict[str, Any] = {}
-        for name in OPENAI_FIELDS[type_name]:
+        out: dict[str, Any] = {"type": mapping.type}
+        for name in mapping.fields:
             if name == "name":
                 out["name"] = values.get("name") or key or type_name
-            elif name == "graders":
-                out["graders"] = {k: self.export(child, k) for k, child in values["graders"].items()}
+            elif name in children:
+                out[name] = {k: self.export(child, k) for k, child in values[name].items()}
             elif name in values:
                 out[name] = values[name]
-            elif name in _FILLED.get(type_name, ()):
+            elif name in mapping.filled:
                 out[name] = config_fields[name].default
-        return out
-
-
-# OpenAI requires these; a spec may leave them to our defaults, so the export writes the default out
-_FILLED = {
-    "string_check": ("input", "operation"),
-    "text_similarity": ("input", "evaluation_metric"),
-}
+        return out | dict(mapping.fixed)
 
 
 def _declared_hint(grader_class: type[Grader]) -> str:
     """The reason a grader type gives for having no OpenAI counterpart, as a message suffix."""
-    hint = getattr(grader_class, "openai_hint", "")
+    hint = grader_class.openai_hint
     return f"; {hint}" if hint else ""
 
 
@@ -368,19 +330,6 @@ def _at_default(value: Any, default: Any) -> bool:
     return value == default or (isinstance(default, tuple) and isinstance(value, list) and tuple(value) == default)
 
 
-def _extra_field_message(type_name: str, key: str, node: dict[str, Any], default: Any) -> str:
-    message = f"OpenAI's {type_name} has no field {key!r}"
-    if type_name == "multi" and key == "weights":
-        weights = node["weights"]
-        total = sum(weights.values())
-        terms = " + ".join(f"{weight:g} * {name}" for name, weight in weights.items())
-        return message + (
-            f": write calculate_output: ({terms}) / {total:g} "
-            "(unlike weights, it counts a not_applicable component as 0)"
-        )
+def _extra_field_message(openai_type: str, key: str, default: Any) -> str:
     shown = json.dumps(list(default) if isinstance(default, tuple) else default)
-    return message + f": leave it out or at its default ({shown})"
-
-
-def _mean_formula(keys: list[str]) -> str:
-    return f"({' + '.join(keys)}) / {len(keys)}"
+    return f"OpenAI's {openai_type} has no field {key!r}: leave it out or at its default ({shown})"

@@ -10,12 +10,13 @@ import json
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, compress
 from operator import gt, ne, sub, truediv
 from pathlib import Path
 from typing import Any, TextIO
 
+from .declarations import ReportMetric
 from .errors import RftError
 from .gold import Gold, agreement
 from .output_files import atomic_text
@@ -26,7 +27,7 @@ from .report_text import render_text
 from .reward_stats import describe, histogram
 from .types import Result, Status, Usage
 
-__all__ = ["ROOT", "STATUS_ADVICE_SHARE", "Summary", "write_report"]
+__all__ = ["ROOT", "STATUS_ADVICE_SHARE", "Summary", "declared_metrics", "write_report"]
 
 ROOT = "(root)"
 """The key of the root grader; sub-graders are keyed by their dotted path."""
@@ -44,53 +45,27 @@ _STATUS_ADVICE = {
     Status.ERROR: "it could not grade them (see the reasons: a data row that does not read, a template key the data "
     "lacks, an unreachable server...; `rft run` reproduces one sample)",
 }
+_SECTIONS = frozenset({
+    "rows", "samples", "mean_reward", "pass_threshold", "pass_rate", "statuses", "components", "graders", "usage",
+    "k_samples", "judge_bias", "readiness", "agreement", "advice", "metric_tables",
+})  # the report's own keys: a report metric may not take one
 _REASONS_KEPT = 5
 _REASON_CHARS = 200
 
 
-class _Ranks:
-    """Ranks reported in ``metadata["rank"]`` by one grader path: hits at 1, 5, anywhere, and 1/rank."""
-
-    __slots__ = ("top1", "top5", "found", "reciprocal")
-
-    def __init__(self) -> None:
-        self.top1 = self.top5 = self.found = 0
-        self.reciprocal = 0.0
-
-    def add(self, rank: object) -> None:
-        if type(rank) is not int or rank < 1:  # None (absent), or not a rank at all: a miss
-            return
-        self.found += 1
-        self.top5 += rank <= 5
-        self.top1 += rank == 1
-        self.reciprocal += 1.0 / rank
-
-    def to_dict(self, samples: int) -> dict[str, Any]:
-        def share(count: float) -> float | None:
-            return count / samples if samples else None
-
-        return {
-            "samples": samples,
-            "top@1": share(self.top1),
-            "top@5": share(self.top5),
-            "top@max": share(self.found),
-            "mrr": share(self.reciprocal),
-        }
-
-
 class _Grader:
     """What one grader path gathers: each reward and the sample it belongs to, the non-ok results
-    (position, status, reward, reason), the error codes of its ``error`` results, ranks if it
-    reports them, and its sub-graders."""
+    (position, status, reward, reason), the error codes of its ``error`` results, the values of
+    declared report metrics its results carry, and its sub-graders."""
 
-    __slots__ = ("rewards", "positions", "failures", "error_codes", "ranks", "children", "answers", "bias")
+    __slots__ = ("rewards", "positions", "failures", "error_codes", "metrics", "children", "answers", "bias")
 
     def __init__(self) -> None:
         self.rewards = array("d")
         self.positions = array("q")
         self.failures: list[tuple[int, Status, float, str | None]] = []
         self.error_codes: Counter[str] = Counter()
-        self.ranks: _Ranks | None = None
+        self.metrics: dict[str, list[Any]] = {}  # report metric name -> its values in applicable results
         self.children: dict[str, _Grader] = {}
         self.answers: dict[int, str] = {}  # position -> the answer the grader extracted (for maj@k)
         self.bias: JudgeBias | None = None
@@ -105,16 +80,22 @@ class Summary:
     reward, 0.0). Samples sharing a row index are one item's samples: GRPO readiness (see
     ``rft_core.readiness``) looks at them. With gold labels, agreement per grader (``rft_core.gold``).
 
-    Any grader that puts ``rank`` in its result's metadata (1 is first, ``None`` when the answer is
-    absent) gets top@1, top@5, top@max and MRR under ``rankings``. Their denominator is every sample
-    that grader graded except the ``not_applicable`` ones; a result without a rank is a miss.
+    Report metrics (``ReportMetric``, declared by grader types; default: every one the installed
+    graders declare, e.g. ranked_list's ``rankings``, top@k and MRR): any grader path whose results
+    carry a metric's metadata key gets a row in that metric's table. Its ``samples`` are every sample
+    that path graded except the ``not_applicable`` ones; a result without the key counts there only.
 
     Token usage and cost: any result in the tree whose metadata has ``usage`` (``prompt_tokens`` /
     ``completion_tokens`` / ``total_tokens``) or ``cost_usd`` is summed under ``usage``.
     """
 
-    def __init__(self, pass_threshold: float = 1.0) -> None:
+    def __init__(self, pass_threshold: float = 1.0, metrics: Iterable[ReportMetric] | None = None) -> None:
         self.pass_threshold = pass_threshold
+        self.metrics = tuple(declared_metrics() if metrics is None else metrics)
+        clashes = sorted({metric.name for metric in self.metrics} & _SECTIONS)
+        if clashes:
+            raise RftError(f"report metric {clashes[0]!r} has the name of a report section "
+                           f"({', '.join(sorted(_SECTIONS))}): the grader declaring it must rename it")
         self._indices = array("q")
         self._root = _Grader()
         self._ids: dict[int, Any] = {}
@@ -151,11 +132,11 @@ class Summary:
 
     def _add_metadata(self, grader: _Grader, result: Result) -> None:
         metadata = result.metadata
-        if "rank" in metadata:
-            if grader.ranks is None:
-                grader.ranks = _Ranks()
-            if result.status is not _NOT_APPLICABLE:
-                grader.ranks.add(metadata["rank"])
+        for metric in self.metrics:
+            if metric.key in metadata:
+                values = grader.metrics.setdefault(metric.name, [])
+                if result.status is not _NOT_APPLICABLE:
+                    values.append(metadata[metric.key])
         answer = metadata.get(EXTRACTED)
         if type(answer) is str:
             grader.answers[grader.positions[-1]] = answer
@@ -204,9 +185,7 @@ class Summary:
             },
             "graders": stats,
         }
-        rankings = {path: grader.ranks.to_dict(_applicable(grader)) for path, grader in graders.items() if grader.ranks}
-        if rankings:
-            report["rankings"] = rankings
+        advice = self._add_metrics(report, graders)
         if self.usage or self.cost is not None:
             report["usage"] = {
                 **{key: self.usage[key] for key in ("prompt_tokens", "completion_tokens", "total_tokens")},
@@ -235,8 +214,29 @@ class Summary:
                     for path, grader in graders.items()
                 },
             }
-        report["advice"] = _status_advice(stats) + report["readiness"].pop("advice", [])
+        report["advice"] = _status_advice(stats) + advice + report["readiness"].pop("advice", [])
         return report
+
+    def _add_metrics(self, report: dict[str, Any], graders: Mapping[str, _Grader]) -> list[str]:
+        """Each report metric some path's results carry, as ``report[metric.name] = {path: values}``
+        and its table's layout under ``report["metric_tables"]``; advice for a metric that failed."""
+        advice = []
+        for metric in self.metrics:
+            rows = {}
+            for path, grader in graders.items():
+                values = grader.metrics.get(metric.name)
+                if values is not None:
+                    samples = _applicable(grader)
+                    try:
+                        rows[path] = {"samples": samples, **metric.compute(values, samples)}
+                    except Exception as exc:  # noqa: BLE001 - a plugin's metric must not cost the report
+                        advice.append(f"{path}: report metric {metric.name} failed: {type(exc).__name__}: {exc}")
+            if rows:
+                report[metric.name] = rows
+                report.setdefault("metric_tables", {})[metric.name] = {
+                    "title": metric.title, "columns": dict(metric.columns)
+                }
+        return advice
 
     def _stats(self, grader: _Grader) -> dict[str, Any]:
         rewards = sorted(grader.rewards)  # sorted once: describe and histogram sort it again in linear time
@@ -329,6 +329,17 @@ class Summary:
     def render(self, gold: Gold | None = None) -> str:
         """The report as plain-text tables for the terminal."""
         return render_text(self.to_dict(gold))
+
+
+def declared_metrics() -> list[ReportMetric]:
+    """The report metrics the installed grader types declare (one per name, the first type's, by type name)."""
+    from .registry import default_registry
+
+    found: dict[str, ReportMetric] = {}
+    for _, grader_type in default_registry():
+        for metric in grader_type.cls.report_metrics:
+            found.setdefault(metric.name, metric)
+    return list(found.values())
 
 
 def write_report(summary: Summary, stream: TextIO, *, gold: Gold | None = None, html: Path | None = None,

@@ -17,7 +17,7 @@ _FLAT_KINDS = (("all_high", "all pass"), ("all_low", "all 0"), ("other_flat", "o
 
 def render_text(report: dict[str, Any]) -> str:
     """The report's sections: totals, rewards and statuses per grader, the reasons of non-ok
-    results, rankings, usage, GRPO readiness, agreement with gold labels and advice."""
+    results, usage, the graders' declared metrics (rankings...), GRPO readiness, agreement with gold labels and advice."""
     if not report["samples"]:
         return "no samples scored"
     lines = [
@@ -46,11 +46,11 @@ def render_text(report: dict[str, Any]) -> str:
         )
     if usage and "cost_usd" in usage:
         lines.append(f"cost        ${usage['cost_usd']:.4f}")
-    if "rankings" in report:
+    for name, layout in report.get("metric_tables", {}).items():
         lines += _table(
-            "rankings", ["samples", "top@1", "top@5", "top@max", "MRR"],
-            [(path, [str(values["samples"]), *(format_number(values[key]) for key in ("top@1", "top@5", "top@max", "mrr"))])
-             for path, values in report["rankings"].items()],
+            name, ["samples", *layout["columns"].values()],
+            [(path, [str(values["samples"]), *(format_number(values.get(key)) for key in layout["columns"])])
+             for path, values in report[name].items()],
         )
     lines += k_sample_lines(report.get("k_samples", {}))
     lines += judge_bias_lines(report.get("judge_bias", {}))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter
 from pathlib import Path
@@ -240,10 +239,10 @@ def reward_funcs(
 
     Args:
         spec: a Grader, a spec file path or a spec mapping.
-        split: one function per top-level component of a ``multi`` root (named by its key, so TRL
-            logs ``rewards/<key>/mean``); pass ``reward_weights(spec)`` as ``reward_weights`` in the
-            trainer's config so their weighted sum is the spec's reward. A root that is not a
-            ``multi`` gives one function either way.
+        split: one function per component of a root grader that ``splits`` (a ``multi``; named
+            by its key, so TRL logs ``rewards/<key>/mean``); pass ``reward_weights(spec)`` as
+            ``reward_weights`` in the trainer's config so their weighted sum is the spec's reward.
+            Any other root gives one function either way.
         columns, rename, log: see ``RewardFunction``.
         timeout: see ``RewardFunction``; default the spec's top-level ``grader_timeout``, which
             split functions share.
@@ -269,7 +268,7 @@ def reward_funcs(
     options: dict[str, Any] = {
         "columns": columns, "rename": rename, "log": log, "timeout": grader_timeout(grader, timeout)
     }
-    if split and _is_multi(grader):
+    if split and grader.splits:
         parts = grader.children().items()
     else:
         parts = [(name or grader.name, grader)]
@@ -279,11 +278,11 @@ def reward_funcs(
 def reward_weights(spec: Spec, *, registry: Registry | None = None) -> list[float]:
     """The weights that make TRL's weighted sum of ``reward_funcs(spec, split=True)`` the spec's reward.
 
-    A ``multi`` with ``weights`` (or neither weights nor formula: the plain mean) gives the
-    normalised weights; a ``calculate_output`` that is a weighted sum (``0.7 * a + 0.3 * b``)
-    gives its coefficients. Any other formula (``min``, products, a constant term) cannot be
-    split: RftError says to use the composite function instead. A root that is not a
-    ``multi`` gives ``[1.0]``.
+    A root grader that ``splits`` (a ``multi``) gives its ``component_weights()`` in the order of its
+    components: a ``multi`` with ``weights`` (or neither weights nor formula: the plain mean) gives
+    the normalised weights; a ``calculate_output`` that is a weighted sum (``0.7 * a + 0.3 * b``)
+    gives its coefficients. Weights it cannot give (``min``, products, a constant term) raise
+    RftError saying to use the composite function instead. Any other root gives ``[1.0]``.
 
     One difference remains: the spec leaves a ``not_applicable`` component out of a weighted
     mean and renormalises, while TRL adds up the components that apply without renormalising.
@@ -293,47 +292,17 @@ def reward_weights(spec: Spec, *, registry: Registry | None = None) -> list[floa
     [0.7, 0.3]
     """
     grader = _load(spec, registry)
-    if not _is_multi(grader):
+    if not grader.splits:
         return [1.0]
-    keys = list(grader.children())
-    formula = grader.config.calculate_output
-    if formula is None:
-        weights = grader.weights
-        total = sum(weights.get(key, 0.0) for key in keys)
-        return [weights.get(key, 0.0) / total for key in keys]
-    return _linear_coefficients(formula, keys, grader.name)
-
-
-def _linear_coefficients(formula: Any, keys: list[str], name: str) -> list[float]:
-    def value(values: Mapping[str, float]) -> float:
-        try:
-            return formula.evaluate(values)
-        except ArithmeticError:
-            return float("nan")
-
-    zero = dict.fromkeys(keys, 0.0)
-    constant = value(zero)
-    coefficients = [value({**zero, key: 1.0}) - constant for key in keys]
-    probe = random.Random(0)
-    linear = constant == 0.0
-    for _ in range(8):
-        point = {key: probe.uniform(-2.0, 2.0) for key in keys}
-        expected = sum(coefficient * point[key] for coefficient, key in zip(coefficients, keys))
-        linear = linear and abs(value(point) - expected) <= 1e-9 * max(1.0, abs(expected))
-    if not linear:
-        raise RftError(
-            f"{name}: calculate_output {str(formula)!r} is not a weighted sum of its graders, so it cannot be "
-            "split into one TRL reward function per grader; use the composite function (split=False)"
-        )
-    return [round(coefficient, 12) for coefficient in coefficients]
+    try:
+        weights = grader.component_weights()
+    except ValueError as exc:
+        raise RftError(f"{grader.name}: {exc}; use the composite function (split=False)") from None
+    return [weights.get(key, 0.0) for key in grader.children()]
 
 
 def _load(spec: Spec, registry: Registry | None) -> Grader:
     return spec if isinstance(spec, Grader) else load_spec(spec, registry)
-
-
-def _is_multi(grader: Grader) -> bool:
-    return grader.type == "multi" and hasattr(grader, "weights")
 
 
 def _wrap(grader: Grader, name: str, options: dict[str, Any], max_concurrency: int | None) -> RewardFunction:
@@ -538,7 +507,7 @@ def train(
 
 
 def _splittable(grader: Grader) -> bool:
-    if not _is_multi(grader):
+    if not grader.splits:
         return False
     try:
         reward_weights(grader)

@@ -7,7 +7,6 @@ import json
 import os
 import pickle
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,8 @@ import pytest
 from rft_core import SpecError, Status, load_spec
 from rft_core.registry import Registry
 from rft_core.schema import spec_schema
+
+from plugin_install import pip_install
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = ROOT / "plugins" / "rft-jsonschema"
@@ -520,24 +521,13 @@ def test_every_field_is_documented():
 
 # --- the installed distribution (pip, entry point, CLI) -----------------------------------------
 
-PIP_TIMEOUT = 300
 CLI_TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """The plugin pip-installed (a copy of the checkout's directory) into its own site dir."""
-    work = tmp_path_factory.mktemp("rft-jsonschema")
-    source = work / "src"
-    shutil.copytree(PLUGIN_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    site = work / "site"
-    completed = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-         "--no-build-isolation", "--no-index", "--target", str(site), str(source)],
-        capture_output=True, text=True, timeout=PIP_TIMEOUT,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    return site
+    return pip_install(PLUGIN_DIR, tmp_path_factory.mktemp("rft-jsonschema"))
 
 
 def run_cli(site: Path, load: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:

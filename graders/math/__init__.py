@@ -136,6 +136,7 @@ class MathGrader(Grader):
 
     type = "math"
     blocking = True  # a comparison may wait on a sympy worker: agrade runs it in a thread
+    openai_hint = "OpenAI has no math-equivalence grader: run it here, or compare answers in a python grader"
     Config = MathConfig
     config: MathConfig
 
