@@ -22,7 +22,7 @@ os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 from _corpus import best_rate  # noqa: E402
 
 from rft_core import load_spec  # noqa: E402
-from rft_core.types import Sample  # noqa: E402
+from rft_core.kernel.types import Sample  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "examples" / "gene_ranking" / "data.jsonl"

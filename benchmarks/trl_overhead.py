@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from _corpus import best_rates, pairs  # noqa: E402
 
 from rft_core import Sample, load_spec  # noqa: E402
-from rft_core.trl import reward_funcs, reward_weights  # noqa: E402
+from rft_core.integrations.trl import reward_funcs, reward_weights  # noqa: E402
 
 SPEC = {
     "name": "trivia",
@@ -109,7 +109,7 @@ def tiny_grpo(steps: int) -> None:
     from transformers import LlamaForCausalLM
     from trl import GRPOConfig, GRPOTrainer
 
-    from rft_core.trl import load_dataset
+    from rft_core.integrations.trl import load_dataset
 
     transformers.logging.set_verbosity_error()
     logging.getLogger("trl").setLevel(logging.ERROR)

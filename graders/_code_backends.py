@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rft_core import GradeError, sandbox
-from rft_core.types import Status
+from rft_core import GradeError
+from rft_core.infra import sandbox
+from rft_core.kernel.types import Status
 
 __all__ = ["Execution", "LocalPython", "SandboxFusion"]
 

@@ -12,12 +12,12 @@ import orjson
 from pydantic import Field, model_validator
 
 from rft_core import Result, Status, SubGraders, hookimpl
-from rft_core.errors import MissingDependencyError
-from rft_core.spec import spec_path
-from rft_core.types import Item, Sample, SharedResult
+from rft_core.kernel.errors import MissingDependencyError
+from rft_core.kernel.spec import spec_path
+from rft_core.kernel.types import Item, Sample, SharedResult
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
-from ._transformers import load_cached
+from rft_core.infra.torch_helpers import load_cached
 
 NO_PENALTY = SharedResult(0.0)  # most samples: made once, read-only
 NOT_APPLICABLE = "no other sample of this item in the batch to compare lengths with"

@@ -25,10 +25,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, hookimpl
-from rft_core.types import Item, Sample
+from rft_core.kernel.types import Item, Sample
 
-from ._judge_cache import cache_disabled_by_env, get_cache, request_key
-from ._judge_client import (
+from rft_core.infra.cache import cache_disabled_by_env, get_cache, request_key
+from rft_core.infra.openai_client import (
     ClientSettings,
     JudgeCallError,
     Reply,

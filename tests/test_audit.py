@@ -1,4 +1,4 @@
-"""rft_core.audit and rft_core.probes: `rft audit` probes specs for reward hacking with real graders,
+"""rft_core.audit.auditor and rft_core.audit.probes: `rft audit` probes specs for reward hacking with real graders,
 a real judge server on 127.0.0.1 and the real console script."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from judge_server import JudgeServer, completion  # noqa: E402
 
 from rft_core import RftError, load_spec  # noqa: E402
-from rft_core.audit import _pass_limits, answer_fields, audit, read_items  # noqa: E402
-from rft_core.cli import main  # noqa: E402
-from rft_core import probes  # noqa: E402
-from rft_core.probes import PROBES, contexts, prompt_text  # noqa: E402
-from rft_core.template import Template  # noqa: E402
+from rft_core.audit.auditor import _pass_limits, answer_fields, audit, read_items  # noqa: E402
+from rft_core.cli.app import main  # noqa: E402
+from rft_core.audit import probes  # noqa: E402
+from rft_core.audit.probes import PROBES, contexts, prompt_text  # noqa: E402
+from rft_core.kernel.template import Template  # noqa: E402
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -409,7 +409,7 @@ def test_probes_about_answers_skip_items_without_one():
 
 def _rft(*args: str) -> subprocess.CompletedProcess:
     rft = Path(sys.executable).with_name("rft")
-    command = [str(rft)] if rft.exists() else [sys.executable, "-m", "rft_core.cli"]
+    command = [str(rft)] if rft.exists() else [sys.executable, "-m", "rft_core.cli.app"]
     env = {**os.environ, "RFT_LOAD_PLUGINS": ""}
     return subprocess.run([*command, "audit", *args], capture_output=True, text=True, env=env, timeout=120)
 

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from graders._judge_cache import (
+from rft_core.infra.cache import (
     CACHE_FILE,
     JudgeCache,
     cache_disabled_by_env,

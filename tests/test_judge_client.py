@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from judge_server import JudgeServer, completion  # noqa: E402
 
-from graders import _judge_client  # noqa: E402
-from graders._judge_client import (  # noqa: E402
+from rft_core.infra import openai_client as _judge_client  # noqa: E402
+from rft_core.infra.openai_client import (
     ClientSettings,
     JudgeCallError,
     RateLimiter,

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from rft_core import load_spec
-from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.loop import LoopOptions, run_loop
-from rft_core.loop_plot import reward_plot
+from rft_core.cli.app import main
+from rft_core.kernel.errors import RftError
+from rft_core.integrations.loop import LoopOptions, run_loop
+from rft_core.integrations.loop_plot import reward_plot
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the Hub: every model here is built in the test
 
@@ -81,7 +81,7 @@ def test_two_rounds_killed_mid_round_resume_select_sft_and_refresh_the_reward_mo
     train = write_lines(tmp_path / "train.jsonl", [{"prompt": "say "}, {"prompt": "tell "}] * 2)
     valid = write_lines(tmp_path / "valid.jsonl", [{"prompt": "say "}] * 4)
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "rft_core.cli", "loop", str(spec), "--model", str(policy), "--data", str(train),
+    command = [sys.executable, "-m", "rft_core.cli.app", "loop", str(spec), "--model", str(policy), "--data", str(train),
                "--eval-data", str(valid), "--rounds", "2", "-o", str(run), "-k", "2", "--max-tokens", "3",
                "--max-steps", "1", "--num-generations", "2", "--per-device-train-batch-size", "4",
                "--learning-rate", "1e-2", "--refresh-rm", "--rm-steps", "2", "--device", "cpu",
@@ -142,7 +142,7 @@ def test_two_rounds_killed_mid_round_resume_select_sft_and_refresh_the_reward_mo
 
 
 def test_mean_reward_counts_failures_as_zero_and_leaves_not_applicable_out(tmp_path):
-    from rft_core.loop import mean_reward
+    from rft_core.integrations.loop import mean_reward
 
     rows = [{"index": 0, "reward": 1.0, "status": "ok"}, {"index": 1, "reward": 0.0, "status": "error"},
             {"index": 2, "reward": 0.0, "status": "not_applicable"}, {"index": 3, "reward": 0.5, "status": "ok"}]

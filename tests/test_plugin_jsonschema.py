@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 
 from rft_core import SpecError, Status, load_spec
-from rft_core.registry import Registry
-from rft_core.schema import spec_schema
+from rft_core.kernel.registry import Registry
+from rft_core.kernel.schema import spec_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = ROOT / "plugins" / "rft-jsonschema"
@@ -542,7 +542,7 @@ def installed(tmp_path_factory):
 
 def run_cli(site: Path, load: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(site), "RFT_LOAD_PLUGINS": load}
-    command = [sys.executable, "-m", "rft_core.cli", *args]
+    command = [sys.executable, "-m", "rft_core.cli.app", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT)
 
 

@@ -13,14 +13,21 @@ import pytest
 from judge_server import JudgeServer, Reply, completion, completions, error
 from tiny_models import llama_config, word_tokenizer
 
-from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.sampling import ItemSamples, SampleOptions, SampleTotals, output_row, read_prompt_rows, sample_file
-from rft_core import sampling_api
-from rft_core.sampling_api import ApiSampler
-from rft_core.sampling_local import LocalSampler
+from rft_core.cli.app import main
+from rft_core.kernel.errors import RftError
+from rft_core.integrations.sampling import (
+    ItemSamples,
+    SampleOptions,
+    SampleTotals,
+    output_row,
+    read_prompt_rows,
+    sample_file,
+)
+from rft_core.integrations import sampling_api
+from rft_core.integrations.sampling_api import ApiSampler
+from rft_core.integrations.sampling_local import LocalSampler
 
-RFT = [sys.executable, "-m", "rft_core.cli"]
+RFT = [sys.executable, "-m", "rft_core.cli.app"]
 ROWS = [
     {"prompt": "capital of France?", "answer": "Paris", "id": "a"},
     {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}], "answer": "4"},

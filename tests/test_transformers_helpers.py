@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graders import _transformers
-from graders._transformers import load_cached, locate_model, pick_device, torch_dtype
+from rft_core.infra import torch_helpers as _transformers
+from rft_core.infra.torch_helpers import load_cached, locate_model, pick_device, torch_dtype
 
 
 def test_a_saved_model_directory_resolves_to_its_absolute_path(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""rft_core.trl: specs as TRL reward functions, and real (tiny, CPU) GRPO and RLOO runs with them."""
+"""rft_core.integrations.trl: specs as TRL reward functions, and real (tiny, CPU) GRPO and RLOO runs with them."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import pytest
 from tiny_models import llama_config, word_tokenizer
 
 from rft_core import Grader, GraderConfig, Result, Status, load_spec
-from rft_core.errors import MissingDependencyError, RftError
-from rft_core.registry import Registry
-from rft_core.trl import (
+from rft_core.kernel.errors import MissingDependencyError, RftError
+from rft_core.kernel.registry import Registry
+from rft_core.integrations.trl import (
     AsyncRewardFunction,
     RewardFunction,
     load_dataset,
@@ -82,7 +82,7 @@ class Broken(Grader):
     type = "broken"
 
     def evaluate(self, sample, item):
-        from rft_core.errors import GradeError
+        from rft_core.kernel.errors import GradeError
 
         if sample.output_text == "unparseable":
             raise GradeError("no answer found", status=Status.PARSE_ERROR)
@@ -434,7 +434,7 @@ def test_the_module_imports_without_trl_and_train_says_what_to_install(monkeypat
     with pytest.raises(MissingDependencyError) as raised:
         train(QUIZ, "some-model", [{"prompt": "q", "answer": "a"}])
     assert str(raised.value) == (
-        "rft_core.trl.train needs the 'trl' package, which is not installed: pip install 'rft-graders[trl]'"
+        "rft_core.integrations.trl.train needs the 'trl' package, which is not installed: pip install 'rft-graders[trl]'"
     )
     assert reward_funcs(QUIZ)[0](completions=["Answer: a"], answer=["a"]) == [pytest.approx(1.0)]
 
@@ -442,7 +442,7 @@ def test_the_module_imports_without_trl_and_train_says_what_to_install(monkeypat
 def test_rft_core_trl_does_not_import_torch_or_trl():
     import subprocess
 
-    code = "import sys, rft_core.trl; print(sorted(m for m in ('torch', 'trl', 'datasets') if m in sys.modules))"
+    code = "import sys, rft_core.integrations.trl; print(sorted(m for m in ('torch', 'trl', 'datasets') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -704,7 +704,7 @@ def test_train_with_a_formula_that_cannot_split_uses_one_composite_function(tiny
 
 
 def test_rft_train_refuses_a_missing_data_file(tmp_path, capsys):
-    from rft_core.cli import main
+    from rft_core.cli.app import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
@@ -714,7 +714,7 @@ def test_rft_train_refuses_a_missing_data_file(tmp_path, capsys):
 
 def test_rft_train_reports_trl_config_errors(tmp_path, capsys):
     pytest.importorskip("trl")
-    from rft_core.cli import main
+    from rft_core.cli.app import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
@@ -729,7 +729,7 @@ def test_rft_train_reports_trl_config_errors(tmp_path, capsys):
 
 @pytest.mark.integration
 def test_rft_train_command(tiny_model, tmp_path, capsys):
-    from rft_core.cli import main
+    from rft_core.cli.app import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
@@ -815,9 +815,9 @@ def test_the_example_script_trains(tiny_model, tmp_path):
 
 
 def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
-    """The command holds no training logic: every option lands in rft_core.trl.train."""
-    import rft_core.trl as trl_module
-    from rft_core.cli import main
+    """The command holds no training logic: every option lands in rft_core.integrations.trl.train."""
+    import rft_core.integrations.trl as trl_module
+    from rft_core.cli.app import main
 
     seen = {}
 
@@ -848,7 +848,7 @@ def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
 
 
 def test_rft_train_refuses_a_malformed_rename(tmp_path, capsys):
-    from rft_core.cli import main
+    from rft_core.cli.app import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
