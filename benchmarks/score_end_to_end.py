@@ -59,7 +59,7 @@ def _write(path: Path, rows: list[dict]) -> Path:
 def _rft_score(spec: Path, data: Path, out: Path, workers: int) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "rft_core.cli.app", "score", str(spec), str(data), "-o", str(out), "--no-progress",
+        [sys.executable, "-m", "rft_core.cli", "score", str(spec), str(data), "-o", str(out), "--no-progress",
          "--workers", str(workers)],
         check=True, stderr=subprocess.DEVNULL,
     )

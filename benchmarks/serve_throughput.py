@@ -116,7 +116,7 @@ def start_server(spec: Path, workers: int) -> tuple[subprocess.Popen, str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "rft_core.cli.app", "serve", str(spec), "--port", str(port), "--log-level", "warning",
+    command = [sys.executable, "-m", "rft_core.cli", "serve", str(spec), "--port", str(port), "--log-level", "warning",
                "--workers", str(workers)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen(command, env=env)

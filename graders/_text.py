@@ -11,7 +11,7 @@ import regex
 from pydantic import AfterValidator, Field
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField
-from rft_core.infra.batch_memo import shared
+from rft_core.infra import shared
 from rft_core.kernel.types import Item, Sample
 
 from ._limits import (

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 from rft_core import Grader, GraderConfig, Result, Status, SubGraders, hookimpl
-from rft_core.infra.batch_memo import batch_memo
+from rft_core.infra import batch_memo
 from rft_core.kernel.errors import FormulaError
 from rft_core.kernel.formula import Formula
 from rft_core.kernel.grader import run_sync

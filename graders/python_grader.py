@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 from rft_core import GradeError, Result, hookimpl
 from rft_core.infra import sandbox
 from rft_core.kernel.grader import Grader, GraderConfig
-from rft_core.infra.imports import missing_imports
+from rft_core.infra import missing_imports
 from rft_core.kernel.types import Item, Sample, Status
 
 __all__ = ["PythonGrader"]

@@ -14,7 +14,7 @@ from rft_core.kernel.spec import read_named_file
 from rft_core.kernel.types import Item, Sample
 
 from ._reward_model import NEEDED_FOR, RewardModel, load_reward_model
-from rft_core.infra.torch_helpers import DEVICES, DTYPES, locate_model
+from rft_core.infra import DEVICES, DTYPES, locate_model
 
 __all__ = ["RewardModelGrader"]
 

@@ -17,7 +17,7 @@ from judge_server import JudgeServer, completion  # noqa: E402
 
 from rft_core import RftError, load_spec  # noqa: E402
 from rft_core.audit.auditor import _pass_limits, answer_fields, audit, read_items  # noqa: E402
-from rft_core.cli.app import main  # noqa: E402
+from rft_core.cli import main  # noqa: E402
 from rft_core.audit import probes  # noqa: E402
 from rft_core.audit.probes import PROBES, contexts, prompt_text  # noqa: E402
 from rft_core.kernel.template import Template  # noqa: E402
@@ -409,7 +409,7 @@ def test_probes_about_answers_skip_items_without_one():
 
 def _rft(*args: str) -> subprocess.CompletedProcess:
     rft = Path(sys.executable).with_name("rft")
-    command = [str(rft)] if rft.exists() else [sys.executable, "-m", "rft_core.cli.app"]
+    command = [str(rft)] if rft.exists() else [sys.executable, "-m", "rft_core.cli"]
     env = {**os.environ, "RFT_LOAD_PLUGINS": ""}
     return subprocess.run([*command, "audit", *args], capture_output=True, text=True, env=env, timeout=120)
 

@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from rft_core.kernel import registry as registry_module
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.kernel.plugins import DEFAULT_PLUGINS
 
 SPEC = """\
@@ -393,7 +393,7 @@ def _rft_command() -> list[str]:
     """The installed console script: the one beside this Python first (an unrelated `rft` may be on PATH)."""
     beside_python = Path(sys.executable).with_name("rft")
     found = str(beside_python) if beside_python.exists() else shutil.which("rft")
-    return [found] if found else [sys.executable, "-m", "rft_core.cli.app"]
+    return [found] if found else [sys.executable, "-m", "rft_core.cli"]
 
 
 @pytest.mark.integration

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from rft_core import cli
+from rft_core.cli import app as cli
 from rft_core.kernel import registry as registry_module
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.run.output import resume_record_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-RFT = [sys.executable, "-m", "rft_core.cli.app"]
+RFT = [sys.executable, "-m", "rft_core.cli"]
 
 SPEC = """\
 type: multi

@@ -16,7 +16,7 @@ from judge_helpers import FAST, isolated_judge_env, verdict  # noqa: E402,F401 (
 from judge_server import JudgeServer  # noqa: E402
 
 from rft_core import SpecError, Status, load_spec  # noqa: E402
-from rft_core.cli.app import main as rft_main  # noqa: E402
+from rft_core.cli import main as rft_main  # noqa: E402
 from rft_core.run.data import tasks_from_rows  # noqa: E402
 from rft_core.run.runner import run  # noqa: E402
 

@@ -16,7 +16,7 @@ from judge_server import completion  # noqa: E402
 
 from rft_core import SpecError, Status, load_spec
 from rft_core.run import runner  # noqa: E402
-from rft_core.cli.app import main as rft_main  # noqa: E402
+from rft_core.cli import main as rft_main  # noqa: E402
 from rft_core.integrations.trl import RewardFunction  # noqa: E402
 
 

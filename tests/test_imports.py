@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.infra.imports import imported_modules, missing_imports
 
 SOURCE = """

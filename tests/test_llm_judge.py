@@ -14,9 +14,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from judge_server import JudgeServer, Reply, completion, error  # noqa: E402
 
 from rft_core import SpecError, Status, load_spec  # noqa: E402
-from rft_core.cli.app import main as rft_main  # noqa: E402
+from rft_core.cli import main as rft_main  # noqa: E402
 from rft_core.infra import cache as _judge_cache, openai_client as _judge_client  # noqa: E402
-from graders.llm_judge import DEFAULT_SEED, delimit_sample, is_reasoning_model  # noqa: E402
+from graders.llm_judge import DEFAULT_SEED, delimit_sample  # noqa: E402
+from rft_core.infra.openai_client import is_reasoning_model  # noqa: E402
 
 FAST = {"timeout": 2.0, "max_retries": 2, "retry_backoff": 0.01, "retry_backoff_max": 0.05}
 SCORE_INPUT = [
@@ -758,7 +759,7 @@ def test_interrupting_rft_score_exits_at_once(server, tmp_path):
     data.write_text("".join(json.dumps({"output_text": f"answer {n}", "answer": "x"}) + "\n" for n in range(100)))
     env = {**os.environ, "RFT_LOAD_PLUGINS": "", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "rft_core.cli.app", "score", str(spec), str(data), "-o", str(tmp_path / "out.jsonl"),
+        [sys.executable, "-m", "rft_core.cli", "score", str(spec), str(data), "-o", str(tmp_path / "out.jsonl"),
          "--no-progress"],
         env=env, stderr=subprocess.PIPE, text=True,
     )

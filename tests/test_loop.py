@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rft_core import load_spec
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.kernel.errors import RftError
 from rft_core.integrations.loop import LoopOptions, run_loop
 from rft_core.integrations.loop_plot import reward_plot
@@ -81,7 +81,7 @@ def test_two_rounds_killed_mid_round_resume_select_sft_and_refresh_the_reward_mo
     train = write_lines(tmp_path / "train.jsonl", [{"prompt": "say "}, {"prompt": "tell "}] * 2)
     valid = write_lines(tmp_path / "valid.jsonl", [{"prompt": "say "}] * 4)
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "rft_core.cli.app", "loop", str(spec), "--model", str(policy), "--data", str(train),
+    command = [sys.executable, "-m", "rft_core.cli", "loop", str(spec), "--model", str(policy), "--data", str(train),
                "--eval-data", str(valid), "--rounds", "2", "-o", str(run), "-k", "2", "--max-tokens", "3",
                "--max-steps", "1", "--num-generations", "2", "--per-device-train-batch-size", "4",
                "--learning-rate", "1e-2", "--refresh-rm", "--rm-steps", "2", "--device", "cpu",

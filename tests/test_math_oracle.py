@@ -21,7 +21,7 @@ from math_oracle_corpus import corpus, math_verify_verdicts  # noqa: E402
 
 from graders.math import MathGrader  # noqa: E402
 from rft_core import Sample  # noqa: E402
-from rft_core.kernel.grader import available_cpus  # noqa: E402
+from rft_core.infra.cpus import available_cpus  # noqa: E402
 
 pytest.importorskip("math_verify")
 

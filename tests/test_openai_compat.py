@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rft_core import Result, SpecError, Status, load_spec
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.integrations.openai_compat import BOOLEAN_FLAGS, DETAILS, export_openai, openai_issues, run_response
 
 # --- run_response: OpenAI's /graders/run response -------------------------------------------

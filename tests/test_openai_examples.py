@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from judge_server import JudgeServer, completion  # noqa: E402
 
 from rft_core import Status, load_spec  # noqa: E402
-from rft_core.cli.app import main as rft_main  # noqa: E402
+from rft_core.cli import main as rft_main  # noqa: E402
 from rft_core.integrations.openai_compat import export_openai, openai_issues, run_response  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openai"

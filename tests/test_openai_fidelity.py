@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from judge_server import JudgeServer, completion  # noqa: E402
 from rft_core import SpecError, load_spec  # noqa: E402
-from rft_core.cli.app import main as rft_main  # noqa: E402
+from rft_core.cli import main as rft_main  # noqa: E402
 
 INPUT = [
     {"role": "system", "content": "Grade the answer against the reference {{ item.answer }}."},

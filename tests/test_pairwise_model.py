@@ -154,7 +154,7 @@ def test_rft_report_shows_the_judges_position_and_length_bias(server, tmp_path, 
     """A judge that always picks the first response: first-position win rate 100%, every pair flipped."""
     import json
 
-    from rft_core.cli.app import main as rft_main
+    from rft_core.cli import main as rft_main
 
     server.script = lambda body, number: verdict("A")
     spec = tmp_path / "spec.json"

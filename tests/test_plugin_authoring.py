@@ -128,7 +128,7 @@ def test_a_cross_field_check_is_attached_to_its_field(fields, issues):
 
 def test_a_warning_prints_as_one_line_without_python_file_paths():
     env = {**os.environ, "RFT_LOAD_PLUGINS": "rft-not-installed"}
-    completed = subprocess.run([sys.executable, "-m", "rft_core.cli.app", "graders"], env=env, capture_output=True,
+    completed = subprocess.run([sys.executable, "-m", "rft_core.cli", "graders"], env=env, capture_output=True,
                                text=True, timeout=120)  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == "warning: RFT_LOAD_PLUGINS names 'rft-not-installed', which is not installed\n"

@@ -542,7 +542,7 @@ def installed(tmp_path_factory):
 
 def run_cli(site: Path, load: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(site), "RFT_LOAD_PLUGINS": load}
-    command = [sys.executable, "-m", "rft_core.cli.app", *args]
+    command = [sys.executable, "-m", "rft_core.cli", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT)
 
 

@@ -22,7 +22,7 @@ import ray
 from rft_core import Status
 from rft_core.kernel import registry as registry_module
 from rft_core.run import ray_backend, runner
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.run.data import tasks_from_rows
 from rft_core.kernel.errors import MissingDependencyError, RftError
 from rft_core.run.runner import RunAborted, run
@@ -102,7 +102,7 @@ def default_registry(monkeypatch, registry):
 
 def _rft(*args: str, plugin: bool = False, marker: str = "") -> subprocess.Popen:
     """``rft`` in a subprocess (with tests/slow_plugin.py's grader when ``plugin``)."""
-    command = ["-c", "import slow_plugin; slow_plugin.main()"] if plugin else ["-m", "rft_core.cli.app"]
+    command = ["-c", "import slow_plugin; slow_plugin.main()"] if plugin else ["-m", "rft_core.cli"]
     return subprocess.Popen(
         [sys.executable, *command, *args], env={**os.environ, **QUIET, MARK: marker},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.report.gold import Gold
 from rft_core.report.summary import Summary
 from rft_core.report.text import render_text
@@ -342,7 +342,7 @@ def test_render_text_is_what_render_prints():
 def _rft() -> list[str]:
     beside_python = Path(sys.executable).with_name("rft")
     found = str(beside_python) if beside_python.exists() else shutil.which("rft")
-    return [found] if found else [sys.executable, "-m", "rft_core.cli.app"]
+    return [found] if found else [sys.executable, "-m", "rft_core.cli"]
 
 
 NESTED_SPEC = """\

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from rft_core import load_spec
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.kernel.errors import RftError
 from rft_core.integrations.reward_training import load_preferences, train_reward_model
 

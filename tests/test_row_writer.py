@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.kernel.errors import RftError
 from rft_core.run.output import RowWriter, result_from_row
 from rft_core.kernel.types import Status

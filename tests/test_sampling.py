@@ -13,7 +13,7 @@ import pytest
 from judge_server import JudgeServer, Reply, completion, completions, error
 from tiny_models import llama_config, word_tokenizer
 
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.kernel.errors import RftError
 from rft_core.integrations.sampling import (
     ItemSamples,
@@ -27,7 +27,7 @@ from rft_core.integrations import sampling_api
 from rft_core.integrations.sampling_api import ApiSampler
 from rft_core.integrations.sampling_local import LocalSampler
 
-RFT = [sys.executable, "-m", "rft_core.cli.app"]
+RFT = [sys.executable, "-m", "rft_core.cli"]
 ROWS = [
     {"prompt": "capital of France?", "answer": "Paris", "id": "a"},
     {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}], "answer": "4"},

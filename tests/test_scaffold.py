@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.kernel.errors import RftError
 from rft_core.cli.scaffold import plugin_files, write_plugin
 
@@ -58,7 +58,7 @@ def installed_demo(tmp_path_factory):
     venv is never touched."""
     root = tmp_path_factory.mktemp("new_plugin")
     env = {**os.environ, "PYTHONPATH": str(WORKTREE), "RFT_LOAD_PLUGINS": "rft-demo"}
-    subprocess.run([sys.executable, "-m", "rft_core.cli.app", "new-plugin", "demo"], cwd=root, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "rft_core.cli", "new-plugin", "demo"], cwd=root, env=env, check=True,
                    capture_output=True, timeout=120)  # fmt: skip
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True, timeout=120)
     python = root / "venv" / "bin" / "python"
@@ -85,7 +85,7 @@ def test_the_new_plugin_passes_its_own_tests(installed_demo):
 
 @pytest.mark.integration
 def test_the_new_plugin_shows_in_rft_graders(installed_demo):
-    completed = _run(installed_demo, "-m", "rft_core.cli.app", "graders")
+    completed = _run(installed_demo, "-m", "rft_core.cli", "graders")
     assert completed.returncode == 0, completed.stderr
     assert [line.split()[:2] for line in completed.stdout.splitlines() if line.startswith("demo ")] == [
         ["demo", "rft-demo"]
@@ -104,7 +104,7 @@ def test_the_new_plugin_scores_alone_and_in_a_multi(installed_demo):
         '{"output_text": "Paris", "answer": "Paris"}\n{"output_text": "it is Paris", "answer": "Paris"}\n'
     )
     for spec, rewards in [("alone.yaml", [1.0, 0.0]), ("multi.yaml", [1.0, 0.0])]:
-        completed = _run(installed_demo, "-m", "rft_core.cli.app", "score", spec, "data.jsonl", "--no-progress")
+        completed = _run(installed_demo, "-m", "rft_core.cli", "score", spec, "data.jsonl", "--no-progress")
         assert completed.returncode == 0, completed.stderr
         assert [json.loads(line)["reward"] for line in completed.stdout.splitlines()] == rewards
 

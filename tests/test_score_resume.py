@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rft_core.kernel import registry as registry_module
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.run.output import open_output, resume_record_path
 
 TESTS = Path(__file__).parent

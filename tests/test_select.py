@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.kernel.errors import RftError
 from rft_core.integrations.pairs import pairs_file
 from rft_core.integrations.select import select_file

@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    command = [sys.executable, "-m", "rft_core.cli.app", "serve", *args, "--port", str(port)]
+    command = [sys.executable, "-m", "rft_core.cli", "serve", *args, "--port", str(port)]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
     url = f"http://127.0.0.1:{port}"
@@ -85,7 +85,7 @@ ERRORS = [
 
 @pytest.mark.parametrize(("arguments", "env", "message"), ERRORS)
 def test_refuses_to_start_with_a_clear_error(tmp_path, arguments, env, message):
-    command = [sys.executable, "-m", "rft_core.cli.app", "serve", *arguments, "--port", str(_free_port())]
+    command = [sys.executable, "-m", "rft_core.cli", "serve", *arguments, "--port", str(_free_port())]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     environment.pop("RFT_TEST_TOKEN_UNSET", None)
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
@@ -96,7 +96,7 @@ def test_refuses_to_start_with_a_clear_error(tmp_path, arguments, env, message):
 def test_bad_spec_names_the_file_and_path(tmp_path):
     spec = tmp_path / "bad.yaml"
     spec.write_text("type: string_check\noperation: nope\n")
-    command = [sys.executable, "-m", "rft_core.cli.app", "serve", str(spec), "--port", str(_free_port())]
+    command = [sys.executable, "-m", "rft_core.cli", "serve", str(spec), "--port", str(_free_port())]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           timeout=60)
     assert done.returncode == 1

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.kernel.errors import RftError
 from rft_core.integrations.sft import load_sft_rows
 

@@ -704,7 +704,7 @@ def test_train_with_a_formula_that_cannot_split_uses_one_composite_function(tiny
 
 
 def test_rft_train_refuses_a_missing_data_file(tmp_path, capsys):
-    from rft_core.cli.app import main
+    from rft_core.cli import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
@@ -714,7 +714,7 @@ def test_rft_train_refuses_a_missing_data_file(tmp_path, capsys):
 
 def test_rft_train_reports_trl_config_errors(tmp_path, capsys):
     pytest.importorskip("trl")
-    from rft_core.cli.app import main
+    from rft_core.cli import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
@@ -729,7 +729,7 @@ def test_rft_train_reports_trl_config_errors(tmp_path, capsys):
 
 @pytest.mark.integration
 def test_rft_train_command(tiny_model, tmp_path, capsys):
-    from rft_core.cli.app import main
+    from rft_core.cli import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
@@ -817,7 +817,7 @@ def test_the_example_script_trains(tiny_model, tmp_path):
 def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
     """The command holds no training logic: every option lands in rft_core.integrations.trl.train."""
     import rft_core.integrations.trl as trl_module
-    from rft_core.cli.app import main
+    from rft_core.cli import main
 
     seen = {}
 
@@ -848,7 +848,7 @@ def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
 
 
 def test_rft_train_refuses_a_malformed_rename(tmp_path, capsys):
-    from rft_core.cli.app import main
+    from rft_core.cli import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))

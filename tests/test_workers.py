@@ -11,7 +11,7 @@ import pytest
 from rft_core import Grader, Result, Status
 from rft_core.kernel import registry as registry_module
 from rft_core.run import runner
-from rft_core.cli.app import main
+from rft_core.cli import main
 from rft_core.run.data import read_tasks, tasks_from_rows
 from rft_core.run.runner import run
 from rft_core.kernel.spec import load_spec
@@ -134,7 +134,7 @@ class CoresSeen(Grader):
     type = "cores_seen"
 
     def evaluate(self, sample, item):
-        from rft_core.kernel.grader import available_cpus
+        from rft_core.infra.cpus import available_cpus
 
         return Result(1.0, metadata={"cpus": available_cpus(), "pid": os.getpid()})
 
@@ -150,7 +150,7 @@ def test_each_worker_gets_its_share_of_the_cores(monkeypatch):
 
 @pytest.mark.parametrize("value", ["", "0", "-2", "two"])
 def test_available_cpus_ignores_a_setting_that_is_not_a_count(monkeypatch, value):
-    from rft_core.kernel.grader import available_cpus
+    from rft_core.infra.cpus import available_cpus
 
     monkeypatch.setenv("RFT_CPUS", value)
     assert available_cpus() == len(os.sched_getaffinity(0))

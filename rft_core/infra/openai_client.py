@@ -36,6 +36,7 @@ import concurrent.futures
 import email.utils
 import os
 import random
+import re
 import ssl
 import threading
 import time
@@ -53,6 +54,7 @@ __all__ = [
     "JudgeClient",
     "Reply",
     "get_client",
+    "is_reasoning_model",
     "on_background_loop",
     "resolve_endpoint",
     "run_in_background",
@@ -64,6 +66,12 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRY_STATUSES = frozenset({408, 409, 429})
 MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After is capped
 CHARS_PER_TOKEN = 4  # for the tokens_per_minute estimate before the server reports usage
+_REASONING_NAME = re.compile(r"^(?:o\d+|gpt-5)(?:$|[-_.:])", re.I)
+
+
+def is_reasoning_model(model: str) -> bool:
+    """True for OpenAI reasoning model names (o1, o3-mini, o4-mini, gpt-5...), with or without a provider prefix."""
+    return _REASONING_NAME.match(model.rsplit("/", 1)[-1]) is not None
 
 
 def resolve_endpoint(base_url: str | None, api_key: str | None, api_key_env: str) -> tuple[str, str | None]:

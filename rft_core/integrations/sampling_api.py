@@ -28,7 +28,7 @@ from rft_core.infra.openai_client import (
     resolve_endpoint,
     submit_in_background,
 )
-from graders.llm_judge import is_reasoning_model
+from rft_core.infra.openai_client import is_reasoning_model
 
 from ..kernel.errors import MissingDependencyError, RftError
 from .sampling import ItemSamples, PromptRow, SampleOptions

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar
@@ -13,9 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from .errors import GradeError
 from .types import Item, Result, Sample, Status
 
-__all__ = ["CPUS_VARIABLE", "Grader", "GraderConfig", "SubGraders", "available_cpus", "child_fields", "run_sync"]
-
-CPUS_VARIABLE = "RFT_CPUS"
+__all__ = ["Grader", "GraderConfig", "SubGraders", "child_fields", "run_sync"]
 
 
 class GraderConfig(BaseModel):
@@ -195,16 +192,6 @@ def _coerce_item(item: Item | None) -> Item:
     if not isinstance(item, Mapping):
         raise TypeError(f"an item must be a mapping, not {type(item).__name__}")
     return item
-
-
-def available_cpus() -> int:
-    """The cores this process should use: $RFT_CPUS when set (``rft score --workers N`` gives each of
-    its worker processes its share), else the CPUs the process may run on. Graders that start
-    worker pools of their own size them by it."""
-    share = os.environ.get(CPUS_VARIABLE, "")
-    if share.isdigit() and int(share) > 0:
-        return int(share)
-    return len(os.sched_getaffinity(0))
 
 
 def run_sync(coroutine: Any) -> Any:

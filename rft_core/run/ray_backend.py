@@ -15,7 +15,8 @@ from typing import Any, TextIO
 
 from ..kernel.errors import MissingDependencyError, RftError
 from .data import Task
-from ..kernel.grader import CPUS_VARIABLE, Grader
+from ..infra.cpus import CPUS_VARIABLE
+from ..kernel.grader import Grader
 from .deadline import DEFAULT_GRADER_TIMEOUT, Deadline
 from .runner import LOOKAHEAD, Scored, _collect, _timed_grade
 from ..kernel.types import Result

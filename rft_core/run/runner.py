@@ -20,7 +20,8 @@ from typing import Any
 from .data import Task, tasks_from_rows
 from .deadline import Deadline, grader_timeout, timeout_result
 from ..kernel.errors import RftError
-from ..kernel.grader import CPUS_VARIABLE, Grader, available_cpus
+from ..infra.cpus import CPUS_VARIABLE, available_cpus
+from ..kernel.grader import Grader
 from ..kernel.registry import Registry
 from ..kernel.spec import load_spec
 from ..kernel.types import Result, Status
