@@ -517,7 +517,7 @@ def main() -> None:
         # ctypes does not audit; sympy also imports subprocess: its C fork_exec is replaced
         import _posixsubprocess
         import ctypes
-        import gc  # noqa: F401
+        import gc
         import subprocess
 
         for name in ("memmove", "memset", "cast"):

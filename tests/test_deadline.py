@@ -8,7 +8,6 @@ import inspect
 import json
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 

@@ -11,13 +11,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_helpers import FAST, isolated_judge_env, last_user_text, server, verdict  # noqa: E402,F401 (fixtures)
-from judge_server import completion  # noqa: E402
+from judge_helpers import FAST, isolated_judge_env, last_user_text, server, verdict  # noqa: F401 (fixtures)
+from judge_server import completion
 
 from rft_core import SpecError, Status, load_spec
-from rft_core.run import runner  # noqa: E402
-from rft_core.cli import main as rft_main  # noqa: E402
-from rft_core.integrations.trl import RewardFunction  # noqa: E402
+from rft_core.run import runner
+from rft_core.cli import main as rft_main
+from rft_core.integrations.trl import RewardFunction
 
 
 def group_spec(server, **fields):

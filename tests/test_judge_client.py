@@ -13,9 +13,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_server import JudgeServer, completion  # noqa: E402
+from judge_server import JudgeServer, completion
 
-from rft_core.infra import openai_client as _judge_client  # noqa: E402
+from rft_core.infra import openai_client as _judge_client
 from rft_core.infra.openai_client import (
     ClientSettings,
     JudgeCallError,

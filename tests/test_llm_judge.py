@@ -11,13 +11,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_server import JudgeServer, Reply, completion, error  # noqa: E402
+from judge_server import JudgeServer, Reply, completion, error
 
-from rft_core import SpecError, Status, load_spec  # noqa: E402
-from rft_core.cli import main as rft_main  # noqa: E402
-from rft_core.infra import cache as _judge_cache, openai_client as _judge_client  # noqa: E402
-from graders.llm_judge import DEFAULT_SEED, delimit_sample  # noqa: E402
-from rft_core.infra.openai_client import is_reasoning_model  # noqa: E402
+from rft_core import SpecError, Status, load_spec
+from rft_core.cli import main as rft_main
+from rft_core.infra import cache as _judge_cache, openai_client as _judge_client
+from graders.llm_judge import DEFAULT_SEED, delimit_sample
+from rft_core.infra.openai_client import is_reasoning_model
 
 FAST = {"timeout": 2.0, "max_retries": 2, "retry_backoff": 0.01, "retry_backoff_max": 0.05}
 SCORE_INPUT = [

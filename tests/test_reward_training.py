@@ -17,7 +17,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the Hub: every model
 
 pytest.importorskip("trl")
 
-from test_reward_model import CHAT_TEMPLATE, save_tiny_classifier  # noqa: E402  (same tests folder)
+from test_reward_model import CHAT_TEMPLATE, save_tiny_classifier
 
 FILLER = ["Paris", "Lyon", "is", "the", "capital", "of", "France", "answer"]
 

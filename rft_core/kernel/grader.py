@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -47,7 +48,7 @@ class Grader:
     """
 
     type: ClassVar[str]
-    Config: ClassVar[type[GraderConfig]] = GraderConfig
+    Config: ClassVar[builtins.type[GraderConfig]] = GraderConfig  # builtins: `type` is the class attribute above
     openai_hint: ClassVar[str] = ""
     """For a type OpenAI lacks: why, and what to use instead (``rft export-openai`` shows it)."""
     judged_by_model: ClassVar[bool] = False
@@ -89,7 +90,8 @@ class Grader:
         """Grade one sample. Raise GradeError for a known failure (it becomes a status)."""
         if not self.is_async():
             raise NotImplementedError(f"{type(self).__name__} implements neither evaluate nor aevaluate")
-        return run_sync(self.aevaluate(sample, item))
+        result: Result = run_sync(self.aevaluate(sample, item))
+        return result
 
     async def aevaluate(self, sample: Sample, item: Item) -> Result:
         """Async form of ``evaluate``; by default runs ``evaluate`` inline."""
@@ -120,7 +122,8 @@ class Grader:
         if len(samples) != len(items):
             raise ValueError(f"grade_batch got {len(samples)} samples but {len(items)} items")
         if self.is_async():
-            return run_sync(self._agrade_all(samples, items))
+            results: list[Result] = run_sync(self._agrade_all(samples, items))
+            return results
         try:
             results = self.evaluate_batch(_coerce_samples(samples), _coerce_items(items))
             if len(results) == len(samples):  # a short or long batch would misalign every later row
@@ -180,7 +183,7 @@ def _coerce_samples(samples: Sequence[Any]) -> list[Sample]:
 
 def _coerce_items(items: Sequence[Item | None]) -> list[Item]:
     if set(map(type, items)) <= {dict}:
-        return items if isinstance(items, list) else list(items)
+        return cast("list[Item]", items if isinstance(items, list) else list(items))  # all dicts: checked above
     return [_coerce_item(item) for item in items]
 
 

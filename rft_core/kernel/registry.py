@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from functools import partial
 
 import pluggy
@@ -49,7 +50,7 @@ class Registry:
                 f"({grader_class.__module__}.{grader_class.__qualname__}); uninstall one or limit "
                 "RFT_LOAD_PLUGINS"
             )
-        self._types[type_name] = GraderType(grader_class, plugin)  # type: ignore[arg-type]
+        self._types[type_name] = GraderType(grader_class, plugin)
 
     def get(self, type_name: str) -> GraderType | None:
         return self._types.get(type_name)
@@ -62,7 +63,7 @@ class Registry:
         matches = difflib.get_close_matches(type_name, self._types, n=1)
         return matches[0] if matches else None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[str, GraderType]]:
         return iter(sorted(self._types.items()))
 
     def __len__(self) -> int:

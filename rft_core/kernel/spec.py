@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import SpecError, SpecIssue
 from .grader import Grader, child_fields
@@ -58,7 +58,8 @@ def load_spec(
     1.0
     """
     if isinstance(source, Mapping):
-        document, lines, name, folder = dict(source), {}, None, None
+        lines: dict[Path_, int] = {}
+        document, name, folder = dict(source), None, None
     else:
         document, lines = read_spec_file(source)
         name, folder = str(source), Path(source).parent
@@ -307,7 +308,7 @@ def _error_location(error: Mapping[str, Any], config_class: type) -> tuple[Any, 
     return (first_word,) if first_word in config_class.model_fields else ()  # type: ignore[attr-defined]
 
 
-def _explain(error: Mapping[str, Any], config_class: type) -> str:
+def _explain(error: Mapping[str, Any], config_class: type[BaseModel]) -> str:
     kind = error["type"]
     loc = error["loc"]
     field_name = str(loc[-1]) if loc else ""
@@ -317,7 +318,7 @@ def _explain(error: Mapping[str, Any], config_class: type) -> str:
     if kind == "missing" and len(loc) == 1 and field_name in fields:
         description = fields[field_name].description
         return f"missing required field {field_name!r}" + (f" ({description})" if description else "")
-    message = error["msg"]
+    message = str(error["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return message

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter, itemgetter
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
@@ -80,7 +80,7 @@ class Template:
             return self._lookup(self._single, sample, item)
         return self.render(sample, item)
 
-    def _choose_renderer(self):
+    def _choose_renderer(self) -> Callable[[Sample, Item], str]:
         """The fastest correct ``render(sample, item) -> str`` for this template's shape."""
         if not self._parts:
             return lambda sample, item: ""
@@ -88,7 +88,7 @@ class Template:
             single = self._single
             return lambda sample, item: _to_text(self._lookup(single, sample, item))
         if len(self._parts) == 1:
-            constant = self._parts[0]
+            constant = cast(str, self._parts[0])  # a lone variable is `_single`, so this part is text
             return lambda sample, item: constant
         return self._render_parts
 
@@ -132,7 +132,7 @@ class Template:
             value: Any = item
             steps = variable.steps
         else:
-            value = getattr(sample, variable.steps[0])
+            value = getattr(sample, cast(str, variable.steps[0]))  # a sample variable starts with a field name
             steps = variable.steps[1:]
         for step in steps:
             value = _step(value, step, self.text, variable.path)

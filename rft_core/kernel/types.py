@@ -44,8 +44,8 @@ class Sample:
         self,
         output_text: str = "",
         output_json: Any = _UNPARSED,
-        output_tools: list | None = None,
-        choices: list | None = None,
+        output_tools: list[Any] | None = None,
+        choices: list[Any] | None = None,
     ) -> None:
         self.output_text = output_text
         self._output_json = output_json

@@ -86,7 +86,7 @@ def read_lines(path: str | Path, what: str = "data file") -> Iterator[tuple[int,
     cannot be opened.
     """
     try:
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the `with handle:` below, after the errors are named
     except FileNotFoundError:
         raise RftError(f"{path}: {what} not found") from None
     except OSError as exc:

@@ -149,7 +149,7 @@ def _endpoint(service: _Service, handler: Any) -> Any:
             return JSONBody(await handler(service, request))
         except RequestError as exc:
             return error_response(exc.status, exc.message, exc.param)
-        except Exception as exc:  # noqa: BLE001 - a bug answers this request with 500, the server goes on
+        except Exception as exc:
             LOG.exception("%s %s failed", request.method, request.url.path)
             return error_response(500, f"internal error: {type(exc).__name__}: {exc} (the server log has the traceback)")
 
