@@ -112,7 +112,7 @@ def _add_loop_command(commands: Any, positive: Any) -> None:
 
 def _loop(args: argparse.Namespace) -> int:
     from ..kernel.errors import RftError
-    from .loop import LoopOptions, run_loop
+    from ..integrations.loop import LoopOptions, run_loop
 
     check_outputs({"SPEC": args.spec, "--data": args.data, "--eval-data": args.eval_data}, {"-o": args.output})
     for option, path in (("SPEC", args.spec), ("--data", args.data), ("--eval-data", args.eval_data)):
