@@ -109,7 +109,7 @@ def tiny_grpo(steps: int) -> None:
     from transformers import LlamaForCausalLM
     from trl import GRPOConfig, GRPOTrainer
 
-    from rft_core.integrations.trl import load_dataset
+    from rft_core.integrations.training import load_dataset
 
     transformers.logging.set_verbosity_error()
     logging.getLogger("trl").setLevel(logging.ERROR)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rft_core.cli import app as cli
+from rft_core.cli import specs as cli_specs
 from rft_core.kernel import registry as registry_module
 from rft_core.cli import main
 from rft_core.run.output import resume_record_path
@@ -464,7 +464,7 @@ def test_an_unexpected_exception_is_one_line_unless_debugging(files, monkeypatch
     def broken(args):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(cli, "_validate", broken)
+    monkeypatch.setattr(cli_specs, "_validate", broken)
     monkeypatch.delenv("RFT_DEBUG", raising=False)
     assert main(["validate", str(spec)]) == 1
     assert capsys.readouterr().err == (

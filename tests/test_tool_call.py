@@ -8,7 +8,7 @@ import pytest
 
 from graders.tool_call import ToolCall, same
 from rft_core import SpecError, Status, load_spec
-from rft_core.integrations.trl import to_sample
+from rft_core.integrations.completions import to_sample
 
 WEATHER = {"name": "weather", "arguments": {"city": "Paris", "unit": "C"}}
 TIME = {"name": "time", "arguments": {"tz": "CET"}}

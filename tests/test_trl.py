@@ -19,15 +19,9 @@ from tiny_models import llama_config, word_tokenizer
 from rft_core import Grader, GraderConfig, Result, Status, load_spec
 from rft_core.kernel.errors import MissingDependencyError, RftError
 from rft_core.kernel.registry import Registry
-from rft_core.integrations.trl import (
-    AsyncRewardFunction,
-    RewardFunction,
-    load_dataset,
-    reward_funcs,
-    reward_weights,
-    to_sample,
-    train,
-)
+from rft_core.integrations.trl import AsyncRewardFunction, RewardFunction, reward_funcs, reward_weights
+from rft_core.integrations.training import load_dataset, train
+from rft_core.integrations.completions import to_sample
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the Hub: every model here is built in the test
 

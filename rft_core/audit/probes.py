@@ -5,6 +5,10 @@ texts to try. The audit keeps each grader's best reward over a probe's texts, as
 hunting for reward would. Where a true answer appears among decoys it comes last (where a
 ranking gives it least credit), except in ``answer_among_decoys``, whose first text puts it
 on top of a list far longer than any answer should be.
+
+Over 400 lines on purpose: most of it is the catalogue (``PROBES``, ``JUDGE_PROBES``), one table
+of data whose entries each name the few-line builder next to it; split by kind, the catalogue
+would no longer read as one list.
 """
 
 from __future__ import annotations

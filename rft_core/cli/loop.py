@@ -20,7 +20,7 @@ _DATA_HELP = "the data file that was scored (the output of `rft sample`): it hol
 
 def add_loop_commands(commands: Any) -> None:
     """Add ``select``, ``pairs`` and ``loop`` to the ``rft`` subcommands."""
-    from .app import _positive_int
+    from .options import positive_int as _positive_int
 
     select = _graded_command(commands, "select", "best-of-k: keep the best graded samples as SFT rows (TRL format)",
                              "the SFT rows")

@@ -26,6 +26,10 @@ and closed when their loop shuts down (``asyncio.run``, or the background loop a
 The SDK is imported lazily (it is the ``judge`` extra); requests go through the SDK's
 ``post`` with the request body as built (the typed ``chat.completions.create`` spends
 milliseconds per call transforming it), on the SDK's aiohttp transport when installed.
+
+Over 400 lines: the client, its limits and the background loop share process-wide state (per-server
+limiters and pauses, clients per loop, their shutdown) that is kept in this one module; moving the
+background loop to a module of its own is the next split.
 """
 
 from __future__ import annotations

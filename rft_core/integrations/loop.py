@@ -256,7 +256,7 @@ def _model_path(node: dict[str, Any], spec: Path) -> str:
 
 
 def _train(options: LoopOptions, spec: Path, model: str, out: Path, log_file: Path, number: int) -> None:
-    from .trl import train
+    from .training import train
 
     trainer = train(spec, model, options.train, trainer=options.trainer, output_dir=out, max_steps=options.max_steps,
                     learning_rate=options.learning_rate, num_generations=options.num_generations,

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..kernel.errors import MissingDependencyError, RftError
 from .sft import offline_options
-from .trl import _numbered, _read_jsonl
+from .training import _numbered, _read_jsonl
 
 __all__ = ["load_preferences", "train_reward_model"]
 

@@ -23,7 +23,7 @@ _FORMATS = (("prompt", "completion"), ("messages",))
 def offline_options(output_dir: str | Path, **fields: Any) -> dict[str, Any]:
     """TRL config fields for a run that logs every step, saves no checkpoint, reports nowhere and uses
     the CPU when there is no accelerator (TRL's default bf16 refuses such a machine); ``fields`` added."""
-    from .trl import _accelerator_available
+    from .training import _accelerator_available
 
     return {"output_dir": str(output_dir), "logging_steps": 1, "save_strategy": "no", "report_to": "none",
             "use_cpu": not _accelerator_available(), **fields}

@@ -23,7 +23,8 @@ from typing import Any
 
 from ..kernel.errors import RftError
 from ..kernel.grader import Grader
-from .trl import reward_weights, to_sample
+from .trl import reward_weights
+from .completions import to_sample
 from ..kernel.types import Result
 from .components import UNGRADABLE, component_paths, label_item, spec_grader, ungradable
 
