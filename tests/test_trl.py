@@ -810,7 +810,7 @@ def test_the_example_script_trains(tiny_model, tmp_path):
 
 def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
     """The command holds no training logic: every option lands in rft_core.integrations.trl.train."""
-    import rft_core.integrations.trl as trl_module
+    import rft_core.integrations.training as training_module
     from rft_core.cli import main
 
     seen = {}
@@ -827,7 +827,7 @@ def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
         seen.update(spec=spec, model=model, data=data, **options)
         return FakeTrainer()
 
-    monkeypatch.setattr(trl_module, "train", fake_train)
+    monkeypatch.setattr(training_module, "train", fake_train)
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
     data = tmp_path / "train.jsonl"
