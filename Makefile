@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --constraint constraints.txt
 
-.PHONY: demo demo-trivia test bench clean system-packages
+.PHONY: demo demo-trivia test lint bench clean system-packages
 
 demo: $(VENV)/.core
 	$(BIN)/rft score examples/gene_ranking/spec.yaml examples/gene_ranking/data.jsonl -o examples/gene_ranking/scores.jsonl
@@ -12,8 +12,14 @@ demo: $(VENV)/.core
 demo-trivia: $(VENV)/.core
 	$(BIN)/rft score examples/spec.yaml examples/data.jsonl -o examples/scores.jsonl
 
-test: $(VENV)/.all system-packages
+test: $(VENV)/.all system-packages lint
 	$(BIN)/python -m pytest
+
+# ruff, mypy (strict on rft_core/kernel) and import-linter's contracts; configured in pyproject.toml.
+lint: $(VENV)/.all
+	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
 
 # Tests also need Debian's Chromium (the HTML report renders in it), WordNet (text_similarity's
 # meteor) and bubblewrap (the python grader's sandbox). Installed with apt-get when missing and we

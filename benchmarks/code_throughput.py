@@ -27,7 +27,7 @@ from code_corpus import triples  # noqa: E402
 
 from graders._code_tests import outputs_equal  # noqa: E402
 from graders.code import Code, extract_program  # noqa: E402
-from rft_core import sandbox  # noqa: E402
+from rft_core.infra import sandbox  # noqa: E402
 
 VARIANTS = ("correct", "off_by_one", "wrong_format", "hardcoded_example", "wrong_on_last", "exits_early", "crashes")
 

@@ -66,8 +66,8 @@ def main() -> None:
 
 def run(args: argparse.Namespace, base_url: str) -> None:
     from rft_core import Sample, load_spec
-    from rft_core.data import Task
-    from rft_core.runner import run as run_tasks
+    from rft_core.run.data import Task
+    from rft_core.run.runner import run as run_tasks
 
     count = args.judgments
     spec = {

@@ -83,8 +83,8 @@ def judge_fields(base_url: str, concurrency: int) -> dict:
 
 def rubric(args: argparse.Namespace, base_url: str, cache_dir: str) -> None:
     from rft_core import Sample, load_spec
-    from rft_core.data import Task
-    from rft_core.runner import run as run_tasks
+    from rft_core.run.data import Task
+    from rft_core.run.runner import run as run_tasks
 
     spec = {
         "type": "rubric_model",
@@ -134,9 +134,9 @@ def rubric(args: argparse.Namespace, base_url: str, cache_dir: str) -> None:
 
 def fallback(args: argparse.Namespace, base_url: str, cache_dir: str, count) -> None:
     from rft_core import Status, load_spec
-    from rft_core.data import Task
-    from rft_core.runner import run as run_tasks
-    from rft_core.types import Sample
+    from rft_core.run.data import Task
+    from rft_core.run.runner import run as run_tasks
+    from rft_core.kernel.types import Sample
 
     spec = {
         "type": "fallback",

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from tiny_models import save_tiny_llama  # noqa: E402
+from tiny_models import save_tiny_llama
 
-from rft_core.loop import LoopOptions, run_loop  # noqa: E402
+from rft_core.integrations.loop import LoopOptions, run_loop
 
 WORDS = ["say", "tell", "speak", "yes", "no", "maybe", "ok", "fine", "sure"]
 SPEC = {"type": "string_check", "name": "yes", "operation": "like", "input": "{{ sample.output_text }}",

@@ -19,9 +19,9 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
-from math_oracle_corpus import corpus  # noqa: E402
+from math_oracle_corpus import corpus
 
-from graders.math._parse import ParseFailure, clean, parse  # noqa: E402
+from graders.math._parse import ParseFailure, clean, parse
 
 
 def ours(text: str) -> bool:

@@ -30,13 +30,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-from math_corpus import corpus  # noqa: E402
-from math_oracle_corpus import corpus as oracle_corpus  # noqa: E402
+from math_corpus import corpus
+from math_oracle_corpus import corpus as oracle_corpus
 
-import graders.math as math_grader  # noqa: E402
-from graders.math import MathGrader  # noqa: E402
-from rft_core import Sample  # noqa: E402
-from rft_core.runtime import Runtime  # noqa: E402
+import graders.math as math_grader
+from graders.math import MathGrader
+from rft_core import Sample
+from rft_core.kernel.runtime import Runtime
 
 CORES = os.cpu_count() or 1
 

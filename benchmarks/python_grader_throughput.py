@@ -25,10 +25,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-from _corpus import best_rates, pairs  # noqa: E402
+from _corpus import best_rates, pairs
 
-from rft_core import Sample  # noqa: E402
-from graders.python_grader import PythonGrader  # noqa: E402
+from rft_core import Sample
+from graders.python_grader import PythonGrader
 
 SOURCE = """
 def grade(sample, item):

@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-from _corpus import best_rate  # noqa: E402
+from _corpus import best_rate
 
-from rft_core import load_spec  # noqa: E402
-from rft_core.types import Sample  # noqa: E402
+from rft_core import load_spec
+from rft_core.kernel.types import Sample
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "examples" / "gene_ranking" / "data.jsonl"

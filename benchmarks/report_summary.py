@@ -19,10 +19,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _corpus import best_rates  # noqa: E402
+from _corpus import best_rates
 
-from rft_core.report import Summary  # noqa: E402
-from rft_core.types import Result, Status  # noqa: E402
+from rft_core.report.summary import Summary
+from rft_core.kernel.types import Result, Status
 
 
 def _results(count: int) -> list[tuple[int, Result]]:

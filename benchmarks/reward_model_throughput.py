@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests")) 
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _corpus import best_rates  # noqa: E402
+from _corpus import best_rates
 
-from rft_core import load_spec  # noqa: E402
+from rft_core import load_spec
 
 WORDS = "the a of to and in is it that for on with as was by capital answer city river because therefore".split()
 

@@ -34,8 +34,8 @@ import orjson
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _corpus import pairs  # noqa: E402
-from math_corpus import corpus as math_corpus  # noqa: E402
+from _corpus import pairs
+from math_corpus import corpus as math_corpus
 
 TEXT_SPEC = """\
 type: multi

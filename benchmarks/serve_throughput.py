@@ -35,9 +35,9 @@ import orjson
 sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-from _corpus import best_rates, pairs  # noqa: E402
+from _corpus import best_rates, pairs
 
-from rft_core import Sample, load_spec  # noqa: E402
+from rft_core import Sample, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "examples" / "spec.yaml"  # trivia: a multi of string_check and fuzzy_match

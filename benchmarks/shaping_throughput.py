@@ -16,11 +16,11 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-import orjson  # noqa: E402
-from _corpus import best_rates  # noqa: E402
-from _shaping_corpus import reasoning_outputs, tool_rows  # noqa: E402
+import orjson
+from _corpus import best_rates
+from _shaping_corpus import reasoning_outputs, tool_rows
 
-from rft_core import Sample, load_spec  # noqa: E402
+from rft_core import Sample, load_spec
 
 BATCH = 1024  # what rft score and the TRL adapter hand to grade_batch
 

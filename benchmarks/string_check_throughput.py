@@ -12,9 +12,9 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-from _corpus import best_rates, samples_and_items  # noqa: E402
+from _corpus import best_rates, samples_and_items
 
-from rft_core import load_spec  # noqa: E402
+from rft_core import load_spec
 
 BATCH = 1024  # what rft score and the TRL adapter hand to grade_batch
 

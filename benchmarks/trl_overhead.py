@@ -22,10 +22,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tests")) 
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _corpus import best_rates, pairs  # noqa: E402
+from _corpus import best_rates, pairs
 
-from rft_core import Sample, load_spec  # noqa: E402
-from rft_core.trl import reward_funcs, reward_weights  # noqa: E402
+from rft_core import Sample, load_spec
+from rft_core.integrations.trl import reward_funcs, reward_weights
 
 SPEC = {
     "name": "trivia",
@@ -109,7 +109,7 @@ def tiny_grpo(steps: int) -> None:
     from transformers import LlamaForCausalLM
     from trl import GRPOConfig, GRPOTrainer
 
-    from rft_core.trl import load_dataset
+    from rft_core.integrations.training import load_dataset
 
     transformers.logging.set_verbosity_error()
     logging.getLogger("trl").setLevel(logging.ERROR)

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rft_core import GradeError, sandbox
-from rft_core.types import Status
+from rft_core import GradeError
+from rft_core.infra import sandbox
+from rft_core.kernel.types import Status
 
 __all__ = ["Execution", "LocalPython", "SandboxFusion"]
 
@@ -155,7 +156,7 @@ class SandboxFusion:
             "code": program, "language": self.language, "stdin": case["stdin"], "compile_timeout": timeout,
             "run_timeout": timeout, "memory_limit_MB": memory_bytes >> 20 if memory_bytes else -1,
         }
-        request = urllib.request.Request(self.url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, json.dumps(body).encode(), {"Content-Type": "application/json"})  # noqa: S310 - the spec's URL
         try:
             with urllib.request.urlopen(request, timeout=2 * timeout + _GRACE) as response:  # noqa: S310 - the spec's URL
                 answer = json.loads(response.read(4 * max_output + (1 << 20)))

@@ -1,7 +1,7 @@
 """The ``code`` grader's supervisor: runs a model's Python program on one test case at a time.
 
 Started by ``graders._code_backends`` as ``python -I -S this_file`` inside the OS sandbox
-(``rft_core.sandbox``; it is pid 1 of the sandbox's pid namespace). Standard library only.
+(``rft_core.infra.sandbox``; it is pid 1 of the sandbox's pid namespace). Standard library only.
 
 Protocol (JSON lines; only this process holds stdin/stdout): a request is
 ``{"program", "stdin"}``, ``{"program", "call", "args"}`` or ``{"program", "expression"}`` with

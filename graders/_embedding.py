@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rft_core.runtime import Runtime
+from rft_core.kernel.runtime import Runtime
 
-from ._transformers import import_torch, pick_device
+from rft_core.infra.torch_helpers import import_torch, pick_device
 
 __all__ = ["DEFAULT_ENCODER", "Encoder", "load_encoder"]
 
@@ -84,7 +84,7 @@ class CosineMetric:
     grader carries its location, never the model)."""
 
     def __init__(self, model: str) -> None:
-        from ._transformers import locate_model
+        from rft_core.infra import locate_model
 
         self.location = locate_model(model, "embedding_model", NEEDED_FOR)
 
@@ -97,7 +97,7 @@ class CosineMetric:
     def grade_batch(self, grader: Any, samples: Sequence[Any], items: Sequence[Any]) -> list[Any]:
         """The grader's results for a batch, the texts embedded together; a row whose template
         fails, or whose texts are over the grader's size caps, gets its own result."""
-        from rft_core.types import Result
+        from rft_core.kernel.types import Result
 
         config = grader.config
         results: list[Any] = [None] * len(samples)

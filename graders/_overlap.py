@@ -1,7 +1,7 @@
 """N-gram overlap metrics for ``text_similarity``: BLEU (sacrebleu), GLEU (nltk), ROUGE (rouge-score).
 
 Each is imported when first used, so the core install needs none of them; a missing
-one raises :class:`~rft_core.errors.MissingDependencyError` naming the ``text`` extra.
+one raises :class:`~rft_core.kernel.errors.MissingDependencyError` naming the ``text`` extra.
 Every function takes the graded text and the reference and returns a score in [0, 1].
 """
 
@@ -11,7 +11,7 @@ import importlib.util
 from functools import lru_cache
 from typing import Any
 
-from rft_core.errors import MissingDependencyError
+from rft_core.kernel.errors import MissingDependencyError
 
 __all__ = ["OVERLAP_METRICS", "import_for", "missing_package", "overlap_score", "tokenize"]
 

@@ -1,7 +1,7 @@
 """The supervisor of the ``python`` grader: runs user code's ``grade(sample, item)``, one fresh process per sample.
 
 Started by ``graders.python_grader`` as ``python -I [-S] this_file`` inside the OS sandbox
-(``rft_core.sandbox``, where it is pid 1 of its pid namespace), or as a plain subprocess with
+(``rft_core.infra.sandbox``, where it is pid 1 of its pid namespace), or as a plain subprocess with
 ``isolation: none``. It imports only the standard library and never runs user code itself.
 
 Protocol (JSON lines on stdin/stdout, which only this process holds): the first line is
@@ -517,7 +517,7 @@ def main() -> None:
         # ctypes does not audit; sympy also imports subprocess: its C fork_exec is replaced
         import _posixsubprocess
         import ctypes
-        import gc  # noqa: F401
+        import gc
         import subprocess
 
         refused -= {"ctypes", "_ctypes", "gc"}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rft_core import GradeError, ReportMetric, Status
-from rft_core.spec import read_named_file
+from rft_core.kernel.spec import read_named_file
 
 __all__ = [
     "RANKINGS",

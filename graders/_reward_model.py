@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rft_core.runtime import Runtime
+from rft_core.kernel.runtime import Runtime
 
-from ._transformers import import_torch, pick_device, torch_dtype
+from rft_core.infra.torch_helpers import import_torch, pick_device, torch_dtype
 
 __all__ = ["RewardModel", "load_reward_model"]
 

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from pydantic import Field
 
 from rft_core import Grader, GraderConfig, Result, Status, TemplateField
-from rft_core.types import Item, Sample, SharedResult
+from rft_core.kernel.types import Item, Sample, SharedResult
 
 from ._limits import check_input
 

@@ -11,8 +11,8 @@ import regex
 from pydantic import AfterValidator, Field
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField
-from rft_core.batch_memo import shared
-from rft_core.types import Item, Sample
+from rft_core.infra import shared
+from rft_core.kernel.types import Item, Sample
 
 from ._limits import (
     MaxInputChars,

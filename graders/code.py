@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Sample, Status, TemplateField, hookimpl
-from rft_core.types import Item
+from rft_core.kernel.types import Item
 
 from ._code_backends import LocalPython, SandboxFusion
 from ._code_tests import Case, MalformedTests, judge, read_cases

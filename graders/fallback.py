@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from rft_core import Grader, GraderConfig, Result, Status, SubGraders, hookimpl
-from rft_core.types import Item, Sample
+from rft_core.kernel.types import Item, Sample
 
 __all__ = ["Fallback", "Until"]
 

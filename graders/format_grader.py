@@ -11,7 +11,7 @@ import regex
 from pydantic import AfterValidator, Field, model_validator
 
 from rft_core import Result, hookimpl
-from rft_core.types import Item, Sample
+from rft_core.kernel.types import Item, Sample
 
 from ._shaping import FAILED, PASSED, ShapingConfig, ShapingGrader, SharedComposite
 from ._text import RegexField, compile_pattern, search_with_timeout

@@ -12,9 +12,9 @@ import orjson
 from pydantic import Field, model_validator
 
 from rft_core import Result, Status, SubGraders, hookimpl
-from rft_core.errors import MissingDependencyError
-from rft_core.spec import spec_path
-from rft_core.types import Item, Sample, SharedResult
+from rft_core.kernel.errors import MissingDependencyError
+from rft_core.kernel.spec import spec_path
+from rft_core.kernel.types import Item, Sample, SharedResult
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
 

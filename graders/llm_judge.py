@@ -27,18 +27,20 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from rft_core import (
     GradeError, Grader, GraderConfig, OpenAIMapping, Result, Status, Template, TemplateField, Usage, hookimpl,
 )
-from rft_core.types import Item, Sample
+from rft_core.kernel.types import Item, Sample
 
-from ._judge_cache import flight_key, get_cache, request_key
-from ._judge_client import (
+from rft_core.infra.cache import flight_key, get_cache, request_key
+from rft_core.infra.openai_client import (
     ClientSettings,
     Reply,
     get_client,
+    is_reasoning_model,
     on_background_loop,
     resolve_endpoint,
     run_in_background,
     supports_structured,
 )
+
 from ._verdict import Verdict, label_verdict, looks_like_refusal, score_verdict
 
 __all__ = [
@@ -50,7 +52,6 @@ __all__ = [
     "Reading",
     "SamplingParams",
     "ScoreModel",
-    "is_reasoning_model",
     "verdict_format",
     "with_user_text",
 ]
@@ -60,12 +61,6 @@ MAX_STEPS_CHARS = 20_000  # the judge's reasoning kept in metadata["steps"]
 DEFAULT_REASONING_EFFORT = "medium"
 SAMPLE_OPEN, SAMPLE_CLOSE = "<sample>", "</sample>"
 _SAMPLE_TAG = re.compile(r"<(?=[\s/]*sample)", re.I)  # one run then a literal: linear on any text
-_REASONING_NAME = re.compile(r"^(?:o\d+|gpt-5)(?:$|[-_.:])", re.I)
-
-
-def is_reasoning_model(model: str) -> bool:
-    """True for OpenAI reasoning model names (o1, o3-mini, o4-mini, gpt-5...), with or without a provider prefix."""
-    return _REASONING_NAME.match(model.rsplit("/", 1)[-1]) is not None
 
 
 def delimit_sample(text: str) -> str:

@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 from rft_core import Grader, GraderConfig, OpenAIMapping, Result, Status, SubGraders, hookimpl
-from rft_core.batch_memo import batch_memo
-from rft_core.errors import FormulaError
-from rft_core.formula import Formula
-from rft_core.types import Item, Sample
+from rft_core.infra.batch_memo import batch_memo
+from rft_core.kernel.errors import FormulaError
+from rft_core.kernel.formula import Formula
+from rft_core.kernel.types import Item, Sample
 
 _status = attrgetter("status")
 FAILED = (Status.ERROR, Status.TIMEOUT, Status.PARSE_ERROR)  # most severe first

@@ -21,10 +21,11 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from rft_core import GradeError, OpenAIMapping, Result, hookimpl, sandbox
-from rft_core.grader import Grader, GraderConfig
-from rft_core.imports import missing_imports
-from rft_core.types import Item, Sample, Status
+from rft_core import GradeError, OpenAIMapping, Result, hookimpl
+from rft_core.infra import sandbox
+from rft_core.kernel.grader import Grader, GraderConfig
+from rft_core.infra.imports import missing_imports
+from rft_core.kernel.types import Item, Sample, Status
 
 __all__ = ["OPENAI_IMAGE_PACKAGES", "PythonGrader"]
 
@@ -62,7 +63,7 @@ class PythonGrader(Grader):
     The reward is the number ``grade`` returns. An exception, a result that is not a
     finite number, or a crash gives status ``error`` (code ``python_grader_runtime_error``,
     the traceback in the reason); running past ``timeout`` gives status ``timeout``.
-    One sandbox per grader (rft_core.sandbox) holds a supervisor that forks a fresh process
+    One sandbox per grader (rft_core.infra.sandbox) holds a supervisor that forks a fresh process
     for every sample and reads its result from a pipe of that sample's own.
 
     >>> PythonGrader(source="def grade(sample, item):\\n    return float(sample['output_text'] == item['answer'])").grade("4", {"answer": "4"}).reward

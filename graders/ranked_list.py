@@ -10,7 +10,7 @@ import regex
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
-from rft_core.types import Item, Sample
+from rft_core.kernel.types import Item, Sample
 
 from ._ranking import RANKINGS, AliasFile, Normaliser, check_alias_mapping, gain, items_from_value, load_alias_file
 from ._text import RegexField, compile_pattern, finditer_with_timeout

@@ -8,7 +8,7 @@ import regex
 from pydantic import Field
 
 from rft_core import Result, Status, hookimpl
-from rft_core.types import Item, Sample
+from rft_core.kernel.types import Item, Sample
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
 

@@ -10,11 +10,11 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
-from rft_core.spec import read_named_file
-from rft_core.types import Item, Sample
+from rft_core.kernel.spec import read_named_file
+from rft_core.kernel.types import Item, Sample
 
 from ._reward_model import NEEDED_FOR, RewardModel, load_reward_model
-from ._transformers import DEVICES, DTYPES, locate_model
+from rft_core.infra import DEVICES, DTYPES, locate_model
 
 __all__ = ["RewardModelGrader"]
 

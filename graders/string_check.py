@@ -10,7 +10,7 @@ import regex
 from pydantic import Field
 
 from rft_core import GradeError, OpenAIMapping, Result, hookimpl
-from rft_core.types import SharedResult
+from rft_core.kernel.types import SharedResult
 
 from ._text import TextComparisonConfig, TextGrader, compile_pattern, search_with_timeout
 

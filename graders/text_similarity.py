@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from rft_core import Grader, GraderConfig, OpenAIMapping, Result, TemplateField, hookimpl
-from rft_core.spec import spec_path
-from rft_core.types import Item, Sample
+from rft_core.kernel.spec import spec_path
+from rft_core.kernel.types import Item, Sample
 
 from ._embedding import DEFAULT_ENCODER, CosineMetric
 from ._limits import MaxInputChars, MaxReferenceChars, check_input, check_reference, resolved_limits

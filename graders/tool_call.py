@@ -10,7 +10,7 @@ import orjson
 from pydantic import Field
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Sample, Status, SubGraders, TemplateField, hookimpl
-from rft_core.types import Item
+from rft_core.kernel.types import Item
 
 from ._shaping import FAILED, PASSED, SharedComposite
 

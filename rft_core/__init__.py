@@ -1,14 +1,14 @@
 """rft-graders: open, local graders for reinforcement fine-tuning."""
 
-from .declarations import OpenAIMapping, ReportMetric
-from .errors import GradeError, RftError, SpecError, TemplateError
-from .grader import Grader, GraderConfig, SubGraders
-from .hookspecs import hookimpl
-from .runner import score
-from .runtime import Runtime
-from .spec import load_spec
-from .template import Template, TemplateField
-from .types import Result, Sample, Status, Usage
+from .kernel.declarations import OpenAIMapping, ReportMetric
+from .kernel.errors import GradeError, RftError, SpecError, TemplateError
+from .kernel.grader import Grader, GraderConfig, SubGraders
+from .kernel.hookspecs import hookimpl
+from .run.runner import score
+from .kernel.runtime import Runtime
+from .kernel.spec import load_spec
+from .kernel.template import Template, TemplateField
+from .kernel.types import Result, Sample, Status, Usage
 
 __all__ = [
     "GradeError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .registry import Registry
+from .kernel.registry import Registry
 from .testing import make_registry
 
 __all__ = ["rft_registry"]

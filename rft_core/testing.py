@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from .plugins import make_plugin_manager
-from .registry import Registry
-from .trl import Spec, reward_funcs
+from .kernel.plugins import make_plugin_manager
+from .kernel.registry import Registry
+from .integrations.trl import Spec, reward_funcs
 
 __all__ = ["TrlCall", "call_like_trl", "make_registry"]
 

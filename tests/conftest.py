@@ -9,8 +9,8 @@ import pytest
 
 os.environ["RFT_LOAD_PLUGINS"] = ""  # set before any registry is built
 
-from rft_core.plugins import make_plugin_manager  # noqa: E402
-from rft_core.registry import Registry  # noqa: E402
+from rft_core.kernel.plugins import make_plugin_manager
+from rft_core.kernel.registry import Registry
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -50,7 +50,7 @@ def register_graders(register):
 
 def main() -> None:
     """`rft` with this module among the default plugins."""
-    from rft_core import plugins
+    from rft_core.kernel import plugins
     from rft_core.cli import main as rft
 
     plugins.DEFAULT_PLUGINS = (*plugins.DEFAULT_PLUGINS, __name__)

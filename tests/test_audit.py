@@ -1,4 +1,4 @@
-"""rft_core.audit and rft_core.probes: `rft audit` probes specs for reward hacking with real graders,
+"""rft_core.audit.auditor and rft_core.audit.probes: `rft audit` probes specs for reward hacking with real graders,
 a real judge server on 127.0.0.1 and the real console script."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_server import JudgeServer, completion  # noqa: E402
+from judge_server import JudgeServer, completion
 
-from rft_core import RftError, load_spec  # noqa: E402
-from rft_core.audit import _pass_limits, answer_fields, audit, read_items  # noqa: E402
-from rft_core.cli import main  # noqa: E402
-from rft_core import probes  # noqa: E402
-from rft_core.probes import PROBES, contexts, prompt_text  # noqa: E402
-from rft_core.template import Template  # noqa: E402
+from rft_core import RftError, load_spec
+from rft_core.audit.auditor import _pass_limits, answer_fields, audit, read_items
+from rft_core.cli import main
+from rft_core.audit import probes
+from rft_core.audit.probes import PROBES, contexts, prompt_text
+from rft_core.kernel.template import Template
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

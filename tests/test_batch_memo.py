@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rft_core.batch_memo import batch_memo, shared
+from rft_core.infra.batch_memo import batch_memo, shared
 
 
 class Maker:

@@ -1,4 +1,4 @@
-"""rft_core.cli: the `rft` command. It translates arguments and errors; the grading is tested elsewhere."""
+"""rft_core.cli.app: the `rft` command. It translates arguments and errors; the grading is tested elsewhere."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from rft_core import registry as registry_module
+from rft_core.kernel import registry as registry_module
 from rft_core.cli import main
-from rft_core.plugins import DEFAULT_PLUGINS
+from rft_core.kernel.plugins import DEFAULT_PLUGINS
 
 SPEC = """\
 type: multi

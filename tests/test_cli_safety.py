@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from rft_core import cli
-from rft_core import registry as registry_module
+from rft_core.cli import specs as cli_specs
+from rft_core.kernel import registry as registry_module
 from rft_core.cli import main
-from rft_core.output import resume_record_path
+from rft_core.run.output import resume_record_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -409,7 +409,7 @@ def test_rft_sample_exits_2_when_every_request_fails(tmp_path, capsys, monkeypat
                                                     (1, 0.2, "1 of 4 samples failed (more than --max-error-rate 0.2)"),
                                                     (1, 0.25, None)])
 def test_sample_totals_failure(failed, rate, expected):
-    from rft_core.sampling import ItemSamples, SampleTotals
+    from rft_core.integrations.sampling import ItemSamples, SampleTotals
 
     totals = SampleTotals()
     item = ItemSamples.empty(4)
@@ -464,7 +464,7 @@ def test_an_unexpected_exception_is_one_line_unless_debugging(files, monkeypatch
     def broken(args):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(cli, "_validate", broken)
+    monkeypatch.setattr(cli_specs, "_validate", broken)
     monkeypatch.delenv("RFT_DEBUG", raising=False)
     assert main(["validate", str(spec)]) == 1
     assert capsys.readouterr().err == (
@@ -492,8 +492,8 @@ def test_reasons_print_the_pattern_as_written(files, tmp_path):
 
 
 def test_ray_auto_without_a_cluster_is_said_in_our_words():
-    from rft_core.errors import RftError
-    from rft_core.ray_backend import _connect
+    from rft_core.kernel.errors import RftError
+    from rft_core.run.ray_backend import _connect
 
     class NoCluster:  # what ray.init(address="auto") raises when it finds no cluster
         @staticmethod

@@ -16,8 +16,9 @@ from code_corpus import TIMEOUT, triples
 from graders._code_backends import LocalPython
 from graders._code_tests import MalformedTests, outputs_equal, read_cases, values_equal
 from graders.code import Code, extract_program
-from rft_core import SpecError, Status, load_spec, sandbox
-from rft_core.openai_compat import export_openai
+from rft_core import SpecError, Status, load_spec
+from rft_core.infra import sandbox
+from rft_core.integrations.openai_compat import export_openai
 from sandbox_checks import gone, shared_dir, with_secret
 
 needs_sandbox = pytest.mark.skipif(sandbox.unavailable_reason() is not None, reason="no OS sandbox here")
@@ -373,7 +374,7 @@ def test_export_to_openai_is_refused_with_the_reason(registry):
 
 @needs_sandbox
 def test_the_code_probes_fail_on_hidden_tests_and_flag_weak_ones():
-    from rft_core.audit import audit
+    from rft_core.audit.auditor import audit
 
     items = [{"tests": [{"stdin": "2", "stdout": "4"}, {"stdin": "5", "stdout": "10"}, {"stdin": "0", "stdout": "0"}]},
              {"tests": [{"fn_name": "f", "args": [1], "expected": [1]}, {"fn_name": "f", "args": [2], "expected": [2, 2]},
@@ -389,7 +390,7 @@ def test_the_code_probes_fail_on_hidden_tests_and_flag_weak_ones():
 
 
 def test_the_code_probes_skip_items_without_tests():
-    from rft_core.probes import PROBES, contexts
+    from rft_core.audit.probes import PROBES, contexts
 
     context = contexts([{"answer": "Paris"}])[0]
     assert [probe.name for probe in PROBES if probe.name.startswith("code_") and probe.texts(context)] == []

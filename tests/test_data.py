@@ -1,4 +1,4 @@
-"""rft_core.data: input rows in every format to tasks; unreadable rows become error tasks, never exceptions."""
+"""rft_core.run.data: input rows in every format to tasks; unreadable rows become error tasks, never exceptions."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rft_core.data import Task, read_tasks, tasks_from_row, tasks_from_rows
-from rft_core.errors import RftError
+from rft_core.run.data import Task, read_tasks, tasks_from_row, tasks_from_rows
+from rft_core.kernel.errors import RftError
 
 TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "x"}'}}
 

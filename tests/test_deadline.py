@@ -1,4 +1,4 @@
-"""The runner's deadline (rft_core/deadline.py): a grade that never finishes gets status timeout and
+"""The runner's deadline (rft_core/run/deadline.py): a grade that never finishes gets status timeout and
 the run goes on, for sync, async and batch graders, in this process and in worker processes."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from rft_core import Grader, Result, Status, load_spec, score
-from rft_core import runner
-from rft_core.deadline import DEFAULT_GRADER_TIMEOUT, Deadline, grader_timeout
-from rft_core.runner import run
-from rft_core.runtime import Runtime
-from rft_core.data import tasks_from_rows
+from rft_core.run import runner
+from rft_core.run.deadline import DEFAULT_GRADER_TIMEOUT, Deadline, grader_timeout
+from rft_core.run.runner import run
+from rft_core.kernel.runtime import Runtime
+from rft_core.run.data import tasks_from_rows
 from slow_plugin import Stuck
 
 TESTS = Path(__file__).parent
@@ -173,14 +173,14 @@ def test_rft_score_with_a_plugin_that_never_finishes_writes_every_row(tmp_path):
 
 
 def test_a_trl_reward_function_does_not_hang_the_training_step():
-    from rft_core.trl import RewardFunction
+    from rft_core.integrations.trl import RewardFunction
 
     reward = RewardFunction(Stuck(), timeout=BUDGET)
     assert reward(prompts=["p"] * 3, completions=["a", "sleep", "b"]) == [1.0, 0.0, 1.0]
 
 
 def test_an_async_trl_reward_function_cancels_a_grade_at_the_deadline():
-    from rft_core.trl import AsyncRewardFunction
+    from rft_core.integrations.trl import AsyncRewardFunction
 
     for limit in (None, 1):
         reward = AsyncRewardFunction(AsyncStuck(), timeout=BUDGET, max_concurrency=limit)
@@ -188,7 +188,7 @@ def test_an_async_trl_reward_function_cancels_a_grade_at_the_deadline():
 
 
 def test_split_trl_reward_functions_share_the_specs_budget(registry):
-    from rft_core.trl import reward_funcs
+    from rft_core.integrations.trl import reward_funcs
 
     registry.register(Stuck)
     spec = {"type": "multi", "grader_timeout": 0.25, "graders": {"a": {"type": "stuck"}, "b": {"type": "stuck"}}}

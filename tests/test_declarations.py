@@ -1,4 +1,4 @@
-"""rft_core.declarations and the Grader's declarations: the core asks a grader type, it never tests its name."""
+"""rft_core.kernel.declarations and the Grader's declarations: the core asks a grader type, it never tests its name."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from rft_core import Grader, GraderConfig, OpenAIMapping, ReportMetric, Result, Status
-from rft_core.formula import Formula
-from rft_core.registry import default_registry
-from rft_core.report import Summary, declared_metrics
+from rft_core.kernel.formula import Formula
+from rft_core.kernel.registry import default_registry
+from rft_core.report.summary import Summary, declared_metrics
 
 RFT_CORE = Path(__file__).resolve().parent.parent / "rft_core"
 

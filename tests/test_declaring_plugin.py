@@ -93,7 +93,7 @@ def test_a_field_openai_lacks_and_a_type_without_mapping_are_refused_with_the_pl
 
 SPLIT = """\
 import json
-from rft_core.trl import reward_funcs, reward_weights
+from rft_core.integrations.trl import reward_funcs, reward_weights
 parts = reward_funcs("composite.yaml", split=True)
 whole = reward_funcs("composite.yaml")[0]
 completions, answers = ["4", " 4 ", ""], ["4", "4", "4"]

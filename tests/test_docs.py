@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import rft_core
-from rft_core import hookspecs
+from rft_core.kernel import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

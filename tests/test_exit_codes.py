@@ -1,10 +1,10 @@
-"""rft_core.exit_codes: when a finished scoring run still fails (exit 2)."""
+"""rft_core.cli.exit_codes: when a finished scoring run still fails (exit 2)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rft_core.exit_codes import ungradable
+from rft_core.cli.exit_codes import ungradable
 
 
 def _grader(samples=10, error=0.0, timeout=0.0, parse_error=0.0, codes=None):

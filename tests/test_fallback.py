@@ -12,13 +12,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_helpers import FAST, isolated_judge_env, verdict  # noqa: E402,F401 (a fixture)
-from judge_server import JudgeServer  # noqa: E402
+from judge_helpers import FAST, isolated_judge_env, verdict  # noqa: F401 (a fixture)
+from judge_server import JudgeServer
 
-from rft_core import SpecError, Status, load_spec  # noqa: E402
-from rft_core.cli import main as rft_main  # noqa: E402
-from rft_core.data import tasks_from_rows  # noqa: E402
-from rft_core.runner import run  # noqa: E402
+from rft_core import SpecError, Status, load_spec
+from rft_core.cli import main as rft_main
+from rft_core.run.data import tasks_from_rows
+from rft_core.run.runner import run
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def test_repeated_stage_types_get_distinct_keys():
 
 
 def test_as_a_trl_reward_function_only_undecided_completions_reach_the_judge(server):
-    from rft_core.trl import reward_funcs
+    from rft_core.integrations.trl import reward_funcs
 
     (reward,) = reward_funcs(chain(server))
     assert reward.__name__ == "fallback" and not __import__("inspect").iscoroutinefunction(reward.__call__)

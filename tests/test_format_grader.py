@@ -8,8 +8,8 @@ import pytest
 
 from graders.format_grader import Format
 from rft_core import SpecError, Status, load_spec
-from rft_core.errors import SpecError as SpecErrorClass
-from rft_core.openai_compat import export_openai
+from rft_core.kernel.errors import SpecError as SpecErrorClass
+from rft_core.integrations.openai_compat import export_openai
 
 GOOD = "<think>2 + 2 = 4</think>\n<answer>4</answer>"
 
@@ -229,7 +229,7 @@ FORMAT_PROBES = ["format_several_answers", "format_candidates_in_tag", "format_m
 
 
 def test_a_strict_format_grader_passes_every_format_probe():
-    from rft_core.audit import audit
+    from rft_core.audit.auditor import audit
 
     spec = {"type": "multi", "calculate_output": "answer * format", "graders": {
         "answer": {"type": "string_check", "operation": "like", "reference": "{{ item.answer }}"},
@@ -244,7 +244,7 @@ def test_a_strict_format_grader_passes_every_format_probe():
 
 
 def test_a_lenient_format_regex_is_caught_by_the_format_probes():
-    from rft_core.audit import audit
+    from rft_core.audit.auditor import audit
 
     lenient = {"type": "string_check", "operation": "regex", "reference": r"<think>.*</\w+>\s*<answer>.*</\w+>"}
     spec = {"type": "multi", "calculate_output": "answer * format", "graders": {
@@ -257,7 +257,7 @@ def test_a_lenient_format_regex_is_caught_by_the_format_probes():
 
 
 def test_weighted_scoring_shows_as_a_leak_of_partial_credit():
-    from rft_core.audit import audit
+    from rft_core.audit.auditor import audit
 
     report = audit({"type": "format", "scoring": "weighted"}, TRIVIA, probes=["format_several_answers"])
     assert not report.passed  # 5 of 6 checks pass: a weighted format reward pays a hack most of its reward

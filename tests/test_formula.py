@@ -1,4 +1,4 @@
-"""rft_core.formula: calculate_output in OpenAI's grammar, parsed by our own parser."""
+"""rft_core.kernel.formula: calculate_output in OpenAI's grammar, parsed by our own parser."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import builtins
 
 import pytest
 
-from rft_core.errors import FormulaError, RftError
-from rft_core.formula import Formula
+from rft_core.kernel.errors import FormulaError, RftError
+from rft_core.kernel.formula import Formula
 
 
 @pytest.mark.parametrize(

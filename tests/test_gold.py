@@ -1,4 +1,4 @@
-"""rft_core.gold: gold labels from a data file (per row or per sample) and agreement with rewards."""
+"""rft_core.report.gold: gold labels from a data file (per row or per sample) and agreement with rewards."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rft_core.errors import RftError
-from rft_core.gold import Gold, agreement, read_gold
+from rft_core.kernel.errors import RftError
+from rft_core.report.gold import Gold, agreement, read_gold
 
 
 def _data(tmp_path, *rows):

@@ -1,4 +1,4 @@
-"""rft_core.grader: the Grader base class. grade() never raises; async graders work from sync code."""
+"""rft_core.kernel.grader: the Grader base class. grade() never raises; async graders work from sync code."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from pydantic import Field, ValidationError
 
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, SubGraders
-from rft_core.grader import BatchFailureWarning, child_fields, run_sync
-from rft_core.types import Sample
+from rft_core.kernel.grader import BatchFailureWarning, child_fields, run_sync
+from rft_core.kernel.types import Sample
 
 # --- throwaway graders ------------------------------------------------------------
 

@@ -11,12 +11,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_helpers import FAST, isolated_judge_env, last_user_text, server, verdict  # noqa: E402,F401 (fixtures)
-from judge_server import completion  # noqa: E402
+from judge_helpers import FAST, isolated_judge_env, last_user_text, server, verdict  # noqa: F401 (fixtures)
+from judge_server import completion
 
-from rft_core import SpecError, Status, load_spec, runner  # noqa: E402
-from rft_core.cli import main as rft_main  # noqa: E402
-from rft_core.trl import RewardFunction  # noqa: E402
+from rft_core import SpecError, Status, load_spec
+from rft_core.run import runner
+from rft_core.cli import main as rft_main
+from rft_core.integrations.trl import RewardFunction
 
 
 def group_spec(server, **fields):
@@ -144,7 +145,7 @@ def test_rft_score_keeps_each_rows_completions_in_one_batch(server, tmp_path, mo
 
 
 def test_batches_stretch_to_the_end_of_a_row():
-    from rft_core.data import tasks_from_rows
+    from rft_core.run.data import tasks_from_rows
 
     tasks = tasks_from_rows([{"completions": ["a", "b", "c"]}, {"completions": ["d", "e"]}, {"output_text": "f"}])
     batches = list(runner._batches(iter(tasks), 2))

@@ -1,4 +1,4 @@
-"""rft_core.hookspecs: the one hook, register_graders(register), and pluggy's checks of implementations."""
+"""rft_core.kernel.hookspecs: the one hook, register_graders(register), and pluggy's checks of implementations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pluggy
 import pytest
 
 import rft_core
-from rft_core import Grader, Result, hookimpl, hookspecs
+from rft_core import Grader, Result, hookimpl
+from rft_core.kernel import hookspecs
 
 
 class Hello(Grader):

@@ -1,4 +1,4 @@
-"""rft_core.html_report: one self-contained page, hostile text escaped, rendered by headless Chromium."""
+"""rft_core.report.html: one self-contained page, hostile text escaped, rendered by headless Chromium."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from rft_core.gold import Gold
-from rft_core.html_report import render_html
-from rft_core.report import Summary
-from rft_core.types import Result, Status
+from rft_core.report.gold import Gold
+from rft_core.report.html import render_html
+from rft_core.report.summary import Summary
+from rft_core.kernel.types import Result, Status
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE_REASON = '"><img src=x onerror=alert(1)><script>alert("reason")</script>'
@@ -186,7 +186,7 @@ def test_chromium_renders_the_report(tmp_path):
 
 def test_red_is_the_colour_of_error_alone():
     # reward bars were red at 0 while the legend says red is `error`
-    from rft_core.html_report import HISTOGRAM_COLOUR, READINESS_COLOURS, STATUS_COLOURS
+    from rft_core.report.html import HISTOGRAM_COLOUR, READINESS_COLOURS, STATUS_COLOURS
 
     red = STATUS_COLOURS["error"]
     page = render_html(_report())

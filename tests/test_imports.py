@@ -1,4 +1,4 @@
-"""rft_core.imports and rft validate naming a python grader's imports that cannot run here."""
+"""rft_core.infra.imports and rft validate naming a python grader's imports that cannot run here."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rft_core.cli import main
-from rft_core.imports import imported_modules, missing_imports
+from rft_core.infra.imports import imported_modules, missing_imports
 
 SOURCE = """
 import json, os.path

@@ -1,4 +1,4 @@
-"""rft_core.jsonl: orjson's speed, json's meaning — every line reads as json.loads reads it."""
+"""rft_core.run.jsonl: orjson's speed, json's meaning — every line reads as json.loads reads it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from rft_core.jsonl import dumps_line, loads_line
+from rft_core.run.jsonl import dumps_line, loads_line
 
 READ_LIKE_JSON = [
     pytest.param(b'{"answer": "Mars", "output_text": "Jupiter"}\n', id="a flat row"),
@@ -84,7 +84,7 @@ def test_dumps_line_refuses_what_json_cannot_write_either():
 
 # --- lines that fail: BadLine with the cause, never another exception ------------------------------
 
-from rft_core.jsonl import BadLine, parse_line, read_lines  # noqa: E402
+from rft_core.run.jsonl import BadLine, parse_line, read_lines  # noqa: E402
 
 
 @pytest.mark.parametrize(

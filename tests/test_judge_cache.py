@@ -8,14 +8,14 @@ import warnings
 
 import pytest
 
-from graders._judge_cache import (
+from rft_core.infra.cache import (
     CACHE_FILE,
     JudgeCache,
     default_cache_dir,
     get_cache,
     request_key,
 )
-from rft_core.runtime import Runtime
+from rft_core.kernel.runtime import Runtime
 
 REQUEST = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0, "seed": 42}
 

@@ -7,17 +7,16 @@ import email.utils
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_server import JudgeServer, completion, error  # noqa: E402
+from judge_server import JudgeServer, completion, error
 
-from rft_core import GradeError  # noqa: E402
+from rft_core import GradeError
 
-from graders._judge_client import (  # noqa: E402
+from rft_core.infra.openai_client import (
     ClientSettings,
     RateLimiter,
     _backoff,
@@ -26,7 +25,7 @@ from graders._judge_client import (  # noqa: E402
     get_client,
     supports_structured,
 )
-from rft_core.runtime import Runtime  # noqa: E402
+from rft_core.kernel.runtime import Runtime
 
 
 @pytest.mark.parametrize(

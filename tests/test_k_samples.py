@@ -9,9 +9,9 @@ import math
 import pytest
 
 from rft_core.cli import main as rft_main
-from rft_core.k_samples import Draw, k_sample_metrics, k_values, maj_at_k, majority_solved, pass_at_k
-from rft_core.report import Summary
-from rft_core.types import Result, Status
+from rft_core.report.k_samples import Draw, k_sample_metrics, k_values, maj_at_k, majority_solved, pass_at_k
+from rft_core.report.summary import Summary
+from rft_core.kernel.types import Result, Status
 
 
 def metrics_of(*items):

@@ -11,13 +11,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_server import JudgeServer, Reply, completion, error  # noqa: E402
+from judge_server import JudgeServer, Reply, completion, error
 
-from rft_core import SpecError, Status, Usage, load_spec  # noqa: E402
-from rft_core.cli import main as rft_main  # noqa: E402
-from rft_core.runtime import Runtime, default_runtime  # noqa: E402
-from graders import _judge_cache, _judge_client  # noqa: E402
-from graders.llm_judge import DEFAULT_SEED, delimit_sample, is_reasoning_model  # noqa: E402
+from rft_core import SpecError, Status, Usage, load_spec
+from rft_core.cli import main as rft_main
+from rft_core.kernel.runtime import Runtime, default_runtime
+from rft_core.infra import cache as _judge_cache, openai_client as _judge_client
+from graders.llm_judge import DEFAULT_SEED, delimit_sample
+from rft_core.infra.openai_client import is_reasoning_model
 
 FAST = {"timeout": 2.0, "max_retries": 2, "retry_backoff": 0.01, "retry_backoff_max": 0.05}
 SCORE_INPUT = [
@@ -389,8 +390,8 @@ def test_rft_score_path_keeps_order_across_overlapping_batches(server):
     """The runner grades the next batch of 256 while this one finishes; rows still come out in order."""
     import re
 
-    from rft_core.data import Task
-    from rft_core.runner import run
+    from rft_core.run.data import Task
+    from rft_core.run.runner import run
 
     def script(body, number):
         index = int(re.search(r"answer (\d+)<", body["messages"][-1]["content"]).group(1))

@@ -14,9 +14,9 @@ import pytest
 
 from rft_core import load_spec
 from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.loop import LoopOptions, run_loop
-from rft_core.loop_plot import reward_plot
+from rft_core.kernel.errors import RftError
+from rft_core.integrations.loop import LoopOptions, run_loop
+from rft_core.integrations.loop_plot import reward_plot
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the Hub: every model here is built in the test
 
@@ -142,7 +142,7 @@ def test_two_rounds_killed_mid_round_resume_select_sft_and_refresh_the_reward_mo
 
 
 def test_mean_reward_counts_failures_as_zero_and_leaves_not_applicable_out(tmp_path):
-    from rft_core.loop import mean_reward
+    from rft_core.integrations.loop import mean_reward
 
     rows = [{"index": 0, "reward": 1.0, "status": "ok"}, {"index": 1, "reward": 0.0, "status": "error"},
             {"index": 2, "reward": 0.0, "status": "not_applicable"}, {"index": 3, "reward": 0.5, "status": "ok"}]

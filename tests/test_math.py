@@ -12,7 +12,7 @@ import pytest
 
 from graders.math import MathGrader
 from graders.math._pool import get_pool
-from rft_core.runtime import Runtime
+from rft_core.kernel.runtime import Runtime
 from rft_core import Status, load_spec
 
 GRADER = MathGrader(workers=2)

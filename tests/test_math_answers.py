@@ -10,7 +10,7 @@ import pytest
 
 from graders.math import MathGrader
 from rft_core import Status
-from rft_core.audit import audit
+from rft_core.audit.auditor import audit
 
 GRADER = MathGrader(workers=2)
 PROSE = "Let me double-check by redoing the computation a different way; every step agrees with the one before. " * 40

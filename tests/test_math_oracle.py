@@ -17,11 +17,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from math_oracle_corpus import corpus, math_verify_verdicts  # noqa: E402
+from math_oracle_corpus import corpus, math_verify_verdicts
 
-from graders.math import MathGrader  # noqa: E402
-from rft_core import Sample  # noqa: E402
-from rft_core.grader import available_cpus  # noqa: E402
+from graders.math import MathGrader
+from rft_core import Sample
+from rft_core.kernel.cpus import available_cpus
 
 pytest.importorskip("math_verify")
 

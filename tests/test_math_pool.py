@@ -11,7 +11,7 @@ import pytest
 
 from graders.math._parse import Caps
 from graders.math._pool import WorkerPool, get_pool
-from rft_core.runtime import Runtime
+from rft_core.kernel.runtime import Runtime
 
 CAPS = list(Caps().key())
 OPTIONS = [1e-6, 1e-9, True, True, 6]

@@ -1,4 +1,4 @@
-"""Tests for rft_core/openai_compat.py."""
+"""Tests for rft_core/integrations/openai_compat.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from rft_core import Result, SpecError, Status, Usage, load_spec
 from rft_core.cli import main
-from rft_core.openai_compat import BOOLEAN_FLAGS, DETAILS, export_openai, openai_issues, run_response
+from rft_core.integrations.openai_compat import BOOLEAN_FLAGS, DETAILS, export_openai, openai_issues, run_response
 
 # --- run_response: OpenAI's /graders/run response -------------------------------------------
 
@@ -419,7 +419,7 @@ def test_strict_is_a_spec_key_export_drops(registry):
 
 
 def test_the_json_schema_offers_openai_strict_at_the_root(registry):
-    from rft_core.schema import spec_schema
+    from rft_core.kernel.schema import spec_schema
 
     for variant in spec_schema(registry)["oneOf"]:
         assert variant["properties"]["openai_strict"]["type"] == "boolean"

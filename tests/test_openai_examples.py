@@ -20,11 +20,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_server import JudgeServer, completion  # noqa: E402
+from judge_server import JudgeServer, completion
 
-from rft_core import SpecError, Status, load_spec  # noqa: E402
-from rft_core.cli import main as rft_main  # noqa: E402
-from rft_core.openai_compat import export_openai, openai_issues, run_response  # noqa: E402
+from rft_core import SpecError, Status, load_spec
+from rft_core.cli import main as rft_main
+from rft_core.integrations.openai_compat import export_openai, openai_issues, run_response
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openai"
 EXAMPLES = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(FIXTURES.glob("*.json"))}

@@ -12,9 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_server import JudgeServer, completion  # noqa: E402
-from rft_core import SpecError, load_spec  # noqa: E402
-from rft_core.cli import main as rft_main  # noqa: E402
+from judge_server import JudgeServer, completion
+from rft_core import SpecError, load_spec
+from rft_core.cli import main as rft_main
 
 INPUT = [
     {"role": "system", "content": "Grade the answer against the reference {{ item.answer }}."},

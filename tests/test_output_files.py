@@ -1,4 +1,4 @@
-"""rft_core.output_files: the same-file guard and atomic whole-file outputs."""
+"""rft_core.run.output_files: the same-file guard and atomic whole-file outputs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rft_core.errors import RftError
-from rft_core.output_files import atomic_text, check_outputs
+from rft_core.kernel.errors import RftError
+from rft_core.run.output_files import atomic_text, check_outputs
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from judge_helpers import FAST, isolated_judge_env, last_user_text, server, verdict  # noqa: E402,F401 (fixtures)
-from judge_server import completion, error  # noqa: E402
+from judge_helpers import FAST, isolated_judge_env, last_user_text, server, verdict  # noqa: F401 (fixtures)
+from judge_server import completion, error
 
-from rft_core import Status, load_spec  # noqa: E402
+from rft_core import Status, load_spec
 
 
 def pairwise_spec(server, **fields):

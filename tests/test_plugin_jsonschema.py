@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 
 from rft_core import SpecError, Status, load_spec
-from rft_core.registry import Registry
-from rft_core.schema import spec_schema
+from rft_core.kernel.registry import Registry
+from rft_core.kernel.schema import spec_schema
 
 from plugin_install import pip_install
 

@@ -1,4 +1,4 @@
-"""rft_core.plugins: default plugins, entry points and RFT_LOAD_PLUGINS."""
+"""rft_core.kernel.plugins: default plugins, entry points and RFT_LOAD_PLUGINS."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from importlib import metadata
 
 import pytest
 
-from rft_core import Grader, Result, SpecError, hookimpl, load_spec, plugins
-from rft_core import spec as spec_module
-from rft_core.errors import PluginError
-from rft_core.plugins import DEFAULT_PLUGINS, ENTRY_POINT_GROUP, make_plugin_manager, plugin_info
-from rft_core.registry import Registry
+from rft_core import Grader, Result, SpecError, hookimpl, load_spec
+from rft_core.kernel import plugins
+from rft_core.kernel import spec as spec_module
+from rft_core.kernel.errors import PluginError
+from rft_core.kernel.plugins import DEFAULT_PLUGINS, ENTRY_POINT_GROUP, make_plugin_manager, plugin_info
+from rft_core.kernel.registry import Registry
 
 # --- throwaway entry-point plugins ------------------------------------------------
 

@@ -25,9 +25,9 @@ import pytest
 from graders import python_grader
 from graders.python_grader import PythonGrader
 from rft_core import load_spec
-from rft_core.errors import SpecError
-from rft_core.openai_compat import export_openai, openai_issues, run_response
-from rft_core.types import Status
+from rft_core.kernel.errors import SpecError
+from rft_core.integrations.openai_compat import export_openai, openai_issues, run_response
+from rft_core.kernel.types import Status
 from sandbox_checks import gone, listener, processes_with, run_as_nobody, shared_dir, skip_unless_root, with_secret
 
 

@@ -12,9 +12,9 @@ import pytest
 from graders._ranking import Normaliser, gain, items_from_text, load_alias_file, parse_alias_text
 from graders.ranked_list import RankedList
 from rft_core import SpecError, Status, load_spec
-from rft_core.data import read_tasks
-from rft_core.report import Summary
-from rft_core.runner import run
+from rft_core.run.data import read_tasks
+from rft_core.report.summary import Summary
+from rft_core.run.runner import run
 
 GENE = {"gene": "TP53"}
 

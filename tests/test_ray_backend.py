@@ -20,12 +20,12 @@ import pytest
 import ray
 
 from rft_core import Status
-from rft_core import registry as registry_module
-from rft_core import ray_backend, runner
+from rft_core.kernel import registry as registry_module
+from rft_core.run import ray_backend, runner
 from rft_core.cli import main
-from rft_core.data import tasks_from_rows
-from rft_core.errors import MissingDependencyError, RftError
-from rft_core.runner import RunAborted, run
+from rft_core.run.data import tasks_from_rows
+from rft_core.kernel.errors import MissingDependencyError, RftError
+from rft_core.run.runner import RunAborted, run
 
 TESTS = Path(__file__).parent
 EXAMPLES = TESTS.parent / "examples"

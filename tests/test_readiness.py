@@ -1,4 +1,4 @@
-"""rft_core.readiness: flat items (no learning signal), within-item std and the advice they earn."""
+"""rft_core.report.readiness: flat items (no learning signal), within-item std and the advice they earn."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from rft_core.readiness import LOW_STD, readiness
+from rft_core.report.readiness import LOW_STD, readiness
 
 
 def test_counts_flat_items_by_kind():

@@ -1,12 +1,12 @@
-"""rft_core.registry: grader types by name; refuses duplicates and non-graders, naming the plugin."""
+"""rft_core.kernel.registry: grader types by name; refuses duplicates and non-graders, naming the plugin."""
 
 from __future__ import annotations
 
 import pytest
 
 from rft_core import Grader, GraderConfig, Result, hookimpl
-from rft_core.errors import PluginError
-from rft_core.registry import Registry, default_registry
+from rft_core.kernel.errors import PluginError
+from rft_core.kernel.registry import Registry, default_registry
 
 BUILT_IN = {
     "string_check": "graders.string_check",

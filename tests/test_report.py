@@ -1,5 +1,5 @@
-"""rft_core.report: the Summary (per-grader statistics, statuses, rankings, usage, readiness,
-agreement), its terminal rendering (rft_core.report_text), and `rft report` / `rft score` reporting."""
+"""rft_core.report.summary: the Summary (per-grader statistics, statuses, rankings, usage, readiness,
+agreement), its terminal rendering (rft_core.report.text), and `rft report` / `rft score` reporting."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from rft_core.cli import main
-from rft_core.gold import Gold
-from rft_core.report import Summary
-from rft_core.report_text import render_text
-from rft_core.types import Result, Status, Usage
+from rft_core.report.gold import Gold
+from rft_core.report.summary import Summary
+from rft_core.report.text import render_text
+from rft_core.kernel.types import Result, Status, Usage
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SPEC = ROOT / "examples" / "spec.yaml"

@@ -107,7 +107,7 @@ def test_chat_template_formats_prompt_and_completion(tiny_chat_rm, registry):
 
 
 def _coerce(text, item):
-    from rft_core.types import Sample
+    from rft_core.kernel.types import Sample
 
     return Sample(text), item
 
@@ -261,7 +261,7 @@ def test_without_torch_the_spec_error_says_which_extra(tiny_rm, registry, monkey
 
 
 def test_as_a_trl_reward_function_with_conversational_prompts(tiny_chat_rm):
-    from rft_core.trl import reward_funcs
+    from rft_core.integrations.trl import reward_funcs
 
     (func,) = reward_funcs({"type": "reward_model", "name": "rm", "model": str(tiny_chat_rm)})
     prompts = [[{"role": "user", "content": "capital of France ?"}]] * 2

@@ -1,4 +1,4 @@
-"""rft_core.reward_stats: mean, std, quantiles, histograms and Spearman, against the statistics module."""
+"""rft_core.report.stats: mean, std, quantiles, histograms and Spearman, against the statistics module."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from rft_core.reward_stats import describe, histogram, sample_std, spearman
+from rft_core.report.stats import describe, histogram, sample_std, spearman
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""rft_core.reward_training and `rft train-rm`: train a tiny reward model on preference pairs, then grade with it."""
+"""rft_core.integrations.reward_training and `rft train-rm`: train a tiny reward model on preference pairs, then grade with it."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import pytest
 
 from rft_core import load_spec
 from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.reward_training import load_preferences, train_reward_model
+from rft_core.kernel.errors import RftError
+from rft_core.integrations.reward_training import load_preferences, train_reward_model
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the Hub: every model here is built in the test
 
 pytest.importorskip("trl")
 
-from test_reward_model import CHAT_TEMPLATE, save_tiny_classifier  # noqa: E402  (same tests folder)
+from test_reward_model import CHAT_TEMPLATE, save_tiny_classifier
 
 FILLER = ["Paris", "Lyon", "is", "the", "capital", "of", "France", "answer"]
 

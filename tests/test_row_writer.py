@@ -1,4 +1,4 @@
-"""RowWriter (rft_core.output): rows written as they are scored, flushed to the operating system
+"""RowWriter (rft_core.run.output): rows written as they are scored, flushed to the operating system
 and synced to the disk at intervals; and what `rft score` writes with it."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import os
 import pytest
 
 from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.output import RowWriter, result_from_row
-from rft_core.types import Status
+from rft_core.kernel.errors import RftError
+from rft_core.run.output import RowWriter, result_from_row
+from rft_core.kernel.types import Status
 
 ROW = {"index": 0, "reward": 1.0, "status": "ok", "reason": "café", "sub_rewards": {}, "errors": {}}
 

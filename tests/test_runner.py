@@ -1,4 +1,4 @@
-"""rft_core.runner: score rows in order; a grader that raises never crashes a run."""
+"""rft_core.run.runner: score rows in order; a grader that raises never crashes a run."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import json
 import pytest
 
 from rft_core import GradeError, Grader, Result, Status, Usage, hookimpl, score
-from rft_core.data import Task, tasks_from_rows
-from rft_core.grader import BatchFailureWarning
-from rft_core.registry import Registry
-from rft_core.runner import RunAborted, Scored, run, to_rows
-from rft_core.spec import load_spec
-from rft_core.types import Sample
+from rft_core.run.data import Task, tasks_from_rows
+from rft_core.kernel.grader import BatchFailureWarning
+from rft_core.kernel.registry import Registry
+from rft_core.run.runner import RunAborted, Scored, run, to_rows
+from rft_core.kernel.spec import load_spec
+from rft_core.kernel.types import Sample
 
 EXACT = {"type": "string_check", "reference": "{{ item.answer }}"}
 
@@ -330,7 +330,7 @@ def test_a_1mb_sample_is_graded_with_a_status(registry):
 
 def test_a_rows_samples_stay_in_one_batch():
     """Graders comparing the samples of an item (length's group mode) need them in one grade_batch."""
-    from rft_core.runner import _batches
+    from rft_core.run.runner import _batches
 
     rows = [{"completions": ["a", "b", "c"], "answer": "x"}, {"output_text": "d", "answer": "y"},
             {"completions": ["e", "f"], "answer": "z"}]

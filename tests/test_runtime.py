@@ -1,4 +1,4 @@
-"""rft_core.runtime: one object for a run's settings and the resources its graders share."""
+"""rft_core.kernel.runtime: one object for a run's settings and the resources its graders share."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rft_core import Grader, Result, load_spec
-from rft_core.runtime import Runtime, default_runtime
+from rft_core.kernel.runtime import Runtime, default_runtime
 
 
 class Closable:
@@ -66,7 +66,7 @@ def test_close_releases_resources_newest_first_and_the_runtime_can_be_used_again
 def test_resources_are_released_at_exit_without_close(tmp_path):
     marker = tmp_path / "closed"
     program = (
-        "from rft_core.runtime import Runtime\n"
+        "from rft_core.kernel.runtime import Runtime\n"
         "class Marks:\n"
         f"    def close(self): open({str(marker)!r}, 'w').close()\n"
         "runtime = Runtime()\n"

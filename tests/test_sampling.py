@@ -14,10 +14,17 @@ from judge_server import JudgeServer, Reply, completion, completions, error
 from tiny_models import llama_config, word_tokenizer
 
 from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.sampling import ItemSamples, SampleOptions, SampleTotals, output_row, read_prompt_rows, sample_file
-from rft_core.sampling_api import ApiSampler
-from rft_core.sampling_local import LocalSampler
+from rft_core.kernel.errors import RftError
+from rft_core.integrations.sampling import (
+    ItemSamples,
+    SampleOptions,
+    SampleTotals,
+    output_row,
+    read_prompt_rows,
+    sample_file,
+)
+from rft_core.integrations.sampling_api import ApiSampler
+from rft_core.integrations.sampling_local import LocalSampler
 
 RFT = [sys.executable, "-m", "rft_core.cli"]
 ROWS = [

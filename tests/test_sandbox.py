@@ -1,4 +1,4 @@
-"""rft_core.sandbox: hostile Python run raw in the sandbox (no audit hook), as root and as uid 65534.
+"""rft_core.infra.sandbox: hostile Python run raw in the sandbox (no audit hook), as root and as uid 65534.
 
 Each test runs the attempt for real and checks from outside that it stayed inside: a listener
 that was never connected to, a file that was not written, a process that does not exist.
@@ -12,13 +12,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from rft_core import sandbox
+from rft_core.infra import sandbox
 from sandbox_checks import gone, listener, run_as_nobody, shared_dir, skip_unless_root, with_secret
 
 pytestmark = pytest.mark.skipif(sandbox.unavailable_reason() is not None, reason=str(sandbox.unavailable_reason()))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.scaffold import plugin_files, write_plugin
+from rft_core.kernel.errors import RftError
+from rft_core.cli.scaffold import plugin_files, write_plugin
 
 WORKTREE = Path(__file__).resolve().parents[1]
 
@@ -112,7 +112,7 @@ def test_the_new_plugin_scores_alone_and_in_a_multi(installed_demo):
 @pytest.mark.integration
 def test_the_new_plugin_works_through_reward_funcs(installed_demo):
     code = (
-        "from rft_core.trl import reward_funcs\n"
+        "from rft_core.integrations.trl import reward_funcs\n"
         "[f] = reward_funcs({'type': 'demo', 'name': 'short', 'max_words': 1})\n"
         "print(f.__name__, f(prompts=['q', 'q'], completions=['Paris', 'it is Paris']))\n"
     )

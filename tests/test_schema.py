@@ -1,4 +1,4 @@
-"""rft_core.schema: the JSON Schema of specs, built from the registered graders, for editors."""
+"""rft_core.kernel.schema: the JSON Schema of specs, built from the registered graders, for editors."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from jsonschema import Draft202012Validator
 from pydantic import Field
 
 from rft_core import Grader, GraderConfig, Result, SubGraders
-from rft_core.registry import Registry
-from rft_core.schema import spec_schema
-from rft_core.spec import load_spec
+from rft_core.kernel.registry import Registry
+from rft_core.kernel.schema import spec_schema
+from rft_core.kernel.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SPECS = sorted([*ROOT.glob("examples/*.yaml"), *ROOT.glob("examples/*.yml"), *ROOT.glob("examples/*.json")])

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from rft_core import registry as registry_module
+from rft_core.kernel import registry as registry_module
 from rft_core.cli import main
-from rft_core.output import open_output, resume_record_path
+from rft_core.run.output import open_output, resume_record_path
 
 TESTS = Path(__file__).parent
 ROWS = 800  # 3 samples each at 1 ms: about 2.4 s uninterrupted

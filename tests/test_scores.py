@@ -1,4 +1,4 @@
-"""rft_core.scores: reading an output file of `rft score -o` back, with clear errors for bad lines."""
+"""rft_core.report.scores: reading an output file of `rft score -o` back, with clear errors for bad lines."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from rft_core.errors import RftError
-from rft_core.output import result_from_row
-from rft_core.report import Summary
-from rft_core.scores import read_scores
+from rft_core.kernel.errors import RftError
+from rft_core.run.output import result_from_row
+from rft_core.report.summary import Summary
+from rft_core.report.scores import read_scores
 
 GOOD = {"index": 0, "id": "q0", "sample_index": 0, "reward": 1.0, "status": "ok", "reason": None,
         "sub_rewards": {"a": {"reward": 1.0, "status": "ok", "reason": None,

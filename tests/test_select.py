@@ -7,9 +7,9 @@ import json
 import pytest
 
 from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.pairs import pairs_file
-from rft_core.select import select_file
+from rft_core.kernel.errors import RftError
+from rft_core.integrations.pairs import pairs_file
+from rft_core.integrations.select import select_file
 
 
 def write_lines(path, rows):
@@ -86,7 +86,7 @@ def test_pairs_within_items_by_margin(graded, tmp_path):
 
 
 def test_pairs_feed_train_rm_loader(graded, tmp_path):
-    from rft_core.reward_training import load_preferences
+    from rft_core.integrations.reward_training import load_preferences
 
     data, scores = graded
     pairs_file(scores, data, tmp_path / "pairs.jsonl", min_margin=0.5)
@@ -139,7 +139,7 @@ def test_a_row_without_a_prompt_is_named(tmp_path):
 def test_add_loop_commands_registers_select_pairs_and_loop_with_their_checked_options():
     import argparse
 
-    from rft_core.cli_loop import add_loop_commands
+    from rft_core.cli.loop import add_loop_commands
 
     parser = argparse.ArgumentParser()
     add_loop_commands(parser.add_subparsers())

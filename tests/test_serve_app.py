@@ -16,7 +16,7 @@ import yaml
 from openrlhf.utils.agent import SingleTurnAgentExecutor
 
 from rft_core import Grader, Result
-from rft_core.serve import create_app
+from rft_core.integrations.serve import create_app
 
 from serve_server import call, running
 
@@ -66,8 +66,8 @@ class Unserializable(Grader):
 
 @pytest.fixture(scope="module")
 def server():
-    from rft_core.plugins import make_plugin_manager
-    from rft_core.registry import Registry
+    from rft_core.kernel.plugins import make_plugin_manager
+    from rft_core.kernel.registry import Registry
 
     registry = Registry.from_plugin_manager(make_plugin_manager(load_entry_points=False))
     for cls in (Gate, Counting, Unserializable):
@@ -234,7 +234,7 @@ def test_malformed_requests_get_a_clear_error(server, path, raw, status, words):
 
 
 def test_a_too_large_body_is_refused(server):
-    from rft_core.serve.app import create_app as build
+    from rft_core.integrations.serve.app import create_app as build
 
     with running(build(SPEC, max_request_bytes=1000)) as small:
         status, body = call(small + "/score", {"rows": [{"output_text": "x" * 2000, "answer": "x"}]})

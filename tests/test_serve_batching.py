@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from rft_core import Grader, GraderConfig, Result
-from rft_core.data import tasks_from_rows
-from rft_core.serve.batching import Batcher
+from rft_core.run.data import tasks_from_rows
+from rft_core.integrations.serve.batching import Batcher
 
 
 class _Counting(Grader):

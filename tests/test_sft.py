@@ -1,4 +1,4 @@
-"""rft_core.sft and the SFT parts of `rft train`: --trainer sft, and the SFT warm-up before GRPO in one command."""
+"""rft_core.integrations.sft and the SFT parts of `rft train`: --trainer sft, and the SFT warm-up before GRPO in one command."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 import pytest
 
 from rft_core.cli import main
-from rft_core.errors import RftError
-from rft_core.sft import load_sft_rows
+from rft_core.kernel.errors import RftError
+from rft_core.integrations.sft import load_sft_rows
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the Hub: every model here is built in the test
 
@@ -94,7 +94,7 @@ def test_rft_train_trainer_sft(tmp_path, capsys):
     argv = ["train", "--trainer", "sft", "--model", str(base), "--data", str(sft), "--max-steps", "3",
             "--per-device-train-batch-size", "2", "--output-dir", str(tmp_path / "out")]
     with pytest.raises(RftError, match="chat template"):  # a conversation needs the tokenizer's chat template
-        from rft_core.sft import train_sft
+        from rft_core.integrations.sft import train_sft
 
         train_sft(str(base), sft, tmp_path / "x", max_steps=1)
     text = write_lines(tmp_path / "text.jsonl", [{"prompt": "say ", "completion": "no"}] * 4)

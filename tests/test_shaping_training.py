@@ -11,7 +11,9 @@ from test_trl import Recorder, _logged_means, _nanmean
 from tiny_models import save_tiny_llama
 
 from rft_core import Status, load_spec
-from rft_core.trl import load_dataset, reward_funcs, reward_weights, to_sample
+from rft_core.integrations.training import load_dataset
+from rft_core.integrations.trl import reward_funcs, reward_weights
+from rft_core.integrations.completions import to_sample
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the Hub: the model is built in the test
 

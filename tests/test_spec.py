@@ -1,4 +1,4 @@
-"""rft_core.spec: YAML/JSON specs to graders, every problem reported at once with its path and line."""
+"""rft_core.kernel.spec: YAML/JSON specs to graders, every problem reported at once with its path and line."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from pydantic import Field
 
 from rft_core import Grader, GraderConfig, Result, hookimpl
-from rft_core.errors import SpecError, SpecIssue
-from rft_core.registry import Registry
-from rft_core.spec import load_spec, read_spec_file, spec_path
-from rft_core.types import Status
+from rft_core.kernel.errors import SpecError, SpecIssue
+from rft_core.kernel.registry import Registry
+from rft_core.kernel.spec import load_spec, read_spec_file, spec_path
+from rft_core.kernel.types import Status
 
 STRING_CHECK = {"type": "string_check", "reference": "{{ item.answer }}"}
 

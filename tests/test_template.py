@@ -1,15 +1,15 @@
-"""rft_core.template: {{ item.x }} / {{ sample.output_json.a[0].b }} templates."""
+"""rft_core.kernel.template: {{ item.x }} / {{ sample.output_json.a[0].b }} templates."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from rft_core.errors import GradeError, TemplateError
-from rft_core.grader import GraderConfig
-from rft_core.spec import load_spec
-from rft_core.template import Template, TemplateField
-from rft_core.types import Sample, Status
+from rft_core.kernel.errors import GradeError, TemplateError
+from rft_core.kernel.grader import GraderConfig
+from rft_core.kernel.spec import load_spec
+from rft_core.kernel.template import Template, TemplateField
+from rft_core.kernel.types import Sample, Status
 
 ITEM = {
     "answer": "Paris",

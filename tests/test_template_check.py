@@ -1,10 +1,10 @@
-"""rft_core.template_check: every template of a spec, rendered against data rows."""
+"""rft_core.run.template_check: every template of a spec, rendered against data rows."""
 
 from __future__ import annotations
 
-from rft_core.data import tasks_from_rows
-from rft_core.spec import load_spec
-from rft_core.template_check import template_problems, templates
+from rft_core.run.data import tasks_from_rows
+from rft_core.kernel.spec import load_spec
+from rft_core.run.template_check import template_problems, templates
 
 
 def test_templates_are_found_in_every_grader_and_nested_config(registry):

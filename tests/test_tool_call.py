@@ -9,7 +9,7 @@ import pytest
 
 from graders.tool_call import ToolCall, same
 from rft_core import SpecError, Status, load_spec
-from rft_core.trl import to_sample
+from rft_core.integrations.completions import to_sample
 
 WEATHER = {"name": "weather", "arguments": {"city": "Paris", "unit": "C"}}
 TIME = {"name": "time", "arguments": {"tz": "CET"}}
@@ -250,7 +250,7 @@ TOOL_PROBES = ["tool_spray", "tool_names_only", "tool_malformed_arguments", "too
 
 
 def test_an_f1_tool_call_grader_passes_the_tool_probes():
-    from rft_core.audit import audit
+    from rft_core.audit.auditor import audit
 
     report = audit({"type": "tool_call"}, AGENT_ITEMS, probes=TOOL_PROBES)
     assert report.passed
@@ -262,14 +262,14 @@ def test_an_f1_tool_call_grader_passes_the_tool_probes():
 
 
 def test_a_recall_reward_is_caught_spraying_calls():
-    from rft_core.audit import audit
+    from rft_core.audit.auditor import audit
 
     report = audit({"type": "tool_call", "metric": "recall"}, AGENT_ITEMS, probes=TOOL_PROBES)
     assert {finding.probe for finding in report.flagged} == {"tool_spray"}
 
 
 def test_the_probes_skip_items_without_expected_calls():
-    from rft_core.probes import PROBES, contexts
+    from rft_core.audit.probes import PROBES, contexts
 
     context = contexts([{"answer": "Paris"}])[0]
     assert [probe.name for probe in PROBES if probe.name.startswith("tool_") and probe.texts(context)] == []

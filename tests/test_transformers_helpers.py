@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders._transformers import locate_model, pick_device, torch_dtype
+from rft_core.infra.torch_helpers import locate_model, pick_device, torch_dtype
 
 
 def test_a_saved_model_directory_resolves_to_its_absolute_path(tmp_path, monkeypatch):

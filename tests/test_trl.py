@@ -1,4 +1,4 @@
-"""rft_core.trl: specs as TRL reward functions, and real (tiny, CPU) GRPO and RLOO runs with them."""
+"""rft_core.integrations.trl: specs as TRL reward functions, and real (tiny, CPU) GRPO and RLOO runs with them."""
 
 from __future__ import annotations
 
@@ -17,17 +17,11 @@ import pytest
 from tiny_models import llama_config, word_tokenizer
 
 from rft_core import Grader, GraderConfig, Result, Status, load_spec
-from rft_core.errors import MissingDependencyError, RftError
-from rft_core.registry import Registry
-from rft_core.trl import (
-    AsyncRewardFunction,
-    RewardFunction,
-    load_dataset,
-    reward_funcs,
-    reward_weights,
-    to_sample,
-    train,
-)
+from rft_core.kernel.errors import MissingDependencyError, RftError
+from rft_core.kernel.registry import Registry
+from rft_core.integrations.trl import AsyncRewardFunction, RewardFunction, reward_funcs, reward_weights
+from rft_core.integrations.training import load_dataset, train
+from rft_core.integrations.completions import to_sample
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the Hub: every model here is built in the test
 
@@ -82,7 +76,7 @@ class Broken(Grader):
     type = "broken"
 
     def evaluate(self, sample, item):
-        from rft_core.errors import GradeError
+        from rft_core.kernel.errors import GradeError
 
         if sample.output_text == "unparseable":
             raise GradeError("no answer found", status=Status.PARSE_ERROR)
@@ -434,7 +428,7 @@ def test_the_module_imports_without_trl_and_train_says_what_to_install(monkeypat
     with pytest.raises(MissingDependencyError) as raised:
         train(QUIZ, "some-model", [{"prompt": "q", "answer": "a"}])
     assert str(raised.value) == (
-        "rft_core.trl.train needs the 'trl' package, which is not installed: pip install 'rft-graders[trl]'"
+        "rft_core.integrations.trl.train needs the 'trl' package, which is not installed: pip install 'rft-graders[trl]'"
     )
     assert reward_funcs(QUIZ)[0](completions=["Answer: a"], answer=["a"]) == [pytest.approx(1.0)]
 
@@ -442,7 +436,7 @@ def test_the_module_imports_without_trl_and_train_says_what_to_install(monkeypat
 def test_rft_core_trl_does_not_import_torch_or_trl():
     import subprocess
 
-    code = "import sys, rft_core.trl; print(sorted(m for m in ('torch', 'trl', 'datasets') if m in sys.modules))"
+    code = "import sys, rft_core.integrations.trl; print(sorted(m for m in ('torch', 'trl', 'datasets') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -815,8 +809,8 @@ def test_the_example_script_trains(tiny_model, tmp_path):
 
 
 def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
-    """The command holds no training logic: every option lands in rft_core.trl.train."""
-    import rft_core.trl as trl_module
+    """The command holds no training logic: every option lands in rft_core.integrations.trl.train."""
+    import rft_core.integrations.training as training_module
     from rft_core.cli import main
 
     seen = {}
@@ -833,7 +827,7 @@ def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
         seen.update(spec=spec, model=model, data=data, **options)
         return FakeTrainer()
 
-    monkeypatch.setattr(trl_module, "train", fake_train)
+    monkeypatch.setattr(training_module, "train", fake_train)
     spec = tmp_path / "spec.yaml"
     spec.write_text(json.dumps(QUIZ))
     data = tmp_path / "train.jsonl"

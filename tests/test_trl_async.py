@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from trl.trainer.utils import get_callable_name, is_async_callable
 
-from rft_core.trl import reward_funcs
+from rft_core.integrations.trl import reward_funcs
 
 pytestmark = pytest.mark.integration
 

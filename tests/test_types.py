@@ -1,4 +1,4 @@
-"""rft_core.types: Sample, Status and Result."""
+"""rft_core.kernel.types: Sample, Status and Result."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from rft_core.types import Result, Sample, SharedResult, Status, Usage
+from rft_core.kernel.types import Result, Sample, SharedResult, Status, Usage
 
 # --- Sample.coerce ----------------------------------------------------------------
 

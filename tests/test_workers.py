@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from rft_core import Grader, Result, Status
-from rft_core import registry as registry_module
-from rft_core import runner
+from rft_core.kernel import registry as registry_module
+from rft_core.run import runner
 from rft_core.cli import main
-from rft_core.data import read_tasks, tasks_from_rows
-from rft_core.runner import run
-from rft_core.runtime import Runtime
-from rft_core.spec import load_spec
+from rft_core.run.data import read_tasks, tasks_from_rows
+from rft_core.run.runner import run
+from rft_core.kernel.runtime import Runtime
+from rft_core.kernel.spec import load_spec
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -12,6 +12,8 @@ import os
 import sys
 from functools import lru_cache
 
+from rft_core.infra import exit_with_parent
+
 __all__ = ["handle", "main"]
 
 
@@ -68,24 +70,9 @@ def _warm_up() -> None:
     _parsed.cache_clear()
 
 
-def _exit_with_parent() -> None:
-    """Exit when the parent dies, even in the middle of a runaway comparison (stdin EOF is only read between requests)."""
-    import threading
-    import time
-
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="rft-math-parent-watch", daemon=True).start()
-
-
 def main() -> None:
     """Serve requests until stdin closes."""
-    _exit_with_parent()
+    exit_with_parent("rft-math-parent-watch")
     _limit_memory(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries must not corrupt the protocol

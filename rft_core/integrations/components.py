@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import RftError
-from ..grader import Grader
-from ..spec import load_spec
-from ..types import Result, Status
+from ..kernel.errors import RftError
+from ..kernel.grader import Grader
+from ..kernel.spec import load_spec
+from ..kernel.types import Result, Status
 
 __all__ = [
     "SPEC_VARIABLE",

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..data import Task
-from ..errors import RftError
-from ..grader import Grader
-from ..runner import run
-from ..types import Result, Sample
+from ..run.data import Task
+from ..kernel.errors import RftError
+from ..kernel.grader import Grader
+from ..run.runner import run
+from ..kernel.types import Result, Sample
 from .components import UNGRADABLE, component_columns, component_paths, label_item, spec_grader, ungradable
 
 __all__ = ["STOP_MARKERS", "reward_func", "reward_tasks", "rewards_response"]

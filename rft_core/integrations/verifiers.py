@@ -5,7 +5,7 @@ Each function is a verifiers *group* reward function (its parameters are plural:
 ``answers``, ...), so the Rubric hands it a whole group at once and the spec grades the group in one
 ``grade_batch``; the first function grades, the others read the results it left in each state.
 
-- A spec whose root is a weighted sum of its components (see ``rft_core.trl.reward_weights``)
+- A spec whose root is a weighted sum of its components (see ``rft_core.integrations.trl.reward_weights``)
   gives one function per component with its weight: their weighted sum is the spec's reward.
 - Any other spec gives one function for the root (weight 1) and one per component with weight 0
   (verifiers logs every function's score as a metric).
@@ -21,10 +21,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import RftError
-from ..grader import Grader
-from ..trl import reward_weights, to_sample
-from ..types import Result
+from ..kernel.errors import RftError
+from ..kernel.grader import Grader
+from .trl import reward_weights
+from .completions import to_sample
+from ..kernel.types import Result
 from .components import UNGRADABLE, component_paths, label_item, spec_grader, ungradable
 
 __all__ = ["GroupReward", "reward_functions", "rubric"]

@@ -18,8 +18,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..grader import Grader
-from ..types import Result, Sample
+from ..kernel.grader import Grader
+from ..kernel.types import Result, Sample
 from .components import UNGRADABLE, component_paths, component_rewards, label_item, spec_grader, ungradable
 
 __all__ = ["compute_score", "compute_score_async", "compute_score_batch"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rft_core import Grader, Result
-from rft_core.types import Item, Sample
+from rft_core.kernel.types import Item, Sample
 
 from ._config import JsonSchemaConfig
 from ._fields import lookup, parse_path

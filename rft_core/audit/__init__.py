@@ -1,0 +1,1 @@
+"""Reward-hacking probes and the audit that runs them against a spec."""

@@ -1,0 +1,7 @@
+"""``python -m rft_core.cli``: the ``rft`` command."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

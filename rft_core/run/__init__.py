@@ -1,0 +1,1 @@
+"""Running graders over data: rows in, the runner and its Ray backend, deadlines, rows out."""
