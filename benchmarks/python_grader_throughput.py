@@ -28,7 +28,7 @@ os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 from _corpus import best_rates, pairs  # noqa: E402
 
 from rft_core import Sample  # noqa: E402
-from graders.python_grader import PythonGrader  # noqa: E402
+from graders.python.python_grader import PythonGrader
 
 SOURCE = """
 def grade(sample, item):

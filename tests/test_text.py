@@ -1,4 +1,4 @@
-"""Tests for graders/_text.py: the config, normalisation and extraction the text graders share."""
+"""Tests for graders/text/_compare.py: the config, normalisation and extraction the text graders share."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import regex
 from pydantic import ValidationError
 
-from graders._text import (
+from graders.text._compare import (
     TextComparisonConfig,
     TextInputs,
     compile_pattern,

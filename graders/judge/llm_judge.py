@@ -27,8 +27,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, hookimpl
 from rft_core.types import Item, Sample
 
-from ._judge_cache import cache_disabled_by_env, get_cache, request_key
-from ._judge_client import (
+from graders._judge_cache import cache_disabled_by_env, get_cache, request_key
+from graders._judge_client import (
     ClientSettings,
     JudgeCallError,
     Reply,

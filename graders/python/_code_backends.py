@@ -27,7 +27,7 @@ __all__ = ["Execution", "LocalPython", "SandboxFusion"]
 
 _HERE = Path(__file__).resolve().parent
 _RUNNER = str(_HERE / "_code_runner.py")
-_SHARED = str(_HERE / "_python_worker.py")  # the runner reuses its process reaping
+_SHARED = str(_HERE / "_worker.py")  # the runner reuses its process reaping
 _GRACE = 10.0  # seconds on top of a case's timeout for the sandbox to start and answer
 SERVER_ERROR = "code_backend_error"
 
@@ -47,7 +47,7 @@ class Execution:
 
 
 class LocalPython:
-    """One sandboxed supervisor (graders/_code_runner.py) per grader, started on first use and reused."""
+    """One sandboxed supervisor (graders/python/_code_runner.py) per grader, started on first use and reused."""
 
     def __init__(self, name: str) -> None:
         self.name = name

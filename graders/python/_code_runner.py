@@ -1,6 +1,6 @@
 """The ``code`` grader's supervisor: runs a model's Python program on one test case at a time.
 
-Started by ``graders._code_backends`` as ``python -I -S this_file`` inside the OS sandbox
+Started by ``graders.python._code_backends`` as ``python -I -S this_file`` inside the OS sandbox
 (``rft_core.sandbox``; it is pid 1 of the sandbox's pid namespace). Standard library only.
 
 Protocol (JSON lines; only this process holds stdin/stdout): a request is
@@ -33,7 +33,7 @@ def _sibling(name: str):
     return module
 
 
-shared = _sibling("_python_worker")  # its process reaping, scratch cleaning and non-dumpable setup
+shared = _sibling("_worker")  # its process reaping, scratch cleaning and non-dumpable setup
 
 __all__ = ["main"]
 
@@ -191,7 +191,7 @@ def _child(code, request: dict, stdin: int, writers: list) -> None:
 
 
 def _plain_set(value):
-    """Sets as {"$set": items sorted by repr} (as graders._code_tests.plain writes expected ones); other types refused."""
+    """Sets as {"$set": items sorted by repr} (as graders.python._code_tests.plain writes expected ones); other types refused."""
     if isinstance(value, (set, frozenset)):
         items = [json.loads(json.dumps(item, allow_nan=False, default=_plain_set)) for item in value]
         return {"$set": sorted(items, key=repr)}

@@ -1,6 +1,6 @@
 """The supervisor of the ``python`` grader: runs user code's ``grade(sample, item)``, one fresh process per sample.
 
-Started by ``graders.python_grader`` as ``python -I [-S] this_file`` inside the OS sandbox
+Started by ``graders.python.python_grader`` as ``python -I [-S] this_file`` inside the OS sandbox
 (``rft_core.sandbox``, where it is pid 1 of its pid namespace), or as a plain subprocess with
 ``isolation: none``. It imports only the standard library and never runs user code itself.
 

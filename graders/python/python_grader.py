@@ -28,7 +28,7 @@ from rft_core.types import Item, Sample, Status
 
 __all__ = ["PythonGrader"]
 
-_WORKER = str(Path(__file__).resolve().parent / "_python_worker.py")
+_WORKER = str(Path(__file__).resolve().parent / "_worker.py")
 _STARTUP_GRACE = 10.0  # seconds for the sandbox and the supervisor to start or answer, on top of the grader's timeout
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"

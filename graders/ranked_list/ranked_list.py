@@ -13,7 +13,7 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.types import Item, Sample
 
 from ._ranking import AliasFile, Normaliser, check_alias_mapping, gain, items_from_value, load_alias_file
-from ._text import RegexField, compile_pattern, finditer_with_timeout
+from graders.text._compare import RegexField, compile_pattern, finditer_with_timeout
 
 __all__ = ["RankedList"]
 

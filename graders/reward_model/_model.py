@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._transformers import import_torch, load_cached, pick_device, torch_dtype
+from graders._transformers import import_torch, load_cached, pick_device, torch_dtype
 
 __all__ = ["RewardModel", "load_reward_model"]
 

@@ -13,8 +13,8 @@ from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateF
 from rft_core.spec import read_named_file
 from rft_core.types import Item, Sample
 
-from ._reward_model import NEEDED_FOR, RewardModel, load_reward_model
-from ._transformers import DEVICES, DTYPES, locate_model
+from ._model import NEEDED_FOR, RewardModel, load_reward_model
+from graders._transformers import DEVICES, DTYPES, locate_model
 
 __all__ = ["RewardModelGrader"]
 

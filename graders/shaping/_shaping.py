@@ -10,7 +10,7 @@ from pydantic import Field
 from rft_core import Grader, GraderConfig, Result, Status, TemplateField
 from rft_core.types import Item, Sample, SharedResult
 
-from ._limits import check_input
+from graders.text._limits import check_input
 
 __all__ = ["FAILED", "PASSED", "PenaltyConfig", "ShapingConfig", "ShapingGrader", "SharedComposite", "penalty_ramp"]
 

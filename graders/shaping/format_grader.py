@@ -14,7 +14,7 @@ from rft_core import Result, hookimpl
 from rft_core.types import Item, Sample
 
 from ._shaping import FAILED, PASSED, ShapingConfig, ShapingGrader, SharedComposite
-from ._text import RegexField, compile_pattern, search_with_timeout
+from graders.text._compare import RegexField, compile_pattern, search_with_timeout
 
 CHECKS = {
     "tags": ("once", "order", "nesting", "outside", "answer_nonempty", "single_answer"),

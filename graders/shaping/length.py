@@ -17,7 +17,7 @@ from rft_core.spec import spec_path
 from rft_core.types import Item, Sample, SharedResult
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
-from ._transformers import load_cached
+from graders._transformers import load_cached
 
 NO_PENALTY = SharedResult(0.0)  # most samples: made once, read-only
 NOT_APPLICABLE = "no other sample of this item in the batch to compare lengths with"

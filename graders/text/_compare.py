@@ -171,7 +171,7 @@ class TextGrader(Grader):
 
     config: TextComparisonConfig
     reference_is_pattern = False
-    metric: str | None = None  # the comparison, for the default size caps (graders/_limits.py)
+    metric: str | None = None  # the comparison, for the default size caps (graders/text/_limits.py)
 
     @cached_property
     def inputs(self) -> TextInputs:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._transformers import import_torch, load_cached, pick_device
+from graders._transformers import import_torch, load_cached, pick_device
 
 __all__ = ["DEFAULT_ENCODER", "Encoder", "load_encoder"]
 
@@ -81,7 +81,7 @@ class CosineMetric:
     (a missing one is a spec error) and loaded on first use."""
 
     def __init__(self, model: str) -> None:
-        from ._transformers import locate_model
+        from graders._transformers import locate_model
 
         self.location = locate_model(model, "embedding_model", NEEDED_FOR)
         self._encoder: Encoder | None = None

@@ -24,7 +24,7 @@ ROUGE_TYPES = {
     "rouge_l": "rougeL",
 }
 OVERLAP_METRICS = ("bleu", "gleu", *ROUGE_TYPES)
-# what each metric imports (module, pip name); meteor's scoring is in graders/_meteor.py
+# what each metric imports (module, pip name); meteor's scoring is in graders/text/_meteor.py
 PACKAGES = {"bleu": ("sacrebleu", "sacrebleu"), "gleu": ("nltk", "nltk"), "meteor": ("nltk", "nltk")} | {
     metric: ("rouge_score", "rouge-score") for metric in ROUGE_TYPES
 }

@@ -11,7 +11,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from rft_core import Result, hookimpl
 
-from ._text import TextComparisonConfig, TextGrader
+from ._compare import TextComparisonConfig, TextGrader
 
 Metric = Literal[
     "ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio", "levenshtein", "jaro_winkler"

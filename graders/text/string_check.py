@@ -12,7 +12,7 @@ from pydantic import Field
 from rft_core import GradeError, Result, hookimpl
 from rft_core.types import SharedResult
 
-from ._text import TextComparisonConfig, TextGrader, compile_pattern, search_with_timeout
+from ._compare import TextComparisonConfig, TextGrader, compile_pattern, search_with_timeout
 
 Operation = Literal["eq", "ne", "like", "ilike", "regex", "fullmatch", "startswith", "endswith"]
 

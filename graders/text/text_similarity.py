@@ -30,7 +30,7 @@ class TextSimilarity(Grader):
     reward; it sets ``metadata["passed"]`` and the pass rate in reports.
     ``bleu`` (sacrebleu sentence BLEU / 100), ``gleu`` (nltk sentence GLEU) and
     ``rouge_1`` … ``rouge_5``, ``rouge_l`` (rouge-score F-measure) and ``meteor`` (nltk
-    meteor_score, with WordNet from a local folder: see graders/_meteor.py) need the ``text`` extra.
+    meteor_score, with WordNet from a local folder: see graders/text/_meteor.py) need the ``text`` extra.
     ``cosine`` compares mean-pooled embeddings of a local ``embedding_model`` (the ``rm`` extra).
 
     >>> TextSimilarity(reference="{{ item.answer }}", evaluation_metric="fuzzy_match").grade("colour", {"answer": "color"}).reward

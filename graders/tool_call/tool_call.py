@@ -11,7 +11,7 @@ from pydantic import Field
 from rft_core import GradeError, Grader, GraderConfig, Result, Sample, Status, SubGraders, TemplateField, hookimpl
 from rft_core.types import Item
 
-from ._shaping import FAILED, PASSED, SharedComposite
+from graders.shaping._shaping import FAILED, PASSED, SharedComposite
 
 Call = tuple[str, dict[str, Any]]  # (function name, parsed arguments)
 
