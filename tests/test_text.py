@@ -8,14 +8,16 @@ import pytest
 import regex
 from pydantic import ValidationError
 
-from graders.text._compare import (
-    TextComparisonConfig,
-    TextInputs,
+from graders.text._compare import TextComparisonConfig, TextInputs
+from rft_core import (
+    GradeError,
+    Sample,
+    Status,
+    TemplateError,
     compile_pattern,
     finditer_with_timeout,
     search_with_timeout,
 )
-from rft_core import GradeError, Sample, Status, TemplateError
 
 
 def config(**fields) -> TextComparisonConfig:

@@ -24,8 +24,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rft_core import GradeError, Result, Status, hookimpl
-from rft_core.types import Item, Sample
+from rft_core import GradeError, Item, Result, Sample, Status, hookimpl
 
 from ._verdict import Verdict, json_verdict
 from .llm_judge import JudgeBase, JudgeConfig, Message, Reading

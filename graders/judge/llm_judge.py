@@ -24,8 +24,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, Template, TemplateField, hookimpl
-from rft_core.types import Item, Sample
+from rft_core import GradeError, Grader, GraderConfig, Item, Result, Sample, Status, Template, TemplateField, hookimpl
 
 from graders._judge_cache import cache_disabled_by_env, get_cache, request_key
 from graders._judge_client import (

@@ -20,8 +20,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from rft_core import Result, Status, TemplateField, hookimpl
-from rft_core.types import Item, Sample
+from rft_core import Item, Result, Sample, Status, TemplateField, hookimpl
 
 from ._verdict import Verdict, label_verdict
 from .llm_judge import JudgeBase, JudgeConfig

@@ -22,8 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rft_core import GradeError, Result, Status, TemplateField, hookimpl
-from rft_core.types import Item, Sample
+from rft_core import GradeError, Item, Result, Sample, Status, TemplateField, hookimpl
 
 from ._verdict import Verdict, json_verdict, label_verdict
 from .llm_judge import JudgeBase, JudgeConfig, Reading, verdict_format, with_user_text

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from rft_core.grader import available_cpus
+from rft_core import available_cpus
 
 __all__ = ["WorkerPool", "get_pool", "shutdown_pools"]
 

@@ -19,8 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
-from rft_core import Grader, GraderConfig, Result, Status, SubGraders, hookimpl
-from rft_core.types import Item, Sample
+from rft_core import Grader, GraderConfig, Item, Result, Sample, Status, SubGraders, hookimpl
 
 __all__ = ["Fallback", "Until"]
 

@@ -11,12 +11,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
-from rft_core import Grader, GraderConfig, Result, Status, SubGraders, hookimpl
-from rft_core.batch_memo import batch_memo
-from rft_core.errors import FormulaError
-from rft_core.formula import Formula
-from rft_core.grader import run_sync
-from rft_core.types import Item, Sample
+from rft_core import (
+    Formula,
+    FormulaError,
+    Grader,
+    GraderConfig,
+    Item,
+    Result,
+    Sample,
+    Status,
+    SubGraders,
+    batch_memo,
+    hookimpl,
+    run_sync,
+)
 
 _status = attrgetter("status")
 FAILED = (Status.ERROR, Status.TIMEOUT, Status.PARSE_ERROR)  # most severe first

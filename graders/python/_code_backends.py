@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rft_core import GradeError, sandbox
-from rft_core.types import Status
+from rft_core import GradeError, Status, sandbox
 
 __all__ = ["Execution", "LocalPython", "SandboxFusion"]
 

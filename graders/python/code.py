@@ -8,8 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Sample, Status, TemplateField, hookimpl
-from rft_core.types import Item
+from rft_core import GradeError, Grader, GraderConfig, Item, Result, Sample, Status, TemplateField, hookimpl
 
 from ._code_backends import LocalPython, SandboxFusion
 from ._code_tests import Case, MalformedTests, judge, read_cases

@@ -21,10 +21,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from rft_core import GradeError, Result, hookimpl, sandbox
-from rft_core.grader import Grader, GraderConfig
-from rft_core.imports import missing_imports
-from rft_core.types import Item, Sample, Status
+from rft_core import GradeError, Grader, GraderConfig, Item, Result, Sample, Status, hookimpl, missing_imports, sandbox
 
 __all__ = ["PythonGrader"]
 

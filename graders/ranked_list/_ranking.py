@@ -17,8 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rft_core import GradeError, Status
-from rft_core.spec import read_named_file
+from rft_core import GradeError, Status, read_named_file
 
 __all__ = [
     "AliasFile",

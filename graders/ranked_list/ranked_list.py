@@ -9,11 +9,22 @@ from typing import Annotated, Any, Literal
 import regex
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
-from rft_core.types import Item, Sample
+from rft_core import (
+    GradeError,
+    Grader,
+    GraderConfig,
+    Item,
+    RegexField,
+    Result,
+    Sample,
+    Status,
+    TemplateField,
+    compile_pattern,
+    finditer_with_timeout,
+    hookimpl,
+)
 
 from ._ranking import AliasFile, Normaliser, check_alias_mapping, gain, items_from_value, load_alias_file
-from graders.text._compare import RegexField, compile_pattern, finditer_with_timeout
 
 __all__ = ["RankedList"]
 

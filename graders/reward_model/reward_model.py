@@ -9,9 +9,18 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
-from rft_core.spec import read_named_file
-from rft_core.types import Item, Sample
+from rft_core import (
+    GradeError,
+    Grader,
+    GraderConfig,
+    Item,
+    Result,
+    Sample,
+    Status,
+    TemplateField,
+    hookimpl,
+    read_named_file,
+)
 
 from ._model import NEEDED_FOR, RewardModel, load_reward_model
 from graders._transformers import DEVICES, DTYPES, locate_model

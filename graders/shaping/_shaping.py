@@ -3,28 +3,13 @@ pass/fail check results, and the declared range of a penalty."""
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from pydantic import Field
 
-from rft_core import Grader, GraderConfig, Result, Status, TemplateField
-from rft_core.types import Item, Sample, SharedResult
+from rft_core import Grader, GraderConfig, Item, Sample, SharedResult, TemplateField, check_input
 
-from graders.text._limits import check_input
-
-__all__ = ["FAILED", "PASSED", "PenaltyConfig", "ShapingConfig", "ShapingGrader", "SharedComposite", "penalty_ramp"]
+__all__ = ["FAILED", "PASSED", "PenaltyConfig", "ShapingConfig", "ShapingGrader", "penalty_ramp"]
 
 PASSED, FAILED = SharedResult(1.0), SharedResult(0.0)  # one check's outcome: made once, read-only
-
-
-class SharedComposite(SharedResult):
-    """A read-only Result with read-only sub-rewards, returned for every sample with the same outcome."""
-
-    __slots__ = ()
-
-    def __init__(self, reward: float, reason: str | None, sub_rewards: dict[str, Result]) -> None:
-        super().__init__(reward, Status.OK, reason)
-        object.__setattr__(self, "sub_rewards", MappingProxyType(sub_rewards))
 
 
 class ShapingConfig(GraderConfig):

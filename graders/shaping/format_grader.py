@@ -10,11 +10,9 @@ import orjson
 import regex
 from pydantic import AfterValidator, Field, model_validator
 
-from rft_core import Result, hookimpl
-from rft_core.types import Item, Sample
+from rft_core import Item, RegexField, Result, Sample, SharedComposite, compile_pattern, hookimpl, search_with_timeout
 
-from ._shaping import FAILED, PASSED, ShapingConfig, ShapingGrader, SharedComposite
-from graders.text._compare import RegexField, compile_pattern, search_with_timeout
+from ._shaping import FAILED, PASSED, ShapingConfig, ShapingGrader
 
 CHECKS = {
     "tags": ("once", "order", "nesting", "outside", "answer_nonempty", "single_answer"),

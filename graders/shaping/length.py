@@ -11,10 +11,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import Field, model_validator
 
-from rft_core import Result, Status, SubGraders, hookimpl
-from rft_core.errors import MissingDependencyError
-from rft_core.spec import spec_path
-from rft_core.types import Item, Sample, SharedResult
+from rft_core import Item, MissingDependencyError, Result, Sample, SharedResult, Status, SubGraders, hookimpl, spec_path
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
 from graders._transformers import load_cached

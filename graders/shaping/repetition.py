@@ -7,8 +7,7 @@ from typing import Literal
 import regex
 from pydantic import Field
 
-from rft_core import Result, Status, hookimpl
-from rft_core.types import Item, Sample
+from rft_core import Item, Result, Sample, Status, hookimpl
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
 

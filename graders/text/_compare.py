@@ -5,34 +5,28 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from functools import cached_property, partial
-from typing import Annotated
 
-import regex
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField
-from rft_core.batch_memo import shared
-from rft_core.types import Item, Sample
-
-from ._limits import (
-    MaxInputChars,
-    MaxReferenceChars,
+from rft_core import (
+    GradeError,
+    Grader,
+    GraderConfig,
+    Item,
+    RegexField,
+    Result,
+    Sample,
+    Status,
+    TemplateField,
     check_input,
-    check_reference,
-    check_reference_length,
-    resolved_limits,
+    compile_pattern,
+    finditer_with_timeout,
+    shared,
 )
 
-__all__ = ["RegexField", "TextComparisonConfig", "TextGrader", "TextInputs", "compile_pattern", "search_with_timeout"]
+from ._limits import MaxInputChars, MaxReferenceChars, check_reference, check_reference_length, resolved_limits
 
-
-def _compiles(pattern: str) -> str:
-    compile_pattern(pattern, ValueError)
-    return pattern
-
-
-RegexField = Annotated[str, AfterValidator(_compiles)]
-"""A config field holding a regex: a pattern that does not compile fails the spec load."""
+__all__ = ["TextComparisonConfig", "TextGrader", "TextInputs"]
 
 
 class TextComparisonConfig(GraderConfig):
@@ -191,30 +185,3 @@ class TextGrader(Grader):
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         return self.compare_batch(*self.inputs.texts_batch(samples, items))
 
-
-def compile_pattern(pattern: str, error: type[Exception], flags: int = 0) -> regex.Pattern:
-    """Compile a regex (cached by the regex module), raising ``error`` with the reason if invalid."""
-    try:
-        return regex.compile(pattern, flags)
-    except regex.error as exc:
-        raise error(f"invalid regex {pattern!r}: {exc}") from None
-
-
-def search_with_timeout(pattern: regex.Pattern, text: str, timeout: float, full: bool = False) -> bool:
-    """Whether the pattern matches (anywhere, or the whole text); a timeout becomes status timeout."""
-    try:
-        match = pattern.fullmatch(text, timeout=timeout) if full else pattern.search(text, timeout=timeout)
-    except TimeoutError:
-        raise _regex_timeout(pattern, timeout) from None
-    return match is not None
-
-
-def finditer_with_timeout(pattern: regex.Pattern, text: str, timeout: float):
-    try:
-        yield from pattern.finditer(text, timeout=timeout)
-    except TimeoutError:
-        raise _regex_timeout(pattern, timeout) from None
-
-
-def _regex_timeout(pattern: regex.Pattern, timeout: float) -> GradeError:
-    return GradeError(f"regex {pattern.pattern!r} ran over {timeout}s", status=Status.TIMEOUT, code="timeout_error")

@@ -102,7 +102,7 @@ class CosineMetric:
     def grade_batch(self, grader: Any, samples: Sequence[Any], items: Sequence[Any]) -> list[Any]:
         """The grader's results for a batch, the texts embedded together; a row whose template
         fails, or whose texts are over the grader's size caps, gets its own result."""
-        from rft_core.types import Result
+        from rft_core import Result
 
         config = grader.config
         results: list[Any] = [None] * len(samples)

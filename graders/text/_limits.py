@@ -16,12 +16,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from rft_core import GradeError, Status
+from rft_core import GradeError
 
 __all__ = [
     "MaxInputChars",
     "MaxReferenceChars",
-    "check_input",
     "check_reference",
     "check_reference_length",
     "default_limits",
@@ -72,17 +71,6 @@ def resolved_limits(config: Any, grader: str, metric: str | None = None) -> tupl
     else the defaults for its metric."""
     default_input, default_reference = default_limits(grader, metric)
     return config.max_input_chars or default_input, config.max_reference_chars or default_reference
-
-
-def check_input(text: str, limit: int) -> str:
-    """``text`` when it is at most ``limit`` characters, else GradeError(parse_error)."""
-    if len(text) > limit:
-        raise GradeError(
-            f"input has {len(text):,} characters, over max_input_chars={limit:,}",
-            status=Status.PARSE_ERROR,
-            code="sample_parse_error",
-        )
-    return text
 
 
 def check_reference(reference: str, limit: int) -> str:

@@ -11,7 +11,7 @@ import importlib.util
 from functools import lru_cache
 from typing import Any
 
-from rft_core.errors import MissingDependencyError
+from rft_core import MissingDependencyError
 
 __all__ = ["OVERLAP_METRICS", "import_for", "missing_package", "overlap_score", "tokenize"]
 

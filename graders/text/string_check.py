@@ -9,10 +9,9 @@ from typing import Literal
 import regex
 from pydantic import Field
 
-from rft_core import GradeError, Result, hookimpl
-from rft_core.types import SharedResult
+from rft_core import GradeError, Result, SharedResult, compile_pattern, hookimpl, search_with_timeout
 
-from ._compare import TextComparisonConfig, TextGrader, compile_pattern, search_with_timeout
+from ._compare import TextComparisonConfig, TextGrader
 
 Operation = Literal["eq", "ne", "like", "ilike", "regex", "fullmatch", "startswith", "endswith"]
 

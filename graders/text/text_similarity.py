@@ -6,12 +6,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from rft_core import Grader, GraderConfig, Result, TemplateField, hookimpl
-from rft_core.spec import spec_path
-from rft_core.types import Item, Sample
+from rft_core import Grader, GraderConfig, Item, Result, Sample, TemplateField, check_input, hookimpl, spec_path
 
 from ._embedding import DEFAULT_ENCODER, CosineMetric
-from ._limits import MaxInputChars, MaxReferenceChars, check_input, check_reference, resolved_limits
+from ._limits import MaxInputChars, MaxReferenceChars, check_reference, resolved_limits
 from ._meteor import WORDNET_ENV, MeteorMetric
 from ._overlap import OVERLAP_METRICS, missing_package, overlap_score
 from .fuzzy_match import similarity

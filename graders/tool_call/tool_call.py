@@ -8,10 +8,20 @@ from typing import Any, Literal
 import orjson
 from pydantic import Field
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Sample, Status, SubGraders, TemplateField, hookimpl
-from rft_core.types import Item
-
-from graders.shaping._shaping import FAILED, PASSED, SharedComposite
+from rft_core import (
+    GradeError,
+    Grader,
+    GraderConfig,
+    Item,
+    Result,
+    Sample,
+    SharedComposite,
+    SharedResult,
+    Status,
+    SubGraders,
+    TemplateField,
+    hookimpl,
+)
 
 Call = tuple[str, dict[str, Any]]  # (function name, parsed arguments)
 
@@ -243,7 +253,7 @@ def _score(value: float) -> Result:
     return SCORES.get(value) or Result(value)
 
 
-SCORES = {1.0: PASSED, 0.0: FAILED}  # the usual precision and recall: made once, read-only
+SCORES = {1.0: SharedResult(1.0), 0.0: SharedResult(0.0)}  # the usual precision and recall: made once, read-only
 PERFECT = {
     metric: SharedComposite(1.0, None, {"precision": SCORES[1.0], "recall": SCORES[1.0]})
     for metric in ("f1", "precision", "recall", "exact")
