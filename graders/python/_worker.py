@@ -18,6 +18,10 @@ out of its reach (closed in the child, no ``/proc``, this process is not dumpabl
 child ends or its time is up, every other process in the namespace is killed (``kill(-1)``
 from pid 1: orphans, threads and background loops included) and the scratch directory is
 emptied, so nothing one sample does reaches the next.
+
+One file on purpose: it is the program the sandbox starts (``python -I -S this_file``), bound
+into the sandbox as a single read-only file and importing nothing but the standard library; a
+sibling module would have to be bound and loaded by path too (as ``_code_runner`` loads this one).
 """
 
 import json
