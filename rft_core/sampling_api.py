@@ -22,7 +22,7 @@ from typing import Any
 
 from graders._judge_cache import cache_disabled_by_env, get_cache, request_key
 from graders._judge_client import ClientSettings, JudgeCallError, get_client, resolve_endpoint, submit_in_background
-from graders.judge.llm_judge import is_reasoning_model
+from graders.judge._config import is_reasoning_model
 
 from .errors import MissingDependencyError, RftError
 from .sampling import ItemSamples, PromptRow, SampleOptions

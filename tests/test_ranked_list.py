@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.ranked_list._ranking import Normaliser, gain, items_from_text, load_alias_file, parse_alias_text
+from graders.ranked_list._aliases import Normaliser, load_alias_file, parse_alias_text
+from graders.ranked_list._ranking import gain, items_from_text
 from graders.ranked_list.ranked_list import RankedList
 from rft_core import SpecError, Status, load_spec
 from rft_core.data import read_tasks

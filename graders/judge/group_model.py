@@ -27,7 +27,8 @@ from pydantic import Field, field_validator, model_validator
 from rft_core import GradeError, Item, Result, Sample, Status, hookimpl
 
 from ._verdict import Verdict, json_verdict
-from .llm_judge import JudgeBase, JudgeConfig, Message, Reading
+from ._base import JudgeBase, Reading
+from ._config import JudgeConfig, Message
 
 __all__ = ["GroupModel"]
 

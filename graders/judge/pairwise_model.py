@@ -23,7 +23,8 @@ from pydantic import Field
 from rft_core import Item, Result, Sample, Status, TemplateField, hookimpl
 
 from ._verdict import Verdict, label_verdict
-from .llm_judge import JudgeBase, JudgeConfig
+from ._base import JudgeBase
+from ._config import JudgeConfig
 
 __all__ = ["PairwiseModel"]
 

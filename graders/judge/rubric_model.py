@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rft_core import GradeError, Item, Result, Sample, Status, TemplateField, hookimpl
 
 from ._verdict import Verdict, json_verdict, label_verdict
-from .llm_judge import JudgeBase, JudgeConfig, Reading, verdict_format, with_user_text
+from ._base import JudgeBase, Reading, verdict_format, with_user_text
+from ._config import JudgeConfig
 
 __all__ = ["Criterion", "RubricModel", "SpecCriterion", "by_name"]
 

@@ -24,7 +24,8 @@ from rft_core import (
     hookimpl,
 )
 
-from ._ranking import AliasFile, Normaliser, check_alias_mapping, gain, items_from_value, load_alias_file
+from ._aliases import AliasFile, Normaliser, check_alias_mapping, load_alias_file
+from ._ranking import gain, items_from_value
 
 __all__ = ["RankedList"]
 
