@@ -16,8 +16,8 @@ from judge_server import JudgeServer, Reply, completion, error  # noqa: E402
 from rft_core import SpecError, Status, load_spec  # noqa: E402
 from rft_core.cli import main as rft_main  # noqa: E402
 from graders import _judge_cache, _judge_client  # noqa: E402
-from graders.judge._config import DEFAULT_SEED, is_reasoning_model
 from graders.judge._base import delimit_sample
+from graders.judge._config import DEFAULT_SEED, is_reasoning_model
 
 FAST = {"timeout": 2.0, "max_retries": 2, "retry_backoff": 0.01, "retry_backoff_max": 0.05}
 SCORE_INPUT = [

@@ -26,9 +26,9 @@ from pydantic import Field, field_validator, model_validator
 
 from rft_core import GradeError, Item, Result, Sample, Status, hookimpl
 
-from ._verdict import Verdict, json_verdict
 from ._base import JudgeBase, Reading
 from ._config import JudgeConfig, Message
+from ._verdict import Verdict, json_verdict
 
 __all__ = ["GroupModel"]
 

@@ -22,9 +22,9 @@ from pydantic import Field
 
 from rft_core import Item, Result, Sample, Status, TemplateField, hookimpl
 
-from ._verdict import Verdict, label_verdict
 from ._base import JudgeBase
 from ._config import JudgeConfig
+from ._verdict import Verdict, label_verdict
 
 __all__ = ["PairwiseModel"]
 

@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rft_core import GradeError, Item, Result, Sample, Status, TemplateField, hookimpl
 
-from ._verdict import Verdict, json_verdict, label_verdict
 from ._base import JudgeBase, Reading, verdict_format, with_user_text
 from ._config import JudgeConfig
+from ._verdict import Verdict, json_verdict, label_verdict
 
 __all__ = ["Criterion", "RubricModel", "SpecCriterion", "by_name"]
 

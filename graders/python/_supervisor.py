@@ -21,7 +21,7 @@ from typing import Any
 
 from rft_core import sandbox
 
-__all__ = []
+__all__: list[str] = []  # private to the python grader, which imports what it uses by name
 
 _WORKER = str(Path(__file__).resolve().parent / "_worker.py")
 _STARTUP_GRACE = 10.0  # seconds for the sandbox and the supervisor to start or answer, on top of the grader's timeout
