@@ -25,8 +25,8 @@ os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 from _corpus import best_rates  # noqa: E402
 from code_corpus import triples  # noqa: E402
 
-from graders._code_tests import outputs_equal  # noqa: E402
-from graders.code import Code, extract_program  # noqa: E402
+from graders.python._code_tests import outputs_equal  # noqa: E402
+from graders.python.code import Code, extract_program  # noqa: E402
 from rft_core.infra import sandbox  # noqa: E402
 
 VARIANTS = ("correct", "off_by_one", "wrong_format", "hardcoded_example", "wrong_on_last", "exits_early", "crashes")

@@ -28,13 +28,13 @@ os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 from _corpus import best_rates, pairs
 
 from rft_core import Sample
-from graders.python_grader import PythonGrader
+from graders.python.python_grader import PythonGrader
 
 SOURCE = """
 def grade(sample, item):
     return 1.0 if sample["output_text"].strip().casefold() == item["answer"].casefold() else 0.0
 """
-PREVIOUS = "6d5418e"  # main before the sandbox: graders/python_grader.py with its reused, hooked worker
+PREVIOUS = "6d5418e"  # main before the sandbox: graders/python/python_grader.py with its reused, hooked worker
 
 
 def previous_grader_class(commit: str):

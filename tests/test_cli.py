@@ -86,8 +86,8 @@ def test_graders_lists_types_with_their_plugins(capsys, registry):
     assert lines[0].split() == ["type", "plugin", "description"]
     rows = {line.split()[0]: line.split()[1] for line in lines[1:]}
     assert rows == {name: entry.plugin for name, entry in registry}
-    assert rows["string_check"] == "graders.string_check"
-    assert rows["multi"] == "graders.multi"
+    assert rows["string_check"] == "graders.text.string_check"
+    assert rows["multi"] == "graders.multi.multi"
     # each row ends with the grader's one-line description
     for line in lines[1:]:
         name = line.split()[0]

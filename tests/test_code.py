@@ -1,4 +1,4 @@
-"""Tests for graders/code.py: program extraction, test cases, the OS sandbox, the Sandbox Fusion backend, the corpus."""
+"""Tests for graders/python/code.py: program extraction, test cases, the OS sandbox, the Sandbox Fusion backend, the corpus."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from code_corpus import TIMEOUT, triples
-from graders._code_backends import LocalPython
-from graders._code_tests import MalformedTests, outputs_equal, read_cases, values_equal
-from graders.code import Code, extract_program
+from graders.python._code_backends import LocalPython
+from graders.python._code_tests import MalformedTests, outputs_equal, read_cases, values_equal
+from graders.python.code import Code, extract_program
 from rft_core import SpecError, Status, load_spec
 from rft_core.infra import sandbox
 from rft_core.integrations.openai_compat import export_openai

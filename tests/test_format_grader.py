@@ -1,4 +1,4 @@
-"""Tests for graders/format_grader.py: the format grader's checks, scoring, modes and hostile input."""
+"""Tests for graders/shaping/format_grader.py: the format grader's checks, scoring, modes and hostile input."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from graders.format_grader import Format
+from graders.shaping.format_grader import Format
 from rft_core import SpecError, Status, load_spec
 from rft_core.kernel.errors import SpecError as SpecErrorClass
 from rft_core.integrations.openai_compat import export_openai

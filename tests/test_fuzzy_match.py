@@ -1,4 +1,4 @@
-"""Tests for graders/fuzzy_match.py."""
+"""Tests for graders/text/fuzzy_match.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from rapidfuzz import fuzz, utils
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from graders.fuzzy_match import FuzzyMatch
+from graders.text.fuzzy_match import FuzzyMatch
 from rft_core import SpecError, Status, load_spec
 
 METRICS = ["ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio", "levenshtein", "jaro_winkler"]

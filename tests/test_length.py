@@ -1,10 +1,10 @@
-"""Tests for graders/length.py: DAPO's soft overlong punishment, the band, group-relative lengths, truncation."""
+"""Tests for graders/shaping/length.py: DAPO's soft overlong punishment, the band, group-relative lengths, truncation."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders.length import NOT_APPLICABLE, Length
+from graders.shaping.length import Length, NOT_APPLICABLE
 from rft_core import SpecError, Status, load_spec
 
 ANSWER = {"type": "string_check", "operation": "like", "reference": "{{ item.answer }}"}

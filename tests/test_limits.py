@@ -1,13 +1,13 @@
-"""Size caps of the text metrics (graders/_limits.py): huge texts get a status, not minutes of work."""
+"""Size caps of the text metrics (graders/text/_limits.py): huge texts get a status, not minutes of work."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders._limits import DEFAULT_LIMITS, default_limits
-from graders.fuzzy_match import FuzzyMatch
-from graders.string_check import StringCheck
-from graders.text_similarity import TextSimilarity
+from graders.text._limits import DEFAULT_LIMITS, default_limits
+from graders.text.fuzzy_match import FuzzyMatch
+from graders.text.string_check import StringCheck
+from graders.text.text_similarity import TextSimilarity
 from rft_core import Status, load_spec
 
 FUZZY_METRICS = ["ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio", "levenshtein",
@@ -91,7 +91,7 @@ def test_every_default_names_a_known_grader_and_metric():
 
 
 def test_siblings_with_different_reference_caps_still_prepare_their_texts_once(registry, monkeypatch):
-    from graders._text import TextInputs
+    from graders.text._compare import TextInputs
 
     calls = []
     prepare = TextInputs._texts_batch

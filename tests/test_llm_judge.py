@@ -17,7 +17,8 @@ from rft_core import SpecError, Status, Usage, load_spec
 from rft_core.cli import main as rft_main
 from rft_core.kernel.runtime import Runtime, default_runtime
 from rft_core.infra import cache as _judge_cache, openai_client as _judge_client
-from graders.llm_judge import DEFAULT_SEED, delimit_sample
+from graders.judge._config import DEFAULT_SEED
+from graders.judge._base import delimit_sample
 from rft_core.infra.openai_client import is_reasoning_model
 
 FAST = {"timeout": 2.0, "max_retries": 2, "retry_backoff": 0.01, "retry_backoff_max": 0.05}

@@ -1,4 +1,4 @@
-"""Tests for graders/_meteor.py: text_similarity's meteor metric (nltk meteor_score, local WordNet)."""
+"""Tests for graders/text/_meteor.py: text_similarity's meteor metric (nltk meteor_score, local WordNet)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import graders._meteor as meteor_module
-from graders._meteor import LEXNAMES, WORDNET_ENV, find_wordnet, load_wordnet
+import graders.text._meteor as meteor_module
+from graders.text._meteor import LEXNAMES, WORDNET_ENV, find_wordnet, load_wordnet
 from rft_core import SpecError, Status, load_spec
 
 nltk = pytest.importorskip("nltk")

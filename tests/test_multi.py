@@ -1,4 +1,4 @@
-"""Tests for graders/multi.py."""
+"""Tests for graders/multi/multi.py."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from pydantic import Field
 from rapidfuzz import fuzz
 
-from graders.fuzzy_match import FuzzyMatch
-from graders.multi import Multi
-from graders.string_check import StringCheck
+from graders.text.fuzzy_match import FuzzyMatch
+from graders.multi.multi import Multi
+from graders.text.string_check import StringCheck
 from rft_core import Grader, GraderConfig, Result, SpecError, Status, load_spec
 
 

@@ -112,7 +112,7 @@ def test_reasoning_effort_takes_exactly_the_installed_sdks_values():
 
     from openai.types.shared import ReasoningEffort
 
-    from graders.llm_judge import SamplingParams
+    from graders.judge._config import SamplingParams
 
     sdk = {value for literal in get_args(ReasoningEffort) for value in get_args(literal)}
     ours = set(get_args(get_args(SamplingParams.model_fields["reasoning_effort"].annotation)[0]))

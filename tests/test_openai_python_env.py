@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.python_grader import OPENAI_IMAGE_PACKAGES
+from graders.python.python_grader import OPENAI_IMAGE_PACKAGES
 from rft_core import Status, load_spec
 from rft_core.cli import main
 

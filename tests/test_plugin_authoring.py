@@ -64,7 +64,7 @@ def _hook_module() -> types.ModuleType:
 def test_make_registry_registers_through_the_hook_under_the_given_name():
     registry = make_registry(("rft-bounds", _hook_module()))
     assert registry.get("bounds_test").plugin == "rft-bounds"
-    assert registry.get("string_check").plugin == "graders.string_check"
+    assert registry.get("string_check").plugin == "graders.text.string_check"
 
 
 def test_a_module_alone_is_named_after_itself():

@@ -557,7 +557,7 @@ def test_installed_plugin_lists_its_grader(installed, tmp_path):
     assert completed.returncode == 0, completed.stderr
     rows = {line.split()[0]: line.split()[1] for line in completed.stdout.splitlines()[1:]}
     assert rows["json_schema"] == "rft-jsonschema"
-    assert rows["string_check"] == "graders.string_check"
+    assert rows["string_check"] == "graders.text.string_check"
 
 
 @pytest.mark.integration

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from graders import python_grader
-from graders.python_grader import PythonGrader
+from graders.python import python_grader
+from graders.python.python_grader import PythonGrader
 from rft_core import load_spec
 from rft_core.kernel.errors import SpecError
 from rft_core.integrations.openai_compat import export_openai, openai_issues, run_response
@@ -748,7 +748,7 @@ def grade(sample, item):
 
 NOBODY_DRIVER = """
 import json
-from graders.python_grader import PythonGrader
+from graders.python.python_grader import PythonGrader
 job = json.loads(JOB)
 built = PythonGrader(source=job["source"], **job["fields"])
 results = built.grade_batch(job["samples"], job["items"])
@@ -941,7 +941,7 @@ def test_a_killed_rft_leaves_no_sandboxed_process(tmp_path):
         f"        posix.execv('/usr/bin/sleep', ['sleep', {marker!r}])\n    while True:\n        pass\n"
     )
     driver.write_text(
-        "from graders.python_grader import PythonGrader\n"
+        "from graders.python.python_grader import PythonGrader\n"
         f"PythonGrader(source={source!r}, timeout=300).grade('x', {{}})\n"
     )
     process = subprocess.Popen([sys.executable, str(driver)], env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})

@@ -1,4 +1,4 @@
-"""graders/_python_worker: the pure helpers (importing the module installs nothing; only main() supervises)."""
+"""graders/python/_worker: the pure helpers (importing the module installs nothing; only main() supervises)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from graders import _python_worker as worker
+from graders.python import _worker as worker
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""graders.ranked_list (and graders._ranking): reading ranked lists, normalising, scheduling, guards."""
+"""graders.ranked_list.ranked_list (and graders.ranked_list._ranking): reading ranked lists, normalising, scheduling, guards."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from graders._ranking import Normaliser, gain, items_from_text, load_alias_file, parse_alias_text
-from graders.ranked_list import RankedList
+from graders.ranked_list._aliases import Normaliser, load_alias_file, parse_alias_text
+from graders.ranked_list._ranking import gain, items_from_text
+from graders.ranked_list.ranked_list import RankedList
 from rft_core import SpecError, Status, load_spec
 from rft_core.run.data import read_tasks
 from rft_core.report.summary import Summary

@@ -9,10 +9,10 @@ from rft_core.kernel.errors import PluginError
 from rft_core.kernel.registry import Registry, default_registry
 
 BUILT_IN = {
-    "string_check": "graders.string_check",
-    "fuzzy_match": "graders.fuzzy_match",
-    "text_similarity": "graders.text_similarity",
-    "multi": "graders.multi",
+    "string_check": "graders.text.string_check",
+    "fuzzy_match": "graders.text.fuzzy_match",
+    "text_similarity": "graders.text.text_similarity",
+    "multi": "graders.multi.multi",
 }
 
 # --- throwaway grader classes -----------------------------------------------------
@@ -183,7 +183,7 @@ def test_a_duplicate_type_names_both_plugins(pm):
         Registry.from_plugin_manager(pm)
     assert str(excinfo.value) == (
         "grader type 'string_check' is registered twice: "
-        "by plugin 'graders.string_check' (graders.string_check.StringCheck) and "
+        "by plugin 'graders.text.string_check' (graders.text.string_check.StringCheck) and "
         f"by plugin 'rft-duplicate' ({__name__}.DuplicateStringCheck); "
         "uninstall one or limit RFT_LOAD_PLUGINS"
     )

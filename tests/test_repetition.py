@@ -1,4 +1,4 @@
-"""Tests for graders/repetition.py: the share of repeated n-grams, lines and sentences, and the penalty."""
+"""Tests for graders/shaping/repetition.py: the share of repeated n-grams, lines and sentences, and the penalty."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from graders.repetition import Repetition
+from graders.shaping.repetition import Repetition
 from rft_core import SpecError, Status, load_spec
 
 PROSE = "The capital of France is Paris, which lies on the Seine and has been the seat of government for centuries."

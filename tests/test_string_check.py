@@ -1,4 +1,4 @@
-"""Tests for graders/string_check.py."""
+"""Tests for graders/text/string_check.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from graders.string_check import StringCheck
+from graders.text.string_check import StringCheck
 from rft_core import Result, SpecError, Status, load_spec
 
 

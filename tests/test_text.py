@@ -1,4 +1,4 @@
-"""Tests for graders/_text.py: the config, normalisation and extraction the text graders share."""
+"""Tests for graders/text/_compare.py: the config, normalisation and extraction the text graders share."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ import pytest
 import regex
 from pydantic import ValidationError
 
-from graders._text import (
-    TextComparisonConfig,
-    TextInputs,
+from graders.text._compare import TextComparisonConfig, TextInputs
+from rft_core import (
+    GradeError,
+    Sample,
+    Status,
+    TemplateError,
     compile_pattern,
     finditer_with_timeout,
     search_with_timeout,
 )
-from rft_core import GradeError, Sample, Status, TemplateError
 
 
 def config(**fields) -> TextComparisonConfig:

@@ -1,4 +1,4 @@
-"""Tests for graders/text_similarity.py."""
+"""Tests for graders/text/text_similarity.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pickle
 import pytest
 from rapidfuzz import fuzz
 
-from graders.text_similarity import TextSimilarity
+from graders.text.text_similarity import TextSimilarity
 from rft_core import SpecError, Status, load_spec
 
 
@@ -74,7 +74,7 @@ def test_metric_defaults_to_fuzzy_match():
 
 def test_meteor_needs_nltk_like_the_other_text_metrics(registry, monkeypatch):
     # its scores are tested in tests/test_meteor.py
-    import graders._overlap as overlap
+    import graders.text._overlap as overlap
 
     real = overlap.importlib.util.find_spec
     monkeypatch.setattr(overlap.importlib.util, "find_spec", lambda name, *a: None if name == "nltk" else real(name, *a))
@@ -161,7 +161,7 @@ def test_overlap_metrics_apply_pass_threshold(registry):
 
 
 def test_missing_package_is_a_spec_error_with_install_advice(registry, monkeypatch):
-    import graders._overlap as overlap
+    import graders.text._overlap as overlap
 
     real = overlap.importlib.util.find_spec
     monkeypatch.setattr(
@@ -179,7 +179,7 @@ def test_missing_package_is_a_spec_error_with_install_advice(registry, monkeypat
 def test_missing_package_at_grade_time_is_an_error_result(monkeypatch):
     import sys
 
-    import graders._overlap as overlap
+    import graders.text._overlap as overlap
 
     pytest.importorskip("sacrebleu")
     grader = TextSimilarity(reference="x", evaluation_metric="bleu")

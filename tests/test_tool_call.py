@@ -1,4 +1,4 @@
-"""Tests for graders/tool_call.py: pairing made and expected tool calls, argument matching, malformed calls."""
+"""Tests for graders/tool_call/tool_call.py: pairing made and expected tool calls, argument matching, malformed calls."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from graders.tool_call import ToolCall, same
+from graders.tool_call.tool_call import ToolCall, same
 from rft_core import SpecError, Status, load_spec
 from rft_core.integrations.completions import to_sample
 
@@ -289,7 +289,7 @@ def test_the_probes_skip_items_without_expected_calls():
 def test_any_order_pairs_as_many_as_possible(matches):
     from itertools import permutations
 
-    from graders.tool_call import _any_order
+    from graders.tool_call.tool_call import _any_order
 
     width = len(matches[0]) if matches else 0
     best = max(
@@ -307,6 +307,6 @@ def test_any_order_pairs_as_many_as_possible(matches):
     ids=["key_order", "int_float", "true_one", "nested_true_one", "int_keys", "big_int"],
 )
 def test_fast_equality_agrees_with_json_equality(expected, given, equal_json):
-    from graders.tool_call import equal
+    from graders.tool_call.tool_call import equal
 
     assert equal(expected, given) is equal_json is same(expected, given)

@@ -1,10 +1,10 @@
-"""graders/_verdict: reading a judge's verdict from its reply, never guessing."""
+"""graders/judge/_verdict: reading a judge's verdict from its reply, never guessing."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders._verdict import label_verdict, looks_like_refusal, score_verdict
+from graders.judge._verdict import label_verdict, looks_like_refusal, score_verdict
 
 
 @pytest.mark.parametrize(

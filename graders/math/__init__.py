@@ -16,8 +16,7 @@ from typing import Any, Literal
 import regex
 from pydantic import Field, field_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Result, Status, TemplateField, hookimpl
-from rft_core.kernel.types import Item, Sample
+from rft_core import GradeError, Grader, GraderConfig, Item, Result, Sample, Status, TemplateField, hookimpl
 
 from ._equiv import Options, Undecided, compare
 from ._choice import find_choice

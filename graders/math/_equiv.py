@@ -3,6 +3,10 @@
 ``compare(answer, reference, options, quick=True)`` decides what needs no sympy
 (numbers, structure, collections of numbers) and raises ``Undecided`` for the rest;
 ``quick=False`` (in a worker process) builds sympy objects from the checked trees.
+
+One module on purpose: one walk over the node kinds (``compare``) serves both paths, the quick
+one in-process and the sympy one in the worker, a flag apart; the sympy conversion and the
+numeric checks are that walk's last step for a pair of scalars.
 """
 
 from __future__ import annotations

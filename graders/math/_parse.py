@@ -11,6 +11,10 @@ Nodes (tuples, first element the kind):
 ``("list", [items])`` (bare commas), ``("tuple", [items])``, ``("set", [items])``,
 ``("interval", left_closed, a, b, right_closed)``, ``("union", [items])``; while parsing only,
 ``("pm", [plus, minus])`` for ``\\pm``, spread into a list of values before the caps are checked.
+
+One module on purpose: the tokenizer, the grammar rules and the size caps work on one token
+stream with one precedence order, and a rule is read against the rules it calls; split across
+files the grammar would be harder to follow, not easier.
 """
 
 from __future__ import annotations

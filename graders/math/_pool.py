@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from rft_core.kernel.runtime import Runtime
+from rft_core import Runtime
 
 __all__ = ["WorkerPool", "get_pool"]
 

@@ -295,3 +295,13 @@ class SharedResult(Result):
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"a SharedResult is read-only (it is the result of many samples): cannot delete {name!r}")
+
+
+class SharedComposite(SharedResult):
+    """A read-only Result with read-only sub-rewards, returned for every sample with the same outcome."""
+
+    __slots__ = ()
+
+    def __init__(self, reward: float, reason: str | None, sub_rewards: dict[str, Result]) -> None:
+        super().__init__(reward, Status.OK, reason)
+        object.__setattr__(self, "sub_rewards", MappingProxyType(sub_rewards))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rft_core import Grader, Result
-from rft_core.kernel.types import Item, Sample
+from rft_core import Grader, Item, Result, Sample
 
 from ._config import JsonSchemaConfig
 from ._fields import lookup, parse_path

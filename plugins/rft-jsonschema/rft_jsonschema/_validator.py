@@ -16,7 +16,7 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend, validator_for
 
-from rft_core.kernel.spec import read_named_file
+from rft_core import read_named_file
 
 from ._json import json_key, preview
 from ._timed_re import install, regex_timeout

@@ -1,0 +1,1 @@
+"""Shaping graders that judge a text's form: ``format``, ``length`` and ``repetition``."""

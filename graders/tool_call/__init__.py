@@ -1,0 +1,1 @@
+"""The ``tool_call`` grader: the sample's tool calls against the expected ones."""

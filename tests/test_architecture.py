@@ -1,0 +1,129 @@
+"""Dependencies point one way: graders and plugins use only rft_core's public API (``__all__``),
+and each family of built-in graders (graders/<family>/) imports no other family."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+import rft_core
+from rft_core.kernel.plugins import DEFAULT_PLUGINS
+
+ROOT = Path(__file__).resolve().parents[1]
+GRADERS = ROOT / "graders"
+PLUGIN = ROOT / "plugins" / "rft-jsonschema"
+
+
+def public_api() -> dict[str, set[str]]:
+    """Module -> the names graders and plugins may import from it: ``rft_core.__all__``, and the
+    ``__all__`` of ``rft_core.infra`` (the public machinery: OpenAI-compatible client, cache, torch helpers)."""
+    return {"rft_core": set(rft_core.__all__), "rft_core.infra": set(importlib.import_module("rft_core.infra").__all__)}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path, package: str | None = None) -> list[tuple[int, str, list[str]]]:
+    """(line, absolute module, names) of every import in the file, relative ones resolved
+    against ``package`` (default: the file's own)."""
+    if package is None:
+        package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, module] if module else base)
+            found.append((node.lineno, module, [alias.name for alias in node.names]))
+    return found
+
+
+def private_uses(paths: list[Path], package: str | None = None) -> list[str]:
+    """Each import of rft_core that is not a public name (``public_api``), as ``file:line: what``."""
+    public = public_api()
+    problems = []
+    for path in paths:
+        where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+        for line, module, names in imports(path, package):
+            if module in public and names:
+                problems += [f"{where}:{line}: {module}.{name}" for name in names if name not in public[module]]
+            elif module == "rft_core" or module.startswith("rft_core."):
+                problems.append(f"{where}:{line}: {module} (import from rft_core's top level instead)")
+    return problems
+
+
+def grader_files() -> list[Path]:
+    return [path for path in sorted(GRADERS.rglob("*.py"))]
+
+
+def test_every_public_name_is_importable():
+    for name in rft_core.__all__:
+        assert getattr(rft_core, name) is not None, name
+
+
+def test_the_jsonschema_plugin_imports_only_rft_cores_public_api():
+    files = sorted((PLUGIN / "rft_jsonschema").rglob("*.py"))
+    assert files and all(imports(path) for path in files)  # the walk reads the plugin's own files
+    assert private_uses(files) == []
+
+
+def test_graders_import_only_rft_cores_public_api():
+    assert private_uses(grader_files()) == []
+
+
+def test_the_check_sees_a_private_import(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("from rft_core import Result, registry\nfrom rft_core.kernel.types import Item\nfrom .. import _x\n")
+    assert private_uses([probe], package="graders.text") == [
+        "probe.py:1: rft_core.registry",
+        "probe.py:2: rft_core.kernel.types (import from rft_core's top level instead)",
+    ]
+    assert imports(probe, package="graders.text")[2] == (3, "graders", ["_x"])
+
+
+def families() -> list[Path]:
+    return sorted(path.parent for path in GRADERS.glob("*/__init__.py"))
+
+
+def crossings(paths: list[Path], own: str, package: str | None = None) -> list[str]:
+    """Each import of another family's module (or of ``graders`` itself) from the family ``own``."""
+    found = []
+    for path in paths:
+        for line, module, names in imports(path, package):
+            targets = [f"{module}.{name}" for name in names] if module == "graders" else [module]
+            found += [
+                f"{path.name}:{line}: {target}"
+                for target in targets
+                if target.startswith("graders.") and target.split(".")[:2] != own.split(".")
+            ]
+    return found
+
+
+@pytest.mark.parametrize("family", families(), ids=lambda path: path.name)
+def test_a_family_imports_no_other_family(family):
+    assert crossings(sorted(family.rglob("*.py")), module_name(family)) == []
+
+
+def test_the_family_check_sees_a_crossing(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from graders.judge.llm_judge import JudgeBase\nfrom .. import math\n"
+        "from ._limits import check_reference\nfrom graders.text import _compare\n"
+    )
+    assert crossings([probe], "graders.text", package="graders.text") == [
+        "probe.py:1: graders.judge.llm_judge",
+        "probe.py:2: graders.math",
+    ]
+
+
+def test_every_built_in_plugin_is_a_module_of_a_family():
+    family_names = {module_name(path) for path in families()}
+    assert all(name in family_names or name.rpartition(".")[0] in family_names for name in DEFAULT_PLUGINS)
