@@ -13,7 +13,7 @@ import torch
 from datasets import load_dataset
 from trl import GRPOConfig, GRPOTrainer
 
-from rft_core.integrations.trl import reward_funcs, reward_weights
+from rft_core import reward_funcs, reward_weights
 
 SPEC = "examples/spec.yaml"
 

@@ -20,12 +20,15 @@ from .kernel.runtime import Runtime
 from .kernel.spec import load_spec, read_named_file, spec_path
 from .kernel.template import Template, TemplateField
 from .kernel.types import Item, Result, Sample, SharedComposite, SharedResult, Status, Usage
+from .integrations.trl import reward_funcs, reward_weights
 from .run.runner import score
 
 __all__ = [
     # using graders: load a spec, grade, score a dataset
     "load_spec",  # a spec file or dict -> the Grader it describes
     "score",  # grade many rows -> Results
+    "reward_funcs",  # a spec -> TRL reward functions (one composite, or one per component)
+    "reward_weights",  # the weights of the split reward functions, for GRPOConfig(reward_weights=...)
     "Grader",  # the contract: grade/agrade/grade_batch; subclasses implement evaluate
     "GraderConfig",  # base of a grader's pydantic Config
     "SubGraders",  # config field type of a composite's children, built from the spec

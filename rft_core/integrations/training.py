@@ -12,7 +12,7 @@ from ..kernel.errors import MissingDependencyError, RftError
 from ..kernel.grader import Grader
 from ..run.jsonl import read_json_lines
 from ..kernel.registry import Registry
-from .trl import Spec, _is_multi, _load, reward_funcs, reward_weights
+from .trl import Spec, _load, reward_funcs, reward_weights
 
 __all__ = ["load_dataset", "train"]
 
@@ -99,7 +99,7 @@ def train(
 
 
 def _splittable(grader: Grader) -> bool:
-    if not _is_multi(grader):
+    if not grader.splits:
         return False
     try:
         reward_weights(grader)
@@ -122,7 +122,7 @@ def _trainer_classes(name: str) -> tuple[Any, Any]:
     try:
         import trl
     except ImportError:
-        raise MissingDependencyError("trl", "trl", "rft_core.integrations.trl.train") from None
+        raise MissingDependencyError("trl", "trl", "rft_core.integrations.training.train") from None
     if name == "grpo":
         return trl.GRPOTrainer, trl.GRPOConfig
     return trl.RLOOTrainer, trl.RLOOConfig
@@ -137,7 +137,7 @@ def load_dataset(data: Any, what: str = "data") -> Any:
     try:
         import datasets
     except ImportError:
-        raise MissingDependencyError("datasets", "trl", "rft_core.integrations.trl.train") from None
+        raise MissingDependencyError("datasets", "trl", "rft_core.integrations.training.train") from None
     if isinstance(data, (datasets.Dataset, datasets.IterableDataset)):
         return data
     source = str(data) if isinstance(data, (str, Path)) else what

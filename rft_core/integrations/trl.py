@@ -13,20 +13,19 @@ Nothing here imports torch or TRL until ``train`` runs: the reward functions are
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from ..kernel.errors import MissingDependencyError, RftError
+from ..kernel.errors import RftError
 from ..run.deadline import Deadline, grader_timeout, timeout_result
 from ..kernel.grader import Grader
-from ..run.jsonl import read_json_lines
 from ..kernel.registry import Registry
 from ..kernel.runtime import Runtime
 from ..kernel.spec import load_spec
 from ..kernel.types import Result, Sample, Status
+from .completions import _LAST, _describe, _is_column, sub_reward_columns
 
 __all__ = ["AsyncRewardFunction", "RewardFunction", "Spec", "reward_funcs", "reward_weights"]
 
@@ -243,7 +242,9 @@ def reward_funcs(
             by its key, so TRL logs ``rewards/<key>/mean``); pass ``reward_weights(spec)`` as
             ``reward_weights`` in the trainer's config so their weighted sum is the spec's reward.
             Any other root gives one function either way.
-        columns, rename, log: see ``RewardFunction``.
+        columns: see ``RewardFunction``.
+        rename: see ``RewardFunction``.
+        log: see ``RewardFunction``.
         timeout: see ``RewardFunction``; default the spec's top-level ``grader_timeout``, which
             split functions share.
         name: the composite function's name (default: the spec's ``name``, else its type).
@@ -309,277 +310,3 @@ def _wrap(grader: Grader, name: str, options: dict[str, Any], max_concurrency: i
     if grader.is_async():
         return AsyncRewardFunction(grader, name=name, max_concurrency=max_concurrency, **options)
     return RewardFunction(grader, name=name, **options)
-
-
-# --- completions -> samples ---------------------------------------------------------------
-
-
-class _LastBatch:
-    """The samples and items of the last batch, reused by the next function TRL calls with it.
-
-    TRL hands every reward function the same lists; with ``split=True`` the functions would
-    each rebuild them. A batch is reused only when it is the same list objects with the same
-    elements (compared with a copy taken then), and samples only for string completions, so a
-    changed batch is never served stale. Each entry is one tuple, swapped in one assignment.
-    """
-
-    def __init__(self) -> None:
-        self._samples: tuple[Any, ...] = (None, None, None)
-        self._items: tuple[Any, ...] = ((), (), (), None)
-
-    def samples(self, completions: Sequence[Any]) -> list[Sample]:
-        ref, copy, samples = self._samples
-        if ref is completions and copy == completions:
-            return samples
-        samples = to_samples(completions)
-        if set(map(type, completions)) <= {str}:  # strings cannot change under us
-            self._samples = (completions, list(completions), samples)
-        return samples
-
-    def items(self, keys: tuple[str, ...], values: list[Sequence[Any]]) -> list[dict[str, Any]]:
-        last_keys, refs, copies, items = self._items
-        if (
-            last_keys == keys
-            and len(refs) == len(values)
-            and all(ref is value for ref, value in zip(refs, values))
-            and all(copy == value for copy, value in zip(copies, values))
-        ):
-            return items
-        items = [dict(zip(keys, row)) for row in zip(*values)]
-        self._items = (keys, tuple(values), tuple(map(list, values)), items)
-        return items
-
-
-_LAST = _LastBatch()
-
-
-def to_samples(completions: Sequence[Any]) -> list[Sample]:
-    """Samples from TRL completions: strings, or chat completions (lists of messages)."""
-    if set(map(type, completions)) <= {str}:
-        return list(map(Sample, completions))
-    return [to_sample(completion) for completion in completions]
-
-
-def to_sample(completion: Any) -> Sample:
-    """One completion as a Sample.
-
-    A chat completion's text is its last assistant message's; ``output_tools`` gathers the tool
-    calls of every assistant message, in Chat Completions shape (``arguments`` a JSON string).
-    """
-    if isinstance(completion, str):
-        return Sample(completion)
-    if isinstance(completion, Mapping):
-        completion = [completion]
-    if not isinstance(completion, list):
-        raise TypeError(f"a completion must be a string or a list of messages, not {type(completion).__name__}")
-    assistant = [m for m in completion if isinstance(m, Mapping) and m.get("role", "assistant") == "assistant"]
-    text = _content_text(assistant[-1].get("content")) if assistant else ""
-    tools = [_tool_call(call) for message in assistant for call in (message.get("tool_calls") or [])]
-    return Sample(text, output_tools=tools)
-
-
-def _content_text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts: keep the text ones
-        return "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
-    return str(content)
-
-
-def _tool_call(call: Any) -> Any:
-    if not isinstance(call, Mapping):
-        return call
-    function = call.get("function")
-    if isinstance(function, Mapping) and not isinstance(function.get("arguments", ""), str):
-        function = {**function, "arguments": json.dumps(function["arguments"], ensure_ascii=False)}
-        return {"type": "function", **call, "function": function}
-    return dict(call)
-
-
-def sub_reward_columns(results: Sequence[Result | None], prefix: str = "") -> dict[str, list[Result | None]]:
-    """Every sub-result in the batch by dotted path, one entry per result (None where absent)."""
-    keys: dict[str, Any] = {}
-    for result in results:
-        if result is not None and result.sub_rewards:
-            keys.update(result.sub_rewards)  # only the keys are used
-    columns: dict[str, list[Result | None]] = {}
-    for key in keys:
-        column = [None if result is None else result.sub_rewards.get(key) for result in results]
-        columns[prefix + key] = column
-        columns.update(sub_reward_columns(column, f"{prefix}{key}."))
-    return columns
-
-
-def _is_column(value: Any, size: int) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) == size
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        return f"{len(value)} values"
-    return f"a {type(value).__name__}"
-
-
-# --- training ---------------------------------------------------------------------------------
-
-
-def train(
-    spec: Spec,
-    model: Any,
-    train_data: Any,
-    *,
-    eval_data: Any = None,
-    trainer: str = "grpo",
-    output_dir: str | Path = "rft-output",
-    max_steps: int = 100,
-    learning_rate: float = 1e-6,
-    num_generations: int = 8,
-    per_device_train_batch_size: int = 8,
-    max_completion_length: int = 256,
-    eval_steps: int | None = None,
-    split: bool | None = None,
-    columns: Sequence[str] | None = None,
-    rename: Mapping[str, str] | None = None,
-    config: Mapping[str, Any] | None = None,
-    run: bool = True,
-    registry: Registry | None = None,
-) -> Any:
-    """Train a model with the spec as the reward: a thin layer over TRL's GRPOTrainer / RLOOTrainer.
-
-    Args:
-        spec: a Grader, a spec file path or a spec mapping.
-        model: a model path (or hub id; TRL loads it) or a loaded model.
-        train_data: a JSONL path, a list of rows or a ``datasets.Dataset``. Rows need a ``prompt``
-            (text or chat messages) or OpenAI RFT ``messages``; the other fields are the item.
-        eval_data: the same for the validation set; its rewards are logged every ``eval_steps``
-            steps as ``eval_reward`` and ``eval_rewards/<name>/mean`` (OpenAI's valid_reward_mean).
-        trainer: ``grpo`` or ``rloo``.
-        output_dir, max_steps, learning_rate, num_generations, per_device_train_batch_size,
-        max_completion_length: the trainer config fields of the same names.
-        eval_steps: steps between evaluations (default: a fifth of ``max_steps``).
-        split: one reward function per top-level grader, with ``reward_weights`` (default: when the
-            spec's combination is a weighted sum), else one composite function.
-        columns, rename: which dataset columns make the item (see ``RewardFunction``).
-        config: any other GRPOConfig / RLOOConfig fields, e.g. ``{"beta": 0.04, "report_to": "wandb"}``.
-        run: call ``trainer.train()`` before returning.
-        registry: grader types to build the spec with.
-
-    Returns:
-        The trainer (``trainer.state.log_history`` has every logged metric).
-    """
-    grader = _load(spec, registry)
-    trainer_class, config_class = _trainer_classes(trainer)
-    if split is None:
-        split = _splittable(grader)
-    funcs = reward_funcs(grader, split=split, columns=columns, rename=rename)
-    fields: dict[str, Any] = {
-        "output_dir": str(output_dir),
-        "max_steps": max_steps,
-        "learning_rate": learning_rate,
-        "num_generations": num_generations,
-        "per_device_train_batch_size": per_device_train_batch_size,
-        "max_completion_length": max_completion_length,
-        "logging_steps": 1,
-        "report_to": "none",
-        "save_strategy": "no",
-        "reward_weights": reward_weights(grader) if split else None,
-        "use_cpu": not _accelerator_available(),  # TRL's default bf16 refuses a machine without one
-    }
-    train_dataset = load_dataset(train_data, "train_data")
-    eval_dataset = load_dataset(eval_data, "eval_data") if eval_data is not None else None
-    if eval_dataset is not None:
-        fields["eval_strategy"] = "steps"
-        fields["eval_steps"] = eval_steps or max(1, max_steps // 5)
-        fields["per_device_eval_batch_size"] = per_device_train_batch_size
-    fields.update(config or {})
-    built = trainer_class(
-        model=model,
-        reward_funcs=funcs,
-        args=config_class(**fields),
-        train_dataset=train_dataset,
-        eval_dataset=eval_dataset,
-    )
-    if run:
-        built.train()
-    return built
-
-
-def _splittable(grader: Grader) -> bool:
-    if not grader.splits:
-        return False
-    try:
-        reward_weights(grader)
-    except RftError:
-        return False
-    return True
-
-
-def _accelerator_available() -> bool:
-    import torch
-
-    mps = getattr(torch.backends, "mps", None)
-    return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
-
-
-def _trainer_classes(name: str) -> tuple[Any, Any]:
-    name = name.lower()
-    if name not in ("grpo", "rloo"):
-        raise RftError(f"unknown trainer {name!r}: use grpo or rloo")
-    try:
-        import trl
-    except ImportError:
-        raise MissingDependencyError("trl", "trl", "rft_core.integrations.training.train") from None
-    if name == "grpo":
-        return trl.GRPOTrainer, trl.GRPOConfig
-    return trl.RLOOTrainer, trl.RLOOConfig
-
-
-def load_dataset(data: Any, what: str = "data") -> Any:
-    """A ``datasets.Dataset`` of training rows from a JSONL path, a list of rows or a Dataset.
-
-    Rows with OpenAI RFT ``messages`` and no ``prompt`` get the messages (less a trailing
-    assistant reply) as their chat ``prompt``.
-    """
-    try:
-        import datasets
-    except ImportError:
-        raise MissingDependencyError("datasets", "trl", "rft_core.integrations.training.train") from None
-    if isinstance(data, (datasets.Dataset, datasets.IterableDataset)):
-        return data
-    source = str(data) if isinstance(data, (str, Path)) else what
-    rows = _read_jsonl(Path(data)) if isinstance(data, (str, Path)) else list(_numbered(data))
-    prepared = [_prepare_row(row, source, where) for where, row in rows]
-    if not prepared:
-        raise RftError(f"{source}: no rows to train on")
-    kinds = {isinstance(row["prompt"], str) for row in prepared}
-    if len(kinds) > 1:
-        raise RftError(f"{source}: some prompts are text and some chat messages; use one kind for the whole dataset")
-    keys: dict[str, None] = {}
-    for row in prepared:
-        keys.update(dict.fromkeys(row))
-    return datasets.Dataset.from_dict({key: [row.get(key) for row in prepared] for key in keys})
-
-
-def _numbered(rows: Iterable[Any]) -> Iterable[tuple[str, Any]]:
-    for index, row in enumerate(rows):
-        yield f"row {index}", row
-
-
-def _read_jsonl(path: Path) -> list[tuple[str, Any]]:
-    return [(f"line {number}", row) for number, row in read_json_lines(path)]
-
-
-def _prepare_row(row: Any, source: str, where: str) -> dict[str, Any]:
-    if not isinstance(row, Mapping):
-        raise RftError(f"{source}: {where}: a row must be a JSON object, not {type(row).__name__}")
-    row = dict(row)
-    if "prompt" not in row:
-        messages = row.pop("messages", None)
-        if not isinstance(messages, list) or not messages:
-            raise RftError(f"{source}: {where}: a training row needs a 'prompt' (text or chat messages) or 'messages'")
-        if isinstance(messages[-1], Mapping) and messages[-1].get("role") == "assistant":
-            messages = messages[:-1]
-        row["prompt"] = messages
-    return row
