@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.python import python_grader
+from graders.python import _supervisor, python_grader
 from graders.python.python_grader import PythonGrader
 from rft_core import load_spec
 from rft_core.kernel.errors import SpecError
@@ -125,7 +125,7 @@ def test_each_sample_gets_fresh_globals(closing):
 
 def test_top_level_imports_are_the_ones_preloaded():
     source = "import json, os.path\nfrom collections import Counter\nfrom . import x\nif 1:\n    import csv\n"
-    assert python_grader._top_level_imports(source) == ["json", "os.path", "collections", "collections.Counter"]
+    assert _supervisor._top_level_imports(source) == ["json", "os.path", "collections", "collections.Counter"]
 
 
 def test_pass_threshold_sets_passed(closing):

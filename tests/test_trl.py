@@ -428,7 +428,7 @@ def test_the_module_imports_without_trl_and_train_says_what_to_install(monkeypat
     with pytest.raises(MissingDependencyError) as raised:
         train(QUIZ, "some-model", [{"prompt": "q", "answer": "a"}])
     assert str(raised.value) == (
-        "rft_core.integrations.trl.train needs the 'trl' package, which is not installed: pip install 'rft-graders[trl]'"
+        "rft_core.integrations.training.train needs the 'trl' package, which is not installed: pip install 'rft-graders[trl]'"
     )
     assert reward_funcs(QUIZ)[0](completions=["Answer: a"], answer=["a"]) == [pytest.approx(1.0)]
 
@@ -809,7 +809,7 @@ def test_the_example_script_trains(tiny_model, tmp_path):
 
 
 def test_rft_train_passes_its_options_to_train(tmp_path, monkeypatch, capsys):
-    """The command holds no training logic: every option lands in rft_core.integrations.trl.train."""
+    """The command holds no training logic: every option lands in rft_core.integrations.training.train."""
     import rft_core.integrations.training as training_module
     from rft_core.cli import main
 

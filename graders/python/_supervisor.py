@@ -23,7 +23,7 @@ from rft_core import sandbox
 
 __all__ = []
 
-_WORKER = str(Path(__file__).resolve().parent / "_python_worker.py")
+_WORKER = str(Path(__file__).resolve().parent / "_worker.py")
 _STARTUP_GRACE = 10.0  # seconds for the sandbox and the supervisor to start or answer, on top of the grader's timeout
 
 
