@@ -122,6 +122,7 @@ class Multi(Grader):
         super().__init__(config, **fields)
         self.graders: dict[str, Grader] = self.config.graders
         self.weights = self.config.weights or dict.fromkeys(self.graders, 1.0)
+        self._plain = not self.is_async()  # no async sub-grader: see run_coroutine
 
     @classmethod
     def openai_problems(cls, node: Mapping[str, Any], nested: bool) -> list[tuple[tuple[str | int, ...], str]]:
@@ -157,9 +158,27 @@ class Multi(Grader):
         return dict(zip(keys, coefficients))
 
     async def evaluate(self, sample: Sample, item: Item) -> Result:
-        """Every sub-grader grades the sample, concurrently; ``combine`` makes the result."""
+        """Every sub-grader grades the sample, concurrently in an event loop; ``combine`` makes the result.
+
+        Outside an event loop with no async sub-grader (``grade`` called from plain code), the
+        sub-graders grade one after another and this never suspends (see ``run_coroutine``)."""
+        if self._plain and not _loop_running():
+            return self.combine({key: grader.grade(sample, item) for key, grader in self.graders.items()})
         results = await asyncio.gather(*(grader.agrade(sample, item) for grader in self.graders.values()))
         return self.combine(dict(zip(self.graders, results)))
+
+    def run_coroutine(self, coroutine: Any) -> Any:
+        """With no async sub-grader and no event loop running, ``evaluate`` finishes without
+        suspending: run it to its end here rather than start an event loop for every sample,
+        which costs far more than grading a sample with plain sub-graders."""
+        if not self._plain or _loop_running():
+            return super().run_coroutine(coroutine)
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            return done.value
+        coroutine.close()
+        raise RuntimeError(f"{self.name}: evaluate suspended though no sub-grader is async")
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         """Each sub-grader grades the whole batch; when all are ok the formula runs column-wise."""
@@ -229,3 +248,12 @@ def _rows(columns: dict[str, list[Result]], size: int) -> list[dict[str, Result]
 @hookimpl
 def register_graders(register):
     register(Multi)
+
+
+def _loop_running() -> bool:
+    """Whether this thread is running an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
