@@ -49,7 +49,11 @@ def previous_grader_class(commit: str):
             handle.write(shown.stdout)
     spec = importlib.util.spec_from_file_location("previous_python_grader", os.path.join(directory, "python_grader.py"))
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except (ImportError, TypeError) as exc:  # written against an rft_core contract that has since changed
+        print(f"previous implementation ({commit}) does not load with this rft_core: {type(exc).__name__}: {exc}")
+        return None
     return module.PythonGrader
 
 
@@ -115,7 +119,7 @@ def main() -> None:
             start = f", first result after {starts[name] * 1000:,.0f} ms" if name in starts else ""
             print(f"{labels[name]:<62} {rates[name]:>10,.0f} samples/s{start}")
     if previous is None:
-        print(f"previous implementation: not measured (git show {arguments.previous} failed)")
+        print(f"previous implementation: not measured ({arguments.previous} not found or not loadable)")
     else:
         print(f"sandbox / previous throughput    {rates['sandbox'] / rates['previous']:.3f}x")
     print(f"sandbox / isolation: none        {rates['sandbox'] / rates['none']:.3f}x")
