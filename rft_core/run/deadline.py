@@ -36,6 +36,9 @@ DEFAULT_GRADER_TIMEOUT = 300.0
 PACE_SLACK = 4.0
 """How many times its expected time (at the pace so far) a batch may take before it is split."""
 
+CLOSE_WAIT_SECONDS = 5.0
+"""How long closing a runtime waits for each idle grading thread to end (they end at once)."""
+
 
 class GradeAbandoned(BaseException):
     """Raised in a grading thread whose batch ran past the deadline (a BaseException: a grader's
@@ -143,11 +146,14 @@ class _GradingThreads:
         return results
 
     def close(self) -> None:
-        """End the idle threads (the runtime closes)."""
+        """End the idle threads (the runtime closes) and wait for them: a thread that ran torch
+        code and is still ending while the interpreter shuts down can abort the process."""
         with self.lock:
             idle, self.idle = self.idle, []
         for worker in idle:
             worker.inbox.put((lambda: None, None))
+        for worker in idle:
+            worker.thread.join(timeout=CLOSE_WAIT_SECONDS)
 
 
 def _ask_to_stop(thread: threading.Thread) -> None:
