@@ -111,7 +111,7 @@ class _SdkPoster:
             raise _StatusError(exc.status_code, exc.response.headers, body) from None
         except openai.APIConnectionError as exc:
             raise _ConnectionFailed(str(exc)) from None
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:  # ValueError: a 2xx body that is not JSON
             raise _UnexpectedReply(f"{type(exc).__name__}: {exc}") from None
 
     def is_closed(self) -> bool:
