@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Literal
 
 import regex
@@ -49,12 +51,16 @@ class Repetition(ShapingGrader):
         return self.shares([text])[0]
 
     def shares(self, texts: list[str]) -> list[float]:
-        """``share`` of every text."""
+        """``share`` of every text (n-grams of a batch counted at once with numpy when it is installed)."""
         config = self.config
-        if config.unit == "ngram":
-            keep, starts = config.max_units, [slice(start, None) for start in range(config.n)]
-            return [_ngram_share(text.split()[-keep:], starts) for text in texts]
-        return [_unit_share(text, config.unit, config.max_units) for text in texts]
+        if config.unit != "ngram":
+            return [_unit_share(text, config.unit, config.max_units) for text in texts]
+        if len(texts) >= VECTOR_BATCH and (counter := _vector_shares()) is not None:
+            shares = counter(texts, config.n, config.max_units)
+            if shares is not None:  # None: two different n-grams shared a hash; counted one by one below
+                return shares
+        keep, starts = config.max_units, [slice(start, None) for start in range(config.n)]
+        return [_ngram_share(text.split()[-keep:], starts) for text in texts]
 
     def judge(self, share: float) -> Result:
         config = self.config
@@ -73,6 +79,20 @@ class Repetition(ShapingGrader):
             else:
                 results.append(self.judge(share))
         return results
+
+
+VECTOR_BATCH = 16
+"""From this many texts on, n-grams are counted with numpy (below it, its fixed cost is more than it saves)."""
+
+
+@cache
+def _vector_shares() -> Callable[[list[str], int, int], list[float] | None] | None:
+    """``ngram_shares`` of the numpy path, or None without numpy (pure Python then)."""
+    try:
+        from ._ngram_counts import ngram_shares
+    except ImportError:
+        return None
+    return ngram_shares
 
 
 def _ngram_share(words: list[str], starts: list[slice]) -> float:
