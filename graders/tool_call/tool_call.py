@@ -79,23 +79,43 @@ class ToolCall(Grader):
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         """``evaluate`` of each row with the expected calls read at once (when a row cannot resolve
-        them, every row is graded on its own, so the failure lands on that row)."""
+        them, every row is graded on its own, so the failure lands on that row). A row whose calls
+        are the expected ones as they are written (the usual right answer) is decided by comparing
+        the two lists whole; rows in a row that share their expected calls parse them once."""
         try:
             values = self.config.expected.resolve_batch(samples, items)
         except Exception:  # noqa: BLE001 - grade reports it on the row it belongs to
             return [self.grade(sample, item) for sample, item in zip(samples, items)]
-        parse, compare, results = self.parse_expected, self.compare, []
+        config, results = self.config, []
+        parse, parse_calls, compare_calls = self.parse_expected, self.parse_calls, self.compare_calls
+        whole = config.arguments != "graders"  # argument graders may refuse equal values
+        limit, perfect, dumps = config.max_calls, PERFECT[config.metric], orjson.dumps
+        last: Any = None
+        expected: list[Call] = []
         for value, sample, item in zip(values, samples, items):
             try:
-                results.append(compare(parse(value), sample, item))
+                if value is not last or last is None:
+                    expected, last = parse(value), value
+                calls = sample.output_tools
+                if type(calls) is not list or len(calls) > limit:
+                    raise _malformed_calls(calls, limit)
+                called = parse_calls(calls, "tool call")
+                if whole and expected == called and dumps(expected) == dumps(called):
+                    results.append(perfect)  # equal in Python and as JSON text: every pair is `equal`
+                else:
+                    results.append(compare_calls(expected, called, item))
             except Exception:  # noqa: BLE001 - grade turns this row's failure into its status
+                last = None
                 results.append(self.grade(sample, item))
         return results
 
     def compare(self, expected: list[Call], sample: Sample, item: Item) -> Result:
         """The result of the sample's calls against the expected ones."""
+        return self.compare_calls(expected, self.parse_calls(_calls(sample, self.config.max_calls), "tool call"), item)
+
+    def compare_calls(self, expected: list[Call], called: list[Call], item: Item) -> Result:
+        """The result of the (parsed) calls made against the expected ones."""
         config = self.config
-        called = self.parse_calls(_calls(sample, config.max_calls), "tool call")
         match = _same_call if config.arguments == "exact" else self.matches
         try:
             if len(expected) == len(called) and all(map(match, expected, called, repeat(item))):
@@ -251,11 +271,16 @@ NUMBERS = (int, float)
 
 def _calls(sample: Sample, limit: int) -> list[Any]:
     calls = sample.output_tools
-    if not isinstance(calls, list):
-        raise _malformed(f"output_tools is {_json_kind(calls)}, not a list of calls")
-    if len(calls) > limit:
-        raise _malformed(f"{len(calls):,} tool calls, over max_calls={limit}")
+    if not isinstance(calls, list) or len(calls) > limit:
+        raise _malformed_calls(calls, limit)
     return calls
+
+
+def _malformed_calls(calls: Any, limit: int) -> GradeError:
+    """Why ``output_tools`` is not a list of at most ``limit`` calls."""
+    if not isinstance(calls, list):
+        return _malformed(f"output_tools is {_json_kind(calls)}, not a list of calls")
+    return _malformed(f"{len(calls):,} tool calls, over max_calls={limit}")
 
 
 def _any_order(matches: list[list[bool]]) -> int:

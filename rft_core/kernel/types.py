@@ -286,8 +286,10 @@ class SharedResult(Result):
 
     __slots__ = ()
 
-    def __init__(self, reward: float, status: Status = Status.OK, reason: str | None = None) -> None:
-        for name, value in zip(Result.__slots__, (reward, status, reason, EMPTY, EMPTY, None, None)):
+    def __init__(self, reward: float, status: Status = Status.OK, reason: str | None = None,
+                 metadata: Mapping[str, Any] | None = None) -> None:
+        shown = EMPTY if metadata is None else MappingProxyType(dict(metadata))
+        for name, value in zip(Result.__slots__, (reward, status, reason, EMPTY, shown, None, None)):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
