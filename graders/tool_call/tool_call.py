@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from itertools import repeat
 from typing import Any, Literal
 
@@ -126,15 +127,7 @@ class ToolCall(Grader):
         paired = _in_order(matches) if config.ordered else _any_order(matches)
         if paired == len(expected) == len(called):
             return PERFECT[config.metric]
-        precision = paired / len(called) if called else float(not expected)
-        recall = paired / len(expected) if expected else 1.0
-        metric = config.metric
-        if metric == "f1":
-            reward = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        else:
-            reward = precision if metric == "precision" else recall if metric == "recall" else 0.0
-        reason = f"{paired} of {len(expected)} expected calls made, {len(called)} calls in all"
-        return Result(reward, Status.OK, reason, {"precision": _score(precision), "recall": _score(recall)})
+        return _scored(config.metric, paired, len(expected), len(called))
 
     def parse_expected(self, value: Any) -> list[Call]:
         """The expected calls from the resolved ``expected`` value; a malformed one is an error."""
@@ -159,26 +152,19 @@ class ToolCall(Grader):
 
     def parse_calls(self, calls: list[Any], what: str) -> list[Call]:
         """(name, arguments) of every call, in either shape; a malformed one is a parse_error."""
-        limit, parsed = self.config.max_argument_chars, []
-        for position, call in enumerate(calls):
-            if type(call) is dict:  # the usual shapes, with arguments an object or its JSON text, inline
+        limit, loads, parsed = self.config.max_argument_chars, orjson.loads, []
+        try:  # the usual shapes, with arguments an object or its JSON text: read inline
+            for call in calls:
                 function = call.get("function")
                 body = call if function is None else function
-                if type(body) is dict:
-                    name, arguments = body.get("name"), body.get("arguments")
-                    if type(name) is str:
-                        if type(arguments) is dict:
-                            parsed.append((name, arguments))
-                            continue
-                        if type(arguments) is str and 0 < len(arguments) <= limit:
-                            try:
-                                arguments = orjson.loads(arguments)
-                            except orjson.JSONDecodeError:
-                                arguments = None  # checked_call says why
-                            if type(arguments) is dict:
-                                parsed.append((name, arguments))
-                                continue
-            parsed.append(self.checked_call(call, position, what))
+                name, arguments = body.get("name"), body.get("arguments")
+                if type(arguments) is str and len(arguments) <= limit:
+                    arguments = loads(arguments)
+                if type(name) is not str or type(arguments) is not dict:
+                    raise TypeError("not the usual call")
+                parsed.append((name, arguments))
+        except Exception:  # noqa: BLE001 - an unusual call: checked_call reads each one, or says what is wrong
+            return [self.checked_call(call, position, what) for position, call in enumerate(calls)]
         return parsed
 
     def checked_call(self, call: Any, position: int, what: str) -> Call:
@@ -330,13 +316,22 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
-def _score(value: float) -> Result:
-    return SCORES.get(value) or Result(value)
+@lru_cache(maxsize=4096)
+def _scored(metric: str, paired: int, expected: int, called: int) -> Result:
+    """The result of ``paired`` pairs between ``expected`` and ``called`` calls: made once for
+    every sample with the same counts, read-only."""
+    precision = paired / called if called else float(not expected)
+    recall = paired / expected if expected else 1.0
+    if metric == "f1":
+        reward = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    else:
+        reward = precision if metric == "precision" else recall if metric == "recall" else 0.0
+    reason = f"{paired} of {expected} expected calls made, {called} calls in all"
+    return SharedComposite(reward, reason, {"precision": SharedResult(precision), "recall": SharedResult(recall)})
 
 
-SCORES = {1.0: SharedResult(1.0), 0.0: SharedResult(0.0)}  # the usual precision and recall: made once, read-only
 PERFECT = {
-    metric: SharedComposite(1.0, None, {"precision": SCORES[1.0], "recall": SCORES[1.0]})
+    metric: SharedComposite(1.0, None, {"precision": SharedResult(1.0), "recall": SharedResult(1.0)})
     for metric in ("f1", "precision", "recall", "exact")
 }
 """The result of every sample whose calls are exactly the expected ones."""
