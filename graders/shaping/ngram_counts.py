@@ -26,24 +26,52 @@ _tables: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
+CHUNK_CHARS = 1 << 21
+"""Texts are counted in chunks of about this many characters, so memory stays bounded; a batch
+with a longer text returns None (pure Python then)."""
+
+
 def ngram_shares(texts: list[str], n: int, keep: int) -> list[float] | None:
     """The fraction of the word n-grams of each text (its last ``keep`` words) that repeat an
-    earlier one, 0.0 with no n-gram; None when two different n-grams share a hash."""
-    counts = distinct_ngrams(texts, n, keep)
-    if counts is None:
+    earlier one, 0.0 with no n-gram; None when two different n-grams share a hash or a text is
+    longer than ``CHUNK_CHARS``."""
+    chunks = _chunks(texts)
+    if chunks is None:
         return None
-    distinct, totals = counts
-    return np.where(totals > 0, 1.0 - distinct / np.maximum(totals, 1), 0.0).tolist()
+    shares: list[float] = []
+    for chunk in chunks:
+        counts = distinct_ngrams(chunk, n, keep)
+        if counts is None:
+            return None
+        distinct, totals = counts
+        shares += np.where(totals > 0, 1.0 - distinct / np.maximum(totals, 1), 0.0).tolist()
+    return shares
+
+
+def _chunks(texts: list[str]) -> list[list[str]] | None:
+    """Consecutive runs of texts of at most CHUNK_CHARS characters in all (with their separators);
+    None when a text alone is longer."""
+    chunks: list[list[str]] = []
+    size = CHUNK_CHARS
+    for text in texts:
+        if len(text) >= CHUNK_CHARS:
+            return None
+        if size + len(text) + 1 > CHUNK_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(text)
+        size += len(text) + 1
+    return chunks
 
 
 def distinct_ngrams(texts: list[str], n: int, keep: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(distinct n-grams, n-grams) of the last ``keep`` words of every text, or None when two
     different n-grams share a hash (the caller then counts in pure Python)."""
-    chars = _code_points(" ".join(texts))
-    if not chars.size:
-        return np.zeros(len(texts), dtype=np.intp), np.zeros(len(texts), dtype=np.intp)
+    chars = _code_points(f" {' '.join(texts)} ")  # a space before, between and after the texts
     starts, ends = _word_bounds(chars)
-    text_starts = np.cumsum([0, *map(len, texts)]) + np.arange(len(texts) + 1)  # one space between texts
+    if not starts.size:
+        return np.zeros(len(texts), dtype=np.intp), np.zeros(len(texts), dtype=np.intp)
+    text_starts = np.cumsum([1, *map(len, texts)]) + np.arange(len(texts) + 1)
     first_word = np.searchsorted(starts, text_starts)
     words_per_text = np.diff(first_word)
     segment = np.repeat(np.arange(len(texts)), words_per_text)
@@ -85,19 +113,19 @@ def _code_points(text: str) -> np.ndarray:
 
 
 def _word_bounds(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive) of every run of non-whitespace characters."""
-    inside = np.zeros(chars.size + 2, dtype=bool)
-    np.logical_not(_whitespace()[chars], out=inside[1:-1])
-    edges = np.flatnonzero(inside[1:] != inside[:-1])
+    """Start and end (exclusive) of every run of non-whitespace characters (the first and last
+    characters are whitespace)."""
+    space = np.take(_whitespace(), chars)
+    edges = np.flatnonzero(space[1:] != space[:-1]) + 1
     return edges[0::2], edges[1::2]
 
 
 def _word_hashes(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Polynomial hash (modulo 2**64) of every word: sum of char * P**k over its k-th character."""
-    powers, inverses = _powers(chars.size + 1)
-    prefix = np.zeros(chars.size + 1, dtype=np.uint64)
-    np.cumsum(chars * powers[: chars.size], out=prefix[1:], dtype=np.uint64)
-    return (prefix[ends] - prefix[starts]) * inverses[starts]
+    """Polynomial hash (modulo 2**64) of every word: sum of char * P**k over its k-th character
+    (no word starts at 0)."""
+    powers, inverses = _powers(chars.size)
+    prefix = np.cumsum(chars * powers[: chars.size], dtype=np.uint64)
+    return (prefix[ends - 1] - prefix[starts - 1]) * inverses[starts]
 
 
 def _same_ngrams(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, left: np.ndarray, right: np.ndarray,
