@@ -16,7 +16,7 @@ from graders.tool_call.tool_call import ToolCall
 from rft_core import Status
 
 pytest.importorskip("numpy")
-from graders.shaping.ngram_counts import CHUNK_CHARS, distinct_ngrams, ngram_shares  # noqa: E402
+from graders.shaping.ngram_counts import CHUNK_CHARS, distinct_ngrams, ngram_shares
 
 # pieces of text: words, every kind of separator str.split() knows, and characters it does not split on
 PIECES = ["a", "b", "ab", "é", "日本", "\ud800", "x\x00y", "\u200b", " ", "  ", "\n", "\t", "\u2003", "\u3000",

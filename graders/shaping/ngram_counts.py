@@ -125,7 +125,8 @@ def _word_hashes(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     (no word starts at 0)."""
     powers, inverses = _powers(chars.size)
     prefix = np.cumsum(chars * powers[: chars.size], dtype=np.uint64)
-    return (prefix[ends - 1] - prefix[starts - 1]) * inverses[starts]
+    hashes: np.ndarray = (prefix[ends - 1] - prefix[starts - 1]) * inverses[starts]
+    return hashes
 
 
 def _same_ngrams(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, left: np.ndarray, right: np.ndarray,
