@@ -280,8 +280,9 @@ class Result:
 class SharedResult(Result):
     """A Result one grader returns for many samples (string_check's 1.0 and 0.0), made once.
 
-    It is read-only: setting or deleting an attribute raises AttributeError, so no
-    caller can change the result of another sample. Pickled, it comes back a plain Result.
+    It is read-only: setting or deleting an attribute raises AttributeError, and its
+    ``metadata`` (a copy of the one given) cannot be changed either, so no caller can change
+    the result of another sample. Pickled, it comes back a plain Result.
     """
 
     __slots__ = ()
