@@ -146,10 +146,10 @@ def _same_ngrams(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray, left: 
 def _whitespace() -> np.ndarray:
     """A table over all code points: True where ``str.split()`` splits (``str.isspace``)."""
     table = _tables.get("space")
-    if table is None:
+    if table is None:  # Unicode has no whitespace past the first plane (a test checks every code point)
         table = np.zeros(sys.maxunicode + 1, dtype=bool)
-        everything = "".join(map(chr, range(sys.maxunicode + 1)))
-        table[[match.start() for match in re.finditer(r"\s", everything)]] = True
+        plane = "".join(map(chr, range(0x10000)))
+        table[[match.start() for match in re.finditer(r"\s", plane)]] = True
         _tables["space"] = table
     return table
 
