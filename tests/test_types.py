@@ -194,6 +194,16 @@ def test_shared_result_is_an_equal_read_only_result():
     assert (shared.reward, shared.reason, shared.metadata) == (1.0, None, {})
 
 
+def test_shared_result_metadata_is_a_read_only_copy():
+    metadata = {"repeated": 0.5}
+    shared = SharedResult(-0.4, Status.OK, "50% repeat", metadata)
+    metadata["repeated"] = 0.0  # the caller's dict is not the result's
+    assert shared == Result(-0.4, Status.OK, "50% repeat", {}, {"repeated": 0.5})
+    with pytest.raises(TypeError):
+        shared.metadata["repeated"] = 1.0
+    assert pickle.loads(pickle.dumps(shared)).metadata == {"repeated": 0.5}
+
+
 def test_shared_result_pickles_as_a_plain_result():
     copy = pickle.loads(pickle.dumps(SharedResult(0.0, Status.NOT_APPLICABLE, "skipped")))
     assert type(copy) is Result and copy == Result(0.0, Status.NOT_APPLICABLE, "skipped")

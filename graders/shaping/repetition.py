@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Literal
 
 import regex
 from pydantic import Field
 
-from rft_core import Item, Result, Sample, Status, hookimpl
+from rft_core import Item, Result, Sample, SharedResult, Status, hookimpl
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
 
@@ -49,30 +51,52 @@ class Repetition(ShapingGrader):
         return self.shares([text])[0]
 
     def shares(self, texts: list[str]) -> list[float]:
-        """``share`` of every text."""
+        """``share`` of every text (n-grams of a batch counted at once with numpy when it is installed)."""
         config = self.config
-        if config.unit == "ngram":
-            keep, starts = config.max_units, [slice(start, None) for start in range(config.n)]
-            return [_ngram_share(text.split()[-keep:], starts) for text in texts]
-        return [_unit_share(text, config.unit, config.max_units) for text in texts]
+        if config.unit != "ngram":
+            return [_unit_share(text, config.unit, config.max_units) for text in texts]
+        if len(texts) >= VECTOR_BATCH and (counter := _vector_shares()) is not None:
+            shares = counter(texts, config.n, config.max_units)
+            if shares is not None:  # None: two different n-grams shared a hash; counted one by one below
+                return shares
+        keep, starts = config.max_units, [slice(start, None) for start in range(config.n)]
+        return [_ngram_share(text.split()[-keep:], starts) for text in texts]
 
     def judge(self, share: float) -> Result:
+        penalty, reason = self.verdict(share)
+        return Result(penalty, Status.OK, reason, {}, {"repeated": share})
+
+    def verdict(self, share: float) -> tuple[float, str | None]:
+        """The penalty for a share of repeats, and why (None when there is no penalty)."""
         config = self.config
         penalty = penalty_ramp(share - config.threshold, 1.0 - config.threshold, config.factor)
-        reason = f"{share:.0%} of {config.unit}s repeat an earlier one" if penalty else None
-        return Result(penalty, Status.OK, reason, {}, {"repeated": share})
+        return penalty, f"{share:.0%} of {config.unit}s repeat an earlier one" if penalty else None
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
         return self.judge(self.share(self.text(sample, item)))
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
-        threshold, results = self.config.threshold, []
-        for share in self.shares(self.texts(samples, items)):
-            if share <= threshold:  # judge's result, without its calls: most samples repeat little
-                results.append(Result(0.0, Status.OK, None, {}, {"repeated": share}))
-            else:
-                results.append(self.judge(share))
-        return results
+        """``evaluate`` of every sample; the samples with the same share get one read-only result."""
+        shares = self.shares(self.texts(samples, items))
+        shared = {}
+        for share in set(shares):
+            penalty, reason = self.verdict(share)
+            shared[share] = SharedResult(penalty, Status.OK, reason, {"repeated": share})
+        return list(map(shared.__getitem__, shares))
+
+
+VECTOR_BATCH = 16
+"""From this many texts on, n-grams are counted with numpy (below it, its fixed cost is more than it saves)."""
+
+
+@cache
+def _vector_shares() -> Callable[[list[str], int, int], list[float] | None] | None:
+    """``ngram_shares`` of the numpy path, or None without numpy (pure Python then)."""
+    try:
+        from .ngram_counts import ngram_shares
+    except ImportError:
+        return None
+    return ngram_shares
 
 
 def _ngram_share(words: list[str], starts: list[slice]) -> float:

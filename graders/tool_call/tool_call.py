@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from itertools import repeat
 from typing import Any, Literal
 
@@ -79,23 +80,43 @@ class ToolCall(Grader):
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:
         """``evaluate`` of each row with the expected calls read at once (when a row cannot resolve
-        them, every row is graded on its own, so the failure lands on that row)."""
+        them, every row is graded on its own, so the failure lands on that row). A row whose calls
+        are the expected ones as they are written (the usual right answer) is decided by comparing
+        the two lists whole; rows in a row that share their expected calls parse them once."""
         try:
             values = self.config.expected.resolve_batch(samples, items)
         except Exception:  # noqa: BLE001 - grade reports it on the row it belongs to
             return [self.grade(sample, item) for sample, item in zip(samples, items)]
-        parse, compare, results = self.parse_expected, self.compare, []
+        config, results = self.config, []
+        parse, parse_calls, compare_calls = self.parse_expected, self.parse_calls, self.compare_calls
+        whole = config.arguments != "graders"  # argument graders may refuse equal values
+        limit, perfect, dumps = config.max_calls, PERFECT[config.metric], orjson.dumps
+        last: Any = None
+        expected: list[Call] = []
         for value, sample, item in zip(values, samples, items):
             try:
-                results.append(compare(parse(value), sample, item))
+                if value is not last or last is None:
+                    expected, last = parse(value), value
+                calls = sample.output_tools
+                if type(calls) is not list or len(calls) > limit:
+                    raise _malformed_calls(calls, limit)
+                called = parse_calls(calls, "tool call")
+                if whole and expected == called and dumps(expected) == dumps(called):
+                    results.append(perfect)  # equal in Python and as JSON text: every pair is `equal`
+                else:
+                    results.append(compare_calls(expected, called, item))
             except Exception:  # noqa: BLE001 - grade turns this row's failure into its status
+                last = None
                 results.append(self.grade(sample, item))
         return results
 
     def compare(self, expected: list[Call], sample: Sample, item: Item) -> Result:
         """The result of the sample's calls against the expected ones."""
+        return self.compare_calls(expected, self.parse_calls(_calls(sample, self.config.max_calls), "tool call"), item)
+
+    def compare_calls(self, expected: list[Call], called: list[Call], item: Item) -> Result:
+        """The result of the (parsed) calls made against the expected ones."""
         config = self.config
-        called = self.parse_calls(_calls(sample, config.max_calls), "tool call")
         match = _same_call if config.arguments == "exact" else self.matches
         try:
             if len(expected) == len(called) and all(map(match, expected, called, repeat(item))):
@@ -106,15 +127,7 @@ class ToolCall(Grader):
         paired = _in_order(matches) if config.ordered else _any_order(matches)
         if paired == len(expected) == len(called):
             return PERFECT[config.metric]
-        precision = paired / len(called) if called else float(not expected)
-        recall = paired / len(expected) if expected else 1.0
-        metric = config.metric
-        if metric == "f1":
-            reward = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        else:
-            reward = precision if metric == "precision" else recall if metric == "recall" else 0.0
-        reason = f"{paired} of {len(expected)} expected calls made, {len(called)} calls in all"
-        return Result(reward, Status.OK, reason, {"precision": _score(precision), "recall": _score(recall)})
+        return _scored(config.metric, paired, len(expected), len(called))
 
     def parse_expected(self, value: Any) -> list[Call]:
         """The expected calls from the resolved ``expected`` value; a malformed one is an error."""
@@ -139,26 +152,19 @@ class ToolCall(Grader):
 
     def parse_calls(self, calls: list[Any], what: str) -> list[Call]:
         """(name, arguments) of every call, in either shape; a malformed one is a parse_error."""
-        limit, parsed = self.config.max_argument_chars, []
-        for position, call in enumerate(calls):
-            if type(call) is dict:  # the usual shapes, with arguments an object or its JSON text, inline
+        limit, loads, parsed = self.config.max_argument_chars, orjson.loads, []
+        try:  # the usual shapes, with arguments an object or its JSON text: read inline
+            for call in calls:
                 function = call.get("function")
                 body = call if function is None else function
-                if type(body) is dict:
-                    name, arguments = body.get("name"), body.get("arguments")
-                    if type(name) is str:
-                        if type(arguments) is dict:
-                            parsed.append((name, arguments))
-                            continue
-                        if type(arguments) is str and 0 < len(arguments) <= limit:
-                            try:
-                                arguments = orjson.loads(arguments)
-                            except orjson.JSONDecodeError:
-                                arguments = None  # checked_call says why
-                            if type(arguments) is dict:
-                                parsed.append((name, arguments))
-                                continue
-            parsed.append(self.checked_call(call, position, what))
+                name, arguments = body.get("name"), body.get("arguments")
+                if type(arguments) is str and len(arguments) <= limit:
+                    arguments = loads(arguments)
+                if type(name) is not str or type(arguments) is not dict:
+                    raise TypeError("not the usual call")
+                parsed.append((name, arguments))
+        except Exception:  # noqa: BLE001 - an unusual call: checked_call reads each one, or says what is wrong
+            return [self.checked_call(call, position, what) for position, call in enumerate(calls)]
         return parsed
 
     def checked_call(self, call: Any, position: int, what: str) -> Call:
@@ -251,11 +257,16 @@ NUMBERS = (int, float)
 
 def _calls(sample: Sample, limit: int) -> list[Any]:
     calls = sample.output_tools
-    if not isinstance(calls, list):
-        raise _malformed(f"output_tools is {_json_kind(calls)}, not a list of calls")
-    if len(calls) > limit:
-        raise _malformed(f"{len(calls):,} tool calls, over max_calls={limit}")
+    if not isinstance(calls, list) or len(calls) > limit:
+        raise _malformed_calls(calls, limit)
     return calls
+
+
+def _malformed_calls(calls: Any, limit: int) -> GradeError:
+    """Why ``output_tools`` is not a list of at most ``limit`` calls."""
+    if not isinstance(calls, list):
+        return _malformed(f"output_tools is {_json_kind(calls)}, not a list of calls")
+    return _malformed(f"{len(calls):,} tool calls, over max_calls={limit}")
 
 
 def _any_order(matches: list[list[bool]]) -> int:
@@ -305,13 +316,22 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
-def _score(value: float) -> Result:
-    return SCORES.get(value) or Result(value)
+@lru_cache(maxsize=4096)
+def _scored(metric: str, paired: int, expected: int, called: int) -> Result:
+    """The result of ``paired`` pairs between ``expected`` and ``called`` calls: made once for
+    every sample with the same counts, read-only."""
+    precision = paired / called if called else float(not expected)
+    recall = paired / expected if expected else 1.0
+    if metric == "f1":
+        reward = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    else:
+        reward = precision if metric == "precision" else recall if metric == "recall" else 0.0
+    reason = f"{paired} of {expected} expected calls made, {called} calls in all"
+    return SharedComposite(reward, reason, {"precision": SharedResult(precision), "recall": SharedResult(recall)})
 
 
-SCORES = {1.0: SharedResult(1.0), 0.0: SharedResult(0.0)}  # the usual precision and recall: made once, read-only
 PERFECT = {
-    metric: SharedComposite(1.0, None, {"precision": SCORES[1.0], "recall": SCORES[1.0]})
+    metric: SharedComposite(1.0, None, {"precision": SharedResult(1.0), "recall": SharedResult(1.0)})
     for metric in ("f1", "precision", "recall", "exact")
 }
 """The result of every sample whose calls are exactly the expected ones."""

@@ -280,14 +280,17 @@ class Result:
 class SharedResult(Result):
     """A Result one grader returns for many samples (string_check's 1.0 and 0.0), made once.
 
-    It is read-only: setting or deleting an attribute raises AttributeError, so no
-    caller can change the result of another sample. Pickled, it comes back a plain Result.
+    It is read-only: setting or deleting an attribute raises AttributeError, and its
+    ``metadata`` (a copy of the one given) cannot be changed either, so no caller can change
+    the result of another sample. Pickled, it comes back a plain Result.
     """
 
     __slots__ = ()
 
-    def __init__(self, reward: float, status: Status = Status.OK, reason: str | None = None) -> None:
-        for name, value in zip(Result.__slots__, (reward, status, reason, EMPTY, EMPTY, None, None)):
+    def __init__(self, reward: float, status: Status = Status.OK, reason: str | None = None,
+                 metadata: Mapping[str, Any] | None = None) -> None:
+        shown = EMPTY if metadata is None else MappingProxyType(dict(metadata))
+        for name, value in zip(Result.__slots__, (reward, status, reason, EMPTY, shown, None, None)):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
