@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,10 @@ SNIFF_LINES = 20
 _BOM = b"\xef\xbb\xbf"
 
 
-def read_lines(path: str | Path, what: str = "data file") -> Iterator[tuple[int, bytes]]:
-    """The line number and bytes of every line of ``path`` that is not blank; a UTF-8 byte order
-    mark opening the file is dropped.
-
-    Raises RftError naming the file (``what`` says which: "data file", "scores file") when it
-    cannot be opened.
-    """
+@contextmanager
+def _numbered_lines(path: str | Path, what: str) -> Iterator[Iterator[tuple[int, bytes]]]:
+    """Every line of ``path`` with its number, a UTF-8 byte order mark opening the file dropped;
+    RftError naming the file (``what`` says which: "data file", "scores file") when it cannot be opened."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the `with handle:` below, after the errors are named
     except FileNotFoundError:
@@ -48,7 +46,13 @@ def read_lines(path: str | Path, what: str = "data file") -> Iterator[tuple[int,
         first = handle.readline()
         if first.startswith(_BOM):
             first = first[len(_BOM):]
-        for number, raw in enumerate(itertools.chain((first,), handle), start=1):
+        yield enumerate(itertools.chain((first,), handle), start=1)
+
+
+def read_lines(path: str | Path, what: str = "data file") -> Iterator[tuple[int, bytes]]:
+    """The line number and bytes of every line of ``path`` that is not blank."""
+    with _numbered_lines(path, what) as lines:
+        for number, raw in lines:
             if raw.strip():
                 yield number, raw
 
@@ -61,11 +65,13 @@ def count_rows(path: str | Path, what: str = "data file") -> int:
 def read_values(path: str | Path, what: str = "data file") -> Iterator[tuple[int, Any]]:
     """The line number and JSON value of every line of ``path`` that is not blank; a line that does
     not read gives its BadLine (saying why) in place of a value, for the caller to report."""
-    for number, raw in read_lines(path, what):
-        try:
-            yield number, parse_line(raw)
-        except BadLine as exc:
-            yield number, exc
+    with _numbered_lines(path, what) as lines:  # not over read_lines: a generator less per row, 10% of the read
+        for number, raw in lines:
+            if raw.strip():
+                try:
+                    yield number, parse_line(raw)
+                except BadLine as exc:
+                    yield number, exc
 
 
 def not_a_row(value: Any) -> str | None:
