@@ -65,7 +65,7 @@ def count_rows(path: str | Path, what: str = "data file") -> int:
 def read_values(path: str | Path, what: str = "data file") -> Iterator[tuple[int, Any]]:
     """The line number and JSON value of every line of ``path`` that is not blank; a line that does
     not read gives its BadLine (saying why) in place of a value, for the caller to report."""
-    with _numbered_lines(path, what) as lines:  # not over read_lines: a generator less per row, 10% of the read
+    with _numbered_lines(path, what) as lines:  # not over read_lines: one generator a row, not two
         for number, raw in lines:
             if raw.strip():
                 try:
