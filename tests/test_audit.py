@@ -291,11 +291,13 @@ def test_items_come_from_every_row_format(tmp_path):
         (None, "data file not found"),
         ("", "no rows to audit (the data set is empty)"),
         ("\n  \n", "no rows to audit (the data set is empty)"),
-        ('{"answer": "x"}\n{"answer": \n', "line 2: invalid JSON at column 12: Expecting value"),
-        ('{"answer": "x"}\n[1, 2]\n', "row 2: a row must be a JSON object, not list"),
-        (b'{"answer": "\xff"}\n', "line 1: invalid UTF-8 at byte 12"),
+        ('{"answer": "x"}\n{"answer": \n', ": line 2: invalid JSON at column 12: Expecting value; the data file holds "
+         "one JSON object a line"),
+        ('{"answer": "x"}\n[1, 2]\n', ": line 2: a row must be a JSON object, not list"),
+        (b'{"answer": "x"}\n{"answer": "\xff"}\n', ": line 2: invalid UTF-8 at byte 12"),
+        ('[{"answer": "x"}]\n', ": the data file is a JSON array, not JSON Lines (one JSON object per line)"),
     ],
-    ids=["missing", "empty", "blank_lines", "bad_json", "not_an_object", "not_utf8"],
+    ids=["missing", "empty", "blank_lines", "bad_json", "not_an_object", "not_utf8", "json_array"],
 )
 def test_bad_data_is_a_clear_error(tmp_path, content, message):
     path = tmp_path / "data.jsonl"

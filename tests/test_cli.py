@@ -271,7 +271,7 @@ def test_score_fail_fast(capsys, tmp_path, spec):
     data = _jsonl(tmp_path, json.dumps({"output_text": "a", "answer": "a"}), "[1]", json.dumps({"output_text": "b"}))
     out = tmp_path / "out.jsonl"
     assert main(["score", str(spec), str(data), "-o", str(out), "--fail-fast", "--no-progress"]) == 1
-    assert capsys.readouterr().err == "error: line 2: a row must be a JSON object, not list\n"
+    assert capsys.readouterr().err == f"error: {data}: line 2: a row must be a JSON object, not list\n"
     # what was scored before the stop is kept
     assert [row["index"] for row in _rows(out)] == [0]
 

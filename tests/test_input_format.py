@@ -1,4 +1,4 @@
-"""rft_core.run.input_format: JSON Lines or not, and what a file that is not looks like (the CLI's
+"""rft_core.run.rows.check_json_lines: JSON Lines or not, and what a file that is not looks like (the CLI's
 messages for each kind are tested in test_cli_safety)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import pytest
 
 from rft_core.kernel.errors import RftError
-from rft_core.run.input_format import SNIFF_LINES, check_json_lines
+from rft_core.run.rows import SNIFF_LINES, check_json_lines
 
 ROW = json.dumps({"answer": "a", "output_text": "a"})
 

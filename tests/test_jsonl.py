@@ -84,7 +84,8 @@ def test_dumps_line_refuses_what_json_cannot_write_either():
 
 # --- lines that fail: BadLine with the cause, never another exception ------------------------------
 
-from rft_core.run.jsonl import BadLine, parse_line, read_lines  # noqa: E402
+from rft_core.run.jsonl import BadLine, parse_line  # noqa: E402
+from rft_core.run.rows import read_lines  # noqa: E402
 
 
 @pytest.mark.parametrize(

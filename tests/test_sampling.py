@@ -26,6 +26,7 @@ from rft_core.integrations.sampling import (
 from rft_core.integrations.sampling_api import ApiSampler
 from rft_core.integrations.sampling_local import LocalSampler
 
+ONE_OBJECT = "; the data file holds one JSON object a line"  # what the row reader says a bad line should be
 RFT = [sys.executable, "-m", "rft_core.cli"]
 ROWS = [
     {"prompt": "capital of France?", "answer": "Paris", "id": "a"},
@@ -233,9 +234,9 @@ def test_end_to_end_in_subprocesses_sample_then_score(tmp_path, server):
     ('{"messages": "hi"}', "line 2: 'messages' must be a non-empty list of {role, content} messages"),
     ('{"messages": [{"content": "x"}]}', "line 2: 'messages' must be a non-empty list of {role, content} messages"),
     ('{"item": {"prompt": "x"}}', "line 2: the row has 'item': give the prompt and the item's fields at the top level"),
-    ('[1, 2]', "line 2: a row must be a JSON object, not list"),
-    ('{"prompt": ', "line 2: invalid JSON at column 12: Expecting value"),
-    ('{"prompt": "\xff"}', "line 2: invalid UTF-8 at byte 12"),
+    ('[1, 2]', "line 2: a row must be a JSON object, not list" + ONE_OBJECT),
+    ('{"prompt": ', "line 2: invalid JSON at column 12: Expecting value" + ONE_OBJECT),
+    ('{"prompt": "\xff"}', "line 2: invalid UTF-8 at byte 12" + ONE_OBJECT),
 ], ids=["no-prompt", "prompt-number", "messages-string", "message-without-role", "scoring-row", "array", "bad-json",
         "bad-utf8"])
 def test_a_bad_row_stops_before_any_request_naming_its_line(tmp_path, server, capsys, line, message):

@@ -37,7 +37,7 @@ def test_reads_rows_into_a_summary(tmp_path):
     ("line", "message"),
     [
         ("{not json", "invalid JSON at column 2: Expecting property name enclosed in double quotes"),
-        ("[1, 2]", "not a JSON object"),
+        ("[1, 2]", "a row must be a JSON object, not list"),
         ({**GOOD, "index": None}, "'index' must be a row number, not None"),
         ({**GOOD, "index": True}, "'index' must be a row number, not True"),
         ({**GOOD, "index": -1}, "'index' must be a row number, not -1"),

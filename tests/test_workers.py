@@ -126,7 +126,7 @@ def test_score_fail_fast_with_workers_writes_the_rows_before_the_error(tmp_path,
     out = tmp_path / "out.jsonl"
     assert main(["score", str(spec), str(data), "-o", str(out), "--no-progress", "--workers", "2", "--fail-fast"]) == 1
     assert [json.loads(line)["index"] for line in out.read_text(encoding="utf-8").splitlines()] == [0]
-    assert "error: line 2: invalid JSON" in capsys.readouterr().err
+    assert f"error: {data}: line 2: invalid JSON" in capsys.readouterr().err
 
 
 class CoresSeen(Grader):

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from ..run.data import Task, tasks_from_row
 from ..kernel.errors import RftError
 from ..kernel.grader import Grader
-from ..run.jsonl import read_json_lines
+from ..run.rows import rows_in
 from .probes import JUDGE_PROBES, PROBES, PROMPT_FIELDS, Context, Probe, contexts
 from ..report.summary import ROOT
 from ..run.runner import run
@@ -308,17 +308,11 @@ def read_items(data: str | Path | Iterable[Any]) -> tuple[list[Any], list[Mappin
     A row with a sample gives its item; a row without one is the item. An unreadable file, a
     malformed line or no rows at all raise RftError naming the problem.
     """
-    source = str(data) if isinstance(data, (str, Path)) else "data"
-    rows = read_json_lines(data) if isinstance(data, (str, Path)) else enumerate(data, start=1)
     ids: list[Any] = []
     items: list[Mapping[str, Any]] = []
-    for where, row in rows:
-        if not isinstance(row, Mapping):
-            raise RftError(f"{source} row {where}: a row must be a JSON object, not {type(row).__name__}")
+    for _, row in rows_in(data, empty="no rows to audit (the data set is empty)"):
         items.append(_item_of(row))
         ids.append(row.get("id", len(ids)))
-    if not items:
-        raise RftError(f"{source}: no rows to audit (the data set is empty)")
     return ids, items
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..run.input_format import check_json_lines
+from ..run.rows import check_json_lines
 from .options import SPEC_HELP, positive_int
 
 

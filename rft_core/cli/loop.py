@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import exit_codes
-from ..run.input_format import check_json_lines
+from ..run.rows import check_json_lines
 from ..run.output_files import check_outputs
 
 __all__ = ["add_loop_commands"]

@@ -10,7 +10,7 @@ from typing import Any
 from . import exit_codes
 from ..kernel.errors import RftError
 from ..report.gold import read_gold
-from ..run.input_format import check_json_lines
+from ..run.rows import check_json_lines
 from ..run.output_files import check_outputs
 from ..report.summary import write_report
 

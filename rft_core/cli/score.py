@@ -17,7 +17,7 @@ from . import exit_codes
 from ..run.data import read_tasks
 from ..kernel.errors import RftError, SpecError
 from ..report.gold import read_gold
-from ..run.input_format import check_json_lines
+from ..run.rows import check_json_lines, count_rows
 from ..integrations.openai_compat import (
     formula_error_response,
     run_response,
@@ -25,7 +25,7 @@ from ..integrations.openai_compat import (
 from ..run.output import RowWriter, finish_output, open_output, result_from_row, resume_record_path, written_rows
 from ..run.output_files import check_outputs
 from ..report.summary import Summary, write_report
-from ..run.runner import run
+from ..run.runner import RunAborted, Scored, run
 from ..kernel.runtime import Runtime
 from ..kernel.spec import load_spec, read_spec_file
 from ..kernel.types import Sample
@@ -115,7 +115,7 @@ def _score_run(args: argparse.Namespace, runtime: Runtime) -> int:
     threshold = args.pass_threshold if args.pass_threshold is not None else grader.pass_threshold()
     summary = Summary(1.0 if threshold is None else threshold)
     gold = read_gold(args.data, args.gold) if args.gold else None
-    total_rows = _count_rows(args.data)
+    total_rows = count_rows(args.data)
     tasks = read_tasks(args.data)
     kept = 0
     if args.output:
@@ -137,10 +137,10 @@ def _score_run(args: argparse.Namespace, runtime: Runtime) -> int:
         )
         with bar:
             writer = RowWriter(out)  # flushes every second, fsyncs every few
-            for scored in run(
+            for scored in _naming_the_data_file(args.data, run(
                 grader, tasks, fail_fast=args.fail_fast, workers=args.workers, backend=args.backend,
                 ray_address=args.ray_address, timeout=args.grader_timeout,
-            ):
+            )):
                 writer.write(scored.to_row())
                 summary.add(scored.task.index, scored.result, scored.task.id)
                 if scored.task.index != last_index:
@@ -178,9 +178,12 @@ def _collector_skipping_startup_objects() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _count_rows(path: Path) -> int:
-    with open(path, "rb") as handle:
-        return sum(1 for line in handle if line.strip())
+def _naming_the_data_file(data: Path, scored: Iterator[Scored]) -> Iterator[Scored]:
+    """The run's scored samples; a ``--fail-fast`` stop says which file its row or line is in."""
+    try:
+        yield from scored
+    except RunAborted as exc:
+        raise RunAborted(f"{data}: {exc}") from None
 
 
 def _run(args: argparse.Namespace) -> int:

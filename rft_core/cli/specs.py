@@ -12,7 +12,7 @@ from typing import Any
 from . import exit_codes
 from ..run.data import read_tasks
 from ..kernel.errors import RftError, SpecError
-from ..run.input_format import check_json_lines
+from ..run.rows import check_json_lines
 from ..integrations.openai_compat import (
     export_openai,
     not_portable,

@@ -11,7 +11,7 @@ from typing import Any
 from . import exit_codes
 from .loop import add_sft_options as _add_sft_options, train_sft_first
 from ..kernel.errors import RftError
-from ..run.input_format import check_json_lines
+from ..run.rows import check_json_lines
 from ..run.output_files import check_outputs
 from ..kernel.spec import load_spec
 from .options import SPEC_HELP, positive_int, share

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.errors import RftError
-from ..run.jsonl import dumps_line, read_json_lines
+from ..report.scores import score_rows
+from ..run.jsonl import dumps_line
+from ..run.rows import count_rows
 from ..run.output_files import atomic_text
 from ..kernel.registry import default_registry
 from ..kernel.spec import load_spec
@@ -168,7 +170,7 @@ def _score(spec: Path, samples: Path, out: Path, html: Path | None = None, text:
 
 def mean_reward(scores: Path) -> float | None:
     """The mean reward of a scores file's samples (failures count 0; ``not_applicable`` ones are left out)."""
-    rewards = [row["reward"] for _, row in read_json_lines(scores, "scores file") if row["status"] != "not_applicable"]
+    rewards = [row["reward"] for _, row in score_rows(scores) if row["status"] != "not_applicable"]
     return sum(rewards) / len(rewards) if rewards else None
 
 
@@ -191,7 +193,7 @@ def _warm_up(options: LoopOptions, folder: Path, policy: str, log: Callable[[str
     sft = folder / "sft.jsonl"
     _step(sft, log, f"round {number}: selecting best-of-{options.k}",
           lambda out: select_file(folder / "scores.jsonl", folder / "samples.jsonl", out, min_reward=options.min_reward))
-    if not sft.read_text().strip():
+    if not count_rows(sft):
         log(f"round {number}: no sample reached --min-reward {options.min_reward:g}: no SFT this round")
         return policy
     _step(folder / "model-sft", log, f"round {number}: SFT on the selected samples",
@@ -210,7 +212,7 @@ def _refresh_reward_model(options: LoopOptions, folder: Path, spec: Path, log: C
     pairs = folder / "pairs.jsonl"
     _step(pairs, log, f"round {number}: preference pairs",
           lambda out: pairs_file(folder / "scores.jsonl", folder / "samples.jsonl", out))
-    if not pairs.read_text().strip():
+    if not count_rows(pairs):
         log(f"round {number}: no pair (every item's samples had one reward): the reward model stays")
         return spec
     base = _model_path(nodes[0], spec)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..kernel.errors import MissingDependencyError, RftError
 from .sft import offline_options
-from .training import _numbered, _read_jsonl
+from ..run.rows import rows_in
 
 __all__ = ["load_preferences", "train_reward_model"]
 
@@ -27,25 +27,20 @@ def load_preferences(data: str | Path | list[Mapping[str, Any]], chat: bool = Fa
     and line of a bad row.
     """
     source = str(data) if isinstance(data, (str, Path)) else "preference data"
-    rows = _read_jsonl(Path(data)) if isinstance(data, (str, Path)) else list(_numbered(data))
     prepared = []
     kinds = set()
-    for where, row in rows:
-        if not isinstance(row, Mapping):
-            raise RftError(f"{source}: {where}: a row must be a JSON object, not {type(row).__name__}")
+    for where, row in rows_in(data, "preference data", empty="no preference pairs to train on"):
         missing = [key for key in ("chosen", "rejected") if key not in row]
         if missing:
-            raise RftError(f"{source}: {where}: missing {' and '.join(missing)}; a row holds prompt, chosen and rejected")
+            raise RftError(f"{where}: missing {' and '.join(missing)}; a row holds prompt, chosen and rejected")
         pair = {key: row[key] for key in ("prompt", "chosen", "rejected") if key in row}
         for key, value in pair.items():
             if not isinstance(value, (str, list)):
-                raise RftError(f"{source}: {where}: {key} must be text or a list of chat messages, not {type(value).__name__}")
+                raise RftError(f"{where}: {key} must be text or a list of chat messages, not {type(value).__name__}")
             kinds.add(isinstance(value, str))
         if chat and isinstance(pair["chosen"], str):
             pair = _as_conversation(pair)
         prepared.append(pair)
-    if not prepared:
-        raise RftError(f"{source}: no preference pairs to train on")
     if len(kinds) > 1:
         raise RftError(f"{source}: some values are text and some chat messages; use one kind for the whole dataset")
     if len({"prompt" in row for row in prepared}) > 1:

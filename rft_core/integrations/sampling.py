@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..kernel.errors import RftError
-from ..run.jsonl import read_json_lines
+from ..run.rows import read_rows
 from ..run.output import RowWriter
 from ..run.output_files import atomic_text
 from ..kernel.runtime import Runtime
@@ -165,7 +165,7 @@ def _add_counts(into: dict[str, int], counts: Mapping[str, int]) -> None:
 def read_prompt_rows(path: str | Path) -> list[PromptRow]:
     """Every row of a JSONL file with its prompt; raises RftError naming the line of a bad row."""
     rows = []
-    for line, row in read_json_lines(path):
+    for line, row in read_rows(path):
         try:
             rows.append(PromptRow(line, row, _prompt(row)))
         except ValueError as exc:
@@ -173,9 +173,7 @@ def read_prompt_rows(path: str | Path) -> list[PromptRow]:
     return rows
 
 
-def _prompt(row: Any) -> str | list[dict[str, Any]]:
-    if not isinstance(row, dict):
-        raise ValueError(f"a row must be a JSON object, not {type(row).__name__}")
+def _prompt(row: dict[str, Any]) -> str | list[dict[str, Any]]:
     scoring = [key for key in _SCORING_KEYS if key in row]
     if scoring:
         raise ValueError(f"the row has {scoring[0]!r}: give the prompt and the item's fields at the top level")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.errors import MissingDependencyError, RftError
-from ..run.jsonl import read_json_lines
+from ..run.rows import read_rows
 
 __all__ = ["load_sft_rows", "offline_options", "train_sft"]
 
@@ -32,8 +32,8 @@ def offline_options(output_dir: str | Path, **fields: Any) -> dict[str, Any]:
 def load_sft_rows(path: str | Path) -> list[dict[str, Any]]:
     """The SFT rows of a JSONL file, each cut to its format's fields; RftError names the line of a bad row."""
     rows = []
-    for line, row in read_json_lines(path):
-        fields = next((keys for keys in _FORMATS if isinstance(row, dict) and all(key in row for key in keys)), None)
+    for line, row in read_rows(path):
+        fields = next((keys for keys in _FORMATS if all(key in row for key in keys)), None)
         if fields is None:
             raise RftError(f"{path}: line {line}: an SFT row holds 'prompt' and 'completion', or 'messages' "
                            "(as `rft select` writes them)")

@@ -4,13 +4,13 @@ Nothing here imports torch or TRL until ``train`` runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..kernel.errors import MissingDependencyError, RftError
 from ..kernel.grader import Grader
-from ..run.jsonl import read_json_lines
+from ..run.rows import rows_in
 from ..kernel.registry import Registry
 from .trl import Spec, _load, reward_funcs, reward_weights
 
@@ -141,10 +141,7 @@ def load_dataset(data: Any, what: str = "data") -> Any:
     if isinstance(data, (datasets.Dataset, datasets.IterableDataset)):
         return data
     source = str(data) if isinstance(data, (str, Path)) else what
-    rows = _read_jsonl(Path(data)) if isinstance(data, (str, Path)) else list(_numbered(data))
-    prepared = [_prepare_row(row, source, where) for where, row in rows]
-    if not prepared:
-        raise RftError(f"{source}: no rows to train on")
+    prepared = [_prepare_row(row, where) for where, row in rows_in(data, what, empty="no rows to train on")]
     kinds = {isinstance(row["prompt"], str) for row in prepared}
     if len(kinds) > 1:
         raise RftError(f"{source}: some prompts are text and some chat messages; use one kind for the whole dataset")
@@ -154,23 +151,12 @@ def load_dataset(data: Any, what: str = "data") -> Any:
     return datasets.Dataset.from_dict({key: [row.get(key) for row in prepared] for key in keys})
 
 
-def _numbered(rows: Iterable[Any]) -> Iterable[tuple[str, Any]]:
-    for index, row in enumerate(rows):
-        yield f"row {index}", row
-
-
-def _read_jsonl(path: Path) -> list[tuple[str, Any]]:
-    return [(f"line {number}", row) for number, row in read_json_lines(path)]
-
-
-def _prepare_row(row: Any, source: str, where: str) -> dict[str, Any]:
-    if not isinstance(row, Mapping):
-        raise RftError(f"{source}: {where}: a row must be a JSON object, not {type(row).__name__}")
+def _prepare_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     row = dict(row)
     if "prompt" not in row:
         messages = row.pop("messages", None)
         if not isinstance(messages, list) or not messages:
-            raise RftError(f"{source}: {where}: a training row needs a 'prompt' (text or chat messages) or 'messages'")
+            raise RftError(f"{where}: a training row needs a 'prompt' (text or chat messages) or 'messages'")
         if isinstance(messages[-1], Mapping) and messages[-1].get("role") == "assistant":
             messages = messages[:-1]
         row["prompt"] = messages

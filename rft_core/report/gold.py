@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.errors import RftError
-from ..run.jsonl import BadLine, parse_line, read_lines
+from ..run.rows import read_values
 from .stats import spearman
 
 __all__ = ["Gold", "agreement", "read_gold"]
@@ -44,12 +44,8 @@ def read_gold(path: str | Path, column: str) -> Gold:
     """
     gold = Gold(column)
     found = False
-    for index, (line, raw) in enumerate(read_lines(path)):
-        try:
-            row = parse_line(raw)
-        except BadLine:
-            continue  # an unreadable row was an error in the scoring run too: unlabelled
-        if isinstance(row, dict):
+    for index, (line, row) in enumerate(read_values(path)):
+        if isinstance(row, dict):  # an unreadable row was an error in the scoring run too: unlabelled
             value, present = _value(row, column)
             found = found or present
             for position, label in enumerate(_labels(value, row, f"{path}: line {line}: column {column!r}")):

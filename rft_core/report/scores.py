@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel.errors import RftError
-from ..run.jsonl import BadLine, parse_line, read_lines
+from ..run.rows import read_rows
 from ..run.output import result_from_row
 from .summary import Summary
 from ..kernel.types import Status
@@ -16,6 +16,7 @@ from ..kernel.types import Status
 __all__ = ["read_scores", "score_rows"]
 
 _STATUSES = frozenset(status.value for status in Status)
+_EXPECTED = "expected an output row of `rft score -o`"
 
 
 def read_scores(path: str | Path, pass_threshold: float = 1.0) -> Summary:
@@ -34,14 +35,10 @@ def score_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
     Raises RftError naming the file and line of the first row that is not an output row.
     """
-    for line, raw in read_lines(path, "scores file"):
-        try:
-            row = parse_line(raw)
-            problem = _problem(row)
-        except BadLine as exc:
-            problem = str(exc)
+    for line, row in read_rows(path, "scores file", expected=_EXPECTED):
+        problem = _problem(row)
         if problem:
-            raise RftError(f"{path}: line {line}: {problem}; expected an output row of `rft score -o`")
+            raise RftError(f"{path}: line {line}: {problem}; {_EXPECTED}")
         yield line, row
 
 

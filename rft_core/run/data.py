@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .jsonl import BadLine, parse_line, read_lines
+from .jsonl import BadLine
+from .rows import read_values
 from ..kernel.types import Sample
 
 __all__ = ["Task", "read_tasks", "tasks_from_row", "tasks_from_rows"]
@@ -44,11 +45,9 @@ class Task:
 
 def read_tasks(path: str | Path) -> Iterator[Task]:
     """Tasks from a JSONL file, in order. Blank lines are skipped; bad lines become error tasks."""
-    for index, (line_number, raw) in enumerate(read_lines(path)):
-        try:
-            row = parse_line(raw)
-        except BadLine as exc:
-            yield _bad(index, line_number, str(exc))
+    for index, (line_number, row) in enumerate(read_values(path)):
+        if type(row) is not dict and isinstance(row, BadLine):  # the type check first: isinstance is slow
+            yield _bad(index, line_number, str(row))
         else:
             yield from tasks_from_row(row, index, line_number)
 

@@ -1,22 +1,12 @@
-"""Is an input file JSON Lines? When it is not, say what it looks like and how to convert it.
-
-A file is taken as JSON Lines when one of its first ``SNIFF_LINES`` non-blank lines is a JSON
-object; a bad line among good ones is the reader's business (an error row), not a format error.
-Otherwise the error names what the file looks like (compressed, binary, a JSON array, a
-pretty-printed JSON document, CSV or TSV) in one line, with the file and what to do.
+"""What an input file that is not JSON Lines looks like (compressed, binary, a JSON array, a
+pretty-printed JSON document, CSV or TSV), and how to convert it; ``rows.check_json_lines`` says it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..kernel.errors import RftError
-from .jsonl import BadLine, parse_line, read_lines
-
-__all__ = ["SNIFF_LINES", "check_json_lines"]
-
-SNIFF_LINES = 20
-"""How many non-blank lines are read to decide that a file is JSON Lines."""
+__all__ = ["looks_like"]
 
 _HEAD_BYTES = 8192
 _MAGIC = (
@@ -31,47 +21,18 @@ _MAGIC = (
 _TABLE_ADVICE = "convert it, e.g. pandas.read_csv({file!r}{sep}).to_json({out!r}, orient='records', lines=True)"
 
 
-def check_json_lines(
-    path: str | Path, what: str = "data file", *, allow_empty: bool = False, empty_option: str | None = None
-) -> None:
-    """Raise RftError unless ``path`` holds JSON Lines (one JSON object per line).
-
-    ``what`` names the file in messages ("data file", "scores file"). An empty file (no
-    non-blank line) is an error too unless ``allow_empty``; ``empty_option`` names the command's
-    option that accepts one (e.g. ``"--allow-empty"``) in that error.
-    """
-    first_problem = None
-    for count, (number, raw) in enumerate(read_lines(path, what), start=1):
-        try:
-            if isinstance(parse_line(raw), dict):
-                return
-            problem = f"line {number} is JSON but not an object"
-        except BadLine as exc:
-            problem = f"line {number}: {exc}"
-        first_problem = first_problem or problem
-        if count == SNIFF_LINES:
-            break
-    if first_problem is None:
-        if allow_empty:
-            return
-        accept = f", or pass {empty_option} to accept it" if empty_option else ""
-        raise RftError(f"{path}: the {what} is empty (no rows): give it one JSON object per line{accept}")
-    kind, advice = _looks_like(path)
-    if kind is None:
-        raise RftError(
-            f"{path}: the {what} is not JSON Lines (one JSON object per line): none of its first lines is an object "
-            f"({first_problem})"
-        )
-    out = Path(path).with_suffix(".jsonl")
-    out = out if out != Path(path) else Path(f"{path}.jsonl")
-    advice = advice.format(file=str(path), out=str(out), sep="")
-    raise RftError(f"{path}: the {what} is {kind}, not JSON Lines (one JSON object per line): {advice}")
-
-
-def _looks_like(path: str | Path) -> tuple[str | None, str]:
+def looks_like(path: str | Path) -> tuple[str | None, str]:
     """What a file that is not JSON Lines seems to be, and how to convert it; (None, "") if unknown."""
     with open(path, "rb") as handle:
         head = handle.read(_HEAD_BYTES)
+    kind, advice = _kind(head)
+    out = Path(path).with_suffix(".jsonl")
+    out = out if out != Path(path) else Path(f"{path}.jsonl")
+    return kind, advice.format(file=str(path), out=str(out), sep="")
+
+
+def _kind(head: bytes) -> tuple[str | None, str]:
+    """What the first bytes of a file say it is, and the advice (with ``{file}``, ``{out}`` to fill in)."""
     for magic, kind, advice in _MAGIC:
         if head.startswith(magic):
             return kind, advice

@@ -1,26 +1,21 @@
 """JSON lines, fast: orjson reads and writes them, the standard library takes the lines orjson
-would read or write differently, so a line means what ``json`` would make of it.
+would read or write differently, so a line means what ``json`` would make of it. Files of rows
+are read by ``rows``.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..kernel.errors import RftError
-
-__all__ = ["BadLine", "dumps_line", "loads_line", "parse_line", "read_json_lines", "read_lines"]
+__all__ = ["BadLine", "dumps_line", "loads_line", "parse_line"]
 
 _DIGITS = b"0123456789"
 _LONG_DIGITS = re.compile(rb"\d{19}")  # orjson reads an integer beyond 64 bits as a float; json keeps it exact
-_BOM = b"\xef\xbb\xbf"
 
 
 def loads_line(raw: bytes) -> Any:
@@ -76,37 +71,3 @@ def parse_line(raw: bytes) -> Any:
         raise BadLine(
             f"an integer of more than {limit} digits (more than Python reads as a number): write it as a string"
         ) from None
-
-
-def read_lines(path: str | Path, what: str = "data file") -> Iterator[tuple[int, bytes]]:
-    """The line number and bytes of every line of ``path`` that is not blank; a UTF-8 byte order
-    mark opening the file is dropped.
-
-    Raises RftError naming the file (``what`` says which: "data file", "scores file") when it
-    cannot be opened.
-    """
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the `with handle:` below, after the errors are named
-    except FileNotFoundError:
-        raise RftError(f"{path}: {what} not found") from None
-    except OSError as exc:
-        raise RftError(f"{path}: cannot read the {what}: {exc.strerror}") from None
-    with handle:
-        first = handle.readline()
-        if first.startswith(_BOM):
-            first = first[len(_BOM):]
-        for number, raw in enumerate(itertools.chain((first,), handle), start=1):
-            if raw.strip():
-                yield number, raw
-
-
-def read_json_lines(path: str | Path, what: str = "data file") -> Iterator[tuple[int, Any]]:
-    """The line number and JSON value of every line of ``path`` that is not blank.
-
-    Raises RftError naming the file and line of the first line that is not JSON.
-    """
-    for number, raw in read_lines(path, what):
-        try:
-            yield number, parse_line(raw)
-        except BadLine as exc:
-            raise RftError(f"{path}: line {number}: {exc}") from None
