@@ -12,7 +12,7 @@ import uvicorn
 from ...kernel.errors import RftError
 from ...kernel.spec import load_spec
 from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
-from .workers import run_workers, stopped_by_signal
+from .workers import freeze_startup_objects, run_workers, stopped_by_signal
 
 __all__ = ["create_app", "serve"]
 
@@ -44,7 +44,9 @@ def serve(
     settings: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "timeout_graceful_shutdown": 30}
     with stopped_by_signal():
         if workers == 1:
-            uvicorn.run(build_app(), **settings)
+            app = build_app()
+            freeze_startup_objects()
+            uvicorn.run(app, **settings)
         else:
             run_workers(build_app, workers, settings)
 
