@@ -47,7 +47,7 @@ class Scored:
         """The output row ``rft score`` writes (docs/cli.md, "Output rows"). With ``shared`` (see ``to_rows``), a read-only sub-result
         is turned into its dict once and that dict is reused."""
         task = self.task
-        return output_row(self.result, self.seconds, task.index, shared, id=task.id, sample_index=task.sample_index,
+        return output_row(self.result, self.seconds, task.index, shared, row_id=task.id, sample_index=task.sample_index,
                           unreadable=task.error is not None, line=task.line)
 
 
@@ -60,15 +60,15 @@ def to_rows(scored: Iterable[Scored]) -> list[dict[str, Any]]:
 
 def output_row(
     result: Result, seconds: float, index: int, shared: dict[int, dict[str, Any]] | None = None, *,
-    id: Any = None, sample_index: int | None = None, unreadable: bool = False, line: int | None = None,
+    row_id: Any = None, sample_index: int | None = None, unreadable: bool = False, line: int | None = None,
 ) -> dict[str, Any]:
     """The output row of a sample's result (``Scored.to_row``), for callers holding no Task (``rft serve``).
 
     ``shared`` (see ``to_rows``) keeps each read-only sub-result's dict for the rows after it;
     ``unreadable`` rows (the row could not be read) also give their ``line``."""
     row: dict[str, Any] = {"index": index}
-    if id is not None:
-        row["id"] = id
+    if row_id is not None:
+        row["id"] = row_id
     if sample_index is not None:
         row["sample_index"] = sample_index
     row["reward"] = result.reward
@@ -76,10 +76,18 @@ def output_row(
     row["reason"] = result.reason
     subs: dict[str, Any] = {}
     nested_codes = result.error_code is not None
-    for name, sub in result.sub_rewards.items():
+    for name, sub in result.sub_rewards.items():  # each sub-result's to_dict(), inlined: rows are made by the million
         if sub.error_code is not None or sub.sub_rewards:
             nested_codes = True
-        subs[name] = _sub_dict(sub, shared)
+        view = shared.get(id(sub)) if shared is not None else None
+        if view is None:
+            if sub.sub_rewards or sub.metadata or sub.error_code is not None or sub.usage is not None:
+                view = sub.to_dict()
+            else:
+                view = {"reward": sub.reward, "status": sub.status._value_, "reason": sub.reason}
+            if shared is not None and isinstance(sub, SharedResult):  # it lives as long as its grader: its id stays its own
+                shared[id(sub)] = view
+        subs[name] = view
     row["sub_rewards"] = subs
     row["errors"] = result.error_codes() if nested_codes else {}
     metadata = result.row_metadata()
@@ -89,18 +97,6 @@ def output_row(
         row["line"] = line
     row["execution_time"] = seconds
     return row
-
-
-def _sub_dict(result: Result, shared: dict[int, dict[str, Any]] | None) -> dict[str, Any]:
-    """``result.to_dict()``; a read-only one's made once per ``shared``, a bare one's without the calls."""
-    if shared is not None and isinstance(result, SharedResult):
-        found = shared.get(id(result))  # a SharedResult lives as long as its grader: its id stays its own
-        if found is None:
-            found = shared[id(result)] = result.to_dict()
-        return found
-    if result.sub_rewards or result.metadata or result.error_code is not None or result.usage is not None:
-        return result.to_dict()
-    return {"reward": result.reward, "status": result.status._value_, "reason": result.reason}
 
 
 def run(

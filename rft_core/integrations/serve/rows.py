@@ -54,5 +54,5 @@ def output_rows(read: ScoreRows, results: Sequence[Result], seconds: float) -> l
     if read.tasks is not None:
         return to_rows(pair_results(read.tasks, results, seconds))
     shared: dict[int, dict[str, Any]] = {}  # a read-only sub-result's dict, made once (see runner.to_rows)
-    return [output_row(result, seconds, index, shared, id=item.get("id"))
+    return [output_row(result, seconds, index, shared, row_id=item.get("id"))
             for index, (result, item) in enumerate(zip(results, read.items))]
