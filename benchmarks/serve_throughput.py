@@ -12,6 +12,8 @@ Target (issue 17): >= 70% of in-process at 64 clients. Also printed: the server 
 seconds per row against in-process grading's (steadier than rows/s when the machine is shared).
 
 The clients share the machine with the server: on a small machine their CPU counts against it.
+The server moves its start-up objects out of the garbage collector's sight (``gc.freeze``, as
+``rft serve`` always does); the in-process baseline runs with Python's default collector.
 
 Run: python benchmarks/serve_throughput.py [--rows 32768] [--rows-per-request 256] [--repeats 3]
      [--clients 1 8 64] [--endpoints /score /get_reward] [--workers 1]

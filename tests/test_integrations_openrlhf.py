@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from openrlhf.utils.agent import SingleTurnAgentExecutor
 
-from rft_core import RftError
-from rft_core.integrations.openrlhf import STOP_MARKERS, response_text, reward_func, reward_tasks
+from rft_core import Result, RftError, Status
+from rft_core.integrations.openrlhf import STOP_MARKERS, response_text, reward_func, reward_inputs
 
 SPEC_YAML = """\
 type: multi
@@ -63,12 +63,23 @@ def test_response_text(query, prompt, response):
     assert response_text(query, prompt) == response
 
 
-def test_reward_tasks_items():
-    tasks = reward_tasks(["Q A"], ["Q "], [{"answer": "A", "prompt": "mine"}])
-    assert tasks[0].item == {"answer": "A", "prompt": "mine"}  # the label's own prompt wins
-    assert reward_tasks(["Q A"], ["Q "], [None])[0].item == {"prompt": "Q "}
+def test_reward_inputs_items():
+    inputs = reward_inputs(["Q A"], ["Q "], [{"answer": "A", "prompt": "mine"}])
+    assert inputs.items == [{"answer": "A", "prompt": "mine"}]  # the label's own prompt wins
+    assert [sample.output_text for sample in inputs.samples] == ["A"]
+    assert reward_inputs(["Q A"], ["Q "], [None]).items == [{"prompt": "Q "}]
     with pytest.raises(RftError, match="'labels' has 0 entries but 'query' has 1"):
-        reward_tasks(["Q A"], ["Q "], [])
+        reward_inputs(["Q A"], ["Q "], [])
+
+
+def test_reward_inputs_keep_unreadable_queries_in_their_place():
+    inputs = reward_inputs(["Q1 A", "elsewhere", "Q3 C"], ["Q1 ", "Q2 ", "Q3 "], ["a", "b", "c"])
+    assert [sample.output_text for sample in inputs.samples] == ["A", "C"]
+    assert list(inputs.unreadable) == [1] and "query 1 does not start with its prompt" in inputs.unreadable[1]
+    graded = [Result(1.0), Result(0.5)]
+    results = inputs.results(graded)
+    assert results[0] is graded[0] and results[2] is graded[1]
+    assert results[1].status is Status.ERROR and results[1].error_code == "sample_parse_error"
 
 
 def test_every_stop_marker_is_stripped():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rft_core import Grader, GraderConfig, Result
-from rft_core.run.data import tasks_from_rows
+from rft_core import Grader, GraderConfig, Result, Sample
 from rft_core.integrations.serve.batching import Batcher
 
 
@@ -28,7 +27,7 @@ class _Counting(Grader):
 
 
 def _request(answer: str, outputs: list[str]):
-    return list(tasks_from_rows([{"output_text": output, "answer": answer} for output in outputs]))
+    return [Sample(output) for output in outputs], [{"answer": answer}] * len(outputs)
 
 
 def test_requests_of_one_tick_share_one_pass_and_keep_their_own_rewards():
@@ -37,16 +36,16 @@ def test_requests_of_one_tick_share_one_pass_and_keep_their_own_rewards():
 
     async def clients():
         return await asyncio.gather(
-            batcher.score(grader, _request("a", ["a", "b"])),
-            batcher.score(grader, _request("b", ["b"])),
-            batcher.score(grader, _request("c", ["x", "c", "c"])),
+            batcher.grade(grader, *_request("a", ["a", "b"])),
+            batcher.grade(grader, *_request("b", ["b"])),
+            batcher.grade(grader, *_request("c", ["x", "c", "c"])),
         )
 
     try:
         answers = asyncio.run(clients())
     finally:
         batcher.close()
-    assert [[scored.result.reward for scored in answer] for answer in answers] == [[1.0, 0.0], [1.0], [0.0, 1.0, 1.0]]
+    assert [[result.reward for result in results] for results, _ in answers] == [[1.0, 0.0], [1.0], [0.0, 1.0, 1.0]]
     assert grader.batch_sizes == [6]  # the three requests queued in one tick: one batch
 
 
@@ -54,7 +53,7 @@ def test_an_empty_request_is_answered_without_grading():
     grader = _Counting()
     batcher = Batcher(threads=1)
     try:
-        assert asyncio.run(batcher.score(grader, [])) == []
+        assert asyncio.run(batcher.grade(grader, [], [])) == ([], 0.0)
     finally:
         batcher.close()
     assert grader.batch_sizes == []

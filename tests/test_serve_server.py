@@ -60,18 +60,78 @@ def test_serves_then_shuts_down_cleanly_on_a_signal(signum):
     assert "Traceback" not in stderr
 
 
-def test_workers_share_the_port():
+def _workers(pid: int) -> list[int]:
+    """The worker processes of an ``rft serve --workers`` parent (its multiprocessing children, less
+    the resource tracker multiprocessing starts beside them)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children if "spawn_main" in _command_line(int(child))]
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and has not ended (an ended one nobody reaped yet is a zombie, state Z)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_until(condition, seconds: float = STARTUP_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _reward(url: str) -> float:
+    status, body = call(url + "/get_reward", {"query": ["Q Answer: Rome"], "prompts": ["Q "], "labels": ["rome"]})
+    assert status == 200
+    return body["rewards"][0]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_workers_share_the_port_and_stop_together(signum):
     process, url = _start(str(SPEC), "--workers", "2")
     try:
-        for _ in range(4):
-            status, body = call(url + "/get_reward", {"query": ["Q Answer: Rome"], "prompts": ["Q "], "labels": ["rome"]})
-            assert status == 200 and body["rewards"] == [1.0]
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=60)
+        assert _wait_until(lambda: len(_workers(process.pid)) == 2)
+        workers = _workers(process.pid)
+        assert [_reward(url) for _ in range(4)] == [1.0] * 4
+        # a worker that dies is replaced, and the port keeps answering meanwhile
+        os.kill(workers[0], signal.SIGKILL)
+        assert _wait_until(lambda: len(_workers(process.pid)) == 2 and workers[0] not in _workers(process.pid))
+        assert [_reward(url) for _ in range(4)] == [1.0] * 4
+        workers = _workers(process.pid)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0
+    assert "Traceback" not in stderr and "Stopped parent process" in stderr
+    assert not [pid for pid in workers if _running(pid)]  # no worker outlives the server
+
+
+def test_workers_end_when_the_parent_is_killed():
+    # SIGKILL leaves the parent no chance to stop its workers: they notice it is gone and stop themselves
+    process, url = _start(str(SPEC), "--workers", "2")
+    try:
+        assert _wait_until(lambda: len(_workers(process.pid)) == 2)
+        workers = _workers(process.pid)
+        assert _reward(url) == 1.0
+        process.kill()
+        process.communicate(timeout=60)
+        assert _wait_until(lambda: not [pid for pid in workers if _running(pid)], 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 ERRORS = [

@@ -18,14 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..run.data import Task
 from ..kernel.errors import RftError
 from ..kernel.grader import Grader
-from ..run.runner import run
-from ..kernel.types import Result, Sample
+from ..kernel.types import Result, Sample, Status
+from ..run.deadline import Deadline, grader_timeout
 from .components import UNGRADABLE, component_columns, component_paths, label_item, spec_grader, ungradable
 
-__all__ = ["STOP_MARKERS", "reward_func", "reward_tasks", "rewards_response"]
+__all__ = ["STOP_MARKERS", "RewardInputs", "reward_func", "reward_inputs", "rewards_response"]
 
 STOP_MARKERS = (
     "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|end|>", "<end_of_turn>", "<eos>", "</s>",
@@ -51,17 +50,56 @@ def reward_func(
     {'rewards': [1.0], 'scores': [1.0], 'extra_logs': {'ungradable': [0.0]}}
     """
     grader = spec_grader(spec, "rft_core.integrations.openrlhf.reward_func")
-    scored = run(grader, reward_tasks(queries, prompts, labels))
-    return rewards_response([entry.result for entry in scored], grader)
+    inputs = reward_inputs(queries, prompts, labels)
+    graded = Deadline(grader_timeout(grader)).grade(grader, inputs.samples, inputs.items)
+    return rewards_response(inputs.results(graded), grader)
 
 
-def reward_tasks(queries: Any, prompts: Any, labels: Any) -> list[Task]:
-    """One task per query; RftError naming the field when the three are not lists of one entry per sample."""
+class RewardInputs:
+    """What OpenRLHF sent, ready to grade: the samples and items of the queries that hold their prompt,
+    and why each other query (by position) cannot be graded."""
+
+    __slots__ = ("samples", "items", "unreadable", "size")
+
+    def __init__(self, samples: list[Sample], items: list[dict[str, Any]], unreadable: dict[int, str], size: int) -> None:
+        self.samples = samples
+        self.items = items
+        self.unreadable = unreadable
+        self.size = size
+
+    def results(self, graded: Sequence[Result]) -> list[Result]:
+        """Every query's result in order: ``graded`` (the samples') with a status ``error`` result for
+        each unreadable query."""
+        if not self.unreadable:
+            return list(graded)
+        remaining = iter(graded)
+        return [
+            Result.failure(Status.ERROR, self.unreadable[index], "sample_parse_error") if index in self.unreadable
+            else next(remaining)
+            for index in range(self.size)
+        ]
+
+
+def reward_inputs(queries: Any, prompts: Any, labels: Any) -> RewardInputs:
+    """One sample per query; RftError naming the field when the three are not lists of one entry per sample."""
     size = _check_list("query", queries, str)
     for name, values, kind in (("prompts", prompts, str), ("labels", labels, None)):
         if _check_list(name, values, kind) != size:
             raise RftError(f"'{name}' has {len(values)} entries but 'query' has {size}: give one per sample")
-    return list(map(_task, range(size), queries, prompts, labels))
+    samples: list[Sample] = []
+    items: list[dict[str, Any]] = []
+    unreadable: dict[int, str] = {}
+    for index, query, prompt, label in zip(range(size), queries, prompts, labels):
+        item = label_item(label)
+        item.setdefault("prompt", prompt)
+        text = response_text(query, prompt)
+        if text is None:
+            unreadable[index] = (f"query {index} does not start with its prompt (prompts[{index}]): "
+                                 "send query = prompt + response")
+        else:
+            samples.append(Sample(text))
+            items.append(item)
+    return RewardInputs(samples, items, unreadable, size)
 
 
 def rewards_response(results: Sequence[Result], grader: Grader) -> dict[str, Any]:
@@ -84,16 +122,6 @@ def response_text(query: str, prompt: str) -> str | None:
             break
         text = text[: -len(tail)]
     return text
-
-
-def _task(index: int, query: str, prompt: str, label: Any) -> Task:
-    item = label_item(label)
-    item.setdefault("prompt", prompt)
-    text = response_text(query, prompt)
-    if text is None:
-        error = f"query {index} does not start with its prompt (prompts[{index}]): send query = prompt + response"
-        return Task(index, None, item, error=error)
-    return Task(index, Sample(text), item)
 
 
 def _check_list(name: str, values: Any, kind: type | None) -> int:

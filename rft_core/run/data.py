@@ -24,10 +24,11 @@ from .jsonl import BadLine
 from .rows import read_values
 from ..kernel.types import Sample
 
-__all__ = ["Task", "read_tasks", "tasks_from_row", "tasks_from_rows"]
+__all__ = ["Task", "plain_text_row", "read_tasks", "tasks_from_row", "tasks_from_rows"]
 
 _SAMPLE_FIELDS = ("output_text", "output_json", "output_tools", "choices")
 _NOT_ITEM_FIELDS = frozenset((*_SAMPLE_FIELDS, "completion", "completions", "completion_errors"))
+_NOT_PLAIN = frozenset(("sample", "item", *_NOT_ITEM_FIELDS - {"output_text"}))
 
 
 @dataclass(slots=True)
@@ -92,6 +93,12 @@ def _bad(index: int, line: int | None, message: str) -> Task:
     return Task(index, None, {}, line, error=where + message)
 
 
+def plain_text_row(row: Any) -> bool:
+    """Whether ``row`` is the common row: a JSON object whose sample is its ``output_text`` string
+    and whose item is the rest of it (no other sample field, no ``sample``/``item`` pair)."""
+    return type(row) is dict and type(row.get("output_text")) is str and _NOT_PLAIN.isdisjoint(row)
+
+
 def _split(row: Any) -> tuple[list[Sample | None], dict[str, Any]]:
     if type(row) is not dict and not isinstance(row, Mapping):  # the type check first: isinstance is slow
         raise TypeError(f"a row must be a JSON object, not {type(row).__name__}")
@@ -102,12 +109,9 @@ def _split(row: Any) -> tuple[list[Sample | None], dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise TypeError(f"'item' must be an object, not {type(item).__name__}")
         return [Sample.coerce(row["sample"])], dict(item)
-    text = row.get("output_text")
-    if type(text) is str:  # the common row, output_text and item fields, read without a Python loop
+    if plain_text_row(row):  # the common row, read without a Python loop
         item = dict(row)
-        del item["output_text"]
-        if _NOT_ITEM_FIELDS.isdisjoint(item):
-            return [Sample(text)], item
+        return [Sample(item.pop("output_text"))], item
     item = {key: value for key, value in row.items() if key not in _NOT_ITEM_FIELDS}
     if "completions" in row:
         completions = row["completions"]

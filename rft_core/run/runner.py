@@ -24,7 +24,7 @@ from ..kernel.runtime import Runtime
 from ..kernel.spec import load_spec
 from ..kernel.types import Result, SharedResult, Status
 
-__all__ = ["RunAborted", "Scored", "run", "score", "to_rows"]
+__all__ = ["RunAborted", "Scored", "output_row", "pair_results", "run", "score", "to_rows"]
 
 BATCH_SIZE = 256
 LOOKAHEAD = 2  # batches in flight at once for async graders
@@ -46,27 +46,9 @@ class Scored:
     def to_row(self, shared: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
         """The output row ``rft score`` writes (docs/cli.md, "Output rows"). With ``shared`` (see ``to_rows``), a read-only sub-result
         is turned into its dict once and that dict is reused."""
-        task, result = self.task, self.result
-        row: dict[str, Any] = {"index": task.index}
-        if task.id is not None:
-            row["id"] = task.id
-        if task.sample_index is not None:
-            row["sample_index"] = task.sample_index
-        row["reward"] = result.reward
-        row["status"] = result.status._value_  # the plain attribute: Enum's .value is a slow descriptor
-        row["reason"] = result.reason
-        if shared is None:
-            row["sub_rewards"] = {name: sub.to_dict() for name, sub in result.sub_rewards.items()}
-        else:
-            row["sub_rewards"] = {name: _shared_dict(sub, shared) for name, sub in result.sub_rewards.items()}
-        row["errors"] = result.error_codes()
-        metadata = result.row_metadata()
-        if metadata:
-            row["metadata"] = metadata
-        if task.error is not None:
-            row["line"] = task.line
-        row["execution_time"] = self.seconds
-        return row
+        task = self.task
+        return output_row(self.result, self.seconds, task.index, shared, row_id=task.id, sample_index=task.sample_index,
+                          unreadable=task.error is not None, line=task.line)
 
 
 def to_rows(scored: Iterable[Scored]) -> list[dict[str, Any]]:
@@ -76,13 +58,45 @@ def to_rows(scored: Iterable[Scored]) -> list[dict[str, Any]]:
     return [entry.to_row(shared) for entry in scored]
 
 
-def _shared_dict(result: Result, shared: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    if not isinstance(result, SharedResult):
-        return result.to_dict()
-    found = shared.get(id(result))  # a SharedResult lives as long as its grader: its id stays its own
-    if found is None:
-        found = shared[id(result)] = result.to_dict()
-    return found
+def output_row(
+    result: Result, seconds: float, index: int, shared: dict[int, dict[str, Any]] | None = None, *,
+    row_id: Any = None, sample_index: int | None = None, unreadable: bool = False, line: int | None = None,
+) -> dict[str, Any]:
+    """The output row of a sample's result (``Scored.to_row``), for callers holding no Task (``rft serve``).
+
+    ``shared`` (see ``to_rows``) keeps each read-only sub-result's dict for the rows after it;
+    ``unreadable`` rows (the row could not be read) also give their ``line``."""
+    row: dict[str, Any] = {"index": index}
+    if row_id is not None:
+        row["id"] = row_id
+    if sample_index is not None:
+        row["sample_index"] = sample_index
+    row["reward"] = result.reward
+    row["status"] = result.status._value_  # the plain attribute: Enum's .value is a slow descriptor
+    row["reason"] = result.reason
+    subs: dict[str, Any] = {}
+    nested_codes = result.error_code is not None
+    for name, sub in result.sub_rewards.items():  # each sub-result's to_dict(), inlined: rows are made by the million
+        if sub.error_code is not None or sub.sub_rewards:
+            nested_codes = True
+        view = shared.get(id(sub)) if shared is not None else None
+        if view is None:
+            if sub.sub_rewards or sub.metadata or sub.error_code is not None or sub.usage is not None:
+                view = sub.to_dict()
+            else:
+                view = {"reward": sub.reward, "status": sub.status._value_, "reason": sub.reason}
+            if shared is not None and isinstance(sub, SharedResult):  # it lives as long as its grader: its id stays its own
+                shared[id(sub)] = view
+        subs[name] = view
+    row["sub_rewards"] = subs
+    row["errors"] = result.error_codes() if nested_codes else {}
+    metadata = result.row_metadata()
+    if metadata:
+        row["metadata"] = metadata
+    if unreadable:
+        row["line"] = line
+    row["execution_time"] = seconds
+    return row
 
 
 def run(
@@ -189,7 +203,7 @@ def _where(task: Task) -> str:
 def _grade_batch(grader: Grader, batch: list[Task], deadline: Deadline) -> list[Scored]:
     good = [task for task in batch if task.error is None]
     results, seconds = _timed_grade(grader, [task.sample for task in good], [task.item for task in good], deadline)
-    return _scored(batch, results, seconds)
+    return pair_results(batch, results, seconds)
 
 
 def _timed_grade(
@@ -201,9 +215,10 @@ def _timed_grade(
     return results, (time.perf_counter() - start) / max(len(samples), 1)
 
 
-def _scored(batch: list[Task], results: Sequence[Result], seconds: float) -> list[Scored]:
-    """Pair a batch's tasks with the results of its readable ones; each is charged the mean time,
-    rounded to the microsecond once per batch (not per row: ``round`` is slow)."""
+def pair_results(batch: list[Task], results: Sequence[Result], seconds: float) -> list[Scored]:
+    """Pair a batch's tasks with the results of its readable ones (an unreadable task gets status
+    error); each is charged the mean time, rounded to the microsecond once per batch (not per row:
+    ``round`` is slow)."""
     seconds = round(seconds, 6)
     if len(results) == len(batch):  # every task readable: the usual batch, paired in one pass
         return [Scored(task, result, seconds) for task, result in zip(batch, results)]
@@ -279,7 +294,7 @@ def _graded_in_processes(
             replace_pool()
             for _ in range(len(pending)):
                 submit(pending.popleft()[0])  # the batches the killed pool held
-            return _scored(batch, [timeout_result(grader, deadline.seconds)] * good, deadline.seconds)
+            return pair_results(batch, [timeout_result(grader, deadline.seconds)] * good, deadline.seconds)
         except Exception as exc:  # noqa: BLE001 - the worker died, or a result would not pickle: error rows, not a crash
             return _collect(batch, exc)
 
@@ -304,12 +319,12 @@ def _start_pool(grader: Grader, workers: int) -> ProcessPoolExecutor:
 def _collect(batch: list[Task], outcome: tuple[list[Result], float] | BaseException) -> list[Scored]:
     """A batch's rows from its worker's results, or error rows when the worker failed."""
     if not isinstance(outcome, BaseException):
-        return _scored(batch, *outcome)
+        return pair_results(batch, *outcome)
     what = str(outcome).partition("\n")[0]  # the first line says it (Ray's reports run on for lines)
     message = f"worker process failed: {type(outcome).__name__}: {what}".rstrip(": ")
     good = sum(task.error is None for task in batch)
     failure = Result.failure(Status.ERROR, message, "other_error", exception=type(outcome).__name__)
-    return _scored(batch, [failure] * good, 0.0)
+    return pair_results(batch, [failure] * good, 0.0)
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:

@@ -17,7 +17,6 @@ Every request is graded through one ``Batcher``, so concurrent clients share bat
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -26,27 +25,24 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.routing import Route
 
-from ...run.data import Task, tasks_from_rows
 from ...kernel.errors import RftError, SpecError
 from ...kernel.grader import Grader
 from ..components import component_paths
-from ..openrlhf import reward_tasks, rewards_response
+from ..openrlhf import reward_inputs, rewards_response
 from ..openai_compat import run_response
 from ...kernel.registry import Registry, default_registry
-from ...run.runner import to_rows
 from ...kernel.runtime import Runtime
 from ...kernel.spec import load_spec
 from ...kernel.types import Sample
 from .batching import Batcher
-from .http import BearerToken, JSONBody, RequestError, error_response, json_kind, read_json
+from .http import BearerToken, JSONEndpoint, RequestError, json_kind
+from .rows import output_rows, read_rows
 
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "create_app"]
 
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
-LOG = logging.getLogger("rft.serve")
 GRADER_CACHE = 64
 """Request graders kept built (by their JSON), so clients sending the same grader share batches."""
 
@@ -56,14 +52,13 @@ class _Service:
 
     def __init__(
         self, spec: Grader | None, spec_source: str | None, registry: Registry, batcher: Batcher,
-        max_request_bytes: int, request_graders: bool, runtime: Runtime,
+        request_graders: bool, runtime: Runtime,
     ) -> None:
         self.runtime = runtime
         self.spec = spec
         self.spec_source = spec_source
         self.registry = registry
         self.batcher = batcher
-        self.max_request_bytes = max_request_bytes
         self.request_graders = request_graders
         self._built: OrderedDict[bytes, Grader] = OrderedDict()
 
@@ -135,7 +130,7 @@ def create_app(
     grader = spec if isinstance(spec, Grader) or spec is None else load_spec(spec, registry, runtime=runtime)
     source = str(spec) if isinstance(spec, (str, Path)) else (grader.name if grader is not None else None)
     batcher = Batcher(threads)
-    service = _Service(grader, source, registry, batcher, max_request_bytes, request_graders, runtime)
+    service = _Service(grader, source, registry, batcher, request_graders, runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -144,36 +139,22 @@ def create_app(
         if own_runtime:
             runtime.close()
 
+    def endpoint(handler: Any) -> JSONEndpoint:
+        return JSONEndpoint(service, handler, max_request_bytes)
+
     routes = [
-        Route("/v1/fine_tuning/alpha/graders/run", _endpoint(service, _run), methods=["POST"]),
-        Route("/v1/fine_tuning/alpha/graders/validate", _endpoint(service, _validate), methods=["POST"]),
-        Route("/get_reward", _endpoint(service, _get_reward), methods=["POST"]),
-        Route("/score", _endpoint(service, _score), methods=["POST"]),
-        Route("/health", _endpoint(service, _health), methods=["GET"]),
-        Route("/graders", _endpoint(service, _graders), methods=["GET"]),
+        Route("/v1/fine_tuning/alpha/graders/run", endpoint(_run), methods=["POST"]),
+        Route("/v1/fine_tuning/alpha/graders/validate", endpoint(_validate), methods=["POST"]),
+        Route("/get_reward", endpoint(_get_reward), methods=["POST"]),
+        Route("/score", endpoint(_score), methods=["POST"]),
+        Route("/health", endpoint(_health), methods=["GET"]),
+        Route("/graders", endpoint(_graders), methods=["GET"]),
     ]
     middleware = [Middleware(BearerToken, token=token)] if token else []
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
-def _endpoint(service: _Service, handler: Any) -> Any:
-    """A route that answers RequestError with its status and anything unexpected with 500, never dying."""
-
-    async def endpoint(request: Request) -> JSONBody:
-        try:
-            return JSONBody(await handler(service, request))
-        except RequestError as exc:
-            return error_response(exc.status, exc.message, exc.param)
-        except Exception as exc:
-            LOG.exception("%s %s failed", request.method, request.url.path)
-            return error_response(500, f"internal error: {type(exc).__name__}: {exc} (the server log has the traceback)")
-
-    endpoint.__name__ = handler.__name__.lstrip("_")
-    return endpoint
-
-
-async def _run(service: _Service, request: Request) -> dict[str, Any]:
-    body = await read_json(request, service.max_request_bytes)
+async def _run(service: _Service, body: dict[str, Any]) -> dict[str, Any]:
     grader = service.grader(body, "graders/run")
     sample = body.get("model_sample")
     if not isinstance(sample, str):
@@ -182,49 +163,47 @@ async def _run(service: _Service, request: Request) -> dict[str, Any]:
     item = body.get("item")
     if item is not None and not isinstance(item, dict):
         raise RequestError(422, f"'item' must be a JSON object (the dataset row), not {json_kind(item)}", "item")
-    [scored] = await service.batcher.score(grader, [Task(0, Sample(sample), item or {})])
-    return run_response(grader, scored.result, scored.seconds)
+    [result], seconds = await service.batcher.grade(grader, [Sample(sample)], [item or {}])
+    return run_response(grader, result, seconds)
 
 
-async def _validate(service: _Service, request: Request) -> dict[str, Any]:
-    body = await read_json(request, service.max_request_bytes)
+async def _validate(service: _Service, body: dict[str, Any]) -> dict[str, Any]:
     if "grader" not in body:
         raise RequestError(422, "graders/validate: send the grader to check as 'grader'", "grader")
     service.build(body["grader"], openai_fidelity=True)
     return {"grader": body["grader"]}
 
 
-async def _get_reward(service: _Service, request: Request) -> dict[str, Any]:
-    body = await read_json(request, service.max_request_bytes)
+async def _get_reward(service: _Service, body: dict[str, Any]) -> dict[str, Any]:
     grader = service.grader(body, "get_reward")
     missing = [key for key in ("query", "prompts", "labels") if key not in body]
     if missing:
         raise RequestError(422, f"get_reward: missing {', '.join(map(repr, missing))}: OpenRLHF sends "
                            '{"query": [prompt + response, ...], "prompts": [...], "labels": [...]}', missing[0])
     try:
-        tasks = reward_tasks(body["query"], body["prompts"], body["labels"])
+        inputs = reward_inputs(body["query"], body["prompts"], body["labels"])
     except RftError as exc:
         raise RequestError(422, f"get_reward: {exc}") from None
-    scored = await service.batcher.score(grader, tasks)
-    return rewards_response([entry.result for entry in scored], grader)
+    results, _ = await service.batcher.grade(grader, inputs.samples, inputs.items)
+    return rewards_response(inputs.results(results), grader)
 
 
-async def _score(service: _Service, request: Request) -> dict[str, Any]:
-    body = await read_json(request, service.max_request_bytes)
+async def _score(service: _Service, body: dict[str, Any]) -> dict[str, Any]:
     grader = service.grader(body, "score")
     rows = body.get("rows")
     if not isinstance(rows, list):
         raise RequestError(422, 'score: send {"rows": [...]}, each row in an rft score format '
                            f"(e.g. {{\"output_text\": ..., \"answer\": ...}}); 'rows' is {json_kind(rows)}", "rows")
-    scored = await service.batcher.score(grader, list(tasks_from_rows(rows)))
-    return {"rows": to_rows(scored)}
+    read = read_rows(rows)
+    results, seconds = await service.batcher.grade(grader, read.samples, read.items)
+    return {"rows": output_rows(read, results, seconds)}
 
 
-async def _health(service: _Service, request: Request) -> dict[str, Any]:
+async def _health(service: _Service, body: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok"}
 
 
-async def _graders(service: _Service, request: Request) -> dict[str, Any]:
+async def _graders(service: _Service, body: dict[str, Any]) -> dict[str, Any]:
     types = [
         {"type": name, "plugin": entry.plugin, "description": entry.cls.summary()} for name, entry in service.registry
     ]

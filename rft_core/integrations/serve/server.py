@@ -1,13 +1,9 @@
-"""Run the ``rft serve`` app with uvicorn: one process, or ``workers`` processes sharing the port."""
+"""Run the ``rft serve`` app with uvicorn: in this process, or in ``workers`` processes sharing the port."""
 
 from __future__ import annotations
 
-import contextlib
-import json
+import functools
 import os
-import signal
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +12,9 @@ import uvicorn
 from ...kernel.errors import RftError
 from ...kernel.spec import load_spec
 from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
+from .workers import freeze_startup_objects, run_workers, stopped_by_signal
 
-__all__ = ["app_from_environment", "create_app", "serve"]
-
-OPTIONS_VARIABLE = "RFT_SERVE_OPTIONS"
-"""How ``serve`` hands its options to worker processes (uvicorn starts them from an import string)."""
+__all__ = ["create_app", "serve"]
 
 
 def serve(
@@ -37,60 +31,24 @@ def serve(
     """Serve until Ctrl-C or SIGTERM (uvicorn finishes the requests in flight, then returns).
 
     The spec and the token are checked before the port opens: RftError says what to fix.
-    ``workers`` > 1 runs that many processes, each with its own copy of the spec.
+    ``workers`` > 1 runs that many processes (``workers.run_workers``), each with its own copy of the spec.
     """
     if workers < 1:
         raise RftError(f"--workers must be at least 1, not {workers}")
     if spec is not None:
         load_spec(spec)  # every problem reported now, not in each worker
-    options = {
-        "spec": str(spec) if spec is not None else None, "token_env": token_env,
-        "max_request_bytes": max_request_bytes, "request_graders": request_graders,
-    }
-    _token(token_env)
-    settings: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "timeout_graceful_shutdown": 30}
-    with _stopped_by_signal():
-        if workers == 1:
-            uvicorn.run(_app(options), **settings)
-        else:
-            os.environ[OPTIONS_VARIABLE] = json.dumps(options)
-            uvicorn.run("rft_core.integrations.serve.server:app_from_environment", factory=True, workers=workers, **settings)
-
-
-class _Stopped(Exception):
-    """SIGTERM, raised again by uvicorn once it has shut down gracefully."""
-
-
-@contextlib.contextmanager
-def _stopped_by_signal() -> Iterator[None]:
-    """A graceful shutdown on Ctrl-C or SIGTERM is a normal end: uvicorn raises the signal again after
-    it, which would otherwise kill the process (SIGTERM) or surface as KeyboardInterrupt."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stopped(signum: int, frame: Any) -> None:
-        raise _Stopped
-
-    previous = signal.signal(signal.SIGTERM, stopped)
-    try:
-        yield
-    except (_Stopped, KeyboardInterrupt):
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def app_from_environment() -> Any:
-    """The app of a worker process, from the options ``serve`` left in ``$RFT_SERVE_OPTIONS``."""
-    return _app(json.loads(os.environ[OPTIONS_VARIABLE]))
-
-
-def _app(options: dict[str, Any]) -> Any:
-    return create_app(
-        options["spec"], token=_token(options["token_env"]), max_request_bytes=options["max_request_bytes"],
-        request_graders=options["request_graders"],
+    build_app = functools.partial(
+        create_app, str(spec) if spec is not None else None, token=_token(token_env),
+        max_request_bytes=max_request_bytes, request_graders=request_graders,
     )
+    settings: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "timeout_graceful_shutdown": 30}
+    with stopped_by_signal():
+        if workers == 1:
+            app = build_app()
+            freeze_startup_objects()
+            uvicorn.run(app, **settings)
+        else:
+            run_workers(build_app, workers, settings)
 
 
 def _token(variable: str | None) -> str | None:
