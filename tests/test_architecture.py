@@ -168,7 +168,7 @@ def graders_privates(path: Path) -> list[str]:
                 root = root.value
             if isinstance(root, ast.Name) and root.id in bound and isinstance(name, ast.Constant) and _is_private(str(name.value)):
                 found.append(f"{path.name}:{node.lineno}: {ast.unparse(target)}.{name.value} (patched)")
-    return found
+    return sorted(found, key=lambda problem: int(problem.split(":")[1]))
 
 
 # Test modules that still reach a grader's internals, each with the reason (an empty reason is a bug).
@@ -220,6 +220,6 @@ def test_the_test_check_sees_graders_privates(tmp_path):
     assert graders_privates(probe) == [
         "test_probe.py:1: graders.text._meteor",
         "test_probe.py:2: graders.math._pool",
-        "test_probe.py:7: MathGrader._private",
         "test_probe.py:6: python_grader._GRACE (patched)",
+        "test_probe.py:7: MathGrader._private",
     ]
