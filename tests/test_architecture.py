@@ -189,7 +189,6 @@ PRIVATE_ALLOWED: dict[str, str] = {
     "test_meteor.py": "not moved yet",
     "test_python_grader.py": "not moved yet",
     "test_python_worker.py": "not moved yet",
-    "test_ranked_list.py": "not moved yet",
     "test_text.py": "not moved yet",
     "test_text_similarity.py": "not moved yet",
     "test_tool_call.py": "not moved yet",
