@@ -221,8 +221,7 @@ def test_a_load_error_is_remembered(closing):
     assert built.started == 1  # the second sample did not start a worker to fail the same way
 
 
-def test_a_module_body_that_never_finishes_is_a_timeout(closing, monkeypatch):
-    monkeypatch.setattr(python_grader, "_STARTUP_GRACE", 0.5)
+def test_a_module_body_that_never_finishes_is_a_timeout(closing):
     built = closing("""
         while True:
             pass
