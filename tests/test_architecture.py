@@ -179,14 +179,8 @@ PRIVATE_ALLOWED: dict[str, str] = {
     "forks samples is a speed detail no Result shows; the test pins the reading of the source's top-level imports",
     "test_meteor.py: graders.text._meteor": "one test patches its SYSTEM_FOLDERS to hide the system WordNet "
     "(/usr/share/wordnet is installed here) and reach the message a machine without any WordNet gets",
-    "test_math_choice.py": "not moved yet",
     "test_math_equiv.py": "not moved yet",
-    "test_math_extract.py": "not moved yet",
     "test_math_parse.py": "not moved yet",
-    "test_math_phrases.py": "not moved yet",
-    "test_math_prose_number.py": "not moved yet",
-    "test_math_several.py": "not moved yet",
-    "test_math_spans.py": "not moved yet",
     "test_tool_call.py": "not moved yet",
 }
 NOT_MOVED = {name.partition(":")[0] for name, reason in PRIVATE_ALLOWED.items() if reason == "not moved yet"}
