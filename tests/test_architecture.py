@@ -179,7 +179,6 @@ PRIVATE_ALLOWED: dict[str, str] = {
     "forks samples is a speed detail no Result shows; the test pins the reading of the source's top-level imports",
     "test_meteor.py: graders.text._meteor": "one test patches its SYSTEM_FOLDERS to hide the system WordNet "
     "(/usr/share/wordnet is installed here) and reach the message a machine without any WordNet gets",
-    "test_math_equiv.py": "not moved yet",
     "test_math_parse.py": "not moved yet",
     "test_tool_call.py": "not moved yet",
 }
