@@ -174,9 +174,6 @@ def graders_privates(path: Path) -> list[str]:
 # Uses of graders privates that tests still need, as "file: what" (graders_privates without the line),
 # each with the reason it has no public seam.
 PRIVATE_ALLOWED: dict[str, str] = {
-    "test_python_grader.py: graders.python._supervisor": "the module of the next entry",
-    "test_python_grader.py: _supervisor._top_level_imports": "which imports the supervisor preloads before it "
-    "forks samples is a speed detail no Result shows; the test pins the reading of the source's top-level imports",
     "test_math_parse.py: graders.math._parse.clean": "the tables of the parser's own output (cleaned text, parse "
     "trees) pin the representation the comparisons build on; what they mean for grading is in test_math_equiv.py",
     "test_math_parse.py: graders.math._parse.parse": "as clean: the parse-tree table",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.python import _supervisor, python_grader
+from graders.python import python_grader
 from graders.python.python_grader import PythonGrader
 from rft_core import load_spec
 from rft_core.kernel.errors import SpecError
@@ -123,9 +123,23 @@ def test_each_sample_gets_fresh_globals(closing):
     assert [built.grade("x", {}).reward for _ in range(3)] == [1.0, 1.0, 1.0]
 
 
-def test_top_level_imports_are_the_ones_preloaded():
-    source = "import json, os.path\nfrom collections import Counter\nfrom . import x\nif 1:\n    import csv\n"
-    assert _supervisor._top_level_imports(source) == ["json", "os.path", "collections", "collections.Counter"]
+def test_top_level_imports_are_the_ones_preloaded(closing):
+    """The module body finds its top-level imports loaded before it runs them; imports under a block or in
+    a function are not preloaded (modules the sandbox itself never imports)."""
+    built = closing("""
+        import sys
+        NAMES = ("wave", "xml.dom.minidom", "colorsys", "graphlib", "tomllib")
+        SEEN = sorted(name for name in NAMES if name in sys.modules)
+        import wave, xml.dom.minidom
+        from colorsys import rgb_to_hsv
+        if True:
+            import graphlib
+        def helper():
+            import tomllib
+        def grade(sample, item):
+            return 1.0 if SEEN == ["colorsys", "wave", "xml.dom.minidom"] else 0.0
+    """)
+    assert built.grade("x", {}).reward == 1.0
 
 
 def test_pass_threshold_sets_passed(closing):
