@@ -174,9 +174,6 @@ def graders_privates(path: Path) -> list[str]:
 # Uses of graders privates that tests still need, as "file: what" (graders_privates without the line),
 # each with the reason it has no public seam.
 PRIVATE_ALLOWED: dict[str, str] = {
-    "test_math_parse.py: graders.math._parse.clean": "the tables of the parser's own output (cleaned text, parse "
-    "trees) pin the representation the comparisons build on; what they mean for grading is in test_math_equiv.py",
-    "test_math_parse.py: graders.math._parse.parse": "as clean: the parse-tree table",
     "test_meteor.py: graders.text._meteor": "one test patches its SYSTEM_FOLDERS to hide the system WordNet "
     "(/usr/share/wordnet is installed here) and reach the message a machine without any WordNet gets",
 }

@@ -1,5 +1,5 @@
 """The math grader's parser: exact values, inequalities, refusals and caps, plus-minus, choice references
-through MathGrader (the whole output is the answer); cleaning and trees as the parser's own tables."""
+through MathGrader (the whole output is the answer)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from fractions import Fraction
 import pytest
 
 from graders.math import MathGrader
-from graders.math._parse import clean, parse
 from rft_core import Result, Status
 
 WHOLE = MathGrader(extract=r"(?s).+")  # the whole output is the answer
@@ -81,7 +80,9 @@ CLEAN_CASES = [
 
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CLEAN_CASES], ids=[c[0] for c in CLEAN_CASES])
 def test_clean(text, expected):
-    assert clean(text) == expected
+    """The answer as written equals its cleaned form (words, units, delimiters left in would not parse)."""
+    result = graded(text, expected)
+    assert (result.status, result.reward) == (Status.OK, 1.0), result
 
 
 VALUE_CASES = [
@@ -139,60 +140,49 @@ def test_exact_values(text, value):
     assert graded(text, fraction_text(value + 1)).reward == 0.0
 
 
-TREE_CASES = [
-    # symbols, subscripts, constants
-    ("symbol", "x", ("sym", "x")),
-    ("subscript", "x_{12}", ("sym", "x_12")),
-    ("greek", "\\theta", ("sym", "theta")),
-    ("pi", "\\pi", ("const", "pi")),
-    ("plain_pi", "pi", ("const", "pi")),
-    ("e", "e", ("const", "e")),
-    ("infinity", "\\infty", ("const", "inf")),
-    # functions
-    ("sqrt_n", "\\sqrt[3]{8}", ("func", "root", [("num", Fraction(8), False), ("num", Fraction(3), False)])),
-    ("log_base", "\\log_2 8", ("func", "logb", [("num", Fraction(8), False), ("num", Fraction(2), False)])),
-    ("abs_bars", "|x|", ("func", "abs", [("sym", "x")])),
-    ("factorial", "5!", ("func", "factorial", [("num", Fraction(5), False)])),
-    ("percent", "50%", ("pct", ("num", Fraction(50), False))),
-    # equations and collections
-    ("equation", "x = 3", ("eq", ("sym", "x"), ("num", Fraction(3), False))),
-    ("chain_keeps_last", "x = 1 + 2 = 3", ("eq", ("sym", "x"), ("num", Fraction(3), False))),
-    ("tuple", "(1, 2)", ("tuple", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
-    ("set", "\\{1, 2\\}", ("set", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
-    ("interval", "[1, 2)", ("interval", True, ("num", Fraction(1), False), ("num", Fraction(2), False), False)),
-    ("bare_list", "1, 2", ("list", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
-    # inequalities in one variable are intervals
-    ("less_than", "x < 3", ("interval", False, ("neg", ("const", "inf")), ("num", Fraction(3), False), False)),
-    ("at_least", "x >= 3", ("interval", True, ("num", Fraction(3), False), ("const", "inf"), False)),
-    ("reversed", "3 > x", ("interval", False, ("neg", ("const", "inf")), ("num", Fraction(3), False), False)),
-    ("between", "1 <= x < 2", ("interval", True, ("num", Fraction(1), False), ("num", Fraction(2), False), False)),
-    # x \neq 3 (also !=) is the line without 3
-    ("not_equal", "x \\neq 3", ("union", [
-        ("interval", False, ("neg", ("const", "inf")), ("num", Fraction(3), False), False),
-        ("interval", False, ("num", Fraction(3), False), ("const", "inf"), False),
-    ])),
-    ("plain_not_equal", "x != 3", parse("x \\ne 3")),
-    # a chain with \approx keeps the last exact side and the approximation
-    ("approx_chain", "x = 1 + 2 = 3 \\approx 3.0", ("eq", ("sym", "x"), ("approx", [("num", Fraction(3), False), ("num", Fraction(3), True)]))),
-    ("approx_only", "x \\approx 11", ("eq", ("sym", "x"), ("num", Fraction(11), False))),
-    # degrees inside a trig function are pi/180
-    ("degrees_in_trig", clean("\\sin 30^\\circ"), ("func", "sin", [("mul", [
-        ("num", Fraction(30), False), ("div", ("const", "pi"), ("num", Fraction(180), False))])])),
-    ("limit", "\\lim_{x \\to 0} x", ("func", "lim", [("sym", "x"), ("sym", "x"), ("num", Fraction(0), False)])),
-    # grouping braces are invisible: {1, 3} is the list 1, 3; \{1, 3\} a set
-    ("brace_group_list", "{1, 3}", ("list", [("num", Fraction(1), False), ("num", Fraction(3), False)])),
-    # matrices (after clean): a column vector is a tuple, a matrix a tuple of rows
-    ("column_vector", clean("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"), ("tuple", [("num", Fraction(1), False), ("num", Fraction(2), False)])),
-    ("matrix", clean("\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}"), ("tuple", [
-        ("tuple", [("num", Fraction(1), False), ("num", Fraction(2), False)]),
-        ("tuple", [("num", Fraction(3), False), ("num", Fraction(4), False)]),
-    ])),
+# What each form reads as: (id, answer, a form it equals, a form it does not). Symbols, constants, functions,
+# equations, collections, inequalities in one variable as intervals, x \neq 3 as a union, \approx chains,
+# degrees in trig functions, limits, grouping braces, matrices.
+FORMS = [
+    ("symbol", "x", "x", "y"),
+    ("subscript", "x_{12}", "x_12", "x_1"),
+    ("greek", "\\theta", "2\\theta - \\theta", "\\phi"),
+    ("pi", "\\pi", "3.14159265", "3.14"),
+    ("plain_pi", "pi", "\\pi", "3"),
+    ("e", "e", "2.718281828", "2.71"),
+    ("infinity", "\\infty", "+\\infty", "-\\infty"),
+    ("sqrt_n", "\\sqrt[3]{8}", "2", "\\sqrt{8}"),
+    ("log_base", "\\log_2 8", "3", "\\log 8"),
+    ("abs_bars", "|x|", "\\left| x \\right|", "x"),
+    ("factorial", "5!", "120", "5"),
+    ("percent", "50%", "0.5", "5"),
+    ("equation", "x = 3", "3", "4"),
+    ("chain_keeps_last", "x = 1 + 2 = 3", "3", "4"),
+    ("tuple", "(1, 2)", "(1,2)", "(2, 1)"),
+    ("set", "\\{1, 2\\}", "\\{2, 1\\}", "\\{1, 3\\}"),
+    ("interval", "[1, 2)", "[1,2)", "[1, 2]"),
+    ("bare_list", "1, 2", "2, 1", "1, 3"),
+    ("less_than", "x < 3", "(-\\infty, 3)", "(-\\infty, 3]"),
+    ("at_least", "x >= 3", "[3, \\infty)", "(3, \\infty)"),
+    ("reversed", "3 > x", "(-\\infty, 3)", "(3, \\infty)"),
+    ("between", "1 <= x < 2", "[1, 2)", "(1, 2)"),
+    ("not_equal", "x \\neq 3", "(-\\infty, 3) \\cup (3, \\infty)", "(-\\infty, 3)"),
+    ("plain_not_equal", "x != 3", "x \\ne 3", "x = 3"),
+    ("approx_chain", "x = 1 + 2 = 3 \\approx 3.0", "3", "4"),
+    ("approx_only", "x \\approx 11", "11", "12"),
+    ("degrees_in_trig", "\\sin 30^\\circ", "\\frac{1}{2}", "\\sin 30"),
+    ("limit", "\\lim_{x \\to 0} x", "0", "1"),
+    ("brace_group_list", "{1, 3}", "1, 3", "\\{1, 3, 5\\}"),
+    ("column_vector", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "(1, 2)", "(2, 1)"),
+    ("matrix", "\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}", "((1, 2), (3, 4))", "((1, 3), (2, 4))"),
 ]
 
 
-@pytest.mark.parametrize(("text", "tree"), [c[1:] for c in TREE_CASES], ids=[c[0] for c in TREE_CASES])
-def test_trees(text, tree):
-    assert parse(text) == tree
+@pytest.mark.parametrize(("answer", "same", "different"), [c[1:] for c in FORMS], ids=[c[0] for c in FORMS])
+def test_forms(answer, same, different):
+    assert graded(answer, same).reward == 1.0
+    result = graded(answer, different)
+    assert (result.status, result.reward) == (Status.OK, 0.0)
 
 
 LINEAR_INEQUALITY_CASES = [
