@@ -171,28 +171,10 @@ def graders_privates(path: Path) -> list[str]:
     return sorted(found, key=lambda problem: int(problem.split(":")[1]))
 
 
-# Uses of graders privates that tests still need, as "file: what" (graders_privates without the line),
-# each with the reason it has no public seam.
-PRIVATE_ALLOWED: dict[str, str] = {
-    "test_meteor.py: graders.text._meteor": "one test patches its SYSTEM_FOLDERS to hide the system WordNet "
-    "(/usr/share/wordnet is installed here) and reach the message a machine without any WordNet gets",
-}
-
-
 def test_tests_use_no_graders_private():
     """A test that needs a grader's private is a sign the design lacks a seam: make the seam public
-    (the family's ``__all__``) or test through the grader. Only PRIVATE_ALLOWED's uses are spared."""
-    problems, used = [], set()
-    for path in sorted(TESTS.glob("*.py")):
-        for problem in graders_privates(path):
-            name, _, what = problem.split(":", 2)
-            key = f"{name}:{what}"
-            used.add(key)
-            if key not in PRIVATE_ALLOWED:
-                problems.append(problem)
-    assert problems == []
-    assert all(reason.strip() for reason in PRIVATE_ALLOWED.values())
-    assert [key for key in PRIVATE_ALLOWED if key not in used] == []  # no stale entry
+    (the family's ``__all__``) or test through the grader."""
+    assert [problem for path in sorted(TESTS.glob("*.py")) for problem in graders_privates(path)] == []
 
 
 def test_the_test_check_sees_graders_privates(tmp_path):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-import graders.text._meteor as meteor_module
 from rft_core import SpecError, Status, load_spec
 
 nltk = pytest.importorskip("nltk")
@@ -200,18 +202,35 @@ def test_nltk_data_wordnet_zip_as_the_downloader_leaves_it(monkeypatch, registry
     assert grader.grade("the fast car", {"reference": "the quick car"}).reward == pytest.approx(by_formula(3, 3, 3, 1))
 
 
-def test_no_wordnet_anywhere_says_what_to_install(monkeypatch, registry, tmp_path):
-    monkeypatch.delenv(WORDNET_ENV, raising=False)
-    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
-    monkeypatch.setattr(meteor_module, "SYSTEM_FOLDERS", (str(tmp_path / "none"),))
-    with pytest.raises(SpecError) as caught:
-        load_spec(SPEC, registry=registry)
-    [issue] = caught.value.issues
-    assert issue.message == (
+SYSTEM_FOLDERS = ("/usr/share/wordnet", "/usr/local/WordNet-3.0/dict", "/usr/share/WordNet-3.0/dict")  # where it looks
+NO_WORDNET = """
+import nltk
+from rft_core import SpecError, load_spec
+nltk.data.path[:] = [{empty!r}]
+try:
+    load_spec({spec!r})
+except SpecError as error:
+    print(error.issues[0].message)
+"""
+
+
+def test_no_wordnet_anywhere_says_what_to_install(tmp_path):
+    """In a mount namespace where the system's WordNet folders are empty (bubblewrap), with no
+    $RFT_WORDNET_DIR and an empty nltk data path."""
+    bwrap = shutil.which("bwrap")
+    hidden = [arg for folder in SYSTEM_FOLDERS if Path(folder).is_dir() for arg in ("--tmpfs", folder)]
+    command = [bwrap or "bwrap", "--bind", "/", "/", *hidden, "--dev", "/dev", "--proc", "/proc"]
+    if bwrap is None or subprocess.run([*command, "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs bubblewrap (to hide the system's WordNet)")
+    env = {key: value for key, value in os.environ.items() if key != WORDNET_ENV}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[1]), RFT_LOAD_PLUGINS="")
+    script = NO_WORDNET.format(empty=str(tmp_path), spec=SPEC)
+    done = subprocess.run([*command, sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == (
         "text_similarity: text_similarity's meteor metric needs WordNet, which was not found; install WordNet 3.0: "
         "`apt-get install wordnet-base` (Debian/Ubuntu, /usr/share/wordnet), or `python -m nltk.downloader wordnet` "
         f"(nltk's data, found through NLTK_DATA), or point wordnet_dir or ${WORDNET_ENV} at a WordNet 3.0 dict folder"
-    )
+    ), done.stderr
 
 
 def test_hostile_input_is_graded_not_crashed(grader):
