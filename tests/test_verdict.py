@@ -3,6 +3,8 @@ local OpenAI-compatible server that sends each reply as it is written here."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from judge_server import JudgeServer, completion
@@ -39,28 +41,35 @@ def no_verdict(result: Result) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("text", "value", "structured"),
+    ("text", "value"),
     [
-        ('{"steps": [], "result": 0.8}', 0.8, True),  # the structured-output shape
-        ('  {"result": 3}  ', 3.0, True),  # whitespace around it
-        ('{"result": "0.5"}', 0.5, True),  # a numeric string
-        ('Here you go:\n```json\n{"steps": [], "result": 7}\n```', 7.0, True),  # fenced
-        ('Reasoning... {"note": "x"} then {"steps": [], "result": 4.5} done', 4.5, True),  # the last {...} with result
-        ("Score: 8/10", 8.0, False),  # a score line; the denominator is not the score
-        ("**Final score:** 6", 6.0, False),  # markdown emphasis
-        ("rating = 2.5", 2.5, False),
-        ("score: 1\nOn reflection, score: 0", 0.0, False),  # the last line wins
-        ("0.9", 0.9, False),  # only a number
-        ("1e-1", 0.1, False),
+        ('{"steps": [], "result": 0.8}', 0.8),  # the structured-output shape
+        ('  {"result": 3}  ', 3.0),  # whitespace around it
+        ('{"result": "0.5"}', 0.5),  # a numeric string
+        ('Here you go:\n```json\n{"steps": [], "result": 7}\n```', 7.0),  # fenced
+        ('Reasoning... {"note": "x"} then {"steps": [], "result": 4.5} done', 4.5),  # the last {...} with result
+        ("Score: 8/10", 8.0),  # a score line; the denominator is not the score
+        ("**Final score:** 6", 6.0),  # markdown emphasis
+        ("rating = 2.5", 2.5),
+        ("score: 1\nOn reflection, score: 0", 0.0),  # the last line wins
+        ("0.9", 0.9),  # only a number
+        ("1e-1", 0.1),
     ],
     ids=["json", "padded", "numeric_string", "fenced", "embedded", "slash", "markdown", "equals", "last_line",
          "bare", "exponent"],
 )
-def test_score_verdict(server, text, value, structured):  # structured: the reply's JSON shape (not in the Result)
+def test_score_verdict(server, text, value):
     result = score_verdict(server, text)
     assert result.ok, result
     assert result.reward == pytest.approx(value)
     assert result.metadata["score"] == pytest.approx(value) and "clamped" not in result.metadata
+
+
+def test_the_steps_of_a_json_verdict_are_kept(server):
+    steps = [{"description": "compare", "conclusion": "same"}]
+    fenced = score_verdict(server, 'Here:\n```json\n{"steps": ' + json.dumps(steps) + ', "result": 7}\n```')
+    assert (fenced.reward, fenced.metadata["steps"]) == (7.0, steps)
+    assert "steps" not in score_verdict(server, "Score: 7/10").metadata  # a score line has none
 
 
 @pytest.mark.parametrize(
