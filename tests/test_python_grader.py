@@ -163,8 +163,9 @@ def test_pickles_without_its_worker(closing):
     built.grade("a", {"reference_answer": "a"})
     copy = pickle.loads(pickle.dumps(built))
     try:
-        assert copy._worker is None
+        started = copy.started
         assert copy.grade("a", {"reference_answer": "a"}).reward == 1.0
+        assert copy.started == started + 1  # no worker came with it: grading started one
     finally:
         copy.close()
 
@@ -445,12 +446,14 @@ def test_without_isolation_the_scratch_directory_goes_with_the_worker(closing, t
     built = closing("""
         import os
         def grade(sample, item):
+            if item.get("where"):
+                raise RuntimeError(f"WHERE {os.getcwd()} {os.getppid()} END")
             with open("scratch.txt", "w") as handle:
                 handle.write("ok")
             return 1.0
     """, isolation="none")
     assert built.grade("x", {}).status is Status.OK
-    workdir = built._worker.workdir
+    workdir, _ = where(built)
     assert workdir != str(tmp_path) and os.path.isdir(workdir)
     built.close()
     assert not os.path.exists(workdir)  # removed with the worker
@@ -569,22 +572,65 @@ def test_site_packages_defaults_to_true_only_inside_the_sandbox(fields, site_pac
     assert grader(EXACT, **fields).site_packages is site_packages
 
 
+WHERE = """
+import os
+def grade(sample, item):
+    if item.get("where"):
+        raise RuntimeError(f"WHERE {os.getcwd()} {os.getppid()} END")  # the work folder and the worker's pid
+    return 1.0 if sample["output_text"].strip() == item.get("reference_answer") else 0.0
+"""
+
+
+def where(built: PythonGrader) -> tuple[str, int]:
+    """The work folder and the worker process of a grader whose source handles {"where": true} as WHERE's."""
+    reason = built.grade("x", {"where": True}).reason
+    folder, pid = reason.rsplit("WHERE ", 1)[1].split(" END", 1)[0].rsplit(" ", 1)  # the message, not the source line
+    return folder, int(pid)
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_a_dropped_grader_leaves_no_process_or_directory():
-    built = grader(EXACT, isolation="none")
-    built.grade("a", {"reference_answer": "a"})
-    process, workdir = built._worker.process, built._worker.workdir
+    built = grader(WHERE, isolation="none")
+    assert built.grade("a", {"reference_answer": "a"}).reward == 1.0
+    workdir, worker = where(built)
+    assert alive(worker) and os.path.isdir(workdir)
     del built
     import gc
 
     gc.collect()
-    assert process.poll() is not None
+    deadline = time.monotonic() + 10
+    while alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(worker)
     assert not os.path.exists(workdir)
+
+
+def children() -> set[int]:
+    """The live child processes of this process."""
+    found = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found.add(int(entry))
+    return found
 
 
 def test_a_forked_child_does_not_touch_the_parents_worker(closing):
     built = closing(EXACT)
     built.grade("a", {"reference_answer": "a"})
-    parent_worker = built._worker
+    parent_worker = children()
+    assert parent_worker  # the grader's worker (its sandbox) is a child of this process
     pid = os.fork()
     if pid == 0:  # the child grades with a worker of its own and drops the parent's copy
         code = 0 if built.grade("a", {"reference_answer": "a"}).reward == 1.0 else 1
@@ -592,7 +638,7 @@ def test_a_forked_child_does_not_touch_the_parents_worker(closing):
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert built._worker is parent_worker and parent_worker.alive()
+    assert children() == parent_worker
     assert built.grade("a", {"reference_answer": "a"}).reward == 1.0
 
 
