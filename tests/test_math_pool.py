@@ -71,15 +71,16 @@ def test_an_overrun_is_killed_and_replaced(runtime):
     assert quick.reward == 1.0 and quick.metadata["decided"] == "sympy"
     assert time.monotonic() - start < 30  # the deadline is enforced, not waited out (a bound, not a benchmark)
     after = workers()
-    assert len(set(before) - set(after)) == 1 and len(after) <= 2  # one worker killed, at most a new one
+    assert len(set(before) - set(after)) == 1 and len(set(after) - set(before)) <= 1  # one killed, one at most new
     assert sympy_verdicts(grade_all(grader, ("(x+2)(x-2)", {"answer": "x^2-4"}))) == [1.0]  # healthy afterwards
 
 
 @needs_proc
 def test_a_worker_killed_from_outside_gives_an_error_and_is_replaced(runtime):
+    others = set(workers())  # other tests' pools may have workers too
     grader = MathGrader(workers=1, timeout=60).bind(runtime)
     grader.warm_up()
-    [worker] = workers()
+    [worker] = set(workers()) - others
     results = {}
     thread = threading.Thread(target=lambda: results.update(r=grader.grade(*HEAVY)))
     thread.start()
@@ -89,18 +90,19 @@ def test_a_worker_killed_from_outside_gives_an_error_and_is_replaced(runtime):
     assert (results["r"].status.value, results["r"].reward) == ("error", 0.0)
     assert results["r"].reason.endswith("the worker process died")
     assert sympy_verdicts(grade_all(grader, ("(x+3)(x-3)", {"answer": "x^2-9"}))) == [1.0]
-    assert len(workers()) == 1 and workers() != [worker]
+    assert len(set(workers()) - others) == 1 and worker not in workers()
 
 
 @needs_proc
 def test_threads_share_the_pool_without_exceeding_its_size(runtime):
+    others = set(workers())
     grader = MathGrader(workers=2).bind(runtime)
     outcomes, most = [], []
     cases = [(f"(x-{n})(x+{n})", {"answer": f"x^2-{n * n}"}) for n in range(4, 16)]
 
     def work(part):
         outcomes.extend(sympy_verdicts(grade_all(grader, *part)))
-        most.append(len(workers()))
+        most.append(len(set(workers()) - others))
 
     threads = [threading.Thread(target=work, args=(cases[n::4],)) for n in range(4)]
     for thread in threads:
@@ -120,25 +122,28 @@ def test_warm_up_starts_every_worker(runtime):
 
 @needs_proc
 def test_the_pool_is_one_per_size_and_closing_the_runtime_kills_its_workers():
+    others = set(workers())
     with Runtime(no_cache=True) as runtime:
         MathGrader(workers=3).bind(runtime).warm_up()
-        three = workers()
+        three = set(workers()) - others
         MathGrader(workers=3).bind(runtime).warm_up()  # another grader with the same size: the same workers
-        assert workers() == three and len(three) == 3
+        assert set(workers()) - others == three and len(three) == 3
         MathGrader(workers=1).bind(runtime).warm_up()
-        assert len(workers()) == 4
+        mine = set(workers()) - others
+        assert len(mine) == 4
     deadline = time.monotonic() + 30
-    while workers() and time.monotonic() < deadline:
+    while mine & set(workers()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert workers() == []
+    assert not mine & set(workers())
 
 
 @needs_proc
 def test_the_pool_is_sized_by_the_runtimes_cores():
     for cpus, workers_setting, expected in [(1, None, 1), (3, None, 3), (3, 2, 2)]:  # the grader's own setting wins
+        others = set(workers())
         with Runtime(cpus=cpus, no_cache=True) as runtime:
             MathGrader(workers=workers_setting).bind(runtime).warm_up()
-            assert len(workers()) == expected
+            assert len(set(workers()) - others) == expected
 
 
 def _in_forked_child(runtime, queue) -> None:
@@ -159,7 +164,7 @@ def test_a_forked_child_gets_workers_of_its_own(runtime):
     assert queue.get(timeout=120) == (1.0, "sympy")
     child.join(60)
     assert sympy_verdicts([grader.grade("(x-5)(x+5)", {"answer": "x^2-25"})]) == [1.0]
-    assert workers() == parents  # the child left the parent's workers alone
+    assert set(parents) <= set(workers())  # the child left the parent's workers alone
 
 
 def test_cheap_cases_need_no_worker(runtime):
@@ -170,4 +175,4 @@ def test_cheap_cases_need_no_worker(runtime):
     assert [r.reward for r in results] == [1.0] * 100
     assert {r.metadata["decided"] for r in results} == {"exact"}
     if os.path.isdir("/proc/self"):
-        assert workers() == before
+        assert set(workers()) <= set(before)  # none started

@@ -630,7 +630,7 @@ def test_a_forked_child_does_not_touch_the_parents_worker(closing):
     built = closing(EXACT)
     built.grade("a", {"reference_answer": "a"})
     parent_worker = children()
-    assert parent_worker  # the grader's worker (its sandbox) is a child of this process
+    assert parent_worker  # the grader's worker (its sandbox) is among this process's children
     pid = os.fork()
     if pid == 0:  # the child grades with a worker of its own and drops the parent's copy
         code = 0 if built.grade("a", {"reference_answer": "a"}).reward == 1.0 else 1
@@ -638,7 +638,7 @@ def test_a_forked_child_does_not_touch_the_parents_worker(closing):
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert children() == parent_worker
+    assert parent_worker <= children()  # still running
     assert built.grade("a", {"reference_answer": "a"}).reward == 1.0
 
 
