@@ -127,3 +127,69 @@ def test_the_family_check_sees_a_crossing(tmp_path):
 def test_every_built_in_plugin_is_a_module_of_a_family():
     family_names = {module_name(path) for path in families()}
     assert all(name in family_names or name.rpartition(".")[0] in family_names for name in DEFAULT_PLUGINS)
+
+
+# --- tests talk to the graders' public behaviour ------------------------------------------------
+
+TESTS = ROOT / "tests"
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def graders_privates(path: Path) -> list[str]:
+    """Each use of a graders private in a test file, as ``file:line: what``: an import of a private module
+    (``graders.math._pool``) or of a private name (``from graders.x import _y``), and an attribute
+    ``_y`` read (or patched) through a name imported from ``graders``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found, bound = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+            for alias in node.names:
+                target = f"{module}.{alias.name}" if isinstance(node, ast.ImportFrom) else alias.name
+                if target.split(".")[0] != "graders":
+                    continue
+                bound.add(alias.asname or alias.name.split(".")[0])
+                if any(_is_private(part) for part in target.split(".")):
+                    found.append(f"{path.name}:{node.lineno}: {target}")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in bound:
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr") and len(node.args) >= 2:
+            target, name = node.args[0], node.args[1]
+            root = target
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in bound and isinstance(name, ast.Constant) and _is_private(str(name.value)):
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(target)}.{name.value} (patched)")
+    return sorted(found, key=lambda problem: int(problem.split(":")[1]))
+
+
+def test_tests_use_no_graders_private():
+    """A test that needs a grader's private is a sign the design lacks a seam: make the seam public
+    (the family's ``__all__``) or test through the grader."""
+    assert [problem for path in sorted(TESTS.glob("*.py")) for problem in graders_privates(path)] == []
+
+
+def test_the_test_check_sees_graders_privates(tmp_path):
+    probe = tmp_path / "test_probe.py"
+    probe.write_text(
+        "import graders.text._meteor as meteor\nfrom graders.math import _pool, MathGrader\n"
+        "from graders.python import python_grader\nfrom rft_core import _x\n"
+        "def test(monkeypatch):\n"
+        "    monkeypatch.setattr(python_grader, '_GRACE', 1)\n"
+        "    MathGrader._private(meteor.public)\n"
+        "    python_grader.sandbox.run()\n"
+    )
+    assert graders_privates(probe) == [
+        "test_probe.py:1: graders.text._meteor",
+        "test_probe.py:2: graders.math._pool",
+        "test_probe.py:6: python_grader._GRACE (patched)",
+        "test_probe.py:7: MathGrader._private",
+    ]

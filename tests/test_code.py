@@ -13,8 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from code_corpus import TIMEOUT, triples
-from graders.python._code_backends import LocalPython
-from graders.python._code_tests import MalformedTests, outputs_equal, read_cases, values_equal
 from graders.python.code import Code, extract_program
 from rft_core import SpecError, Status, load_spec
 from rft_core.infra import sandbox
@@ -66,20 +64,30 @@ def test_no_block_is_a_parse_error():
 
 # --- tests and comparison ------------------------------------------------------------------------
 
+@needs_sandbox
 def test_assert_forms_keep_the_literal_out_of_the_sandbox():
-    equal, left, truthy, falsy = read_cases(
-        "assert f(1, [2]) == 3\nassert (4, 5) == g(x=1)\nassert is_even(4)\nassert not is_even(3)")
-    assert (equal.request, equal.expected, equal.check) == ({"expression": "f(1, [2])"}, 3, "equal")
-    assert (left.request, left.expected) == ({"expression": "g(x=1)"}, [4, 5])
-    assert (truthy.request, truthy.check, falsy.request, falsy.check) == (
-        {"expression": "is_even(4)"}, "truthy", {"expression": "is_even(3)"}, "falsy")
+    program = "def f(a, b):\n    return 3\ndef g(x):\n    return (4, 5)\ndef is_even(n):\n    return n % 2 == 0\n"
+    tests = ["assert f(1, [2]) == 3", "assert (4, 5) == g(x=1)", "assert is_even(4)", "assert not is_even(3)",
+             "assert f(1, [2]) == 4", "assert is_even(3)", "assert not is_even(4)"]
+    result = Code().grade(fenced(program), {"tests": tests})
+    assert result.metadata["cases"] == ["passed"] * 4 + ["wrong_answer"] * 3
+    # the program looks for the asserted literal in its memory and returns it if it finds it
+    hunt = ("import gc, re, sys\ndef f():\n    seen = [repr(o) for o in gc.get_objects()]\n"
+            "    frame = sys._getframe()\n    while frame:\n        seen.append(repr(frame.f_locals))\n"
+            "        frame = frame.f_back\n    found = re.search(r'UNIQUE-LITERAL-\\d{4}', ' '.join(seen))\n"
+            "    return found.group(0) if found else None\n")
+    result = Code().grade(fenced(hunt), {"tests": ["assert f() == 'UNIQUE-LITERAL-0452'"]})
+    assert result.metadata["cases"] == ["wrong_answer"]
 
 
+@needs_sandbox
 def test_apps_style_columns_and_json_text():
-    stdio = read_cases(json.dumps({"inputs": ["1\n", "2\n"], "outputs": ["2\n", "4\n"]}))
-    calls = read_cases({"inputs": [[1, 2]], "outputs": [3], "fn_name": "add"})
-    assert [case.request for case in stdio] == [{"stdin": "1\n"}, {"stdin": "2\n"}]
-    assert (calls[0].request, calls[0].expected) == ({"call": "add", "args": [1, 2]}, 3)
+    double = fenced("print(int(input()) * 2)")
+    stdio = json.dumps({"inputs": ["1\n", "2\n"], "outputs": ["2\n", "4\n"]})
+    assert Code().grade(double, {"tests": stdio}).metadata["cases"] == ["passed", "passed"]
+    calls = {"inputs": [[1, 2], [2, 2]], "outputs": [3, 5], "fn_name": "add"}
+    result = Code().grade(fenced("def add(a, b):\n    return a + b\n"), {"tests": calls})
+    assert result.metadata["cases"] == ["passed", "wrong_answer"]
 
 
 @pytest.mark.parametrize("tests", [
@@ -88,10 +96,13 @@ def test_apps_style_columns_and_json_text():
     {"inputs": [1], "outputs": []}, "[not json", [7],
 ])
 def test_malformed_tests_are_refused(tests):
-    with pytest.raises(MalformedTests):
-        read_cases(tests)
+    result = Code().grade(fenced("print(1)"), {"tests": tests})
+    assert (result.status, result.error_code, result.reward) == (Status.ERROR, "code_tests_error", 0.0)
+    assert result.reason.startswith("code: the item's tests ({{ item.tests }}): ")
+    assert result.reason.endswith("; fix the dataset row")
 
 
+@needs_sandbox
 @pytest.mark.parametrize(("got", "expected", "compare", "equal"), [
     ("42\n", "42", "exact", False),
     ("42  \n\n", "42\n", "lines", True),
@@ -103,15 +114,21 @@ def test_malformed_tests_are_refused(tests):
     ("inf", "1e308", "float", False),
 ])
 def test_output_comparison(got, expected, compare, equal):
-    assert outputs_equal(got, expected, compare, 1e-6) is equal
+    program = fenced(f"import sys\nsys.stdout.write({got!r})")
+    result = Code(compare=compare, float_tolerance=1e-6).grade(program, {"tests": [{"stdin": "", "stdout": expected}]})
+    assert result.metadata["cases"] == ["passed" if equal else "wrong_answer"]
 
 
-@pytest.mark.parametrize(("got", "expected", "equal"), [
-    (True, 1, False), (1, True, False), (1, 1.0, True), ([1, [2]], [1, [2]], True), ({"a": 1}, {"a": 1, "b": 2}, False),
-    ("1", 1, False), (0.1 + 0.2, 0.3, True), (None, 0, False),
-])
-def test_value_comparison_is_typed(got, expected, equal):
-    assert values_equal(got, expected, 1e-9) is equal
+@needs_sandbox
+def test_value_comparison_is_typed():
+    cases = [
+        ("True", 1, False), ("1", True, False), ("1", 1.0, True), ("[1, [2]]", [1, [2]], True),
+        ("{'a': 1}", {"a": 1, "b": 2}, False), ("'1'", 1, False), ("0.1 + 0.2", 0.3, True), ("None", 0, False),
+    ]
+    program = "VALUES = [" + ", ".join(got for got, _, _ in cases) + "]\ndef value(n):\n    return VALUES[n]\n"
+    tests = [{"fn_name": "value", "args": [n], "expected": expected} for n, (_, expected, _) in enumerate(cases)]
+    result = Code(float_tolerance=1e-9).grade(fenced(program), {"tests": tests})
+    assert result.metadata["cases"] == ["passed" if equal else "wrong_answer" for _, _, equal in cases]
 
 
 # --- running in the sandbox ----------------------------------------------------------------------
@@ -180,12 +197,15 @@ while frame:
     frame = frame.f_back
 print(repr(found))
 """
-    run = LocalPython("hunt").run(hunt, {"stdin": "1"}, 10, 512 << 20, 1 << 20)
-    assert run.exit == 0, run.stderr
-    assert "hunter2" not in run.stdout
-    assert "UNIQUE-EXPECTED-0451" not in run.stdout  # the expected output below never reaches the sandbox
+    # what it found goes to its output: 'clean' when neither the secret nor the expected output is in it (the
+    # program file is among the files it reads: its pattern must not spell the secret)
+    report = (hunt + "import re\nmatch = re.search('hunt' 'er2|UNIQUE-EXPECTED-[0-9]{4}', ' '.join(found))\n"
+              "print(match.group(0) if match else 'clean')\n").replace("print(repr(found))\n", "")
     grader = Code()
-    result = grader.grade(fenced(hunt), {"tests": [{"stdin": "1", "stdout": "UNIQUE-EXPECTED-0451"}]})
+    result = grader.grade(fenced(report), {"tests": [{"stdin": "1", "stdout": "clean"}]})
+    assert result.metadata["cases"] == ["passed"], result.reason
+    # a found expected output would be printed and pass: the expected values never reach the sandbox
+    result = grader.grade(fenced(report), {"tests": [{"stdin": "1", "stdout": "UNIQUE-EXPECTED-0451"}]})
     assert result.metadata["cases"] == ["wrong_answer"]
     assert "UNIQUE-EXPECTED-0451" not in result.reason
 

@@ -1,14 +1,17 @@
-"""Size caps of the text metrics (graders/text/_limits.py): huge texts get a status, not minutes of work."""
+"""Size caps of the text metrics: huge texts get a status, not minutes of work. The default caps are
+read from the table in docs/graders/index.md#size-limits, so the graders keep what the docs promise."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from graders.text._limits import DEFAULT_LIMITS, default_limits
 from graders.text.fuzzy_match import FuzzyMatch
 from graders.text.string_check import StringCheck
 from graders.text.text_similarity import TextSimilarity
-from rft_core import Status, load_spec
+from rft_core import Status, Template, load_spec
 
 FUZZY_METRICS = ["ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio", "levenshtein",
                  "jaro_winkler"]
@@ -21,6 +24,32 @@ def build(grader: str, metric: str | None, **fields):
     if grader == "text_similarity":
         return TextSimilarity(reference="{{ item.answer }}", evaluation_metric=metric, **fields)
     return StringCheck(reference="{{ item.answer }}", operation="like", **fields)
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "graders" / "index.md"
+
+
+def documented_limits() -> dict[tuple[str, str], tuple[int, int]]:
+    """(grader, metric) -> (max_input_chars, max_reference_chars) from the docs' table of defaults;
+    metric "every operation" for string_check, ``rouge_1`` ... ``rouge_5`` spelled out."""
+    section = DOCS.read_text(encoding="utf-8").split("### Size limits", 1)[1].split("\n#", 1)[0]
+    limits = {}
+    for row in re.findall(r"^\| `(\w+)` \| (.+?) \| ([\d,]+) \| ([\d,]+) \|$", section, re.M):
+        grader, metrics, max_input, max_reference = row
+        names = re.findall(r"`(\w+)`", metrics) or [metrics]
+        if "…" in metrics:  # rouge_1 … rouge_5
+            first, last = (int(name.rpartition("_")[2]) for name in names if name.startswith("rouge_"))
+            names += [f"rouge_{n}" for n in range(first, last + 1)]
+        limits.update({(grader, name): (int(max_input.replace(",", "")), int(max_reference.replace(",", "")))
+                       for name in names})
+    return limits
+
+
+DEFAULTS = documented_limits()
+
+
+def default_limits(grader: str, metric: str | None) -> tuple[int, int]:
+    return DEFAULTS[grader, metric or "every operation"]
 
 
 CASES = [("fuzzy_match", m) for m in FUZZY_METRICS] + [("text_similarity", m) for m in SIMILARITY_METRICS] + [
@@ -82,27 +111,23 @@ def test_caps_are_spec_fields_that_must_be_positive(registry):
         load_spec({"type": "text_similarity", "reference": "x", "max_input_chars": 0}, registry=registry)
 
 
-def test_every_default_names_a_known_grader_and_metric():
-    fuzzy = set(FUZZY_METRICS)
-    similarity = {"fuzzy_match", "bleu", "gleu", "meteor", "cosine", "rouge_1", "rouge_l"}
-    for grader, metric in DEFAULT_LIMITS:
-        known = {"fuzzy_match": fuzzy, "text_similarity": similarity, "string_check": set()}[grader]
-        assert metric is None or metric in known
+def test_the_documented_defaults_name_every_metric_and_only_known_ones():
+    similarity = set(SIMILARITY_METRICS) | {"rouge_2", "rouge_3", "rouge_4", "meteor", "cosine"}
+    known = {("fuzzy_match", m) for m in FUZZY_METRICS} | {("text_similarity", m) for m in similarity}
+    assert set(DEFAULTS) == known | {("string_check", "every operation")}
 
 
 def test_siblings_with_different_reference_caps_still_prepare_their_texts_once(registry, monkeypatch):
-    from graders.text._compare import TextInputs
-
     calls = []
-    prepare = TextInputs._texts_batch
-    monkeypatch.setattr(TextInputs, "_texts_batch", lambda self, *args: calls.append(1) or prepare(self, *args))
+    render = Template.render_batch
+    monkeypatch.setattr(Template, "render_batch", lambda self, *args: calls.append(self.text) or render(self, *args))
     spec = {"type": "multi", "graders": {
         "exact": {"type": "string_check", "reference": "{{ item.answer }}"},  # reference cap 1,000,000
         "close": {"type": "fuzzy_match", "reference": "{{ item.answer }}", "metric": "partial_ratio"},  # 1,000
     }}
     grader = load_spec(spec, registry=registry)
     results = grader.grade_batch(["ab", "cd"], [{"answer": "ab"}, {"answer": "r" * 1_001}])
-    assert len(calls) == 1
+    assert calls == ["{{ sample.output_text }}", "{{ item.answer }}"]  # once for both siblings
     assert results[0].sub_rewards["close"].reward == 1.0
     # the long reference fails the batch path of fuzzy_match only; one by one it is that row's error
     assert results[1].sub_rewards["exact"].status is Status.OK

@@ -17,11 +17,10 @@ from rft_core import SpecError, Status, Usage, load_spec
 from rft_core.cli import main as rft_main
 from rft_core.kernel.runtime import Runtime, default_runtime
 from rft_core.infra import cache as _judge_cache, openai_client as _judge_client
-from graders.judge._config import DEFAULT_SEED
-from graders.judge._base import delimit_sample
 from rft_core.infra.openai_client import is_reasoning_model
 
 FAST = {"timeout": 2.0, "max_retries": 2, "retry_backoff": 0.01, "retry_backoff_max": 0.05}
+JUDGE_SEED = 42  # the documented seed a judge sends when sampling_params sets none
 SCORE_INPUT = [
     {"role": "system", "content": "Grade the answer against the reference {{ item.answer }}."},
     {"role": "user", "content": "Answer: {{ sample.output_text }}"},
@@ -111,7 +110,7 @@ def test_request_body_is_deterministic_openai_wire_format(server):
     assert server.headers[0]["authorization"] == "Bearer sk-test"
     body = server.requests[0]
     assert body["model"] == "judge-model"
-    assert (body["temperature"], body["seed"]) == (0, DEFAULT_SEED)
+    assert (body["temperature"], body["seed"]) == (0, JUDGE_SEED)
     assert [message["role"] for message in body["messages"]] == ["system", "user"]
     system = body["messages"][0]["content"]
     assert system.startswith("You are a grader. The model output to grade is between <sample> and </sample>.")
@@ -538,8 +537,10 @@ def test_a_hostile_sample_cannot_change_the_request_structure(server):
     ],
     ids=["plain", "closing_tag", "spaced_case", "prefix", "other_markup", "newline", "long_gap"],
 )
-def test_delimit_sample(text, expected):
-    assert delimit_sample(text) == expected
+def test_the_sample_is_delimited_in_the_prompt(server, text, expected):
+    server.script = lambda body, number: verdict(1)
+    load_spec(score_spec(server, instructions=False, max_sample_chars=200_000)).grade(text, {"answer": "a"})
+    assert server.requests[-1]["messages"][1]["content"] == "Answer: " + expected
 
 
 def test_sample_json_is_delimited_too(server):
@@ -560,10 +561,10 @@ def test_oversized_sample_is_refused_before_any_request(server):
 @pytest.mark.parametrize(
     ("model", "sampling", "expected", "absent"),
     [
-        ("judge-model", None, {"temperature": 0, "seed": DEFAULT_SEED}, ["reasoning_effort", "max_tokens"]),
+        ("judge-model", None, {"temperature": 0, "seed": JUDGE_SEED}, ["reasoning_effort", "max_tokens"]),
         ("judge-model", {"temperature": 0.7, "seed": 1, "max_completions_tokens": 50, "top_k": 5},
          {"temperature": 0.7, "seed": 1, "max_tokens": 50, "top_k": 5}, ["max_completion_tokens"]),
-        ("o3-mini", None, {"reasoning_effort": "medium", "seed": DEFAULT_SEED}, ["temperature"]),
+        ("o3-mini", None, {"reasoning_effort": "medium", "seed": JUDGE_SEED}, ["temperature"]),
         ("openai/gpt-5-mini", {"reasoning_effort": "low", "max_completions_tokens": 99},
          {"reasoning_effort": "low", "max_completion_tokens": 99}, ["temperature", "max_tokens"]),
         ("qwen3-8b", {"reasoning_effort": "high"}, {"reasoning_effort": "high"}, ["temperature"]),

@@ -1,10 +1,24 @@
-"""Tests for graders/math/_choice.py: the choice letter a multiple-choice output settles on, or its hedge."""
+"""The choice letter a multiple-choice output settles on, or its hedge: the math grader with a letter as the
+reference (metadata["extracted"] names every letter found)."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders.math._choice import find_choice, letters_in
+from graders.math import MathGrader
+
+NO_LETTER = "no choice letter (A-J) found in the answer"
+
+
+def choices(text: str) -> tuple[str, ...]:
+    """The letters (or candidates) the grader found, read from its Result against the reference 'A'."""
+    result = MathGrader().grade(text, {"answer": "A"})
+    if result.reason == NO_LETTER:
+        return ()
+    assert result.metadata["method"] == "choice", result
+    letters = tuple(result.metadata["extracted"].split(" or "))
+    assert result.reward == (1.0 if letters == ("A",) else 0.0)  # a hedge never earns the reward
+    return letters
 
 CHOICES = [
     # one letter, as models write it
@@ -65,7 +79,7 @@ CHOICES = [
 
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CHOICES], ids=[c[0] for c in CHOICES])
 def test_find_choice(text, expected):
-    assert find_choice(text) == expected
+    assert choices(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -80,4 +94,4 @@ def test_find_choice(text, expected):
     ],
 )
 def test_letters_in(text, expected):
-    assert letters_in(text) == expected
+    assert choices(f"The answer is {text}") == expected

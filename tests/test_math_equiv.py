@@ -1,13 +1,29 @@
-"""Tests for graders/math/_equiv.py: the quick in-process path and the sympy path."""
+"""What the math grader counts as equal: the quick in-process path (metadata decided "exact") and the
+sympy path in a worker (decided "sympy"). The whole output is the answer (extract: the whole text)."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders.math._equiv import Options, Undecided, compare, to_sympy
-from graders.math._parse import clean, parse
+from graders.math import MathGrader
+from rft_core import Result, Status
+from rft_core.kernel.runtime import Runtime
 
-OPTIONS = Options()
+
+@pytest.fixture(scope="module")
+def runtime():
+    with Runtime() as runtime:  # one pool of sympy workers and one verdict cache for this module
+        yield runtime
+
+
+def graded(runtime, answer: str, reference: str, **options) -> Result:
+    result = MathGrader(extract=r"(?s).+", **options).bind(runtime).grade(answer, {"answer": reference})
+    assert result.status is Status.OK, result
+    return result
+
+
+def equal_(runtime, answer: str, reference: str, **options) -> bool:
+    return graded(runtime, answer, reference, **options).reward == 1.0
 
 QUICK_CASES = [
     # exact rationals, whatever the notation
@@ -37,8 +53,9 @@ QUICK_CASES = [
 
 
 @pytest.mark.parametrize(("answer", "reference", "equal"), [c[1:] for c in QUICK_CASES], ids=[c[0] for c in QUICK_CASES])
-def test_quick_path(answer, reference, equal):
-    assert compare(parse(answer), parse(reference), OPTIONS, quick=True) is equal
+def test_quick_path(runtime, answer, reference, equal):
+    result = graded(runtime, answer, reference)
+    assert (result.reward == 1.0, result.metadata["decided"]) == (equal, "exact")
 
 
 @pytest.mark.parametrize(
@@ -51,9 +68,9 @@ def test_quick_path(answer, reference, equal):
         ("3.1415926", "\\pi"),  # within rel_tol: sympy decides
     ],
 )
-def test_quick_path_defers_what_needs_sympy(answer, reference):
-    with pytest.raises(Undecided):
-        compare(parse(answer), parse(reference), OPTIONS, quick=True)
+def test_quick_path_defers_what_needs_sympy(runtime, answer, reference):
+    result = graded(runtime, answer, reference)
+    assert result.metadata["decided"] in ("sympy", "cache")  # "cache": the same pair was decided before
 
 
 SYMPY_CASES = [
@@ -79,8 +96,8 @@ SYMPY_CASES = [
 
 
 @pytest.mark.parametrize(("answer", "reference", "equal"), [c[1:] for c in SYMPY_CASES], ids=[c[0] for c in SYMPY_CASES])
-def test_sympy_path(answer, reference, equal):
-    assert compare(parse(answer), parse(reference), OPTIONS, quick=False) is equal
+def test_sympy_path(runtime, answer, reference, equal):
+    assert equal_(runtime, answer, reference) is equal
 
 
 CONVENTION_CASES = [
@@ -162,14 +179,9 @@ CONVENTION_CASES = [
 
 
 @pytest.mark.parametrize(("answer", "reference", "equal"), [c[1:] for c in CONVENTION_CASES], ids=[c[0] for c in CONVENTION_CASES])
-def test_conventions(answer, reference, equal):
-    """Cleaned and parsed as the grader does; the quick path when it decides, else the sympy path."""
-    a, r = parse(clean(answer)), parse(clean(reference))
-    try:
-        decided = compare(a, r, OPTIONS, quick=True)
-    except Undecided:
-        decided = compare(a, r, OPTIONS, quick=False)
-    assert decided is equal
+def test_conventions(runtime, answer, reference, equal):
+    """The quick path when it decides, else the sympy path."""
+    assert equal_(runtime, answer, reference) is equal
 
 
 EXACTNESS_CASES = [
@@ -224,22 +236,15 @@ EXACTNESS_CASES = [
 
 
 @pytest.mark.parametrize(("answer", "reference", "equal"), [c[1:] for c in EXACTNESS_CASES], ids=[c[0] for c in EXACTNESS_CASES])
-def test_exactness_and_symbolic_conventions(answer, reference, equal):
-    assert compare(parse(clean(answer)), parse(clean(reference), decimal_comma=False), OPTIONS, quick=False) is equal
+def test_exactness_and_symbolic_conventions(runtime, answer, reference, equal):
+    assert equal_(runtime, answer, reference) is equal
 
 
-def test_symbolic_off_compares_numbers_only():
-    assert compare(parse("(x-1)(x+1)"), parse("x^2-1"), Options(symbolic=False), quick=False) is False
-    assert compare(parse("\\sqrt{4}"), parse("2"), Options(symbolic=False), quick=False) is True
+def test_symbolic_off_compares_numbers_only(runtime):
+    assert equal_(runtime, "(x-1)(x+1)", "x^2-1", symbolic=False) is False
+    assert equal_(runtime, "\\sqrt{4}", "2", symbolic=False) is True
 
 
-def test_percent_off():
-    assert compare(parse("50%"), parse("50"), Options(percent=False), quick=True) is False
-
-
-def test_to_sympy_builds_objects_without_strings():
-    import sympy
-
-    built = to_sympy(parse("2x^2 + \\sqrt{2}"))
-    x = sympy.Symbol("x")
-    assert built == 2 * x**2 + sympy.sqrt(2)
+def test_percent_off(runtime):
+    result = graded(runtime, "50%", "50", percent=False)
+    assert (result.reward, result.metadata["decided"]) == (0.0, "exact")

@@ -1,4 +1,4 @@
-"""Tests for graders/math/_extract.py: which text of a model's output is its final answer.
+"""graders.math.extract_answer: which text of a model's output is its final answer.
 
 One table per source form, each row a real-looking output (GSM8K chain of thought, MATH
 solutions, DeepSeek-R1 ``<think>``, Qwen-Math ``\\boxed``, chatty answers) with the answer and
@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from graders.math._extract import EXTRACTORS, extract, last_boxed, looks_like_math
+from graders.math import EXTRACTORS, MathGrader, extract_answer
 
 FILLER = "We can double-check this by going back over each step of the reasoning above. " * 60  # ~4,800 chars
 
@@ -54,7 +54,7 @@ WHOLE = [
 
 @_table(WHOLE)
 def test_a_bare_answer_is_the_whole_output(text, expected):
-    assert extract(text) == (expected, "whole")
+    assert extract_answer(text) == (expected, "whole")
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_a_bare_answer_is_the_whole_output(text, expected):
     ["It is 5", "x is 5", "five", "AZYUK2A", "The cat sat.", "Is it 3?", "答案 5", "#### 5", "5 apples"],
 )
 def test_prose_is_not_a_bare_answer(text):
-    assert not looks_like_math(text)
+    assert extract_answer(text, ["whole"]) is None
 
 
 # --- \boxed: every box; several different boxes are one list ------------------------------------
@@ -89,7 +89,7 @@ BOXED = [
 
 @_table(BOXED)
 def test_boxed(text, expected):
-    assert extract(text) == (expected, "boxed")
+    assert extract_answer(text) == (expected, "boxed")
 
 
 # --- answer phrases, several languages ------------------------------------------------------------
@@ -155,7 +155,7 @@ PHRASES = [
 
 @_table(PHRASES)
 def test_phrases(text, expected):
-    assert extract(text) == (expected, "phrase")
+    assert extract_answer(text) == (expected, "phrase")
 
 
 # --- GSM8K ####, LaTeX spans, the last number of prose ---------------------------------------------
@@ -214,12 +214,12 @@ STEP_BOXES = [
 
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in STEP_BOXES], ids=[c[0] for c in STEP_BOXES])
 def test_boxed_steps_before_a_final_answer(text, expected):
-    assert extract(text) == expected
+    assert extract_answer(text) == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in OTHERS], ids=[c[0] for c in OTHERS])
 def test_gsm8k_latex_and_number(text, expected):
-    assert extract(text) == expected
+    assert extract_answer(text) == expected
 
 
 # --- <think> and <answer> ---------------------------------------------------------------------------
@@ -243,7 +243,7 @@ TAGS = [
 
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in TAGS], ids=[c[0] for c in TAGS])
 def test_think_and_answer_tags(text, expected):
-    assert extract(text) == expected
+    assert extract_answer(text) == expected
 
 
 # --- order, references, hostile input ----------------------------------------------------------------
@@ -251,16 +251,22 @@ def test_think_and_answer_tags(text, expected):
 
 def test_order_is_the_methods_order():
     text = "#### 5\n\\boxed{6}"
-    assert extract(text) == ("6", "boxed")
-    assert extract(text, ["gsm8k", "boxed"]) == ("5", "gsm8k")
+    assert extract_answer(text) == ("6", "boxed")
+    assert extract_answer(text, ["gsm8k", "boxed"]) == ("5", "gsm8k")
     assert EXTRACTORS == ("boxed", "phrase", "gsm8k", "whole", "latex", "number", "text")
-    assert extract("3+2", ["number"]) == ("2", "number")  # without 'whole' the old cut-down behaviour
+    assert extract_answer("3+2", ["number"]) == ("2", "number")  # without 'whole' the old cut-down behaviour
 
 
-def test_last_boxed_reads_a_math_solution():
-    assert last_boxed("so $\\boxed{1}$ and then \\boxed{\\frac{1}{2}}") == "\\frac{1}{2}"
-    assert last_boxed("\\boxed{1} and \\boxed{2") == "1"
-    assert last_boxed("\\boxed{") is None
+def test_unknown_extractors_are_refused():
+    with pytest.raises(ValueError, match=r"unknown extractors \['boxd'\]; the extractors are boxed, phrase, gsm8k"):
+        extract_answer("5", ["boxd"])
+
+
+def test_the_grader_grades_what_extract_answer_finds():
+    text = "<think>It might be 3.</think>We get $x = 4$, so the answer is \\boxed{4}."
+    assert extract_answer(text) == ("4", "boxed")
+    result = MathGrader().grade(text, {"answer": "4"})
+    assert (result.reward, result.metadata["extracted"], result.metadata["method"]) == (1.0, "4", "boxed")
 
 
 @pytest.mark.parametrize(
@@ -287,7 +293,7 @@ def test_hostile_outputs_are_linear(text):
     # A watchdog, not a benchmark: a quadratic scan of these inputs runs for hours, a linear one
     # for seconds even on a loaded machine, so only a hang fails here.
     done = threading.Event()
-    worker = threading.Thread(target=lambda: (extract(text), done.set()), daemon=True)
+    worker = threading.Thread(target=lambda: (extract_answer(text), done.set()), daemon=True)
     worker.start()
     worker.join(timeout=300)
     assert done.is_set()

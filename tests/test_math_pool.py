@@ -1,4 +1,5 @@
-"""Tests for graders/math/_pool.py: deadlines that kill, replacement, threads, forks."""
+"""The math grader's worker processes: deadlines that kill, replacement, threads, forks, the runtime's
+cores. Seen from outside: the grader's Results and the worker processes this test process has."""
 
 from __future__ import annotations
 
@@ -9,70 +10,17 @@ import time
 
 import pytest
 
-from graders.math._parse import Caps
-from graders.math._pool import WorkerPool, get_pool
+from graders.math import MathGrader
 from rft_core.kernel.runtime import Runtime
 
-CAPS = list(Caps().key())
-OPTIONS = [1e-6, 1e-9, True, True, 6]
+QUICK = ("(x-1)(x+1)", {"answer": "x^2-1"})  # equal, needs sympy
+DIFFERENT = ("x", {"answer": "x+1"})
+HEAVY = ("(x+y+z+1)^{300}", {"answer": "(x+y+z+2)^{300}"})  # sympy runs far past a second
+WORKER_COMMAND = b"graders.math._worker"  # how a worker process shows in /proc/<pid>/cmdline
 
 
-def request(answer: str, reference: str) -> dict:
-    return {"answer": answer, "references": [reference], "caps": CAPS, "options": OPTIONS}
-
-
-QUICK = request("(x-1)(x+1)", "x^2-1")
-HEAVY = request("(x+y+z+1)^{300}", "(x+y+z+2)^{300}")  # sympy runs far past a second
-
-
-@pytest.fixture(scope="module")
-def pool():
-    pool = WorkerPool(2)
-    yield pool
-    pool._checkin([])  # nothing held; idle workers are killed by close()
-    for worker in pool._idle:
-        worker.kill()
-
-
-def test_answers_come_back_in_order(pool):
-    results = pool.run([QUICK, request("x", "x+1"), QUICK], timeout=30)
-    assert [result.get("equal") for result in results] == [True, False, True]
-
-
-def test_an_overrun_is_killed_and_replaced(pool):
-    killed = pool.killed
-    start = time.monotonic()
-    results = pool.run([HEAVY, QUICK], timeout=1.0)
-    assert results[0] == {"timeout": True}
-    assert results[1]["equal"] is True
-    assert pool.killed == killed + 1
-    assert time.monotonic() - start < 30  # the deadline is enforced, not waited out (a bound, not a benchmark)
-    assert pool.run([QUICK], timeout=30)[0]["equal"] is True  # healthy afterwards
-
-
-def test_a_worker_killed_from_outside_gives_an_error_and_is_replaced():
-    pool = WorkerPool(1)  # its one worker is the only new child process
-    before = set(_children())
-    pool.warm()
-    results = {}
-    thread = threading.Thread(target=lambda: results.update(r=pool.run([HEAVY], timeout=60)))
-    thread.start()
-    deadline = time.monotonic() + 60
-    new = []
-    while not new and time.monotonic() < deadline:
-        time.sleep(0.05)
-        new = sorted(set(_children()) - before)
-    time.sleep(0.5)
-    os.kill(new[0], 9)
-    thread.join(60)
-    assert results["r"][0]["status"] == "error"
-    assert results["r"][0]["error"] == "the worker process died"
-    assert pool.run([QUICK], timeout=30)[0]["equal"] is True
-    for worker in pool._idle:
-        worker.kill()
-
-
-def _children() -> list[int]:
+def workers() -> list[int]:
+    """The pids of this process's math worker processes (children running the worker module)."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -83,60 +31,148 @@ def _children() -> list[int]:
                     command = cmdline.read()
             except OSError:
                 continue
-            if int(fields[1]) == os.getpid() and b"graders.math._worker" in command:
+            if int(fields[1]) == os.getpid() and fields[0] != "Z" and WORKER_COMMAND in command:
                 pids.append(int(entry))
-    return pids
+    return sorted(pids)
 
 
-def test_threads_share_the_pool_without_exceeding_its_size(pool):
-    outcomes = []
+def grade_all(grader: MathGrader, *cases: tuple[str, dict]):
+    return grader.grade_batch([text for text, _ in cases], [item for _, item in cases])
 
-    def work():
-        outcomes.extend(result["equal"] for result in pool.run([QUICK] * 3, timeout=30))
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+def sympy_verdicts(results) -> list[float | str]:
+    """Each result's reward when sympy decided it, else its status."""
+    return [result.reward if result.metadata.get("decided") == "sympy" else result.status.value for result in results]
+
+
+@pytest.fixture
+def runtime():
+    with Runtime(no_cache=True) as runtime:
+        yield runtime
+
+
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+
+
+def test_answers_come_back_in_order(runtime):
+    results = grade_all(MathGrader(workers=2).bind(runtime), QUICK, DIFFERENT, ("(x+1)(x-1)", {"answer": "x^2-1"}))
+    assert sympy_verdicts(results) == [1.0, 0.0, 1.0]
+
+
+@needs_proc
+def test_an_overrun_is_killed_and_replaced(runtime):
+    grader = MathGrader(workers=2, timeout=1.0).bind(runtime)
+    grader.warm_up()
+    before = workers()
+    start = time.monotonic()
+    heavy, quick = grade_all(grader, HEAVY, QUICK)
+    assert heavy.status.value == "timeout" and heavy.error_code == "timeout_error"
+    assert "the worker was killed" in heavy.reason
+    assert quick.reward == 1.0 and quick.metadata["decided"] == "sympy"
+    assert time.monotonic() - start < 30  # the deadline is enforced, not waited out (a bound, not a benchmark)
+    after = workers()
+    assert len(set(before) - set(after)) == 1 and len(set(after) - set(before)) <= 1  # one killed, one at most new
+    assert sympy_verdicts(grade_all(grader, ("(x+2)(x-2)", {"answer": "x^2-4"}))) == [1.0]  # healthy afterwards
+
+
+@needs_proc
+def test_a_worker_killed_from_outside_gives_an_error_and_is_replaced(runtime):
+    others = set(workers())  # other tests' pools may have workers too
+    grader = MathGrader(workers=1, timeout=60).bind(runtime)
+    grader.warm_up()
+    [worker] = set(workers()) - others
+    results = {}
+    thread = threading.Thread(target=lambda: results.update(r=grader.grade(*HEAVY)))
+    thread.start()
+    time.sleep(1.0)  # the heavy comparison is running in the worker
+    os.kill(worker, 9)
+    thread.join(60)
+    assert (results["r"].status.value, results["r"].reward) == ("error", 0.0)
+    assert results["r"].reason.endswith("the worker process died")
+    assert sympy_verdicts(grade_all(grader, ("(x+3)(x-3)", {"answer": "x^2-9"}))) == [1.0]
+    assert len(set(workers()) - others) == 1 and worker not in workers()
+
+
+@needs_proc
+def test_threads_share_the_pool_without_exceeding_its_size(runtime):
+    others = set(workers())
+    grader = MathGrader(workers=2).bind(runtime)
+    outcomes, most = [], []
+    cases = [(f"(x-{n})(x+{n})", {"answer": f"x^2-{n * n}"}) for n in range(4, 16)]
+
+    def work(part):
+        outcomes.extend(sympy_verdicts(grade_all(grader, *part)))
+        most.append(len(set(workers()) - others))
+
+    threads = [threading.Thread(target=work, args=(cases[n::4],)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(120)
-    assert outcomes == [True] * 12
-    assert pool._count <= pool.size
+    assert outcomes == [1.0] * 12
+    assert max(most) <= 2
 
 
-def test_warm_starts_every_worker():
-    pool = WorkerPool(2)
-    pool.warm()
-    assert pool.started == 2 and len(pool._idle) == 2 and all(w.ready for w in pool._idle)
-    for worker in pool._idle:
-        worker.kill()
+@needs_proc
+def test_warm_up_starts_every_worker(runtime):
+    before = workers()
+    MathGrader(workers=2).bind(runtime).warm_up()
+    assert len(set(workers()) - set(before)) == 2
 
 
-def test_get_pool_is_one_per_size_and_closing_the_runtime_kills_its_workers():
-    with Runtime() as runtime:
-        assert get_pool(runtime, 3) is get_pool(runtime, 3)
-        assert get_pool(runtime, 3) is not get_pool(runtime, 4)
-        pool = get_pool(runtime, 1)
-        assert pool.run([QUICK], timeout=30)[0]["equal"] is True
-        workers = list(pool._idle)
-        assert [worker.alive() for worker in workers] == [True]
-    assert [worker.alive() for worker in workers] == [False] and pool._idle == []
+@needs_proc
+def test_the_pool_is_one_per_size_and_closing_the_runtime_kills_its_workers():
+    others = set(workers())
+    with Runtime(no_cache=True) as runtime:
+        MathGrader(workers=3).bind(runtime).warm_up()
+        three = set(workers()) - others
+        MathGrader(workers=3).bind(runtime).warm_up()  # another grader with the same size: the same workers
+        assert set(workers()) - others == three and len(three) == 3
+        MathGrader(workers=1).bind(runtime).warm_up()
+        mine = set(workers()) - others
+        assert len(mine) == 4
+    deadline = time.monotonic() + 30
+    while mine & set(workers()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not mine & set(workers())
+
+
+@needs_proc
+def test_the_pool_is_sized_by_the_runtimes_cores():
+    for cpus, workers_setting, expected in [(1, None, 1), (3, None, 3), (3, 2, 2)]:  # the grader's own setting wins
+        others = set(workers())
+        with Runtime(cpus=cpus, no_cache=True) as runtime:
+            MathGrader(workers=workers_setting).bind(runtime).warm_up()
+            assert len(set(workers()) - others) == expected
 
 
 def _in_forked_child(runtime, queue) -> None:
-    result = get_pool(runtime, 2).run([QUICK], timeout=30)[0]
-    queue.put(result.get("equal"))
+    result = MathGrader(workers=2).bind(runtime).grade(*QUICK)
+    queue.put((result.reward, result.metadata.get("decided")))
 
 
+@needs_proc
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_a_forked_child_gets_workers_of_its_own():
-    with Runtime() as runtime:
-        parent = get_pool(runtime, 2)
-        assert parent.run([QUICK], timeout=30)[0]["equal"] is True  # the parent has live workers
-        context = multiprocessing.get_context("fork")
-        queue = context.Queue()
-        child = context.Process(target=_in_forked_child, args=(runtime, queue))
-        child.start()
-        assert queue.get(timeout=120) is True
-        child.join(60)
-        assert parent.run([QUICK], timeout=30)[0]["equal"] is True  # the child left the parent's workers alone
-        assert get_pool(runtime, 2) is parent
+def test_a_forked_child_gets_workers_of_its_own(runtime):
+    grader = MathGrader(workers=2).bind(runtime)
+    assert grader.grade(*QUICK).reward == 1.0  # the parent has live workers
+    parents = workers()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_in_forked_child, args=(runtime, queue))
+    child.start()
+    assert queue.get(timeout=120) == (1.0, "sympy")
+    child.join(60)
+    assert sympy_verdicts([grader.grade("(x-5)(x+5)", {"answer": "x^2-25"})]) == [1.0]
+    assert set(parents) <= set(workers())  # the child left the parent's workers alone
+
+
+def test_cheap_cases_need_no_worker(runtime):
+    before = workers() if os.path.isdir("/proc/self") else []
+    results = MathGrader(workers=7).bind(runtime).grade_batch(
+        [f"#### {i}" for i in range(100)], [{"answer": str(i)} for i in range(100)]
+    )
+    assert [r.reward for r in results] == [1.0] * 100
+    assert {r.metadata["decided"] for r in results} == {"exact"}
+    if os.path.isdir("/proc/self"):
+        assert set(workers()) <= set(before)  # none started

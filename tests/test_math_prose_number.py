@@ -1,10 +1,10 @@
-"""Tests for graders/math/_prose_number.py: the last number of prose, or the candidate list it ends."""
+"""The math grader's "number" extractor: the last number of prose, or the candidate list it ends."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders.math._prose_number import last_number_answer
+from graders.math import extract_answer
 
 CASES = [
     ("last", "3 cats and 4 dogs make 7", "7"),
@@ -33,4 +33,4 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_last_number_answer(text, expected):
-    assert last_number_answer(text) == expected
+    assert extract_answer(text, ["number"]) == (None if expected is None else (expected, "number"))

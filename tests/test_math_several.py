@@ -1,10 +1,12 @@
-"""Tests for graders/math/_several.py: an extracted answer that offers several candidates is refused."""
+"""An extracted answer that offers several candidates is refused by the math grader (reward 0, "several answers offered")."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders.math._several import offers_several
+from graders.math import MathGrader
+
+WHOLE_OUTPUT = MathGrader(extract=r"(?s).+")  # the whole output is the extracted answer
 
 SEVERAL = [
     ("words_among_values", r"12, \text{Monday}, Evelyn, yes", True),  # a data set's answers listed together
@@ -26,4 +28,7 @@ SEVERAL = [
 
 @pytest.mark.parametrize(("answer", "expected"), [c[1:] for c in SEVERAL], ids=[c[0] for c in SEVERAL])
 def test_offers_several(answer, expected):
-    assert offers_several(answer) is expected
+    result = WHOLE_OUTPUT.grade(answer, {"answer": "12"})
+    assert (result.reason == "several answers offered") is expected
+    if expected:
+        assert (result.reward, result.metadata["extracted"]) == (0.0, answer)

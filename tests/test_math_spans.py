@@ -1,10 +1,16 @@
-"""Tests for graders/math/_spans.py: boxes, math spans, the part after </think>, <answer> tags."""
+"""Boxes, math spans, the part after </think>, <answer> tags: what the math grader reads (extract_answer
+with one extractor, the grader's Result for references and unfinished thinking)."""
 
 from __future__ import annotations
 
 import pytest
 
-from graders.math._spans import answer_parts, boxed_contents, last_joined_boxes, last_joined_spans, math_spans, thinking_unfinished
+from graders.math import MathGrader, extract_answer
+
+
+def found(text: str, extractor: str) -> str | None:
+    answer = extract_answer(text, [extractor])
+    return None if answer is None else answer[0]
 
 
 @pytest.mark.parametrize(
@@ -19,27 +25,27 @@ from graders.math._spans import answer_parts, boxed_contents, last_joined_boxes,
     ],
 )
 def test_boxed_contents(text, expected):
-    assert boxed_contents(text) == expected
+    assert found(text, "boxed") == (", ".join(expected) or None)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("$a$ and $$b$$ and \\(c\\) and \\[d\\]", ["a", "b", "c", "d"]),
-        ("costs $5 each.\nThen $x$", ["x"]),  # an inline span never crosses a line
-        ("9 * $2 = $18 and $y$", ["y"]),  # a $ before a digit is a dollar sign
-        ("$ 9 $", ["9"]),  # spaces on both sides are fine
-        ("$$\n\\frac12\n$$", ["\\frac12"]),  # display math may span lines
-        (r"\$5 and $z$", ["z"]),  # an escaped dollar is not a delimiter
+        ("$a$ and $$b$$ and \\(c\\) and \\[d\\]", "a and b and c and d"),  # every kind, joined by 'and'
+        ("costs $5 each.\nThen $x$", "x"),  # an inline span never crosses a line
+        ("9 * $2 = $18 and $y$", "y"),  # a $ before a digit is a dollar sign
+        ("$ 9 $", "9"),  # spaces on both sides are fine
+        ("$$\n\\frac12\n$$", "\\frac12"),  # display math may span lines
+        (r"\$5 and $z$", "z"),  # an escaped dollar is not a delimiter
     ],
 )
 def test_math_spans(text, expected):
-    assert [span.content for span in math_spans(text)] == expected
+    assert found(text, "latex") == expected
 
 
 def test_last_joined_spans():
     text = "first $9$. The roots are $1$, $2$ \\quad\\text{and}\\quad $3$"
-    assert last_joined_spans(text, math_spans(text)) == "1 , 2 \\quad\\text{and}\\quad 3"
+    assert found(text, "latex") == "1 , 2 \\quad\\text{and}\\quad 3"
 
 
 @pytest.mark.parametrize(
@@ -56,7 +62,15 @@ def test_last_joined_spans():
     ],
 )
 def test_last_joined_boxes(text, expected):
-    assert last_joined_boxes(text) == expected
+    """A worked solution as the reference: its answer is the last box with the boxes joined to it."""
+    grader = MathGrader(extract=r"(?s).+")
+    every = found(text, "boxed")
+    if not expected:
+        assert every is None
+        return
+    assert grader.grade(", ".join(expected), {"answer": text}).reward == 1.0
+    if every != ", ".join(expected):  # the earlier boxes are not part of the answer
+        assert grader.grade(every, {"answer": text}).reward == 0.0
 
 
 @pytest.mark.parametrize(
@@ -73,11 +87,12 @@ def test_last_joined_boxes(text, expected):
     ],
 )
 def test_answer_parts(text, parts):
-    assert answer_parts(text) == parts
+    assert found(text, "text") == (", ".join(part.strip() for part in parts) or None)
 
 
 def test_thinking_unfinished():
-    assert thinking_unfinished("<think>x")
-    assert thinking_unfinished("<think>a</think><think>b")
-    assert not thinking_unfinished("<think>a</think>b")
-    assert not thinking_unfinished("plain")
+    unfinished = "no answer: the output ends inside <think> (only the text after </think> is graded)"
+    assert MathGrader().grade("<think>x", {"answer": "1"}).reason == unfinished
+    assert MathGrader().grade("<think>a</think><think>b", {"answer": "1"}).reason == unfinished
+    assert MathGrader().grade("<think>a</think>", {"answer": "1"}).reason != unfinished  # finished, nothing after
+    assert MathGrader().grade("<think>a</think>b", {"answer": "1"}).status.value == "ok"

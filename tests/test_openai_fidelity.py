@@ -112,10 +112,11 @@ def test_reasoning_effort_takes_exactly_the_installed_sdks_values():
 
     from openai.types.shared import ReasoningEffort
 
-    from graders.judge._config import SamplingParams
+    from graders.judge.llm_judge import ScoreModel
 
     sdk = {value for literal in get_args(ReasoningEffort) for value in get_args(literal)}
-    ours = set(get_args(get_args(SamplingParams.model_fields["reasoning_effort"].annotation)[0]))
+    sampling_params = get_args(ScoreModel.Config.model_fields["sampling_params"].annotation)[0]  # SamplingParams | None
+    ours = set(get_args(get_args(sampling_params.model_fields["reasoning_effort"].annotation)[0]))
     assert ours == sdk
 
 

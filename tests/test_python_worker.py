@@ -1,104 +1,147 @@
-"""graders/python/_worker: the pure helpers (importing the module installs nothing; only main() supervises)."""
+"""What the python grader makes of what a sample's process returns, writes or dies of: each case runs a
+real grade in the sandbox and reads the Result (reward, status, reason)."""
 
 from __future__ import annotations
 
-import math
+import signal
+import textwrap
 
 import pytest
 
-from graders.python import _worker as worker
+from graders.python.python_grader import PythonGrader
+from rft_core import Status
+
+# A sample that writes the item's bytes (latin-1) into its own result pipe and exits before the
+# worker can write the real result: the bytes are all the grader reads.
+WRITER = """
+import os, sys
+
+def grade(sample, item):
+    if "write" in item:
+        fd = sys._getframe(1).f_locals["result_fd"]  # the sample process's own code, holding its result pipe
+        os.write(fd, item["write"].encode("latin-1"))
+        os._exit(0)
+    if "exit" in item:
+        os._exit(item["exit"])
+    if "signal" in item:
+        import signal
+        signal.raise_signal(item["signal"])
+    return eval(item["value"])  # the test's own expressions, not a model's output
+"""
+
+
+@pytest.fixture(scope="module")
+def writer():
+    built = PythonGrader(source=textwrap.dedent(WRITER), timeout=2.0)
+    yield built
+    built.close()
+
+
+def failure(result) -> str:
+    """The reason of an error row, without the grader's 'python: ' prefix."""
+    assert (result.status, result.reward, result.error_code) == (Status.ERROR, 0.0, "python_grader_runtime_error")
+    return result.reason.removeprefix("python: ")
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("value", "reward"),
     [
-        (0.5, {"reward": 0.5}),  # a float passes through
-        (1, {"reward": 1.0}),  # an int becomes a float
-        (2.5, {"reward": 2.5}),  # outside [0, 1] is kept: OpenAI documents no clamp
+        ("0.5", 0.5),  # a float passes through
+        ("1", 1.0),  # an int becomes a float
+        ("2.5", 2.5),  # outside [0, 1] is kept: OpenAI documents no clamp
     ],
     ids=["float", "int", "above-one"],
 )
-def test_numbers_are_rewards(value, expected):
-    assert worker._check_reward(value) == expected
+def test_numbers_are_rewards(writer, value, reward):
+    result = writer.grade("x", {"value": value})
+    assert (result.status, result.reward) == (Status.OK, reward)
+    assert type(result.reward) is float
+
+
+def test_a_returned_value_is_shown_short_and_never_raises(writer):
+    # other invalid values (bool, str, nan, inf): tests/test_python_grader.py::test_invalid_reward
+    unprintable = "type('Unprintable', (), {'__repr__': lambda self: 1 / 0})()"
+    assert failure(writer.grade("x", {"value": unprintable})) == "grade() returned Unprintable <unprintable>, not a float"
+    message = failure(writer.grade("x", {"value": "'x' * 1000"}))
+    assert message == f"grade() returned str {('x' * 1000)!r:.197}..., not a float"
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("data", "reward"),
     [
-        (True, "grade() returned bool True, not a float"),  # bool is an int subclass, but not a score
-        ("1.0", "grade() returned str '1.0', not a float"),  # no parsing of strings
-        (math.nan, "grade() returned nan, not a finite float"),
-        (math.inf, "grade() returned inf, not a finite float"),
+        ('{"reward": 0.5}\n', 0.5),
+        ('{"reward": 1.0}\n', 1.0),
     ],
-    ids=["bool", "string", "nan", "inf"],
+    ids=["half", "one"],
 )
-def test_other_values_are_invalid(value, message):
-    assert worker._check_reward(value) == {"error": message, "kind": "invalid"}
+def test_one_well_formed_result_is_accepted(writer, data, reward):
+    result = writer.grade("x", {"write": data})
+    assert (result.status, result.reward) == (Status.OK, reward)
 
 
-def test_within_matches_whole_path_components():
-    roots = ("/tmp/work",)
-    assert worker._within("/tmp/work", roots)
-    assert worker._within("/tmp/work/a/b.txt", roots)
-    assert not worker._within("/tmp/workshop/x", roots)  # a shared prefix is not containment
-    assert not worker._within("/etc/passwd", roots)
-
-
-def test_short_never_raises_and_caps_length():
-    class Unprintable:
-        def __repr__(self):
-            raise RuntimeError("no")
-
-    assert worker._short(Unprintable()) == "<unprintable>"
-    assert len(worker._short("x" * 1000)) == 200
-
-
-CONFIG = {"timeout": 2.0, "limits": {"cpu_seconds": 3}}
-EXITED = 0  # a wait status: exit code 0
-
-
-@pytest.mark.parametrize(
-    ("data", "verdict"),
-    [
-        (b'{"reward": 0.5}\n', {"reward": 0.5}),
-        (b'{"ready": true}\n', {"ready": True}),
-        (b'{"error": "boom", "kind": "exception"}\n', {"error": "boom", "kind": "exception"}),
-    ],
-    ids=["reward", "ready", "error"],
-)
-def test_one_well_formed_result_is_accepted(data, verdict):
-    assert worker._verdict(data, EXITED, 0.0, False, CONFIG) == verdict
+def test_a_well_formed_error_is_the_samples_error(writer):
+    assert failure(writer.grade("x", {"write": '{"error": "boom", "kind": "exception"}\n'})) == "boom"
 
 
 @pytest.mark.parametrize(
     "data",
     [
-        b'{"reward": NaN}\n', b'{"reward": Infinity}\n', b'{"reward": -Infinity}\n', b'{"reward": 1e999}\n',
-        b'{"reward": "0.5"}\n', b'{"reward": true}\n', b'{"reward": 1}\n', b'{"reward": 0.5, "id": 3}\n',
-        b'{"reward": 0.5}\n{"reward": 1.0}\n', b'{"reward": 0.5}', b'[0.5]\n', b'{"error": 1, "kind": "x"}\n',
+        '{"reward": NaN}\n', '{"reward": Infinity}\n', '{"reward": -Infinity}\n', '{"reward": 1e999}\n',
+        '{"reward": "0.5"}\n', '{"reward": true}\n', '{"reward": 1}\n', '{"reward": 0.5, "id": 3}\n',
+        '{"reward": 0.5}\n{"reward": 1.0}\n', '{"reward": 0.5}', '[0.5]\n', '{"error": 1, "kind": "x"}\n',
+        "[" * 100_000 + "\n",  # nested past the parser: an error, not a crash
     ],
     ids=["nan", "inf", "-inf", "overflow", "string", "bool", "int", "extra-key", "two-lines", "no-newline", "list",
-         "error-not-str"],
+         "error-not-str", "deep-nesting"],
 )
-def test_anything_else_the_sample_wrote_is_an_error(data):
-    verdict = worker._verdict(data, EXITED, 0.0, False, CONFIG)
-    assert verdict["kind"] == "protocol"
-    assert verdict["error"].startswith("the grader's process wrote something other than one result: ")
+def test_anything_else_the_sample_wrote_is_an_error(writer, data):
+    message = failure(writer.grade("x", {"write": data}))
+    assert message.startswith("the grader's process wrote something other than one result: ")
+    assert writer.grade("x", {"value": "0.25"}).reward == 0.25  # the next sample is graded as usual
 
 
-def test_time_and_cpu_limits_and_deaths_are_told_apart():
-    import signal
+def test_time_and_cpu_limits_and_deaths_are_told_apart(writer):
+    spin = "[0 for _ in iter(int, 1)]"  # never ends
+    result = writer.grade("x", {"value": spin})
+    assert (result.status, result.reason) == (Status.TIMEOUT, "python: grade() did not return within 2s")
+    limited = PythonGrader(source=textwrap.dedent(WRITER), timeout=30, cpu_limit=1)
+    try:
+        result = limited.grade("x", {"value": spin})
+    finally:
+        limited.close()
+    assert (result.status, result.reason) == (Status.TIMEOUT, "python: grade() used more than its CPU limit")
+    assert failure(writer.grade("x", {"signal": int(signal.SIGKILL)})) == "the grader's process was killed by SIGKILL"
+    assert failure(writer.grade("x", {"exit": 3})) == "the grader's process exited (status 3) without a result"
 
-    assert worker._verdict(b"", EXITED, 0.0, True, CONFIG) == {"error": "did not return within 2s", "kind": "timeout"}
-    assert worker._verdict(b"", signal.SIGXCPU, 3.0, False, CONFIG) == {"error": "used more than its CPU limit", "kind": "cpu"}
-    assert worker._verdict(b"", signal.SIGKILL, 0.1, False, CONFIG) == {
-        "error": "the grader's process was killed by SIGKILL", "kind": "died"}
-    assert worker._verdict(b"", 3 << 8, 0.1, False, CONFIG) == {
-        "error": "the grader's process exited (status 3) without a result", "kind": "died"}
+
+READER = """
+import os
+
+def grade(sample, item):
+    path = os.getcwd().rstrip("/") + item["suffix"]
+    try:
+        open(path).close()
+    except PermissionError:  # the sandbox's SandboxViolation
+        return 0.0
+    except FileNotFoundError:  # allowed to look, and nothing there
+        return 1.0
+    return 1.0
+"""
 
 
-
-
-def test_a_result_nested_past_the_parser_is_an_error_not_a_crash():
-    verdict = worker._verdict(b"[" * 100_000 + b"\n", EXITED, 0.0, False, CONFIG)
-    assert verdict["kind"] == "protocol"
+@pytest.mark.parametrize(
+    ("suffix", "allowed"),
+    [
+        ("/missing.txt", True),  # inside the work folder
+        ("/a/b.txt", True),
+        ("shop/x", False),  # a sibling sharing the folder's name as a prefix is not inside it
+        ("/../elsewhere", False),
+    ],
+    ids=["inside", "nested", "shared-prefix", "parent"],
+)
+def test_reads_are_allowed_by_whole_path_components(suffix, allowed):
+    built = PythonGrader(source=textwrap.dedent(READER))
+    try:
+        assert built.grade("x", {"suffix": suffix}).reward == (1.0 if allowed else 0.0)
+    finally:
+        built.close()

@@ -1,4 +1,4 @@
-"""graders.ranked_list.ranked_list (and graders.ranked_list._ranking): reading ranked lists, normalising, scheduling, guards."""
+"""The ranked_list grader: reading ranked lists, normalising, aliases, scheduling, guards."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from graders.ranked_list._aliases import Normaliser, load_alias_file, parse_alias_text
-from graders.ranked_list._ranking import gain, items_from_text
 from graders.ranked_list.ranked_list import RankedList
 from rft_core import SpecError, Status, load_spec
 from rft_core.run.data import read_tasks
@@ -104,8 +102,13 @@ def build(registry):
         "empty-json",
     ],
 )
-def test_items_from_text(text, items):
-    assert items_from_text(text) == items
+def test_items_from_text(build, text, items):
+    """The list read from the text, item by item: with exact comparison, the references ``items`` stand
+    at ranks 1..n of a list of n items."""
+    grader = build(reference="{{ item.items }}", match="all", casefold=False, ignore_punctuation=False)
+    result = grader.grade(text, {"items": items or ["absent"]})
+    assert result.metadata["list_length"] == len(items) and result.metadata["duplicates"] == 0
+    assert result.metadata["ranks"] == (list(range(1, len(items) + 1)) if items else [None])
 
 
 @pytest.mark.parametrize(
@@ -505,15 +508,21 @@ def test_lookalikes_of_a_gene_symbol(build, lookalike):
     ],
     ids=["hgnc-tsv", "hgnc-complete-set", "csv", "json"],
 )
-def test_parse_alias_text(kind, text, table):
-    assert parse_alias_text(text, kind) == table
+def test_alias_files(build, tmp_path, kind, text, table):
+    path = tmp_path / f"aliases.{kind}"
+    path.write_text(text, encoding="utf-8")
+    grader = build(aliases_file=str(path))
+    assert grader.config.aliases_file.table == table
+    for canonical, aliases in table.items():
+        assert [grader.grade(alias, {"gene": canonical}).reward for alias in aliases] == [1.0] * len(aliases)
 
 
-def test_alias_conflicts():
-    normaliser = Normaliser(casefold=True, ignore_punctuation=True, lookalikes="fold")
-    # "A" is a canonical name and an alias of B: it stays A; "X" is claimed by A and B: ambiguous
-    normaliser.add_aliases({"A": ["X", "a1"], "B": ["A", "X"]})
-    assert [normaliser.canonical(name) for name in ("A", "a-1", "X", "B")] == ["a", "a", "x", "b"]
+def test_alias_conflicts(build):
+    # "A" is a canonical name and an alias of B: it stays A; "X" is claimed by A and B: ambiguous, itself
+    grader = build(aliases={"A": ["X", "a1"], "B": ["A", "X"]})
+    assert [grader.grade(name, {"gene": "A"}).reward for name in ("A", "a-1", "X", "B")] == [1.0, 1.0, 0.0, 0.0]
+    assert [grader.grade(name, {"gene": "X"}).reward for name in ("A", "X", "B")] == [0.0, 1.0, 0.0]
+    assert [grader.grade(name, {"gene": "B"}).reward for name in ("A", "X", "B")] == [0.0, 0.0, 1.0]
 
 
 def test_aliases_file(tmp_path, monkeypatch, registry):
@@ -527,15 +536,15 @@ def test_aliases_file(tmp_path, monkeypatch, registry):
     assert pickle.loads(pickle.dumps(grader)).grade("lfs-1", GENE).reward == 1.0
 
 
-def test_aliases_file_errors(tmp_path):
-    with pytest.raises(ValueError, match=r"alias file '.*nope.tsv' not found; relative paths start from the spec file's folder"):
-        load_alias_file(str(tmp_path / "nope.tsv"))
+def test_aliases_file_errors(build, tmp_path):
+    with pytest.raises(SpecError, match=r"alias file '.*nope.tsv' not found; relative paths start from the spec file's folder"):
+        build(aliases_file=str(tmp_path / "nope.tsv"))
     (tmp_path / "a.yaml").write_text("x")
-    with pytest.raises(ValueError, match=r"the name must end in .csv, .tsv, .tab, .txt \(tab-separated\) or .json"):
-        load_alias_file(str(tmp_path / "a.yaml"))
+    with pytest.raises(SpecError, match=r"the name must end in .csv, .tsv, .tab, .txt \(tab-separated\) or .json"):
+        build(aliases_file=str(tmp_path / "a.yaml"))
     (tmp_path / "a.json").write_text("[1]")
-    with pytest.raises(ValueError, match=r"an alias table maps canonical names to aliases, not a list"):
-        load_alias_file(str(tmp_path / "a.json"))
+    with pytest.raises(SpecError, match=r"an alias table maps canonical names to aliases, not a list"):
+        build(aliases_file=str(tmp_path / "a.json"))
 
 
 # --- spec errors ------------------------------------------------------------------------------------------
@@ -564,10 +573,13 @@ def test_spec_errors(build, fields, message):
     assert [str(issue) for issue in caught.value.issues] == [message]
 
 
-def test_gain_schedules():
-    assert [round(gain(rank, "exponential", 0.7, None, None), 12) for rank in (1, 2, 3)] == [1.0, 0.7, 0.49]
-    assert [gain(rank, "linear", 0.7, 4, None) for rank in (1, 4, 5)] == [1.0, 0.25, 0.0]
-    assert [gain(rank, "reciprocal", 0.7, None, None) for rank in (1, 2, 4)] == [1.0, 0.5, 0.25]
+def test_gain_schedules(build):
+    def rewards(grader, ranks):
+        return [grader.grade(", ".join([f"G{n}" for n in range(1, rank)] + ["TP53"]), GENE).reward for rank in ranks]
+
+    assert rewards(build(schedule="exponential", decay=0.7), (1, 2, 3)) == [1.0, 0.7, 0.49]
+    assert rewards(build(schedule="linear", k=4), (1, 4, 5)) == [1.0, 0.25, 0.0]
+    assert rewards(build(schedule="reciprocal"), (1, 2, 4)) == [1.0, 0.5, 0.25]
 
 
 def test_pickles_and_batches(build):
@@ -625,7 +637,8 @@ def test_gene_ranking_data_is_what_make_data_writes():
 
 
 def test_gene_ranking_aliases_cover_every_causal_gene():
-    table = load_alias_file(str(EXAMPLE / "aliases.tsv")).table
+    spec = {"type": "ranked_list", "reference": "{{ item.genes }}", "aliases_file": str(EXAMPLE / "aliases.tsv")}
+    table = load_spec(spec).config.aliases_file.table
     genes = {gene for line in (EXAMPLE / "data.jsonl").read_text().splitlines() for gene in json.loads(line)["genes"]}
     assert genes <= set(table)
 

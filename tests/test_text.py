@@ -1,4 +1,5 @@
-"""Tests for graders/text/_compare.py: the config, normalisation and extraction the text graders share."""
+"""The config, normalisation and extraction the text graders share, seen through ``string_check``'s
+``eq`` (the reward says whether the rendered, extracted and normalised texts are equal)."""
 
 from __future__ import annotations
 
@@ -8,25 +9,26 @@ import pytest
 import regex
 from pydantic import ValidationError
 
-from graders.text._compare import TextComparisonConfig, TextInputs
+from graders.text.string_check import StringCheck
 from rft_core import (
     GradeError,
-    Sample,
     Status,
-    TemplateError,
     compile_pattern,
     finditer_with_timeout,
     search_with_timeout,
 )
 
 
-def config(**fields) -> TextComparisonConfig:
+def check(**fields) -> StringCheck:
     fields.setdefault("reference", "{{ item.answer }}")
-    return TextComparisonConfig(type="test", **fields)
+    return StringCheck(**fields)
 
 
-def inputs(**fields) -> TextInputs:
-    return TextInputs(config(**fields))
+def equal(grader: StringCheck, text: str, reference) -> bool:
+    """Whether the grader finds the sample ``text`` and the item's answer ``reference`` equal."""
+    result = grader.grade(text, {"answer": reference})
+    assert result.ok, result
+    return result.reward == 1.0
 
 
 # --- normalise ------------------------------------------------------------------------------------
@@ -55,32 +57,35 @@ NORMALISE_CASES = [
     ids=["none", "strip", "casefold", "nfkc", "collapse_whitespace", "nfkc_then_casefold", "all"],
 )
 def test_normalise(options, text, expected):
-    assert inputs(**options).normalise(text) == expected
+    assert equal(check(**options), text, expected)
+    assert equal(check(**options), expected, expected)  # the expected form is already normal
+    assert equal(check(), text, expected) is (not options)  # the options did the work
 
 
-# --- texts(): rendering, size cap, extraction -------------------------------------------------------
+# --- rendering, size cap, extraction -------------------------------------------------------
 
 
 def test_texts_renders_and_normalises_both_sides():
-    pair = inputs(casefold=True, strip=True).texts(Sample(" PARIS "), {"answer": "Paris "})
-    assert pair == ("paris", "paris")
+    assert equal(check(casefold=True, strip=True), " PARIS ", "Paris ")
+    assert not equal(check(), " PARIS ", "Paris ")
 
 
 def test_texts_renders_non_string_reference_as_json():
-    assert inputs().texts(Sample("4"), {"answer": 4}) == ("4", "4")
-    assert inputs().texts(Sample("x"), {"answer": {"a": [1, 2]}}) == ("x", '{"a":[1,2]}')
+    assert equal(check(), "4", 4)
+    assert equal(check(), '{"a":[1,2]}', {"a": [1, 2]})
+    assert not equal(check(), '{"a": [1, 2]}', {"a": [1, 2]})  # compact JSON, not Python's repr or spaced JSON
 
 
 def test_texts_reads_a_custom_input_template():
-    pair = inputs(input="{{ sample.output_json.answer }}").texts(Sample('{"answer": "42"}'), {"answer": "42"})
-    assert pair == ("42", "42")
+    grader = check(input="{{ sample.output_json.answer }}")
+    assert equal(grader, '{"answer": "42"}', "42")
+    assert not equal(check(), '{"answer": "42"}', "42")
 
 
 def test_texts_missing_variable_raises_template_error():
-    with pytest.raises(TemplateError) as caught:
-        inputs().texts(Sample("x"), {"question": "q"})
-    assert str(caught.value) == "invalid_variable: item.answer in template '{{ item.answer }}': no key 'answer' (keys: question)"
-    assert caught.value.code == "invalid_variable_error"
+    result = check().grade("x", {"question": "q"})
+    assert result.reason == "invalid_variable: item.answer in template '{{ item.answer }}': no key 'answer' (keys: question)"
+    assert result.error_code == "invalid_variable_error" and result.reward == 0.0
 
 
 @pytest.mark.parametrize(
@@ -92,23 +97,20 @@ def test_texts_missing_variable_raises_template_error():
     ids=["at_cap", "over_cap"],
 )
 def test_texts_max_input_chars(length, fails):
-    cfg = inputs(max_input_chars=10)
+    grader = check(max_input_chars=10)
     if not fails:
-        assert cfg.texts(Sample("a" * length), {"answer": "a"})[0] == "a" * length
+        assert equal(grader, "a" * length, "a" * length)
         return
-    with pytest.raises(GradeError) as caught:
-        cfg.texts(Sample("a" * length), {"answer": "a"})
-    assert str(caught.value) == "input has 11 characters, over max_input_chars=10"
-    assert caught.value.status is Status.PARSE_ERROR
-    assert caught.value.code == "sample_parse_error"
+    result = grader.grade("a" * length, {"answer": "a"})
+    assert result.reason == "input has 11 characters, over max_input_chars=10"
+    assert result.status is Status.PARSE_ERROR
+    assert result.error_code == "sample_parse_error"
 
 
 def test_max_input_chars_applies_before_extract():
     # the cap protects the extract regex too, so it is checked on the whole rendered input
-    cfg = inputs(max_input_chars=5, extract=r"\d")
-    with pytest.raises(GradeError) as caught:
-        cfg.texts(Sample("1234567"), {"answer": "7"})
-    assert caught.value.status is Status.PARSE_ERROR
+    result = check(max_input_chars=5, extract=r"\d").grade("1234567", {"answer": "7"})
+    assert result.status is Status.PARSE_ERROR
 
 
 EXTRACT_CASES = [
@@ -135,35 +137,32 @@ EXTRACT_CASES = [
     ids=["last_wins", "group_1", "whole_match", "only_group_1", "non_capturing", "unmatched_group", "raw_text"],
 )
 def test_extract_answer(pattern, text, expected):
-    assert inputs(extract=pattern).extract_answer(text) == expected
+    assert equal(check(extract=pattern), text, expected)
+    assert not equal(check(extract=pattern), text, expected + "x")
 
 
 def test_extract_then_normalise():
-    cfg = inputs(extract=r"Answer:(.*)", strip=True, casefold=True)
-    assert cfg.texts(Sample("Answer:  PARIS  "), {"answer": "Paris"}) == ("paris", "paris")
+    assert equal(check(extract=r"Answer:(.*)", strip=True, casefold=True), "Answer:  PARIS  ", "Paris")
 
 
 def test_extract_unmatched_group_is_normalisable():
     # before the fix the None answer made casefold raise AttributeError
-    cfg = inputs(extract=r"(\d+)|none", casefold=True)
-    assert cfg.texts(Sample("none"), {"answer": ""}) == ("", "")
+    grader = check(extract=r"(\d+)|none", casefold=True, reference="")
+    assert equal(grader, "none", "")
 
 
 def test_extract_without_a_match_is_a_parse_error():
-    with pytest.raises(GradeError) as caught:
-        inputs(extract=r"Answer: (\d+)").extract_answer("I do not know")
-    assert str(caught.value) == r"extract pattern 'Answer: (\d+)' found no answer in the input"
-    assert caught.value.status is Status.PARSE_ERROR
-    assert caught.value.code == "sample_parse_error"
+    result = check(extract=r"Answer: (\d+)").grade("I do not know", {"answer": "1"})
+    assert result.reason == r"extract pattern 'Answer: (\d+)' found no answer in the input"
+    assert result.status is Status.PARSE_ERROR
+    assert result.error_code == "sample_parse_error"
 
 
 def test_extract_that_backtracks_forever_times_out():
-    cfg = inputs(extract=r"(a+)+$", regex_timeout=0.05)
-    with pytest.raises(GradeError) as caught:
-        cfg.extract_answer("a" * 50_000 + "b")
-    assert caught.value.status is Status.TIMEOUT
-    assert caught.value.code == "timeout_error"
-    assert str(caught.value) == "regex '(a+)+$' ran over 0.05s"
+    result = check(extract=r"(a+)+$", regex_timeout=0.05).grade("a" * 50_000 + "b", {"answer": "a"})
+    assert result.status is Status.TIMEOUT
+    assert result.error_code == "timeout_error"
+    assert result.reason == "regex '(a+)+$' ran over 0.05s"
 
 
 # --- config validation ---------------------------------------------------------------------------
@@ -185,17 +184,17 @@ def test_extract_that_backtracks_forever_times_out():
 )
 def test_config_rejects(fields, message):
     with pytest.raises(ValidationError) as caught:
-        config(**fields)
+        check(**fields)
     assert message in str(caught.value)
 
 
 def test_reference_is_required():
     with pytest.raises(ValidationError, match="reference"):
-        TextComparisonConfig(type="test")
+        StringCheck()
 
 
 def test_defaults():
-    cfg = config()
+    cfg = check().config
     assert str(cfg.input) == "{{ sample.output_text }}"
     assert (cfg.extract, cfg.strip, cfg.casefold, cfg.nfkc, cfg.collapse_whitespace) == (None, False, False, False, False)
     assert cfg.regex_timeout == 1.0
@@ -243,7 +242,8 @@ def test_finditer_with_timeout_yields_every_match():
     ids=["plain", "normalised", "collapse_extract"],
 )
 def test_prepared_inputs_pickle(options):
-    prepared = inputs(**options)
-    copy = pickle.loads(pickle.dumps(prepared))
-    sample, item = Sample("A:  Ｐaris  x "), {"answer": "Paris"}
-    assert copy.texts(sample, item) == prepared.texts(sample, item)
+    grader = check(**options)
+    copy = pickle.loads(pickle.dumps(grader))
+    for text, reference in [("A:  Ｐaris  x ", "Paris"), ("A:  Ｐaris  x ", "Ｐaris x"), ("paris", "PARIS")]:
+        ours, theirs = grader.grade(text, {"answer": reference}), copy.grade(text, {"answer": reference})
+        assert (ours.reward, ours.status, ours.reason) == (theirs.reward, theirs.status, theirs.reason)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from rapidfuzz import fuzz
@@ -74,10 +79,8 @@ def test_metric_defaults_to_fuzzy_match():
 
 def test_meteor_needs_nltk_like_the_other_text_metrics(registry, monkeypatch):
     # its scores are tested in tests/test_meteor.py
-    import graders.text._overlap as overlap
-
-    real = overlap.importlib.util.find_spec
-    monkeypatch.setattr(overlap.importlib.util, "find_spec", lambda name, *a: None if name == "nltk" else real(name, *a))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nltk" else real(name, *a))
     with pytest.raises(SpecError) as caught:
         load_spec(spec(evaluation_metric="meteor"), registry=registry)
     [issue] = caught.value.issues
@@ -161,12 +164,8 @@ def test_overlap_metrics_apply_pass_threshold(registry):
 
 
 def test_missing_package_is_a_spec_error_with_install_advice(registry, monkeypatch):
-    import graders.text._overlap as overlap
-
-    real = overlap.importlib.util.find_spec
-    monkeypatch.setattr(
-        overlap.importlib.util, "find_spec", lambda name, *a: None if name == "sacrebleu" else real(name, *a)
-    )
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sacrebleu" else real(name, *a))
     with pytest.raises(SpecError) as caught:
         load_spec(spec(evaluation_metric="bleu"), registry=registry)
     [issue] = caught.value.issues
@@ -176,19 +175,24 @@ def test_missing_package_is_a_spec_error_with_install_advice(registry, monkeypat
     )
 
 
-def test_missing_package_at_grade_time_is_an_error_result(monkeypatch):
-    import sys
-
-    import graders.text._overlap as overlap
-
+def test_missing_package_at_grade_time_is_an_error_result():
+    # a fresh process, so that grading is the metric's first use; the package goes away after the spec loaded
     pytest.importorskip("sacrebleu")
-    grader = TextSimilarity(reference="x", evaluation_metric="bleu")
-    overlap._bleu_metric.cache_clear()  # built on first use: make this the first use
-    monkeypatch.setitem(sys.modules, "sacrebleu", None)
-    monkeypatch.setitem(sys.modules, "sacrebleu.metrics", None)
-    result = grader.grade("x")
-    assert result.status is Status.ERROR
-    assert "pip install 'rft-graders[text]'" in result.reason
+    script = (
+        "import sys\n"
+        "from graders.text.text_similarity import TextSimilarity\n"
+        "grader = TextSimilarity(reference='x', evaluation_metric='bleu')\n"
+        "sys.modules['sacrebleu'] = sys.modules['sacrebleu.metrics'] = None\n"
+        "result = grader.grade('x')\n"
+        "print(result.status.value)\n"
+        "print(result.reason)\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": root, "RFT_LOAD_PLUGINS": ""})
+    status, reason = done.stdout.split("\n", 1)
+    assert status == Status.ERROR.value, done.stderr
+    assert "pip install 'rft-graders[text]'" in reason
 
 
 def test_overlap_grader_pickles_after_use(registry):

@@ -282,22 +282,25 @@ def test_the_probes_skip_items_without_expected_calls():
         [[True, False, False], [True, False, False], [False, True, True]],
         [[False, False], [False, False]],
         [[True, True, True]],
-        [],
     ],
-    ids=["needs_augmenting", "shared_column", "none", "one_row", "empty"],
+    ids=["needs_augmenting", "shared_column", "none", "one_row"],
 )
 def test_any_order_pairs_as_many_as_possible(matches):
+    """matches[i][j]: made call j matches expected call i (with subset arguments: expected call i asks for the
+    argument e<i>, made call j carries the arguments of the expected calls it matches). Recall is the share of
+    expected calls paired; the best pairing is searched over every order."""
     from itertools import permutations
 
-    from graders.tool_call.tool_call import _any_order
-
-    width = len(matches[0]) if matches else 0
+    width = len(matches[0])
     best = max(
-        (sum(matches[row][column] for row, column in enumerate(order) if row < len(matches))
-         for order in permutations(range(max(width, len(matches))))),
-        default=0,
-    ) if width else 0
-    assert _any_order(matches) == best
+        sum(matches[row][column] for row, column in enumerate(order) if row < len(matches))
+        for order in permutations(range(max(width, len(matches))))
+    )
+    expected = [{"name": "f", "arguments": {f"e{row}": 1}} for row in range(len(matches))]
+    made = [call("f", {f"e{row}": 1 for row in range(len(matches)) if matches[row][column]} | {"z": column})
+            for column in range(width)]
+    grader = ToolCall(expected="{{ item.tool_calls }}", arguments="subset", metric="recall")
+    assert grader.grade(tools(*made), {"tool_calls": expected}).reward == best / len(matches)
 
 
 @pytest.mark.parametrize(

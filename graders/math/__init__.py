@@ -11,6 +11,7 @@ evaluated: no ``eval``, ``exec``, ``sympify`` or ``parse_expr``.
 from __future__ import annotations
 
 from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import regex
@@ -27,7 +28,7 @@ from ._spans import thinking_unfinished
 from ._pool import get_pool
 from ._several import offers_several
 
-__all__ = ["MathGrader", "register_graders"]
+__all__ = ["EXTRACTORS", "MathGrader", "extract_answer", "register_graders"]
 
 MAX_SHORT_REFERENCE = 200  # a longer reference with a "final answer" phrase is a worked solution
 Extractor = Literal["boxed", "phrase", "gsm8k", "whole", "latex", "number", "text"]
@@ -316,6 +317,24 @@ class MathGrader(Grader):
             for index, result in zip(where, self.finish(pending)):
                 results[index] = result
         return results  # type: ignore[return-value]
+
+
+def extract_answer(text: str, extractors: Sequence[str] = EXTRACTORS) -> tuple[str, str] | None:
+    """``(answer, extractor)``: the final answer the ``math`` grader reads in a model's output and the
+    extractor that found it, or None when none finds one.
+
+    Only the text after the last ``</think>`` counts, inside ``<answer>`` tags when there are any;
+    ``extractors`` (names as in the ``extractors`` config field) are tried in order. Several
+    different answers (boxes, tags) come back as one comma-separated list. Raises ValueError for
+    an unknown extractor and TimeoutError when a search runs over its time limit.
+
+    >>> extract_answer("<think>maybe 3</think>So the answer is $\\\\boxed{4}$.")
+    ('4', 'boxed')
+    """
+    unknown = [name for name in extractors if name not in EXTRACTORS]
+    if unknown:
+        raise ValueError(f"unknown extractors {unknown}; the extractors are {', '.join(EXTRACTORS)}")
+    return extract(text, extractors)
 
 
 _clean_reference = lru_cache(maxsize=65536)(clean)  # references repeat across samples

@@ -22,14 +22,13 @@ from ._spans import (
     after_boxed_steps,
     answer_parts,
     boxed_contents,
-    last_boxed,
     last_joined_boxes,
     last_joined_spans,
     math_spans,
     without_delimiters,
 )
 
-__all__ = ["EXTRACTORS", "extract", "last_boxed", "looks_like_math", "solution_boxed"]
+__all__ = ["EXTRACTORS", "extract", "looks_like_math", "solution_boxed"]
 
 EXTRACTORS = ("boxed", "phrase", "gsm8k", "whole", "latex", "number", "text")
 """The default extraction order; the first method that finds something wins."""

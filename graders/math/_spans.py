@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import regex
 
 __all__ = [
-    "Span", "after_boxed_steps", "answer_parts", "boxed_contents", "joined_spans", "last_boxed", "last_joined_boxes",
+    "Span", "after_boxed_steps", "answer_parts", "boxed_contents", "joined_spans", "last_joined_boxes",
     "last_joined_spans", "math_spans", "thinking_unfinished",
     "without_delimiters",
 ]
@@ -115,12 +115,6 @@ def _boxes(text: str) -> list[tuple[int, int, str]]:
     # keep the innermost: drop a box that contains the next one
     kept = [box for box, following in zip(found, found[1:] + [None]) if following is None or following[0] >= box[1]]
     return [(start, end, content.strip()) for start, end, content in kept[:MAX_BOXES] if content.strip()]
-
-
-def last_boxed(text: str) -> str | None:
-    """The content of the last complete box, or None (used for MATH solutions given as references)."""
-    contents = boxed_contents(text)
-    return contents[-1] if contents else None
 
 
 def math_spans(text: str) -> list[Span]:
