@@ -89,10 +89,11 @@ def test_a_well_formed_error_is_the_samples_error(writer):
         '{"reward": NaN}\n', '{"reward": Infinity}\n', '{"reward": -Infinity}\n', '{"reward": 1e999}\n',
         '{"reward": "0.5"}\n', '{"reward": true}\n', '{"reward": 1}\n', '{"reward": 0.5, "id": 3}\n',
         '{"reward": 0.5}\n{"reward": 1.0}\n', '{"reward": 0.5}', '[0.5]\n', '{"error": 1, "kind": "x"}\n',
+        '{"ready": true}\n',  # the loading handshake, not a sample's result
         "[" * 100_000 + "\n",  # nested past the parser: an error, not a crash
     ],
     ids=["nan", "inf", "-inf", "overflow", "string", "bool", "int", "extra-key", "two-lines", "no-newline", "list",
-         "error-not-str", "deep-nesting"],
+         "error-not-str", "ready", "deep-nesting"],
 )
 def test_anything_else_the_sample_wrote_is_an_error(writer, data):
     message = failure(writer.grade("x", {"write": data}))

@@ -433,8 +433,9 @@ def _empty(directory: str) -> None:
                 os.unlink(entry.path)
 
 
-def _verdict(data: bytes, status: int, cpu: float, timed_out: bool, config: dict) -> dict:
-    """The child's result, checked: exactly one JSON object of the child's protocol, else an error."""
+def _verdict(data: bytes, status: int, cpu: float, timed_out: bool, config: dict, loading: bool) -> dict:
+    """The child's result, checked: exactly one JSON object of the child's protocol (``ready`` while
+    loading, ``reward`` for a sample), else an error."""
     limits = config["limits"]
     if timed_out:
         return {"error": f"did not return within {config['timeout']:g}s", "kind": "timeout"}
@@ -449,9 +450,10 @@ def _verdict(data: bytes, status: int, cpu: float, timed_out: bool, config: dict
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             message = None
         if isinstance(message, dict):
-            if set(message) == {"reward"} and type(message["reward"]) is float and math.isfinite(message["reward"]):
+            if (not loading and set(message) == {"reward"} and type(message["reward"]) is float
+                    and math.isfinite(message["reward"])):
                 return message
-            if set(message) == {"ready"} and message["ready"] is True:
+            if loading and set(message) == {"ready"} and message["ready"] is True:
                 return message
             if set(message) == {"error", "kind"} and all(type(value) is str for value in message.values()):
                 return {"error": message["error"][-MAX_TRACEBACK - 100:], "kind": message["kind"]}
@@ -500,7 +502,7 @@ def _run_sample(code, request, config: dict) -> dict:
         _empty(config["workdir"])
     except OSError:
         pass
-    return _verdict(data, status, cpu, timed_out, config)
+    return _verdict(data, status, cpu, timed_out, config, loading=request is None)
 
 
 def main() -> None:
