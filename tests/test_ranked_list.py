@@ -529,13 +529,13 @@ def test_aliases_file(tmp_path, monkeypatch, registry):
 
 def test_aliases_file_errors(tmp_path):
     with pytest.raises(ValueError, match=r"alias file '.*nope.tsv' not found; relative paths start from the spec file's folder"):
-        load_alias_file(str(tmp_path / "nope.tsv"))
+        load_alias_file(str(tmp_path / "nope.tsv"), None)
     (tmp_path / "a.yaml").write_text("x")
     with pytest.raises(ValueError, match=r"the name must end in .csv, .tsv, .tab, .txt \(tab-separated\) or .json"):
-        load_alias_file(str(tmp_path / "a.yaml"))
+        load_alias_file(str(tmp_path / "a.yaml"), None)
     (tmp_path / "a.json").write_text("[1]")
     with pytest.raises(ValueError, match=r"an alias table maps canonical names to aliases, not a list"):
-        load_alias_file(str(tmp_path / "a.json"))
+        load_alias_file(str(tmp_path / "a.json"), None)
 
 
 # --- spec errors ------------------------------------------------------------------------------------------
@@ -625,7 +625,7 @@ def test_gene_ranking_data_is_what_make_data_writes():
 
 
 def test_gene_ranking_aliases_cover_every_causal_gene():
-    table = load_alias_file(str(EXAMPLE / "aliases.tsv")).table
+    table = load_alias_file(str(EXAMPLE / "aliases.tsv"), None).table
     genes = {gene for line in (EXAMPLE / "data.jsonl").read_text().splitlines() for gene in json.loads(line)["genes"]}
     assert genes <= set(table)
 
