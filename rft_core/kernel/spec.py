@@ -23,10 +23,11 @@ from pydantic import BaseModel, ValidationError
 from .errors import RftError, SpecError, SpecIssue
 from .grader import Grader, child_fields
 from .paths import spec_context
+from .portability import PortabilityCheck
 from .registry import Registry, default_registry
 from .runtime import Runtime
 
-__all__ = ["OPENAI_FIDELITY_DEFAULTS", "SPEC_KEYS", "load_spec", "load_spec_in", "read_spec_file"]
+__all__ = ["OPENAI_FIDELITY_DEFAULTS", "SPEC_KEYS", "load_spec", "load_spec_in", "portability_check", "read_spec_file"]
 
 SPEC_KEYS = ("rft", "description", "requires", "defaults", "openai_strict")
 OPENAI_FIDELITY_DEFAULTS = {"instructions": False, "delimit_sample": False, "sampling_defaults": False}
@@ -77,6 +78,15 @@ def load_spec_in(source: Mapping[str, Any], folder: Path | None) -> Grader:
     """``load_spec`` of a mapping whose relative paths start from ``folder`` (None: the working
     directory): a composite's sub-grader given as a mapping, inside a config validated there."""
     return _Builder(default_registry(), {}, None, folder=folder).build_document(dict(source))
+
+
+def portability_check(
+    document: Mapping[str, Any], lines: Mapping[Path_, int], registry: Registry, any_root: bool = False
+) -> PortabilityCheck:
+    """The OpenAI portability check of a spec document (``openai_strict``, ``rft validate --openai``):
+    its root grader and ``defaults``, the other spec-level keys left out."""
+    root = {key: value for key, value in document.items() if key not in SPEC_KEYS}
+    return PortabilityCheck(root, document.get("defaults") or {}, lines, registry, any_root)
 
 
 def read_spec_file(path: str | Path) -> tuple[Any, dict[Path_, int]]:
@@ -155,9 +165,7 @@ class _Builder:
         else:
             grader = self.build_root(dict(document))
             if not self.issues and document.get("openai_strict") is True:
-                from ..integrations.openai_compat import document_issues  # it builds on this module
-
-                self.issues.extend(document_issues(document, self.lines, self.registry))
+                self.issues.extend(portability_check(document, self.lines, self.registry).check())
             if not self.issues:
                 assert grader is not None
                 return grader
