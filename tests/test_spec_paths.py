@@ -4,7 +4,9 @@ spec file's folder, carried in pydantic's validation context, never in a global.
 from __future__ import annotations
 
 import ast
+import os
 import pickle
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from pydantic import ValidationInfo, field_validator
 import rft_core
 from rft_core import Grader, GraderConfig, Result, Runtime, SpecPath, load_spec, read_named_file, spec_path
 from rft_core.kernel.paths import spec_context
+
+from plugin_install import pip_install
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "rft_core" / "kernel"
@@ -160,3 +164,53 @@ def kernel_state() -> dict[str, str]:
                 if isinstance(value, (str, Path, dict, list, set, tuple)):  # where a folder could be kept
                     state[f"{module_name}.{name}"] = repr(value)
     return state
+
+
+# --- a pip-installed plugin, pickled into another process ------------------------------------------
+
+PLUGIN_DIR = Path(__file__).resolve().parent / "plugins" / "paths_plugin"
+NESTED = """\
+requires: [rft-paths]
+type: multi
+calculate_output: inner
+graders:
+  inner:
+    type: multi
+    calculate_output: leaf
+    graders:
+      leaf: {type: file_answer, answer_file: answer.txt}
+"""
+LOAD_AND_PICKLE = """\
+import pickle, sys
+from rft_core import load_spec
+grader = load_spec("../specs/spec.yaml")
+print(grader.children()["inner"].children()["leaf"].config.answer_file)
+sys.stdout.flush()
+open(sys.argv[1], "wb").write(pickle.dumps(grader))
+"""
+UNPICKLE_AND_GRADE = """\
+import pickle, sys
+grader = pickle.loads(open(sys.argv[1], "rb").read())
+print(grader.grade("42").reward, grader.grade("41").reward)
+"""
+
+
+@pytest.mark.integration
+def test_an_installed_plugins_spec_path_survives_pickling_into_another_process(project, tmp_path_factory):
+    """A plugin's SpecPath field, nested two composites deep in a spec named from another folder,
+    is absolute once loaded: a process with yet another working directory unpickles and grades it."""
+    site = pip_install(PLUGIN_DIR, tmp_path_factory.mktemp("rft-paths"))
+    (project / "specs" / "spec.yaml").write_text(NESTED)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]), "RFT_LOAD_PLUGINS": "rft-paths"}
+    pickled = project / "grader.pkl"
+
+    def python(source: str, cwd: Path) -> str:
+        completed = subprocess.run([sys.executable, "-c", source, str(pickled)], cwd=cwd, env=env,
+                                   capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert completed.returncode == 0, completed.stderr
+        return completed.stdout.strip()
+
+    assert python(LOAD_AND_PICKLE, project / "elsewhere") == str(project / "specs" / "answer.txt")
+    (project / "worker").mkdir()
+    (project / "worker" / "answer.txt").write_text("41\n")  # what a cwd-relative path would read
+    assert python(UNPICKLE_AND_GRADE, project / "worker") == "1.0 0.0"
