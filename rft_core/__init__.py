@@ -17,7 +17,8 @@ from .kernel.formula import Formula
 from .kernel.grader import Grader, GraderConfig, SubGraders, run_sync
 from .kernel.hookspecs import hookimpl
 from .kernel.runtime import Runtime
-from .kernel.spec import load_spec, read_named_file, spec_path
+from .kernel.paths import SpecPath, read_named_file, spec_path
+from .kernel.spec import load_spec
 from .kernel.template import Template, TemplateField
 from .kernel.types import Item, Result, Sample, SharedComposite, SharedResult, Status, Usage
 from .integrations.trl import reward_funcs, reward_weights
@@ -60,8 +61,9 @@ __all__ = [
     "finditer_with_timeout",  # regex finditer, likewise
     "check_input",  # an input over max_input_chars is the sample's parse_error
     "Formula",  # OpenAI's calculate_output grammar, parsed without eval (multi's formula)
-    "read_named_file",  # read a text file a spec names -> (text, a phrase naming it for messages)
-    "spec_path",  # a path a spec names, resolved against the spec's folder
+    "SpecPath",  # config field type of a path a spec names: absolute, a relative one from the spec's folder
+    "spec_path",  # in a validator: a path a spec names, resolved against the spec's folder (ValidationInfo)
+    "read_named_file",  # in a validator: read a text file a spec names -> (text, a phrase naming it for messages)
     # running graders
     "run_sync",  # run a coroutine to completion from sync code, inside a running loop too
     "batch_memo",  # context in which sibling graders share work on one batch (a composite opens it)

@@ -90,8 +90,9 @@ def test_missing_encoder_is_a_spec_error(registry, tmp_path):
     with pytest.raises(SpecError) as caught:
         load_spec(spec(tmp_path / "nowhere"), registry=registry)
     [issue] = caught.value.issues
+    assert issue.path == ("embedding_model",)  # the field's path (and line, in a spec file)
     assert issue.message == (
-        f"text_similarity: embedding_model '{tmp_path / 'nowhere'}': no such directory ({tmp_path / 'nowhere'}); "
+        f"embedding_model '{tmp_path / 'nowhere'}': no such directory ({tmp_path / 'nowhere'}); "
         "give the directory of a saved model (relative paths start from the spec file's folder)"
     )
 

@@ -137,7 +137,7 @@ def test_tokens_are_counted_with_the_local_tokenizer(tokenizer_dir, registry):
         ({"unit": "words", "mode": "band", "buffer": 2, "min_length": 9, "max_length": 3}, "min_length 9 is above"),
         ({"unit": "words", "mode": "group", "on_truncated": "soft"}, "on_truncated soft needs max_length and buffer"),
         ({"unit": "words", "max_length": 4, "buffer": 2, "correct": {"a": ANSWER}}, "correct applies to mode group"),
-        ({"tokenizer": "no/such/dir", "max_length": 4, "buffer": 2}, "tokenizer 'no/such/dir': no such directory"),
+        ({"tokenizer": "no/such/dir", "max_length": 4, "buffer": 2}, "no/such/dir': no such directory"),
     ],
     ids=["no_tokenizer", "overlong_fields", "buffer", "band_fields", "band_order", "soft_fields", "correct",
          "missing_tokenizer"],

@@ -172,8 +172,9 @@ def test_missing_path_is_a_spec_error_naming_it(registry, tmp_path):
     with pytest.raises(SpecError) as caught:
         load_spec(spec(missing), registry=registry)
     [issue] = caught.value.issues
+    assert issue.path == ("model",)  # the field's path (and line, in a spec file)
     assert issue.message == (
-        f"reward_model: model '{missing}': no such directory ({missing}); give the directory of a saved model "
+        f"model '{missing}': no such directory ({missing}); give the directory of a saved model "
         "(relative paths start from the spec file's folder)"
     )
 
@@ -183,7 +184,8 @@ def test_unreachable_hub_id_is_a_spec_error_saying_how_to_fix(registry, monkeypa
     with pytest.raises(SpecError) as caught:
         load_spec({"type": "reward_model", "model": "nobody/no-such-reward-model"}, registry=registry)
     [issue] = caught.value.issues
-    assert issue.message.startswith("reward_model: model 'nobody/no-such-reward-model': no such directory (")
+    assert issue.path == ("model",)
+    assert issue.message.startswith("model 'nobody/no-such-reward-model': no such directory (")
     assert "the Hugging Face Hub could not provide it" in issue.message
     assert issue.message.endswith(
         "give the directory of a saved model, or download it while online "

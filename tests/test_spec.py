@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
 import pytest
 from pydantic import Field
@@ -12,7 +11,7 @@ from pydantic import Field
 from rft_core import Grader, GraderConfig, Result, hookimpl
 from rft_core.kernel.errors import SpecError, SpecIssue
 from rft_core.kernel.registry import Registry
-from rft_core.kernel.spec import load_spec, read_spec_file, spec_path
+from rft_core.kernel.spec import load_spec, read_spec_file
 from rft_core.kernel.types import Status
 
 STRING_CHECK = {"type": "string_check", "reference": "{{ item.answer }}"}
@@ -635,33 +634,3 @@ def test_read_spec_file_maps_paths_to_lines(tmp_path):
     assert lines[("graders", "a", "type")] == 4
     assert lines[("graders", "b", "type")] == 5
     assert lines[("tags", 1)] == 6
-
-
-def test_spec_path_starts_from_the_spec_files_folder_while_it_loads(tmp_path, monkeypatch, registry):
-    seen = []
-
-    class Reads(Grader):
-        """Records where its file resolves to."""
-
-        type = "reads_file"
-
-        class Config(GraderConfig):
-            file: str = "data.txt"
-
-        def __init__(self, config=None, /, **fields):
-            super().__init__(config, **fields)
-            seen.append(spec_path(self.config.file))
-
-        def evaluate(self, sample, item):
-            raise AssertionError("not graded here")
-
-    registry.register(Reads, plugin="test")
-    folder = tmp_path / "specs"
-    folder.mkdir()
-    (folder / "spec.yaml").write_text("type: reads_file\n")
-    monkeypatch.chdir(tmp_path)
-    load_spec(folder / "spec.yaml", registry)  # a spec file: its own folder
-    load_spec({"type": "reads_file"}, registry)  # a mapping: the working directory
-    load_spec({"type": "reads_file", "file": str(tmp_path / "abs.txt")}, registry)  # absolute stays absolute
-    assert seen == [folder / "data.txt", Path("data.txt"), tmp_path / "abs.txt"]
-    assert spec_path("x.txt") == Path("x.txt")  # outside a load

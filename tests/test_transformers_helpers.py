@@ -10,8 +10,8 @@ from rft_core.infra.torch_helpers import locate_model, pick_device, torch_dtype
 def test_a_saved_model_directory_resolves_to_its_absolute_path(tmp_path, monkeypatch):
     (tmp_path / "rm").mkdir()
     (tmp_path / "rm" / "config.json").write_text("{}")
-    monkeypatch.chdir(tmp_path)  # outside a spec load, relative paths start from the working directory
-    assert locate_model("rm", "model", "reward_model") == str((tmp_path / "rm").resolve())
+    monkeypatch.chdir(tmp_path)  # without a spec folder (no validation info), relative paths start from the cwd
+    assert locate_model("rm", "model", "reward_model", None) == str((tmp_path / "rm").resolve())
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_paths_that_are_not_models_say_how_to_fix_them(tmp_path, layout, message
     if layout == "empty-dir":
         target.mkdir()
     with pytest.raises(ValueError, match=message):
-        locate_model(str(target), "model", "reward_model")
+        locate_model(str(target), "model", "reward_model", None)
 
 
 def test_devices_and_dtypes():

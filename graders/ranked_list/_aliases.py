@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationInfo
+
 from rft_core import read_named_file
 
 from ._ranking import _EDGE_PUNCTUATION
@@ -231,8 +233,8 @@ class AliasFile:
 _KINDS = {".json": "json", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv"}
 
 
-def load_alias_file(value: Any) -> AliasFile:
-    """Read an alias file (a relative path starts from the spec file's folder)."""
+def load_alias_file(value: Any, info: ValidationInfo | None) -> AliasFile:
+    """Read an alias file (a relative path starts from the spec file's folder, which ``info`` carries)."""
     if isinstance(value, AliasFile):
         return value
     if not isinstance(value, str) or not value:
@@ -240,7 +242,7 @@ def load_alias_file(value: Any) -> AliasFile:
     kind = _KINDS.get(Path(value).suffix.lower())
     if kind is None:
         raise ValueError(f"alias file {value!r}: the name must end in .csv, .tsv, .tab, .txt (tab-separated) or .json")
-    text, where = read_named_file(value, "alias file", encoding="utf-8-sig")
+    text, where = read_named_file(value, "alias file", info, encoding="utf-8-sig")
     try:
         table = parse_alias_text(text, kind)
     except (ValueError, csv.Error) as exc:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from rft_core import (
     GradeError,
@@ -16,6 +17,7 @@ from rft_core import (
     Item,
     Result,
     Sample,
+    SpecPath,
     Status,
     TemplateField,
     hookimpl,
@@ -94,11 +96,16 @@ class RewardModelGrader(Grader):
         range: tuple[float, float] = Field(
             default=(0.0, 1.0), description="identity mapping: [low, high] the raw score is clamped to."
         )
-        reference_set: str | list[str] | None = Field(
+        reference_set: SpecPath | list[str] | None = Field(
             default=None,
             description="minmax mapping: texts whose scores set min and max; a list, or a JSONL file (relative to "
             "the spec file's folder) of strings or objects with text, or with prompt and completion.",
         )
+
+        @field_validator("model")
+        @classmethod
+        def _located(cls, model: str, info: ValidationInfo) -> str:
+            return locate_model(model, "model", NEEDED_FOR, info)  # a directory's absolute path, or a hub id
 
         @field_validator("device")
         @classmethod
@@ -122,13 +129,12 @@ class RewardModelGrader(Grader):
 
     def __init__(self, config: GraderConfig | None = None, /, **fields: Any) -> None:
         super().__init__(config, **fields)
-        self.location = locate_model(self.config.model, "model", NEEDED_FOR)
         reference_set = self.config.reference_set
         self.reference_rows = _reference_rows(reference_set) if reference_set is not None else None
 
     @cached_property
     def loaded(self) -> RewardModel:
-        return load_reward_model(self.location, self.runtime, self.config.dtype, self.config.device)
+        return load_reward_model(self.config.model, self.runtime, self.config.dtype, self.config.device)
 
     @cached_property
     def bounds(self) -> tuple[float, float]:
@@ -206,10 +212,10 @@ class RewardModelGrader(Grader):
         return results  # type: ignore[return-value]
 
 
-def _reference_rows(value: str | list[str]) -> list[Any]:
+def _reference_rows(value: Path | list[str]) -> list[Any]:
     if isinstance(value, list):
         return value
-    text, where = read_named_file(value, "reference_set")
+    text, where = read_named_file(value, "reference_set", None)  # a SpecPath: already absolute
     rows: list[Any] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():

@@ -6,12 +6,13 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 from pydantic import Field, model_validator
 
-from rft_core import Item, MissingDependencyError, Result, Sample, SharedResult, Status, SubGraders, hookimpl, spec_path
+from rft_core import Item, MissingDependencyError, Result, Sample, SharedResult, SpecPath, Status, SubGraders, hookimpl
 
 from ._shaping import PenaltyConfig, ShapingGrader, penalty_ramp
 
@@ -19,15 +20,14 @@ NO_PENALTY = SharedResult(0.0)  # most samples: made once, read-only
 NOT_APPLICABLE = "no other sample of this item in the batch to compare lengths with"
 
 
-def _tokenizer_directory(value: str | None) -> str | None:
-    if value is None:
+def _tokenizer_directory(path: Path | None) -> str | None:
+    if path is None:
         return None
     if importlib.util.find_spec("transformers") is None:
         raise MissingDependencyError("transformers", "rm", "the length grader's unit: tokens")
-    path = spec_path(value)
     if not path.is_dir():
         raise ValueError(
-            f"tokenizer {value!r}: no such directory ({path.resolve()}); give the directory of a saved tokenizer "
+            f"tokenizer {str(path)!r}: no such directory; give the directory of a saved tokenizer "
             "(tokenizer.save_pretrained(DIR); relative paths start from the spec file's folder)"
         )
     return str(path.resolve())
@@ -58,7 +58,7 @@ class Length(ShapingGrader):
         unit: Literal["tokens", "words", "characters"] = Field(
             default="tokens", description="What is counted; tokens needs tokenizer."
         )
-        tokenizer: str | None = Field(
+        tokenizer: SpecPath | None = Field(
             default=None, description="Directory of a saved transformers tokenizer (unit: tokens); never downloaded."
         )
         max_length: int | None = Field(

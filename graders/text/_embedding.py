@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationInfo
+
 from rft_core import Runtime
 
-from rft_core.infra import import_torch, pick_device
+from rft_core.infra import import_torch, locate_model, pick_device
 
-__all__ = ["DEFAULT_ENCODER", "Encoder", "load_encoder"]
+__all__ = ["DEFAULT_ENCODER", "CosineMetric", "Encoder", "load_encoder", "locate_encoder"]
 
 NEEDED_FOR = "text_similarity's cosine metric"
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
@@ -78,15 +80,19 @@ def load_encoder(location: str, runtime: Runtime, device: str = "auto", max_leng
     return runtime.shared(("encoder", location, device, max_length), load)
 
 
+def locate_encoder(model: str, info: ValidationInfo) -> str:
+    """The encoder a config names (from its validator, whose ``info`` says the spec's folder): a
+    directory's absolute path or a hub id; a missing one raises ValueError saying how to fix it."""
+    return locate_model(model, "embedding_model", NEEDED_FOR, info)
+
+
 class CosineMetric:
-    """``text_similarity``'s cosine metric for one grader: the encoder is found when the spec loads
-    (a missing one is a spec error) and loaded on first use, once per process (so a pickled
+    """``text_similarity``'s cosine metric for one grader: the encoder ``location`` (found by
+    ``locate_encoder`` when the spec loads) is loaded on first use, once per process (so a pickled
     grader carries its location, never the model)."""
 
-    def __init__(self, model: str) -> None:
-        from rft_core.infra import locate_model
-
-        self.location = locate_model(model, "embedding_model", NEEDED_FOR)
+    def __init__(self, location: str) -> None:
+        self.location = location
 
     def encoder(self, runtime: Runtime) -> Encoder:
         return load_encoder(self.location, runtime)

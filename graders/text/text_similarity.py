@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from rft_core import (
-    Grader, GraderConfig, Item, OpenAIMapping, Result, Sample, TemplateField, check_input, hookimpl, spec_path,
+    Grader, GraderConfig, Item, OpenAIMapping, Result, Sample, SpecPath, TemplateField, check_input, hookimpl,
 )
 
-from ._embedding import DEFAULT_ENCODER, CosineMetric
+from ._embedding import DEFAULT_ENCODER, CosineMetric, locate_encoder
 from ._limits import MaxInputChars, MaxReferenceChars, check_reference, resolved_limits
 from ._meteor import WORDNET_ENV, MeteorMetric
 from ._overlap import OVERLAP_METRICS, missing_package, overlap_score
@@ -60,7 +60,7 @@ class TextSimilarity(Grader):
             description="cosine metric: the encoder (a saved transformers model directory or a hub id) whose "
             "mean-pooled embeddings are compared; needs the rm extra.",
         )
-        wordnet_dir: str | None = Field(
+        wordnet_dir: SpecPath | None = Field(
             default=None,
             description=f"meteor metric: a WordNet 3.0 dict folder (relative to the spec file's folder); default "
             f"${WORDNET_ENV}, else nltk's downloaded wordnet, else /usr/share/wordnet (Debian's wordnet-base).",
@@ -78,6 +78,12 @@ class TextSimilarity(Grader):
                 )
             return metric
 
+        @field_validator("embedding_model")
+        @classmethod
+        def _encoder_found(cls, model: str, info: ValidationInfo) -> str:
+            """cosine: the encoder's directory (absolute) or hub id, found when the spec loads."""
+            return locate_encoder(model, info) if info.data.get("evaluation_metric") == "cosine" else model
+
     config: Config
 
     def pass_threshold(self) -> float | None:
@@ -87,9 +93,7 @@ class TextSimilarity(Grader):
         super().__init__(config, **fields)
         metric = self.config.evaluation_metric
         self.cosine = CosineMetric(self.config.embedding_model) if metric == "cosine" else None
-        wordnet_dir = self.config.wordnet_dir
-        folder = spec_path(wordnet_dir) if wordnet_dir is not None else None
-        self.meteor = MeteorMetric(folder) if metric == "meteor" else None
+        self.meteor = MeteorMetric(self.config.wordnet_dir) if metric == "meteor" else None
         self.max_input, self.max_reference = resolved_limits(self.config, self.type, metric)
 
     def evaluate_batch(self, samples: list[Sample], items: list[Item]) -> list[Result]:

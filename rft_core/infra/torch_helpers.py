@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationInfo
+
 from rft_core.kernel.errors import MissingDependencyError
-from rft_core.kernel.spec import spec_path
+from rft_core.kernel.paths import spec_path
 
 __all__ = ["DEVICES", "DTYPES", "import_torch", "locate_model", "pick_device", "torch_dtype"]
 
@@ -33,17 +36,18 @@ def import_torch(needed_for: str) -> tuple[Any, Any]:
     return torch, transformers
 
 
-def locate_model(value: str, what: str, needed_for: str) -> str:
+def locate_model(value: str, what: str, needed_for: str, info: ValidationInfo | None) -> str:
     """A model a spec names: a local directory (relative to the spec file's folder) or a hub id.
 
-    Returns the directory's absolute path, or the hub id when the Hub (or its local cache) has
-    it. Raises ValueError naming the path and how to fix it otherwise, MissingDependencyError
+    Call it from the validator of the field naming the model with the validator's ``info``
+    (``rft_core.spec_path`` resolves the directory with it). Returns the directory's absolute path,
+    or the hub id when the Hub (or its local cache) has it. Raises ValueError naming the path and how to fix it otherwise, MissingDependencyError
     without torch and transformers.
     """
     for package in ("torch", "transformers"):  # found without importing: a spec loads fast
         if importlib.util.find_spec(package) is None:
             raise MissingDependencyError(package, "rm", needed_for)
-    path = spec_path(value)
+    path = spec_path(value, info)
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ValueError(
@@ -52,7 +56,7 @@ def locate_model(value: str, what: str, needed_for: str) -> str:
             )
         return str(path.resolve())
     where = f"{what} {value!r}: no such directory ({path.resolve()})"
-    if not _HUB_ID.fullmatch(value) or path.is_absolute():
+    if not _HUB_ID.fullmatch(value) or Path(value).is_absolute():
         raise ValueError(f"{where}; give the directory of a saved model (relative paths start from the spec file's folder)")
     _, transformers = import_torch(needed_for)
     try:

@@ -12,20 +12,20 @@ that would (``rft export-openai``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..kernel.errors import SpecError, SpecIssue
 from ..kernel.declarations import OPENAI_TYPES
+from ..kernel.errors import SpecError, SpecIssue
 from ..kernel.grader import Grader, child_fields
+from ..kernel.portability import TARGETS, PortabilityCheck
 from ..kernel.registry import Registry, default_registry
-from ..kernel.spec import SPEC_KEYS, load_spec, read_spec_file
+from ..kernel.spec import load_spec, portability_check, read_spec_file
 from ..kernel.types import Result, Status
 
 __all__ = [
-    "ERROR_FLAGS", "OPENAI_TYPES", "document_issues", "export_openai", "formula_error_response",
+    "ERROR_FLAGS", "OPENAI_TYPES", "TARGETS", "export_openai", "formula_error_response", "not_portable",
     "openai_issues", "run_response"
 ]
 
@@ -165,14 +165,6 @@ def _token_usage_per_model(result: Result) -> dict[str, dict[str, int]]:
 
 # --- specs: what OpenAI's graders accept ------------------------------------------------------
 
-GRADER_TIMEOUT = "grader_timeout"
-"""The runner's time budget, a field of every grader: how long a grade may take, never what it is."""
-
-
-TARGETS = ("fine-tuning", "evals")
-"""Where the spec would run on OpenAI: a fine-tuning job (and /graders/run) or an eval's testing
-criteria, which also take a label_model at the top level."""
-
 
 def openai_issues(
     source: str | Path | Mapping[str, Any], registry: Registry | None = None, target: str = "fine-tuning"
@@ -186,14 +178,7 @@ def openai_issues(
     ``multi`` (``"evals"`` takes one at the top level). Spec-level ``defaults`` count as set on
     every grader they reach.
     """
-    return _Checker.of(source, registry, target).check()
-
-
-def document_issues(
-    document: Mapping[str, Any], lines: dict[tuple[str | int, ...], int], registry: Registry
-) -> list[SpecIssue]:
-    """:func:`openai_issues` of a spec document that rft has already built (``openai_strict``)."""
-    return _Checker(document, lines, None, registry).check()
+    return _checked(source, registry, target)[0].issues
 
 
 def export_openai(
@@ -209,11 +194,10 @@ def export_openai(
     >>> export_openai({"type": "string_check", "reference": "{{ item.answer }}", "casefold": False})
     {'type': 'string_check', 'name': 'string_check', 'input': '{{ sample.output_text }}', 'reference': '{{ item.answer }}', 'operation': 'eq'}
     """
-    checker = _Checker.of(source, registry, target)
-    issues = checker.check()
-    if issues:
-        raise SpecError(issues, not_portable(checker.source))
-    return checker.export(checker.root, None)
+    check, source_name = _checked(source, registry, target)
+    if check.issues:
+        raise SpecError(check.issues, not_portable(source_name))
+    return _export(check, check.root, None)
 
 
 def not_portable(source: str | None) -> str:
@@ -221,115 +205,43 @@ def not_portable(source: str | None) -> str:
     return f"{source or 'spec'} (not portable to OpenAI)"
 
 
-class _Checker:
-    def __init__(
-        self, document: Mapping[str, Any], lines: dict[tuple[str | int, ...], int], source: str | None,
-        registry: Registry,
-    ) -> None:
-        self.registry = registry
-        self.lines = lines
-        self.source = source
-        self.defaults: dict[str, Any] = document.get("defaults") or {}
-        self.root = {key: value for key, value in document.items() if key not in SPEC_KEYS}
-        self.issues: list[SpecIssue] = []
-        self.any_root = False
-
-    @classmethod
-    def of(cls, source: str | Path | Mapping[str, Any], registry: Registry | None, target: str) -> _Checker:
-        """The checker of a spec file or mapping for ``target``, after rft's own errors (SpecError) are ruled out."""
-        if target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
-        registry = registry or default_registry()
-        load_spec(source, registry=registry)
-        if isinstance(source, Mapping):
-            checker = cls(source, {}, None, registry)
-        else:
-            document, lines = read_spec_file(source)
-            checker = cls(document, lines, str(source), registry)
-        checker.any_root = target == "evals"  # an eval's testing criteria take any OpenAI grader at the top level
-        return checker
-
-    def report(self, path: tuple[str | int, ...], message: str) -> None:
-        line = next((self.lines[path[:end]] for end in range(len(path), -1, -1) if path[:end] in self.lines), None)
-        self.issues.append(SpecIssue(path, message, line))
-
-    def check(self) -> list[SpecIssue]:
-        self.check_node(self.root, (), nested=False)
-        return self.issues
-
-    def fields(self, node: dict[str, Any]) -> dict[str, tuple[Any, tuple[str | int, ...] | None]]:
-        """The node's fields with where each was set: None for the node itself, else the defaults key."""
-        config_fields = self.registry.get(node["type"]).cls.Config.model_fields
-        merged = {key: (value, ("defaults", key)) for key, value in self.defaults.items() if key in config_fields}
-        merged.update({key: (value, None) for key, value in node.items()})
-        return merged
-
-    def check_node(self, node: dict[str, Any], path: tuple[str | int, ...], nested: bool) -> None:
-        type_name = node["type"]
-        grader_class = self.registry.get(type_name).cls
-        mapping = grader_class.openai
-        if mapping is None:
-            self.report((*path, "type"), f"{type_name!r} is not an OpenAI grader type "
-                        f"(OpenAI's: {', '.join(OPENAI_TYPES)}){_declared_hint(grader_class)}")
-            return
-        if not (mapping.root or self.any_root or path):
-            self.report(("type",), f"OpenAI's fine-tuning runs {type_name} only inside a multi: write "
-                        f"{{type: multi, graders: {{{type_name}: ...}}, calculate_output: {type_name}}} "
-                        "(an eval's testing criteria take it as it is: --target evals)")
-        explained = set()
-        for where, message in grader_class.openai_problems(node, nested):
-            self.report((*path, *where), message)
-            explained.add(where[:1])
-        config_fields = grader_class.Config.model_fields
-        operational = (*mapping.operational, GRADER_TIMEOUT)
-        for key, (value, where) in self.fields(node).items():
-            if key == "type" or (key,) in explained:  # the type maps to mapping.type
-                continue
-            field_path = where or (*path, key)
-            # a value from the spec's defaults is reported there, naming the grader it reaches
-            reached = f"(given to {'.'.join(map(str, path)) or 'the root grader'}) " if where else ""
-            if key in mapping.fields:
-                allowed = mapping.values.get(key)
-                if allowed is not None and value not in allowed:
-                    self.report(field_path, f"{reached}OpenAI's {mapping.type} has no {key} {value!r} "
-                                f"(OpenAI's: {', '.join(allowed)})")
-            elif key not in operational and not _at_default(value, config_fields[key].default):
-                self.report(field_path, reached + _extra_field_message(mapping.type, key, config_fields[key].default))
-        for field_name in child_fields(grader_class.Config):
-            for key, child in node.get(field_name, {}).items():
-                self.check_node(child, (*path, field_name, key), nested=True)
-
-    def export(self, node: dict[str, Any], key: str | None) -> dict[str, Any]:
-        type_name = node["type"]
-        grader_class = self.registry.get(type_name).cls
-        mapping = grader_class.openai
-        assert mapping is not None  # check() refused the spec otherwise
-        config_fields = grader_class.Config.model_fields
-        children = child_fields(grader_class.Config)
-        values = {name: value for name, (value, _) in self.fields(node).items()}
-        out: dict[str, Any] = {"type": mapping.type}
-        for name in mapping.fields:
-            if name == "name":
-                out["name"] = values.get("name") or key or type_name
-            elif name in children:
-                out[name] = {k: self.export(child, k) for k, child in values[name].items()}
-            elif name in values:
-                out[name] = values[name]
-            elif name in mapping.filled:
-                out[name] = config_fields[name].default
-        return out | dict(mapping.fixed)
+def _checked(
+    source: str | Path | Mapping[str, Any], registry: Registry | None, target: str
+) -> tuple[PortabilityCheck, str | None]:
+    """The finished check of a spec file or mapping for ``target``, after rft's own errors (SpecError)
+    are ruled out, and the name of the spec's file (None for a mapping)."""
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
+    registry = registry or default_registry()
+    load_spec(source, registry=registry)
+    if isinstance(source, Mapping):
+        document, lines, name = source, {}, None
+    else:
+        document, lines = read_spec_file(source)
+        name = str(source)
+    # an eval's testing criteria take any OpenAI grader at the top level
+    check = portability_check(document, lines, registry, any_root=target == "evals")
+    check.check()
+    return check, name
 
 
-def _declared_hint(grader_class: type[Grader]) -> str:
-    """The reason a grader type gives for having no OpenAI counterpart, as a message suffix."""
-    hint = grader_class.openai_hint
-    return f"; {hint}" if hint else ""
-
-
-def _at_default(value: Any, default: Any) -> bool:
-    return value == default or (isinstance(default, tuple) and isinstance(value, list) and tuple(value) == default)
-
-
-def _extra_field_message(openai_type: str, key: str, default: Any) -> str:
-    shown = json.dumps(list(default) if isinstance(default, tuple) else default)
-    return f"OpenAI's {openai_type} has no field {key!r}: leave it out or at its default ({shown})"
+def _export(check: PortabilityCheck, node: dict[str, Any], key: str | None) -> dict[str, Any]:
+    """OpenAI's JSON of a checked grader object (``key``: the key its composite holds it under)."""
+    type_name = node["type"]
+    grader_class = check.grader_class(type_name)
+    mapping = grader_class.openai
+    assert mapping is not None  # the check refused the spec otherwise
+    config_fields = grader_class.Config.model_fields
+    children = child_fields(grader_class.Config)
+    values = {name: value for name, (value, _) in check.fields(node).items()}
+    out: dict[str, Any] = {"type": mapping.type}
+    for name in mapping.fields:
+        if name == "name":
+            out["name"] = values.get("name") or key or type_name
+        elif name in children:
+            out[name] = {k: _export(check, child, k) for k, child in values[name].items()}
+        elif name in values:
+            out[name] = values[name]
+        elif name in mapping.filled:
+            out[name] = config_fields[name].default
+    return out | dict(mapping.fixed)

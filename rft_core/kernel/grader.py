@@ -10,10 +10,11 @@ import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Annotated, Any, ClassVar, cast
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
 
 from .declarations import OpenAIMapping, ReportMetric
 from .errors import GradeError
+from .paths import context_folder
 from .runtime import Runtime, default_runtime
 from .types import Item, Result, Sample, Status
 
@@ -294,8 +295,8 @@ class BatchFailureWarning(RuntimeWarning):
 _SUBGRADERS = "rft-subgraders"
 
 
-def _build_children(value: dict[str, Any]) -> dict[str, Grader]:
-    from .spec import load_spec  # the spec loader imports this module
+def _build_children(value: dict[str, Any], info: ValidationInfo) -> dict[str, Grader]:
+    from .spec import load_spec_in  # the spec loader imports this module
 
     built = {}
     for key, child in value.items():
@@ -303,7 +304,7 @@ def _build_children(value: dict[str, Any]) -> dict[str, Grader]:
             raise ValueError(f"sub-grader {key!r} must be a grader object, not {type(child).__name__}")
         if isinstance(child, Mapping) and "name" not in child:
             child = {**child, "name": str(key)}  # as the spec loader does: the name defaults to the key
-        built[key] = child if isinstance(child, Grader) else load_spec(child)
+        built[key] = child if isinstance(child, Grader) else load_spec_in(child, context_folder(info))
     return built
 
 

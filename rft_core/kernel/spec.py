@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from contextvars import ContextVar
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -21,12 +20,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import SpecError, SpecIssue
+from .errors import RftError, SpecError, SpecIssue
 from .grader import Grader, child_fields
+from .paths import spec_context
+from .portability import PortabilityCheck
 from .registry import Registry, default_registry
 from .runtime import Runtime
 
-__all__ = ["OPENAI_FIDELITY_DEFAULTS", "SPEC_KEYS", "load_spec", "read_named_file", "read_spec_file", "spec_path"]
+__all__ = ["OPENAI_FIDELITY_DEFAULTS", "SPEC_KEYS", "load_spec", "load_spec_in", "portability_check", "read_spec_file"]
 
 SPEC_KEYS = ("rft", "description", "requires", "defaults", "openai_strict")
 OPENAI_FIDELITY_DEFAULTS = {"instructions": False, "delimit_sample": False, "sampling_defaults": False}
@@ -36,9 +37,6 @@ parameters the config sets."""
 FORMAT_VERSION = 1
 
 Path_ = tuple[str | int, ...]
-
-_SPEC_FOLDER: ContextVar[Path | None] = ContextVar("rft_spec_folder", default=None)
-
 
 def load_spec(
     source: str | Path | Mapping[str, Any],
@@ -71,36 +69,24 @@ def load_spec(
     else:
         document, lines = read_spec_file(source)
         name, folder = str(source), Path(source).parent
-    token = _SPEC_FOLDER.set(folder)
-    try:
-        grader = _Builder(registry or default_registry(), lines, name, openai_fidelity).build_document(document)
-    finally:
-        _SPEC_FOLDER.reset(token)
+    builder = _Builder(registry or default_registry(), lines, name, openai_fidelity, folder)
+    grader = builder.build_document(document)
     return grader if runtime is None else grader.bind(runtime)
 
 
-def spec_path(value: str | Path) -> Path:
-    """A file a spec names: a relative path starts from the spec file's folder while that spec
-    loads (from the working directory for a spec given as a mapping, or outside a load)."""
-    path = Path(value)
-    folder = _SPEC_FOLDER.get()
-    return folder / path if folder is not None and not path.is_absolute() else path
+def load_spec_in(source: Mapping[str, Any], folder: Path | None) -> Grader:
+    """``load_spec`` of a mapping whose relative paths start from ``folder`` (None: the working
+    directory): a composite's sub-grader given as a mapping, inside a config validated there."""
+    return _Builder(default_registry(), {}, None, folder=folder).build_document(dict(source))
 
 
-def read_named_file(value: str, what: str, encoding: str = "utf-8") -> tuple[str, str]:
-    """Read a text file a spec names (resolved by ``spec_path``).
-
-    Returns the text and ``where``, a phrase naming the file (and the path it resolved to) for
-    further messages; a missing or unreadable file raises ValueError saying so.
-    """
-    path = spec_path(value)
-    where = f"{what} {value!r}" + ("" if Path(value).is_absolute() else f" (resolved to {path.resolve()})")
-    try:
-        return path.read_text(encoding=encoding), where
-    except FileNotFoundError:
-        raise ValueError(f"{where} not found; relative paths start from the spec file's folder") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{where} cannot be read: {exc}") from None
+def portability_check(
+    document: Mapping[str, Any], lines: Mapping[Path_, int], registry: Registry, any_root: bool = False
+) -> PortabilityCheck:
+    """The OpenAI portability check of a spec document (``openai_strict``, ``rft validate --openai``):
+    its root grader and ``defaults``, the other spec-level keys left out."""
+    root = {key: value for key, value in document.items() if key not in SPEC_KEYS}
+    return PortabilityCheck(root, document.get("defaults") or {}, lines, registry, any_root)
 
 
 def read_spec_file(path: str | Path) -> tuple[Any, dict[Path_, int]]:
@@ -150,8 +136,12 @@ def _line_map(text: str) -> dict[Path_, int]:
 class _Builder:
     """Walks a spec document, building graders and collecting every issue."""
 
-    def __init__(self, registry: Registry, lines: dict[Path_, int], source: str | None, fidelity: bool = False) -> None:
+    def __init__(
+        self, registry: Registry, lines: dict[Path_, int], source: str | None, fidelity: bool = False,
+        folder: Path | None = None,
+    ) -> None:
         self.fidelity = fidelity
+        self.context = spec_context(folder)  # where the configs' relative paths start (rft_core.SpecPath)
         self.registry = registry
         self.lines = lines
         self.source = source
@@ -175,9 +165,7 @@ class _Builder:
         else:
             grader = self.build_root(dict(document))
             if not self.issues and document.get("openai_strict") is True:
-                from ..integrations.openai_compat import document_issues  # it builds on this module
-
-                self.issues.extend(document_issues(document, self.lines, self.registry))
+                self.issues.extend(portability_check(document, self.lines, self.registry).check())
             if not self.issues:
                 assert grader is not None
                 return grader
@@ -238,12 +226,15 @@ class _Builder:
             if field_name in fields:
                 fields[field_name] = self.build_children(fields[field_name], (*path, field_name))
         try:
-            config = config_class.model_validate(fields)
+            config = config_class.model_validate(fields, context=self.context)
         except ValidationError as exc:
             errors = exc.errors()
-            errors += _cross_field_errors(config_class, fields, errors)
+            errors += _cross_field_errors(config_class, fields, errors, self.context)
             for error in errors:
                 self.report((*path, *_error_location(error, config_class)), _explain(error, config_class))
+            return None
+        except RftError as exc:  # a validator's own error (a missing optional package), as __init__'s below
+            self.report(path, f"{type_name}: {exc}")
             return None
         if len(self.issues) > issues_before:  # a sub-grader failed to build
             return None
@@ -289,7 +280,9 @@ class _Unbuilt(Grader):
 _UNBUILT = object.__new__(_Unbuilt)
 
 
-def _cross_field_errors(config_class: type, fields: dict[str, Any], errors: list[Any]) -> list[Any]:
+def _cross_field_errors(
+    config_class: type, fields: dict[str, Any], errors: list[Any], context: dict[str, Any]
+) -> list[Any]:
     """The config's own (model-level) checks, which pydantic skips once a field is invalid.
 
     They run on the fields that are valid, the invalid ones left to their defaults; nothing is
@@ -301,7 +294,10 @@ def _cross_field_errors(config_class: type, fields: dict[str, Any], errors: list
     if not invalid or any(name in model_fields and model_fields[name].is_required() for name in invalid):
         return []
     try:
-        config_class.model_validate({key: value for key, value in fields.items() if key not in invalid})  # type: ignore[attr-defined]
+        valid = {key: value for key, value in fields.items() if key not in invalid}
+        config_class.model_validate(valid, context=context)  # type: ignore[attr-defined]
+    except RftError:  # reported once the invalid fields are fixed
+        return []
     except ValidationError as exc:
         mentions_invalid = re.compile(r"\b(?:" + "|".join(map(re.escape, map(str, invalid))) + r")\b")
         return [error for error in exc.errors() if not error["loc"] and not mentions_invalid.search(error["msg"])]

@@ -16,6 +16,8 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend, validator_for
 
+from pydantic import ValidationInfo
+
 from rft_core import read_named_file
 
 from ._json import json_key, preview
@@ -42,13 +44,14 @@ class SchemaFile:
         return self.path
 
 
-def load_schema_file(value: Any) -> SchemaFile:
-    """Read and check a schema file (a relative path starts from the spec file's folder)."""
+def load_schema_file(value: Any, info: ValidationInfo | None) -> SchemaFile:
+    """Read and check a schema file (a relative path starts from the spec file's folder, which the
+    validation's ``info`` carries)."""
     if isinstance(value, SchemaFile):
         return value
     if not isinstance(value, str) or not value:
         raise ValueError("schema_file must be a path to a JSON file")
-    text, where = read_named_file(value, "schema file")
+    text, where = read_named_file(value, "schema file", info)
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
