@@ -3,11 +3,13 @@ messages for each kind are tested in test_cli_safety)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
 
 from rft_core.kernel.errors import RftError
+from rft_core.run.input_format import looks_like
 from rft_core.run.rows import SNIFF_LINES, check_json_lines
 
 ROW = json.dumps({"answer": "a", "output_text": "a"})
@@ -57,3 +59,21 @@ def test_a_utf8_character_cut_at_the_sniffed_chunk_is_still_text(tmp_path):
     path.write_bytes(b"a,b\n" + "é".encode() * 5000)  # 8192 bytes end inside no character, or in one
     with pytest.raises(RftError, match=r"is comma-separated \(CSV\)"):
         check_json_lines(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind", "advice"),
+    [
+        pytest.param("a.gz", None, "gzip-compressed", "gunzip -k", id="gzip"),
+        pytest.param("a.csv", b"a,b\n1,2\n3,4\n", "comma-separated (CSV)", "pandas.read_csv", id="csv"),
+        pytest.param("a.json", json.dumps([{"a": 1}, {"a": 2}], indent=2).encode(), "a JSON array", "jq -c '.[]'",
+                     id="json array"),
+        pytest.param("a.txt", b"hello\nworld\n", None, "", id="unknown"),
+    ],
+)
+def test_looks_like_names_the_kind_and_the_conversion(tmp_path, name, content, kind, advice):
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(b'{"a": 1}\n') if content is None else content)
+    found, how = looks_like(path)
+    assert found == kind
+    assert advice in how and (not how or str(path) in how)  # the advice names the user's file
