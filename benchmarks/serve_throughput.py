@@ -4,19 +4,23 @@ against in-process ``grade_batch`` on the same rows, with latency percentiles.
 The server is a real `rft serve` subprocess (uvicorn, access log off) on 127.0.0.1; the clients are
 aiohttp coroutines in this process, each sending requests of ``--rows-per-request`` rows until the
 corpus is used up (request bodies are built before the clock starts, responses are parsed inside
-it). Rewards from the server are checked equal to the in-process ones first. The in-process
-baseline grades the same rows with ``grader.grade_batch`` in batches of the same size, Samples
-and items built outside the timing; it takes turns with the server runs (best of ``--repeats``
-each), so a noisy neighbour slows both alike. Spec: examples/spec.yaml, a multi of string_check + fuzzy_match.
-Target (issue 17): >= 70% of in-process at 64 clients. Also printed: the server process's CPU
-seconds per row against in-process grading's (steadier than rows/s when the machine is shared).
+it); every run's rewards are checked equal to the in-process ones. The in-process baseline grades
+the same rows with ``grader.grade_batch`` in batches of the same size, Samples and items built
+outside the timing, in one thread. Each round runs the baseline, then the server, so a slow spell
+of the machine mostly hits both; the figures are medians over ``--rounds`` rounds, with the range
+of the round ratios. Spec: examples/spec.yaml, a multi of string_check + fuzzy_match.
+Target (issue 17): >= 70% of in-process at 64 clients. Also printed: the server processes' CPU
+seconds per row against in-process grading's.
 
-The clients share the machine with the server: on a small machine their CPU counts against it.
-The server moves its start-up objects out of the garbage collector's sight (``gc.freeze``, as
-``rft serve`` always does); the in-process baseline runs with Python's default collector.
+Each ``--workers`` value gets its own server. With one worker the server is one Python process,
+whose reading, grading and writing share one interpreter lock; more workers use more cores, which
+the one-threaded baseline does not. The clients share the machine with the server: on a small
+machine their CPU counts against it. The server tunes its garbage collector as ``rft serve``
+always does (``serve.workers.freeze_startup_objects``); the in-process baseline runs with Python's
+default collector, as a trainer's process would.
 
-Run: python benchmarks/serve_throughput.py [--rows 32768] [--rows-per-request 256] [--repeats 3]
-     [--clients 1 8 64] [--endpoints /score /get_reward] [--workers 1]
+Run: python benchmarks/serve_throughput.py [--rows 32768] [--rows-per-request 256] [--rounds 5]
+     [--clients 1 8 64] [--endpoints /score /get_reward] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import argparse
 import asyncio
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -37,7 +42,7 @@ import orjson
 sys.path.insert(0, os.path.dirname(__file__))
 os.environ.setdefault("RFT_LOAD_PLUGINS", "")
 
-from _corpus import best_rates, pairs
+from _corpus import pairs
 
 from rft_core import Sample, load_spec
 
@@ -136,39 +141,44 @@ def start_server(spec: Path, workers: int) -> tuple[subprocess.Popen, str]:
 
 
 def measure(url: str, pid: int, endpoint: str, requests: list[bytes], clients: int, in_process, expected: list[float],
-            rows: int, repeats: int) -> str:
-    """One line of figures: the server's rows/s against in-process, latency, CPU per row (runs taking turns)."""
+            rows: int, rounds: int) -> str:
+    """One line of figures: the server's rows/s against in-process, latency, CPU per row.
+
+    Each round times in-process grading, then the server, back to back; the figures are medians
+    over the rounds (a round's ratio compares two runs a second apart, so a slow spell of the
+    machine mostly hits both), and the range of the ratio is printed beside it."""
+    ratios: list[float] = []
+    rates = {"server": [], "in_process": []}
+    cpu = {"server": [], "in_process": []}
     runs: list[tuple[float, list[float]]] = []
-    cpu = {"server": 0.0, "in_process": 0.0}
-
-    def timed_in_process() -> None:
-        start = time.process_time()
+    for _ in range(rounds):
+        start, used = time.perf_counter(), time.process_time()
         in_process()
-        cpu["in_process"] += time.process_time() - start
-
-    def through_server() -> None:
-        start = server_cpu(pid)
+        rates["in_process"].append(rows / (time.perf_counter() - start))
+        cpu["in_process"].append(time.process_time() - used)
+        used = server_cpu(pid)
         seconds, latencies, rewards = asyncio.run(drive(url + endpoint, requests, clients))
-        cpu["server"] += server_cpu(pid) - start
+        cpu["server"].append(server_cpu(pid) - used)
         if [reward for chunk in rewards for reward in chunk] != expected:
             raise SystemExit(f"{endpoint}: the server's rewards differ from grade_batch's")
+        rates["server"].append(rows / seconds)
+        ratios.append(rates["server"][-1] / rates["in_process"][-1])
         runs.append((seconds, latencies))
-
-    rates = best_rates({"in_process": timed_in_process, "server": through_server}, rows, repeats)
-    latencies = min(runs)[1]
-    return (f"{endpoint:<11} {clients:>2} clients: {rates['server']:>9,.0f} rows/s = "
-            f"{rates['server'] / rates['in_process']:5.1%} of in-process ({rates['in_process']:,.0f} rows/s); "
-            f"latency per request p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-            f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms; server CPU per row "
-            f"{cpu['server'] / cpu['in_process']:.2f}x in-process")
+    latencies = sorted(runs)[len(runs) // 2][1]  # the median run's
+    cpu_ratio = statistics.median(server / local for server, local in zip(cpu["server"], cpu["in_process"]))
+    return (f"{endpoint:<11} {clients:>2} clients: {statistics.median(rates['server']):>9,.0f} rows/s = "
+            f"{statistics.median(ratios):5.1%} of in-process ({statistics.median(rates['in_process']):,.0f} rows/s; "
+            f"rounds {min(ratios):.0%}-{max(ratios):.0%}); latency per request p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+            f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms; server CPU per row {cpu_ratio:.2f}x in-process")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=32768)
     parser.add_argument("--rows-per-request", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=1, help="rft serve --workers (server processes)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="rft serve --workers (server processes) to measure, one server each")
     parser.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS), help="concurrent clients to measure")
     parser.add_argument("--endpoints", nargs="+", default=["/score", "/get_reward"], choices=["/score", "/get_reward"])
     args = parser.parse_args()
@@ -186,18 +196,21 @@ def main() -> None:
         return rewards
 
     expected = in_process()
-    process, url = start_server(SPEC, args.workers)
-    try:
-        print(f"{args.rows} rows, {size} rows per request, best of {args.repeats}, rft serve --workers {args.workers}; "
-              f"{os.cpu_count()} CPUs shared by the server, the clients and anything else running")
-        for endpoint in args.endpoints:
-            requests = bodies(endpoint, prompts, completions, answers, size)
-            for clients in args.clients:
-                print(measure(url, process.pid, endpoint, requests, clients, in_process, expected, args.rows,
-                              args.repeats), flush=True)
-    finally:
-        process.terminate()
-        process.wait(30)
+    requests = {endpoint: bodies(endpoint, prompts, completions, answers, size) for endpoint in args.endpoints}
+    print(f"{args.rows} rows, {size} rows per request, medians of {args.rounds} rounds; "
+          f"{os.cpu_count()} CPUs shared by the server, the clients and anything else running")
+    for workers in args.workers:
+        process, url = start_server(SPEC, workers)
+        try:
+            print(f"rft serve --workers {workers}")
+            for endpoint in args.endpoints:
+                asyncio.run(drive(url + endpoint, requests[endpoint], max(args.clients)))  # warm-up
+                for clients in args.clients:
+                    print(measure(url, process.pid, endpoint, requests[endpoint], clients, in_process, expected,
+                                  args.rows, args.rounds), flush=True)
+        finally:
+            process.terminate()
+            process.wait(30)
 
 
 if __name__ == "__main__":

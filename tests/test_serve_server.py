@@ -161,3 +161,18 @@ def test_bad_spec_names_the_file_and_path(tmp_path):
                           timeout=60)
     assert done.returncode == 1
     assert str(spec) in done.stderr and "operation (line 2)" in done.stderr
+
+
+def test_startup_objects_are_frozen_and_young_collections_spaced():
+    """``freeze_startup_objects`` (run by every server process once its app is built) leaves the
+    collector's frozen generation holding start-up's objects and its young threshold raised; in a
+    fresh interpreter, so this test process's collector is untouched."""
+    program = ("import gc\n"
+               "from rft_core.integrations.serve.workers import YOUNG_COLLECTION_THRESHOLD, freeze_startup_objects\n"
+               "default = gc.get_threshold()\n"
+               "freeze_startup_objects()\n"
+               "print(gc.get_freeze_count() > 1000, gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *default[1:]), "
+               "YOUNG_COLLECTION_THRESHOLD > default[0])\n")
+    shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert shown.stdout.split() == ["True", "True", "True"], shown.stderr

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import pickle
+import threading
+import time
 
 import pytest
 import regex
 from pydantic import ValidationError
+
+from rft_core.kernel.fields import HELD_SECONDS
 
 from graders.text.string_check import StringCheck
 from rft_core import (
@@ -234,6 +238,45 @@ def test_search_with_timeout_times_out(full):
 
 def test_finditer_with_timeout_yields_every_match():
     assert [m.group(0) for m in finditer_with_timeout(regex.compile(r"\d"), "1a2b3", 1.0)] == ["1", "2", "3"]
+
+
+SLOW_MATCH = (regex.compile(r"(a|aa)+c"), "a" * 25 + "b aac")
+"""A search that backtracks for tens of milliseconds, far past HELD_SECONDS, before it finds 'aac'."""
+
+
+def test_a_match_longer_than_the_held_time_is_still_found():
+    pattern, text = SLOW_MATCH
+    start = time.perf_counter()
+    assert search_with_timeout(pattern, text, 10.0)
+    assert time.perf_counter() - start > HELD_SECONDS  # it did run past the first, lock-holding attempt
+    assert [m.group(0) for m in finditer_with_timeout(pattern, text + " aac", 10.0)] == ["aac", "aac"]
+
+
+def test_a_long_regex_lets_other_threads_run():
+    """Past HELD_SECONDS the match runs with the interpreter lock released: a Python thread beside
+    it keeps running while it backtracks until its timeout."""
+    ticks: list[float] = []
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    time.sleep(0.05)
+    start = time.perf_counter()
+    try:
+        with pytest.raises(GradeError):
+            search_with_timeout(regex.compile(r"(a+)+$"), "a" * 50_000 + "b", 1.0)
+        end = time.perf_counter()
+    finally:
+        done.set()
+        ticker.join()
+    during = [start] + [moment for moment in ticks if start <= moment <= end] + [end]
+    assert end - start >= 0.9
+    assert max(later - earlier for earlier, later in zip(during, during[1:])) < 0.5
 
 
 @pytest.mark.parametrize(
