@@ -183,6 +183,12 @@ def test_extract_regex_overrides_the_extractors():
     assert grade("\\boxed{9}", "7", extract=r"ANS<<(.+?)>>").status is Status.PARSE_ERROR
 
 
+def test_an_extract_regex_past_its_timeout_is_a_timeout_status():
+    result = grade("a" * 50_000 + "b", "7", extract=r"(a+)+$", regex_timeout=0.05)
+    assert (result.status, result.reward, result.error_code) == (Status.TIMEOUT, 0.0, "timeout_error")
+    assert "ran over 0.05s" in result.reason
+
+
 def test_reasons_quote_answers_and_patterns_as_written():
     missing = grade("\\boxed{9}", "7", extract=r"ANS:\s*(\d+)")
     assert missing.reason == r"extract pattern 'ANS:\s*(\d+)' found no answer in the input"  # one backslash, not repr's two

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import regex
 from pydantic import Field, field_validator
 
-from rft_core import GradeError, Grader, GraderConfig, Item, Result, Sample, Status, TemplateField, hookimpl
+from rft_core import GradeError, Grader, GraderConfig, Item, Result, Sample, Status, TemplateField, finditer_with_timeout, hookimpl
 
 from ._equiv import Options, Undecided, compare
 from ._choice import find_choice
@@ -227,15 +227,8 @@ class MathGrader(Grader):
     def _extract(self, text: str) -> tuple[str, str]:
         if self.pattern is not None:
             last = None
-            try:
-                for last in self.pattern.finditer(text, timeout=self.config.regex_timeout):
-                    pass
-            except TimeoutError:
-                raise GradeError(
-                    f"regex '{self.pattern.pattern}' ran over {self.config.regex_timeout}s",
-                    status=Status.TIMEOUT,
-                    code="timeout_error",
-                ) from None
+            for last in finditer_with_timeout(self.pattern, text, self.config.regex_timeout):
+                pass
             if last is None or not (last.group(1) if self.pattern.groups else last.group(0)):
                 raise _parse_error(f"extract pattern '{self.pattern.pattern}' found no answer in the input")  # not repr
             return (last.group(1) if self.pattern.groups else last.group(0)), "extract"

@@ -64,30 +64,35 @@ _T = TypeVar("_T")
 def search_with_timeout(pattern: regex.Pattern, text: str, timeout: float, full: bool = False) -> bool:
     """Whether the pattern matches (anywhere, or the whole text); a timeout becomes status timeout."""
     match = pattern.fullmatch if full else pattern.search
-    found = _matched(pattern, timeout, lambda seconds, concurrent: match(text, timeout=seconds, concurrent=concurrent))
-    return found is not None
+    held = min(timeout, HELD_SECONDS)
+    try:
+        return match(text, timeout=held, concurrent=False) is not None
+    except TimeoutError:
+        pass
+    return _released(pattern, timeout, held, lambda seconds: match(text, timeout=seconds, concurrent=True)) is not None
 
 
 def finditer_with_timeout(pattern: regex.Pattern, text: str, timeout: float) -> Iterator[regex.Match]:
     """The pattern's matches in ``text`` (all found before the first is given); running over
     ``timeout`` seconds becomes status timeout."""
-    return iter(_matched(pattern, timeout,
-                         lambda seconds, concurrent: list(pattern.finditer(text, timeout=seconds, concurrent=concurrent))))
-
-
-def _matched(pattern: regex.Pattern, timeout: float, run: Callable[[float, bool], _T]) -> _T:
-    """``run(seconds, concurrent)``: first for up to HELD_SECONDS holding the interpreter lock, then,
-    if that was not enough, again releasing it for the rest of ``timeout``."""
     held = min(timeout, HELD_SECONDS)
     try:
-        return run(held, False)
+        return iter(list(pattern.finditer(text, timeout=held, concurrent=False)))
     except TimeoutError:
-        if held < timeout:
-            try:
-                return run(timeout - held, True)
-            except TimeoutError:
-                pass
-    raise _regex_timeout(pattern, timeout) from None
+        pass
+    return iter(_released(pattern, timeout, held,
+                          lambda seconds: list(pattern.finditer(text, timeout=seconds, concurrent=True))))
+
+
+def _released(pattern: regex.Pattern, timeout: float, held: float, run: Callable[[float], _T]) -> _T:
+    """``run(seconds)`` (the match again, releasing the interpreter lock) for what is left of
+    ``timeout`` after ``held`` seconds spent holding it; GradeError(timeout) past that."""
+    if held < timeout:
+        try:
+            return run(timeout - held)
+        except TimeoutError:
+            pass
+    raise _regex_timeout(pattern, timeout)
 
 
 def _regex_timeout(pattern: regex.Pattern, timeout: float) -> GradeError:
