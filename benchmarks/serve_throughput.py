@@ -147,7 +147,6 @@ def measure(url: str, pid: int, endpoint: str, requests: list[bytes], clients: i
     Each round times in-process grading, then the server, back to back; the figures are medians
     over the rounds (a round's ratio compares two runs a second apart, so a slow spell of the
     machine mostly hits both), and the range of the ratio is printed beside it."""
-    ratios: list[float] = []
     rates = {"server": [], "in_process": []}
     cpu = {"server": [], "in_process": []}
     runs: list[tuple[float, list[float]]] = []
@@ -162,8 +161,8 @@ def measure(url: str, pid: int, endpoint: str, requests: list[bytes], clients: i
         if [reward for chunk in rewards for reward in chunk] != expected:
             raise SystemExit(f"{endpoint}: the server's rewards differ from grade_batch's")
         rates["server"].append(rows / seconds)
-        ratios.append(rates["server"][-1] / rates["in_process"][-1])
         runs.append((seconds, latencies))
+    ratios = [server / local for server, local in zip(rates["server"], rates["in_process"])]
     latencies = sorted(runs)[len(runs) // 2][1]  # the median run's
     cpu_ratio = statistics.median(server / local for server, local in zip(cpu["server"], cpu["in_process"]))
     return (f"{endpoint:<11} {clients:>2} clients: {statistics.median(rates['server']):>9,.0f} rows/s = "
