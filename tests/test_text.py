@@ -6,12 +6,14 @@ from __future__ import annotations
 import pickle
 import threading
 import time
+import warnings
 
 import pytest
 import regex
 from pydantic import ValidationError
 
 from rft_core.kernel.fields import HELD_SECONDS
+from rft_core.kernel.grader import BatchFailureWarning
 
 from graders.text.string_check import StringCheck
 from rft_core import (
@@ -277,6 +279,18 @@ def test_a_long_regex_lets_other_threads_run():
     during = [start] + [moment for moment in ticks if start <= moment <= end] + [end]
     assert end - start >= 0.9
     assert max(later - earlier for earlier, later in zip(during, during[1:])) < 0.5
+
+
+def test_a_regex_timeout_in_a_batch_is_that_rows_status():
+    """The batch path gives the hostile row its timeout and the others their grades: no batch failure."""
+    grader = StringCheck(operation="regex", reference="(a+)+$", regex_timeout=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BatchFailureWarning)
+        results = grader.grade_batch(["a" * 50_000 + "b", "aaa", "b"], [{}, {}, {}])
+    assert [(result.status, result.reward) for result in results] == [
+        (Status.TIMEOUT, 0.0), (Status.OK, 1.0), (Status.OK, 0.0)]
+    assert results[0].error_code == "timeout_error"
+    assert not any("batch_error" in result.metadata for result in results)
 
 
 @pytest.mark.parametrize(

@@ -187,5 +187,14 @@ class TextGrader(Grader):
             texts, references = self.inputs.texts_batch(samples, items)
         except Exception:  # noqa: BLE001 - a row whose template, extract or size check fails: that
             return list(map(self.grade, samples, items))  # batch row by row, each failure on its own row
-        return self.compare_batch(texts, references)
+        try:
+            return self.compare_batch(texts, references)
+        except GradeError:  # one pair's own failure (a regex past its timeout), not the batch path's
+            return list(map(self._compare_one, texts, references))
+
+    def _compare_one(self, text: str, reference: str) -> Result:
+        try:
+            return self.compare(text, reference)
+        except GradeError as exc:
+            return exc.result()
 
