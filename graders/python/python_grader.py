@@ -97,7 +97,8 @@ class PythonGrader(Grader):
         cpu_limit: float | None = Field(
             default=None,
             gt=0,
-            description="CPU seconds one grade may use (RLIMIT_CPU); defaults to timeout.",
+            description="CPU seconds one grade may use (RLIMIT_CPU); defaults to timeout + 1 (a backstop behind the "
+            "wall clock, so a busy loop reports the timeout).",
         )
         site_packages: bool | None = Field(
             default=None,
@@ -213,7 +214,7 @@ class PythonGrader(Grader):
                 )
             limits = {
                 "memory_bytes": self.config.memory_mb * 1024 * 1024,
-                "cpu_seconds": math.ceil(self.config.cpu_limit or self.config.timeout),
+                "cpu_seconds": math.ceil(self.config.cpu_limit or self.config.timeout + 1),
                 "site_packages": self.site_packages,
                 "sandboxed": sandboxed,
             }
