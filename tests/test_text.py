@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from rft_core.kernel.fields import HELD_SECONDS
 from rft_core.kernel.grader import BatchFailureWarning
 
+from graders.text import string_check
 from graders.text.string_check import StringCheck
 from rft_core import (
     GradeError,
@@ -291,6 +292,21 @@ def test_a_regex_timeout_in_a_batch_is_that_rows_status():
         (Status.TIMEOUT, 0.0), (Status.OK, 1.0), (Status.OK, 0.0)]
     assert results[0].error_code == "timeout_error"
     assert not any("batch_error" in result.metadata for result in results)
+
+
+def test_a_batch_runs_each_rows_regex_once(monkeypatch):
+    """The row past its timeout is not searched again: its time counts once in the batch."""
+    searched = []
+
+    def counting(pattern, text, timeout, full=False):
+        searched.append(len(text))
+        return search_with_timeout(pattern, text, timeout, full=full)
+
+    monkeypatch.setattr(string_check, "search_with_timeout", counting)
+    grader = StringCheck(operation="regex", reference="(a+)+$", regex_timeout=0.05)
+    results = grader.grade_batch(["a" * 50_000 + "b", "aaa", "b"], [{}, {}, {}])
+    assert [result.status for result in results] == [Status.TIMEOUT, Status.OK, Status.OK]
+    assert searched == [50_001, 3, 1]
 
 
 @pytest.mark.parametrize(

@@ -176,8 +176,9 @@ class TextGrader(Grader):
         raise NotImplementedError
 
     def compare_batch(self, texts: list[str], references: list[str]) -> list[Result]:
-        """``compare`` for whole columns; override when the comparison vectorises."""
-        return list(map(self.compare, texts, references))
+        """``compare`` for whole columns, a pair's GradeError its own row's result; override when the
+        comparison vectorises."""
+        return list(map(self._compare_one, texts, references))
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
         return self.compare(*self.inputs.texts(sample, item))
@@ -189,8 +190,8 @@ class TextGrader(Grader):
             return list(map(self.grade, samples, items))  # batch row by row, each failure on its own row
         try:
             return self.compare_batch(texts, references)
-        except GradeError:  # one pair's own failure (a regex past its timeout), not the batch path's
-            return list(map(self._compare_one, texts, references))
+        except GradeError:  # an override's pair failed on its own (a regex past its timeout): pair by pair
+            return TextGrader.compare_batch(self, texts, references)
 
     def _compare_one(self, text: str, reference: str) -> Result:
         try:
