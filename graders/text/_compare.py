@@ -177,7 +177,7 @@ class TextGrader(Grader):
 
     def compare_batch(self, texts: list[str], references: list[str]) -> list[Result]:
         """``compare`` for whole columns, a pair's GradeError its own row's result; override when the
-        comparison vectorises."""
+        comparison vectorises (an override whose pairs can fail calls this for them)."""
         return list(map(self._compare_one, texts, references))
 
     def evaluate(self, sample: Sample, item: Item) -> Result:
@@ -188,10 +188,7 @@ class TextGrader(Grader):
             texts, references = self.inputs.texts_batch(samples, items)
         except Exception:  # noqa: BLE001 - a row whose template, extract or size check fails: that
             return list(map(self.grade, samples, items))  # batch row by row, each failure on its own row
-        try:
-            return self.compare_batch(texts, references)
-        except GradeError:  # an override's pair failed on its own (a regex past its timeout): pair by pair
-            return TextGrader.compare_batch(self, texts, references)
+        return self.compare_batch(texts, references)
 
     def _compare_one(self, text: str, reference: str) -> Result:
         try:
